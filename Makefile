@@ -1,0 +1,41 @@
+# Modèle d'étude « diagnostic social de territoire ».
+#   make demo : installe tout, génère l'étude de démonstration, l'exécute et écrit le rapport.
+#   make test : installe tout et lance les tests.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= demo
+DEMO_ETUDE := $(DEMO_DIR)/cc-coeur-de-garonne
+
+.PHONY: install demo test test-rapide referentiel donnees-demo-source
+
+install: $(VENV)/.installe
+
+$(VENV)/.installe: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# L'étude de démonstration est recréée à chaque fois (ne pas y écrire à la main).
+demo: install
+	rm -rf $(DEMO_ETUDE)
+	mkdir -p $(DEMO_DIR)
+	$(PY) -m cookiecutter --no-input . --output-dir $(DEMO_DIR)
+	$(MAKE) -C $(DEMO_ETUDE) donnees-demo rapport PYTHON=$(abspath $(PY))
+	@echo
+	@echo "Étude de démonstration : $(abspath $(DEMO_ETUDE))"
+	@echo "Rapport : $(abspath $(DEMO_ETUDE))/livrables/rapport.html"
+
+test: install
+	$(PY) -m pytest -q
+
+test-rapide: install
+	$(PY) -m pytest -q -m "not lent"
+
+# Reconstruit le référentiel géographique embarqué depuis les fichiers Insee officiels.
+referentiel: install
+	$(PY) scripts/construire_referentiel.py
+
+donnees-demo-source: install
+	$(PY) scripts/extraire_donnees_demo.py

@@ -1,0 +1,196 @@
+"""Chapter « Accès aux droits, revenus et pauvreté »: Filosofi disposable income, read at the level
+where INSEE publishes it (communes, EPCI, département, région, France métropolitaine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import formats as fm
+from .. import indicateurs as ind
+from ..erreurs import DonneeManquante
+
+SOURCE = "filosofi"
+VARIABLES = ["NBMEN", "NBPERS", "Q2", "D1", "D9", "RD", "S80S20", "GI", "PPSOC", "PPFAM", "PPMINI", "PPLOGT"]
+LIBELLES = {
+    "Q2": "Revenu disponible médian (€/UC/an)",
+    "D1": "1er décile (€)",
+    "D9": "9e décile (€)",
+    "RD": "Rapport interdécile D9/D1",
+    "PPSOC": "Part des prestations sociales (%)",
+    "PPMINI": "dont minima sociaux (%)",
+    "PPLOGT": "dont aides au logement (%)",
+}
+
+
+@dataclass
+class Revenus:
+    millesime: int
+    millesime_precedent: int
+    table: pd.DataFrame | None = None
+    precedent: pd.DataFrame | None = None
+    mention: str = ""
+    mention_precedent: str = ""
+    manquantes: list[str] = field(default_factory=list)
+
+
+def calculer(etude) -> Revenus:
+    r = Revenus(etude.millesimes["filosofi"], etude.millesimes["filosofi_precedent"])
+    try:
+        r.table, prov = ind.publies(etude, SOURCE, r.millesime, VARIABLES)
+        r.mention = prov.mention() if prov else f"Source : Insee, Filosofi {r.millesime}"
+    except DonneeManquante as e:
+        r.manquantes.append(str(e))
+    try:
+        r.precedent, prov = ind.publies(etude, SOURCE, r.millesime_precedent, ["Q2"])
+        r.mention_precedent = prov.mention() if prov else f"Source : Insee, Filosofi {r.millesime_precedent}"
+    except DonneeManquante as e:
+        r.manquantes.append(str(e))
+    return r
+
+
+def _valeur(table: pd.DataFrame, niveau: str, variable: str) -> float:
+    return float(table.loc[table["niveau"] == niveau, variable].iloc[0])
+
+
+def _fmt(table: pd.DataFrame, variable: str, fonction) -> list[str]:
+    secrets = table[variable + ind.SUFFIXE_SECRET]
+    return [fonction(v, secret=bool(s)) if pd.isna(v) else fonction(v) for v, s in zip(table[variable], secrets)]
+
+
+def communes_publiees(r: Revenus) -> pd.DataFrame:
+    c = r.table[r.table["niveau"] == "commune"]
+    return c[c["Q2"].notna()]
+
+
+def points_cles(etude, r: Revenus) -> list[str]:
+    if r.table is None:
+        return []
+    t = r.table
+    points = []
+    q2_ter = _valeur(t, "territoire", "Q2")
+    q2_dep = _valeur(t, "departement", "Q2")
+    q2_fr = _valeur(t, "france", "Q2")
+    if not np.isnan(q2_ter):
+        points.append(
+            f"Revenu disponible médian {r.millesime} : {fm.euros(q2_ter)} par unité de consommation et par an "
+            f"({etude.departement[1]} : {fm.euros(q2_dep)} ; France métropolitaine : {fm.euros(q2_fr)})."
+        )
+    else:
+        points.append(
+            "Le revenu médian n'est pas publié pour un regroupement de communes : il se lit commune par "
+            f"commune ({etude.departement[1]} : {fm.euros(q2_dep)})."
+        )
+    rd = _valeur(t, "territoire", "RD")
+    if not np.isnan(rd):
+        points.append(
+            f"Les 10 % les plus aisés ont un revenu au moins {fm.decimal(rd, 1)} fois supérieur à celui des "
+            f"10 % les plus modestes (rapport interdécile ; {etude.departement[1]} : "
+            f"{fm.decimal(_valeur(t, 'departement', 'RD'), 1)})."
+        )
+    ppsoc = _valeur(t, "territoire", "PPSOC")
+    if not np.isnan(ppsoc):
+        points.append(
+            f"Les prestations sociales représentent {fm.decimal(ppsoc, 1)} % du revenu disponible des ménages "
+            f"({etude.departement[1]} : {fm.decimal(_valeur(t, 'departement', 'PPSOC'), 1)} %)."
+        )
+    publiees = communes_publiees(r)
+    n = int((t["niveau"] == "commune").sum())
+    if len(publiees):
+        haut, bas = publiees.loc[publiees["Q2"].idxmax()], publiees.loc[publiees["Q2"].idxmin()]
+        points.append(
+            f"Médiane publiée pour {len(publiees)} communes sur {n} (secret statistique pour les autres) : "
+            f"de {fm.euros(bas['Q2'])} à {bas['libelle']} à {fm.euros(haut['Q2'])} à {haut['libelle']}."
+        )
+    return points
+
+
+def afficher_a_retenir(etude, r: Revenus):
+    from .. import presentation, resultats
+
+    points = points_cles(etude, r)
+    resultats.enregistrer(etude, "acces_aux_droits", points)
+    if points:
+        presentation.a_retenir(points)
+    for message in r.manquantes:
+        presentation.donnees_manquantes(message)
+
+
+def afficher_references(etude, r: Revenus):
+    from .. import presentation
+
+    if r.table is None:
+        return None
+    t = r.table[r.table["niveau"] != "commune"]
+    table = pd.DataFrame({"Territoire": t["libelle"]})
+    table[LIBELLES["Q2"]] = _fmt(t, "Q2", fm.euros)
+    table[LIBELLES["D1"]] = _fmt(t, "D1", fm.euros)
+    table[LIBELLES["D9"]] = _fmt(t, "D9", fm.euros)
+    table[LIBELLES["RD"]] = _fmt(t, "RD", lambda v, secret=False: fm.decimal(v, 1, secret=secret))
+    for v in ("PPSOC", "PPMINI", "PPLOGT"):
+        table[LIBELLES[v]] = _fmt(t, v, lambda x, secret=False: fm.decimal(x, 1, secret=secret))
+    presentation.tableau(table.reset_index(drop=True), r.mention)
+    if etude.type_territoire != "epci" and len(etude.communes) > 1:
+        presentation.donnees_manquantes(
+            "Insee ne publie pas de médiane pour un regroupement libre de communes : la ligne du territoire "
+            "reste vide ; lisez les communes ci-dessous et les territoires de référence."
+        )
+    return None
+
+
+def afficher_communes(etude, r: Revenus):
+    from .. import graphiques, presentation
+
+    if r.table is None:
+        return None
+    c = r.table[r.table["niveau"] == "commune"]
+    table = pd.DataFrame({
+        "Commune": c["libelle"],
+        "Ménages fiscaux": _fmt(c, "NBMEN", lambda v, secret=False: fm.nombre(v, secret=secret)),
+        LIBELLES["Q2"]: _fmt(c, "Q2", fm.euros),
+    }).reset_index(drop=True)
+    presentation.tableau(table, r.mention + ". s : secret statistique ; n.d. : commune absente du fichier")
+    publiees = communes_publiees(r)
+    if publiees.empty:
+        return None
+    references = {
+        etude.nom_territoire: _valeur(r.table, "territoire", "Q2"),
+        etude.departement[1]: _valeur(r.table, "departement", "Q2"),
+    }
+    references = {k: v for k, v in references.items() if not np.isnan(v)}
+    fig = graphiques.barres_horizontales(
+        publiees.sort_values("Q2"), x="Q2", y="libelle",
+        titre=f"Revenu disponible médian par commune en {r.millesime} (€ par unité de consommation)",
+        source=r.mention, format_valeur=fm.euros, reference=references,
+    )
+    return presentation.figure(fig, r.mention)
+
+
+def afficher_carte(etude, r: Revenus):
+    from .. import cartes, presentation
+
+    if r.table is None:
+        return None
+    c = r.table[r.table["niveau"] == "commune"][["codgeo", "Q2"]].rename(columns={"codgeo": "code"})
+    gdf = cartes.contours_depuis_cache(list(c["code"]), etude.dossier_cache).merge(c, on="code")
+    return presentation.carte(gdf, "Q2", f"Revenu disponible médian par commune en {r.millesime}", r.mention,
+                              format_valeur=fm.euros)
+
+
+def afficher_evolution(etude, r: Revenus):
+    from .. import presentation
+
+    if r.table is None or r.precedent is None:
+        return None
+    avant = r.precedent[r.precedent["niveau"] != "commune"].reset_index(drop=True)
+    apres = r.table[r.table["niveau"] != "commune"].reset_index(drop=True)
+    table = pd.DataFrame({
+        "Territoire": apres["libelle"],
+        f"Médiane {r.millesime_precedent}": _fmt(avant, "Q2", fm.euros),
+        f"Médiane {r.millesime}": _fmt(apres, "Q2", fm.euros),
+        "Évolution (euros courants)": [fm.evolution(b / a - 1) if a and not np.isnan(a) and not np.isnan(b)
+                                       else "n.d." for a, b in zip(avant["Q2"], apres["Q2"])],
+    })
+    return presentation.tableau(table, f"{r.mention_precedent} et {r.millesime}")

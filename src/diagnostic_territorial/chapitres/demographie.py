@@ -1,0 +1,219 @@
+"""Chapter « Dynamique démographique »: population (populations légales, RP), its evolution
+between two censuses, age structure, compared with the département, the région and France."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .. import formats as fm
+from .. import indicateurs as ind
+from ..erreurs import DonneeManquante
+
+TRANCHES = [
+    ("0014", "0-14 ans"),
+    ("1529", "15-29 ans"),
+    ("3044", "30-44 ans"),
+    ("4559", "45-59 ans"),
+    ("6074", "60-74 ans"),
+    ("75P", "75 ans ou plus"),
+]
+SOURCE_RP = "rp_evol_struct_pop"
+SOURCE_POP = "populations_legales"
+
+
+@dataclass
+class Demographie:
+    rp: int
+    rp_precedent: int
+    population_legale: pd.DataFrame | None = None
+    mention_population_legale: str = ""
+    rp_actuel: pd.DataFrame | None = None
+    rp_ancien: pd.DataFrame | None = None
+    mention_rp: str = ""
+    manquantes: list[str] = field(default_factory=list)
+
+    @property
+    def annees(self) -> int:
+        return self.rp - self.rp_precedent
+
+
+def _variables_age(sexe: str = "POP") -> list[str]:
+    variables = [f"P_{sexe}{t}" for t, _ in TRANCHES if t != "75P"]
+    return variables + [f"P_{sexe}7589", f"P_{sexe}90P"]
+
+
+def _ajouter_75p(table: pd.DataFrame, sexe: str = "POP") -> pd.DataFrame:
+    return table.assign(**{f"P_{sexe}75P": table[f"P_{sexe}7589"] + table[f"P_{sexe}90P"]})
+
+
+def calculer(etude) -> Demographie:
+    """Read the sources once; each missing source is recorded, not fatal."""
+    d = Demographie(etude.millesimes["rp"], etude.millesimes["rp_precedent"])
+    try:
+        d.population_legale, prov = ind.additifs(etude, SOURCE_POP, etude.millesimes["populations_legales"],
+                                                 ["PMUN", "PTOT"])
+        d.mention_population_legale = prov.mention() if prov else "Source : Insee, populations légales"
+    except DonneeManquante as e:
+        d.manquantes.append(str(e))
+    variables = (["P_POP", "P_POPH", "P_POPF", "P_H0019", "P_F0019", "P_H65P", "P_F65P"]
+                 + _variables_age("POP") + _variables_age("H") + _variables_age("F"))
+    try:
+        actuel, prov = ind.additifs(etude, SOURCE_RP, d.rp, variables, d.rp)
+        ancien, _ = ind.additifs(etude, SOURCE_RP, d.rp, ["P_POP"], d.rp_precedent)
+        d.rp_actuel = _ajouter_75p(_ajouter_75p(_ajouter_75p(actuel), "H"), "F")
+        d.rp_ancien = ancien
+        d.mention_rp = prov.mention() if prov else f"Source : Insee, RP {d.rp}"
+    except DonneeManquante as e:
+        d.manquantes.append(str(e))
+    return d
+
+
+def _ligne(table: pd.DataFrame, niveau: str) -> pd.Series:
+    return table[table["niveau"] == niveau].iloc[0]
+
+
+def croissance(d: Demographie) -> pd.DataFrame:
+    """Population at both censuses and annual average growth rate, per commune and reference."""
+    t = d.rp_actuel[["libelle", "niveau", "codgeo", "P_POP"]].rename(columns={"P_POP": "pop_fin"})
+    t = t.merge(d.rp_ancien[["codgeo", "niveau", "P_POP"]].rename(columns={"P_POP": "pop_debut"}),
+                on=["codgeo", "niveau"], how="left")
+    t["tcam"] = ind.taux_croissance_annuel(t["pop_fin"], t["pop_debut"], d.annees)
+    return t
+
+
+def structure_ages(d: Demographie) -> pd.DataFrame:
+    """Share of each age band in the population (ratio of sums), territory and references."""
+    t = d.rp_actuel
+    lignes = t[t["niveau"] != "commune"]
+    sortie = pd.DataFrame({"libelle": lignes["libelle"].values})
+    for code, libelle in TRANCHES:
+        sortie[libelle] = ind.ratio(lignes, f"P_POP{code}", "P_POP").values
+    sortie["Indice de jeunesse"] = ind.ratio(lignes, ["P_H0019", "P_F0019"], ["P_H65P", "P_F65P"], 100).values
+    return sortie
+
+
+def points_cles(etude, d: Demographie) -> list[str]:
+    points = []
+    if d.population_legale is not None:
+        pl = d.population_legale
+        ter = _ligne(pl, "territoire")
+        communes = pl[pl["niveau"] == "commune"].sort_values("PMUN", ascending=False)
+        premiere = communes.iloc[0]
+        points.append(
+            f"{fm.nombre(ter['PMUN'])} habitants (population municipale {etude.millesimes['populations_legales']}) "
+            f"dans {len(communes)} communes ; la plus peuplée, {premiere['libelle']}, en compte "
+            f"{fm.nombre(premiere['PMUN'])} ({fm.pourcentage(premiere['PMUN'] / ter['PMUN'])})."
+        )
+    if d.rp_actuel is not None:
+        c = croissance(d)
+        ter, dep = _ligne(c, "territoire"), _ligne(c, "departement")
+        points.append(
+            f"Évolution annuelle moyenne de la population entre {d.rp_precedent} et {d.rp} : "
+            f"{fm.evolution(ter['tcam'], 2)} par an ({dep['libelle']} : {fm.evolution(dep['tcam'], 2)})."
+        )
+        s = structure_ages(d)
+        ter_s = s.iloc[0]
+        dep_s = s.iloc[1]
+        part_60 = ter_s["60-74 ans"] + ter_s["75 ans ou plus"]
+        part_60_dep = dep_s["60-74 ans"] + dep_s["75 ans ou plus"]
+        points.append(
+            f"{fm.pourcentage(part_60)} des habitants ont 60 ans ou plus ({dep_s['libelle']} : "
+            f"{fm.pourcentage(part_60_dep)}) ; indice de jeunesse : {fm.decimal(ter_s['Indice de jeunesse'], 0)} "
+            f"jeunes de moins de 20 ans pour 100 personnes de 65 ans ou plus."
+        )
+    return points
+
+
+# --- display (one function per section of the notebook) -----------------------------------
+
+def afficher_a_retenir(etude, d: Demographie):
+    from .. import presentation, resultats
+
+    points = points_cles(etude, d)
+    resultats.enregistrer(etude, "demographie", points)
+    if points:
+        presentation.a_retenir(points)
+    for message in d.manquantes:
+        presentation.donnees_manquantes(message)
+
+
+def afficher_population(etude, d: Demographie):
+    from .. import presentation
+
+    if d.rp_actuel is None and d.population_legale is None:
+        return presentation.donnees_manquantes("Population : aucune source disponible (voir ci-dessus).")
+    if d.population_legale is not None:
+        pl = d.population_legale
+        table = pd.DataFrame({
+            "Territoire": pl["libelle"],
+            f"Population municipale {etude.millesimes['populations_legales']}": [fm.nombre(v) for v in pl["PMUN"]],
+            "Population totale": [fm.nombre(v) for v in pl["PTOT"]],
+        })
+        presentation.tableau(_ordonner(table, pl), d.mention_population_legale)
+    if d.rp_actuel is not None:
+        c = croissance(d)
+        table = pd.DataFrame({
+            "Territoire": c["libelle"],
+            f"Population {d.rp_precedent}": [fm.nombre(v) for v in c["pop_debut"]],
+            f"Population {d.rp}": [fm.nombre(v) for v in c["pop_fin"]],
+            "Évolution annuelle moyenne": [fm.evolution(v, 2) for v in c["tcam"]],
+        })
+        presentation.tableau(_ordonner(table, c), d.mention_rp)
+    return None
+
+
+def _ordonner(table: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
+    """Territory and references first, then the communes."""
+    ordre = source["niveau"].map({"territoire": 0, "departement": 1, "region": 2, "france": 3, "commune": 4})
+    return table.iloc[ordre.argsort(kind="stable")].reset_index(drop=True)
+
+
+def afficher_carte_evolution(etude, d: Demographie):
+    from .. import cartes, presentation
+
+    if d.rp_actuel is None:
+        return None
+    c = croissance(d)
+    communes = c[c["niveau"] == "commune"][["codgeo", "tcam"]].rename(columns={"codgeo": "code"})
+    gdf = cartes.contours_depuis_cache(list(communes["code"]), etude.dossier_cache).merge(communes, on="code")
+    return presentation.carte(
+        gdf, "tcam", f"Évolution annuelle moyenne de la population, {d.rp_precedent}-{d.rp}", d.mention_rp,
+        format_valeur=lambda v: fm.evolution(v, 2),
+    )
+
+
+def afficher_structure_ages(etude, d: Demographie):
+    from .. import graphiques, presentation
+
+    if d.rp_actuel is None:
+        return None
+    s = structure_ages(d)
+    tranches = [lib for _, lib in TRANCHES]
+    table = pd.DataFrame({"Territoire": s["libelle"]})
+    for lib in tranches:
+        table[lib] = [fm.pourcentage(v) for v in s[lib]]
+    table["Indice de jeunesse"] = [fm.decimal(v, 0) for v in s["Indice de jeunesse"]]
+    presentation.tableau(table, d.mention_rp)
+    long = s.melt(id_vars="libelle", value_vars=tranches, var_name="tranche", value_name="part")
+    fig = graphiques.barres_comparees(
+        long, categorie="tranche", valeur="part", groupe="libelle",
+        titre=f"Structure par âge de la population en {d.rp}", source=d.mention_rp,
+        format_valeur=fm.pourcentage,
+    )
+    return presentation.figure(fig, d.mention_rp)
+
+
+def afficher_pyramide(etude, d: Demographie):
+    from .. import graphiques, presentation
+
+    if d.rp_actuel is None:
+        return None
+    ter = _ligne(d.rp_actuel, "territoire")
+    libelles = [lib for _, lib in TRANCHES]
+    hommes = pd.Series([ter[f"P_H{t}"] for t, _ in TRANCHES], index=libelles)
+    femmes = pd.Series([ter[f"P_F{t}"] for t, _ in TRANCHES], index=libelles)
+    fig = graphiques.pyramide_ages(hommes, femmes, f"Population par sexe et âge en {d.rp} — {etude.nom_territoire}",
+                                   d.mention_rp)
+    return presentation.figure(fig, d.mention_rp)

@@ -1,0 +1,186 @@
+"""A study's configuration (etude.yaml), written by the cookiecutter post-generation hook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .erreurs import EtudeInvalide
+
+# Millésimes the readers know (published base communales / Filosofi CSV layouts).
+PLAGES_MILLESIMES = {
+    "rp": (2016, 2022),
+    "filosofi": (2016, 2021),
+}
+# A base communale of millésime N also carries N-6 (and N-11): evolutions come from one file.
+ECART_RP_PRECEDENT = 6
+ECART_FILOSOFI_PRECEDENT = 3
+
+
+def verifier_millesime(cle: str, valeur) -> int:
+    debut, fin = PLAGES_MILLESIMES[cle]
+    libelle = {"rp": "du recensement (RP)", "filosofi": "de Filosofi"}[cle]
+    try:
+        annee = int(str(valeur).strip())
+    except ValueError:
+        raise EtudeInvalide(
+            f"Millésime {libelle} invalide : « {valeur} » n'est pas une année (valeurs possibles : {debut} à {fin})."
+        ) from None
+    if not debut <= annee <= fin:
+        raise EtudeInvalide(
+            f"Millésime {libelle} hors plage : {annee} (valeurs possibles : {debut} à {fin})."
+        )
+    return annee
+
+
+def millesimes_derives(rp: int, filosofi: int) -> dict:
+    return {
+        "rp": rp,
+        "rp_precedent": rp - ECART_RP_PRECEDENT,
+        "filosofi": filosofi,
+        "filosofi_precedent": filosofi - ECART_FILOSOFI_PRECEDENT,
+        "populations_legales": rp,
+    }
+
+
+@dataclass
+class Etude:
+    racine: Path
+    nom_territoire: str
+    slug: str
+    type_territoire: str
+    code_territoire: str
+    communes: "object"  # pandas.DataFrame: code, nom, departement, region, epci
+    departement: tuple[str, str]
+    region: tuple[str, str]
+    epci: list[tuple[str, str]]
+    millesimes: dict
+    consultant: str = ""
+    titre: str = "Diagnostic social de territoire"
+    sous_titre: str = ""
+    geographie: int = 2022
+    brut: dict = field(default_factory=dict)
+
+    @property
+    def chemin(self) -> Path:
+        return self.racine / "etude.yaml"
+
+    @property
+    def dossier_brut(self) -> Path:
+        return self.racine / "data" / "brut"
+
+    @property
+    def dossier_cache(self) -> Path:
+        return self.racine / "data" / "cache"
+
+    @property
+    def dossier_build(self) -> Path:
+        return self.racine / "build"
+
+    @property
+    def dossier_livrables(self) -> Path:
+        return self.racine / "livrables"
+
+    @property
+    def dossier_analyses(self) -> Path:
+        return self.racine / "analyses"
+
+    @property
+    def dossier_notebooks(self) -> Path:
+        return self.racine / "notebooks"
+
+    def codes_communes(self) -> list[str]:
+        return list(self.communes["code"])
+
+    @classmethod
+    def charger(cls, chemin) -> "Etude":
+        import pandas as pd
+
+        chemin = Path(chemin).resolve()
+        if chemin.is_dir():
+            chemin = chemin / "etude.yaml"
+        if not chemin.exists():
+            raise EtudeInvalide(
+                f"Fichier d'étude introuvable : {chemin}. Lancez la commande depuis le dossier de l'étude "
+                "(celui qui contient etude.yaml)."
+            )
+        try:
+            with open(chemin, encoding="utf-8") as f:
+                data = yaml.safe_load(f) or {}
+        except UnicodeDecodeError as e:
+            raise EtudeInvalide(f"{chemin} n'est pas encodé en UTF-8 (octet {e.start}).") from None
+        except yaml.YAMLError as e:
+            raise EtudeInvalide(f"{chemin} n'est pas un YAML valide : {e}") from None
+        for section in ("etude", "territoire", "millesimes"):
+            if not isinstance(data.get(section), dict):
+                raise EtudeInvalide(f"{chemin} : section « {section} » absente ou mal formée.")
+        ter = data["territoire"]
+        communes = ter.get("communes") or []
+        if not communes:
+            raise EtudeInvalide(f"{chemin} : la liste territoire.communes est vide.")
+        try:
+            df = pd.DataFrame(
+                [
+                    {
+                        "code": str(c["code"]),
+                        "nom": str(c["nom"]),
+                        "departement": str(c["departement"]),
+                        "region": str(c["region"]),
+                        "epci": str(c.get("epci", "")),
+                    }
+                    for c in communes
+                ]
+            )
+        except (KeyError, TypeError) as e:
+            raise EtudeInvalide(f"{chemin} : une commune de territoire.communes n'a pas le champ {e}.") from None
+        mill = data["millesimes"]
+        rp = verifier_millesime("rp", mill.get("rp"))
+        filo = verifier_millesime("filosofi", mill.get("filosofi"))
+        millesimes = millesimes_derives(rp, filo)
+        millesimes.update({k: int(v) for k, v in mill.items() if k not in ("rp", "filosofi")})
+        et = data["etude"]
+        return cls(
+            racine=chemin.parent,
+            nom_territoire=str(ter.get("nom", "")),
+            slug=str(et.get("slug", chemin.parent.name)),
+            type_territoire=str(ter.get("type", "")),
+            code_territoire=str(ter.get("code", "")),
+            communes=df,
+            departement=(str(ter["departement"]["code"]), str(ter["departement"]["nom"])),
+            region=(str(ter["region"]["code"]), str(ter["region"]["nom"])),
+            epci=[(str(e["code"]), str(e["nom"])) for e in ter.get("epci", [])],
+            millesimes=millesimes,
+            consultant=str(et.get("consultant", "")),
+            titre=str(et.get("titre", "Diagnostic social de territoire")),
+            sous_titre=str(et.get("sous_titre", "")),
+            geographie=int(ter.get("geographie", 2022)),
+            brut=data,
+        )
+
+
+def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: int, filosofi: int,
+                      sous_titre: str = "") -> None:
+    """Write etude.yaml for a resolved territoire (used by the post-generation hook)."""
+    data = {
+        "etude": {
+            "slug": slug,
+            "titre": "Diagnostic social de territoire",
+            "sous_titre": sous_titre,
+            "consultant": consultant,
+        },
+        "territoire": territoire.to_dict(),
+        "millesimes": {"rp": rp, "filosofi": filosofi},
+        "execution": {"workers": 0},
+    }
+    entete = (
+        "# Configuration de l'étude (écrite à la génération ; modifiable à la main).\n"
+        "# territoire.communes : communes de l'étude, résolues depuis le Code officiel géographique.\n"
+        "# millesimes : rp = recensement (le fichier contient aussi rp - 6), filosofi = revenus.\n"
+        "# execution.workers : nombre de notebooks exécutés en parallèle (0 = nombre de cœurs).\n"
+    )
+    texte = entete + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    tmp = chemin.with_suffix(".yaml.tmp")
+    tmp.write_text(texte, encoding="utf-8")
+    tmp.replace(chemin)

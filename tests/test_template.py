@@ -1,0 +1,126 @@
+"""Bake the cookiecutter template the way users do, and check what it produces."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from diagnostic_territorial.plan import CHAPITRES
+
+
+def generer(racine: Path, sortie: Path, **reponses) -> Path:
+    return Path(cookiecutter(str(racine), no_input=True, output_dir=str(sortie), extra_context=reponses))
+
+
+@pytest.fixture(scope="module")
+def etude_demo(racine, tmp_path_factory) -> Path:
+    return generer(racine, tmp_path_factory.mktemp("gen"))
+
+
+def test_reponses_par_defaut_donnent_l_etude_de_demonstration(etude_demo):
+    assert etude_demo.name == "cc-coeur-de-garonne"
+    data = yaml.safe_load((etude_demo / "etude.yaml").read_text(encoding="utf-8"))
+    ter = data["territoire"]
+    assert ter["nom"] == "CC Cœur de Garonne"
+    assert ter["code"] == "200068815"
+    assert ter["departement"] == {"code": "31", "nom": "Haute-Garonne"}
+    assert ter["region"] == {"code": "76", "nom": "Occitanie"}
+    assert len(ter["communes"]) == 48
+    cazeres = next(c for c in ter["communes"] if c["code"] == "31135")
+    assert cazeres == {"code": "31135", "nom": "Cazères", "departement": "31", "region": "76", "epci": "200068815"}
+    assert data["millesimes"] == {"rp": 2019, "filosofi": 2019}
+
+
+def test_arborescence_exacte_de_l_etude(etude_demo, racine):
+    fichiers = {p.relative_to(etude_demo).as_posix() for p in etude_demo.rglob("*") if p.is_file()}
+    attendus = {
+        "README.md", "Makefile", "etude.yaml", "environment.yml", "requirements.txt", ".gitignore", "pyproject.toml",
+        "data/brut/LISEZMOI.md", "livrables/.gitkeep",
+    }
+    attendus |= {f"notebooks/{c.notebook}" for c in CHAPITRES}
+    attendus |= {f"analyses/{c.cle}.md" for c in CHAPITRES}
+    assert attendus <= fichiers
+    bibliotheque = {f for f in fichiers if f.startswith("src/diagnostic_territorial/")}
+    source = {"src/" + p.relative_to(racine / "src").as_posix()
+              for p in (racine / "src" / "diagnostic_territorial").rglob("*")
+              if p.is_file() and "__pycache__" not in p.parts}
+    assert bibliotheque == source
+    inattendus = fichiers - attendus - bibliotheque
+    assert not inattendus, inattendus
+
+
+def test_notebooks_et_bibliotheque_copies_a_l_identique(etude_demo, racine):
+    for c in CHAPITRES:
+        assert (etude_demo / "notebooks" / c.notebook).read_bytes() == (racine / "notebooks" / c.notebook).read_bytes()
+    for p in (racine / "src" / "diagnostic_territorial").rglob("*.py"):
+        copie = etude_demo / "src" / p.relative_to(racine / "src")
+        assert copie.read_bytes() == p.read_bytes()
+
+
+def test_aucune_balise_jinja_dans_les_fichiers_rendus(etude_demo):
+    for p in etude_demo.rglob("*"):
+        if p.is_file() and "src" not in p.parts and "notebooks" not in p.parts and p.suffix != ".gz":
+            texte = p.read_text(encoding="utf-8")
+            assert not re.search(r"\{\{|\{%|\{#", texte), p
+
+
+def test_requirements_et_environment_listent_les_memes_paquets(etude_demo, racine):
+    projet = tomllib.loads((racine / "pyproject.toml").read_text(encoding="utf-8"))
+
+    def nom(req: str) -> str:
+        return re.split(r"[<>=!\s\[]", req.strip(), maxsplit=1)[0].lower()
+
+    pyproject = {nom(d) for d in projet["project"]["dependencies"]}
+    reqs = {nom(l) for l in (etude_demo / "requirements.txt").read_text().splitlines() if l and not l.startswith("#")}
+    env = yaml.safe_load((etude_demo / "environment.yml").read_text())
+    conda = set()
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            conda |= {nom(d) for d in dep["pip"]}
+        elif nom(dep) not in ("python", "pip"):
+            conda.add(nom(dep))
+    assert reqs == pyproject
+    assert conda == pyproject
+
+
+def test_liste_de_communes_et_codes_corses(racine, tmp_path):
+    etude = generer(racine, tmp_path, territoire="ajaccio-bastia", code_territoire="2A004,2B033")
+    data = yaml.safe_load((etude / "etude.yaml").read_text(encoding="utf-8"))
+    assert data["territoire"]["type"] == "communes"
+    assert [c["nom"] for c in data["territoire"]["communes"]] == ["Ajaccio", "Bastia"]
+    assert data["territoire"]["departement"]["code"] in ("2A", "2B")
+    assert data["territoire"]["region"] == {"code": "94", "nom": "Corse"}
+
+
+def test_un_autre_epci_de_metropole(racine, tmp_path):
+    # Toulouse Métropole : 37 communes
+    etude = generer(racine, tmp_path, territoire="toulouse-metropole", code_territoire="243100518",
+                    millesime_rp="2021", millesime_filosofi="2020", consultant="Agence Test")
+    data = yaml.safe_load((etude / "etude.yaml").read_text(encoding="utf-8"))
+    assert data["territoire"]["nom"] == "Toulouse Métropole"
+    assert len(data["territoire"]["communes"]) == 37
+    assert data["millesimes"] == {"rp": 2021, "filosofi": 2020}
+    assert data["etude"]["consultant"] == "Agence Test"
+
+
+@pytest.mark.parametrize(
+    "reponses, message",
+    [
+        ({"code_territoire": "20006881"}, "« 20006881 »"),
+        ({"code_territoire": "123456789"}, "« 123456789 » n'est pas celui d'un EPCI"),
+        ({"code_territoire": "31135,99999"}, "« 99999 »"),
+        ({"millesime_rp": "2035"}, "hors plage : 2035"),
+        ({"millesime_filosofi": "deux mille"}, "« deux mille »"),
+        ({"territoire": "Mon Étude"}, "« Mon Étude »"),
+    ],
+)
+def test_reponses_invalides_rejetees_sans_laisser_de_dossier(racine, tmp_path, capfd, reponses, message):
+    reponses = {"territoire": "etude-rejetee", **reponses}
+    with pytest.raises(FailedHookException):
+        generer(racine, tmp_path, **reponses)
+    assert list(tmp_path.iterdir()) == []
+    assert message in capfd.readouterr().err
