@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -20,35 +18,25 @@ LIBELLE_TERRITOIRE = "Territoire"
 SUFFIXE_SECRET = "__secret"
 
 
-def chemin_cache(etude, source: str, millesime: int) -> Path:
-    return Path(etude.dossier_cache) / f"{source}_{millesime}.parquet"
-
-
 def _lire_cache(etude, source: str, millesime: int, filtres: list) -> tuple[pd.DataFrame, Provenance | None]:
-    import json
-
+    """Read only the rows needed from a source's cache (filters pushed down to pyarrow)."""
     import pyarrow.parquet as pq
 
-    chemin = chemin_cache(etude, source, millesime)
-    if not chemin.exists():
-        from .sources import catalogue
+    from . import donnees
+    from .sources import cache, catalogue
 
-        fichiers = catalogue.fichiers(source, millesime)
+    chemin = donnees.chemin_cache(etude, source, millesime)
+    if not chemin.exists():
+        fichiers = catalogue.fichiers(donnees.cle_source(source), millesime)
         premier = fichiers[0] if fichiers else None
         raise DonneeManquante(
             premier.nom_fichier if premier else f"{source} {millesime}",
             premier.url if premier else "",
             etude.dossier_brut,
             premier.source if premier else source,
-            raison="données non préparées (lancez « make donnees »)",
+            raison="données non préparées ou fichier absent de data/brut (lancez « make donnees »)",
         )
-    table = pq.read_table(chemin, filters=filtres)
-    meta = table.schema.metadata or {}
-    provenance = None
-    for cle, valeur in meta.items():
-        if cle.decode() in ("provenance", "diagnostic_territorial.provenance"):
-            provenance = Provenance.from_dict(json.loads(valeur))
-    return table.to_pandas(), provenance
+    return pq.read_table(chemin, filters=filtres).to_pandas(), cache.provenance(chemin)
 
 
 def _references(etude) -> list[tuple[str, str, str]]:

@@ -1,0 +1,183 @@
+"""Data preparation for a study: find or download the official files, parse them once into the
+parquet cache, and load them restricted to the study's territory and its references.
+
+`etude` is any object with: dossier_brut, dossier_cache (Path), millesimes (dict), communes
+(DataFrame: code, nom, departement, region, epci), departement and region ((code, nom) tuples).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .erreurs import DonneeManquante, FormatInconnu
+from .sources import cache, catalogue, filosofi, population, rp
+
+# keys of etude.millesimes -> source of the catalogue (rp_precedent is inside the rp file)
+SOURCES_ETUDE = {
+    "rp": "rp_evol_struct_pop",
+    "filosofi": "filosofi",
+    "filosofi_precedent": "filosofi",
+    "populations_legales": "populations_legales",
+}
+
+
+@dataclass
+class Disponibilite:
+    source: str
+    millesime: int
+    fichier: str
+    statut: str  # "ok", "manquant" (absent, not downloadable) or "illisible" (FormatInconnu)
+    message: str = ""
+
+
+def cle_source(source: str) -> str:
+    return SOURCES_ETUDE.get(source, source)
+
+
+def chemin_cache(etude, source: str, millesime: int) -> Path:
+    return Path(etude.dossier_cache) / f"{cle_source(source)}_{int(millesime)}.parquet"
+
+
+def _lire_fichier(fichier: catalogue.FichierOfficiel, chemin: Path) -> pd.DataFrame:
+    membre = fichier.membre if chemin.suffix.lower() == ".zip" else None
+    if fichier.cle == "filosofi":
+        return filosofi.lire(chemin, membre=membre)
+    if fichier.cle == "rp_evol_struct_pop":
+        return rp.lire(chemin, fichier.millesime, membre=membre)
+    if fichier.cle == "populations_legales":
+        return population.lire(chemin, fichier.millesime)
+    raise ValueError(f"source sans lecteur : {fichier.cle}")
+
+
+def _localiser(etude, fichiers, telecharger: bool) -> tuple[list[Path], list[DonneeManquante]]:
+    brut = Path(etude.dossier_brut)
+    chemins, manquants = [], []
+    for fichier in fichiers:
+        chemin = catalogue.trouver(fichier, brut)
+        if chemin is None and telecharger:
+            try:
+                catalogue.telecharger(fichier, brut)
+            except DonneeManquante as exc:
+                manquants.append(exc)
+                continue
+            chemin = catalogue.trouver(fichier, brut)
+        if chemin is None:
+            manquants.append(DonneeManquante(fichier.nom_fichier, fichier.url, brut, fichier.source))
+            continue
+        chemins.append(chemin)
+    return chemins, manquants
+
+
+def _provenance(fichiers, chemins: list[Path], tables: list[pd.DataFrame], dossier_brut: Path):
+    premiere = tables[0].attrs["provenance"]
+    simules = catalogue.fichiers_simules(dossier_brut)
+    simule = any(
+        f.noms_reconnus() & simules or chemin.name.lower() in simules for f, chemin in zip(fichiers, chemins)
+    )
+    empreintes = {t.attrs["provenance"].fichier: t.attrs["provenance"].sha256 for t in tables}
+    return dataclasses.replace(
+        premiere,
+        source=fichiers[0].source,
+        libelle=fichiers[0].libelle,
+        fichier=", ".join(f.nom_fichier for f in fichiers),
+        url=fichiers[0].url if len({f.url for f in fichiers}) == 1 else premiere.url,
+        sha256=premiere.sha256 if len(tables) == 1 else "",
+        simule=simule,
+        extra={"sha256": empreintes, "urls": sorted({f.url for f in fichiers})},
+    )
+
+
+def _construire(etude, cle: str, millesime: int, telecharger: bool) -> Disponibilite:
+    """Build (or keep) the cache of one (source, millésime); raises DonneeManquante/FormatInconnu."""
+    fichiers = catalogue.fichiers(cle, millesime)
+    noms = ", ".join(f.nom_fichier for f in fichiers)
+    chemins, manquants = _localiser(etude, fichiers, telecharger)
+    cible = chemin_cache(etude, cle, millesime)
+    if manquants:
+        if cible.exists():  # data/brut/ was cleaned after the cache was built: keep the cache
+            return Disponibilite(cle, millesime, noms, "ok", "cache existant (fichier source absent de data/brut)")
+        raise manquants[0] if len(manquants) == 1 else _Manquants(manquants)
+    entrees = chemins + [p for p in [Path(etude.dossier_brut) / "simulations.yaml"] if p.exists()]
+    if cible.exists() and cible.stat().st_mtime >= max(p.stat().st_mtime for p in entrees):
+        return Disponibilite(cle, millesime, noms, "ok", "cache à jour")
+    tables = [_lire_fichier(f, p) for f, p in zip(fichiers, chemins)]
+    tidy = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    tidy.attrs["provenance"] = _provenance(fichiers, chemins, tables, Path(etude.dossier_brut))
+    cache.ecrire(tidy, cible)
+    return Disponibilite(cle, millesime, noms, "ok", f"{len(tidy)} valeurs mises en cache dans {cible.name}")
+
+
+class _Manquants(DonneeManquante):
+    """Several files of one source are missing: the message lists them all."""
+
+    def __init__(self, erreurs: list[DonneeManquante]):
+        premiere = erreurs[0]
+        super().__init__(premiere.fichier, premiere.url, premiere.dossier, premiere.source, premiere.raison)
+        self.erreurs = erreurs
+        self.args = ("\n".join(str(e) for e in erreurs),)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def besoins(etude) -> list[tuple[str, int]]:
+    """The (source, millésime) pairs the study needs, in a stable order without duplicates."""
+    vus = []
+    for cle, millesime in (etude.millesimes or {}).items():
+        if cle in SOURCES_ETUDE and (SOURCES_ETUDE[cle], int(millesime)) not in vus:
+            vus.append((SOURCES_ETUDE[cle], int(millesime)))
+    return vus
+
+
+def preparer(etude, telecharger: bool = True) -> list[Disponibilite]:
+    """Find (or download) and parse every source the study needs; never stops on one failure."""
+    resultats = []
+    for cle, millesime in besoins(etude):
+        if millesime not in catalogue.millesimes(cle):
+            message = (
+                f"Millésime {millesime} non pris en charge pour « {cle} » "
+                f"(millésimes connus : {', '.join(map(str, catalogue.millesimes(cle)))})."
+            )
+            resultats.append(Disponibilite(cle, millesime, "", "manquant", message))
+            continue
+        try:
+            resultats.append(_construire(etude, cle, millesime, telecharger))
+        except DonneeManquante as exc:
+            noms = ", ".join(f.nom_fichier for f in catalogue.fichiers(cle, millesime))
+            resultats.append(Disponibilite(cle, millesime, noms, "manquant", str(exc)))
+        except FormatInconnu as exc:
+            resultats.append(Disponibilite(cle, millesime, exc.fichier, "illisible", str(exc)))
+    return resultats
+
+
+def codes_territoire(etude) -> dict[str, set[str]]:
+    """Codes of the territory and its references, by niveau."""
+    communes = etude.communes
+    return {
+        "commune": {str(c) for c in communes["code"]},
+        "epci": {str(c) for c in communes["epci"].dropna().unique()},
+        "departement": {str(etude.departement[0])},
+        "region": {str(etude.region[0])},
+        "france": {"FRM"},
+    }
+
+
+def charger(etude, source: str, millesime: int) -> pd.DataFrame:
+    """The cached source restricted to the territory's communes, EPCI, département, région and
+    France (tidy table with its provenance). Builds the cache from data/brut/ if needed."""
+    cle = cle_source(source)
+    cible = chemin_cache(etude, cle, millesime)
+    if not cible.exists():
+        _construire(etude, cle, int(millesime), telecharger=False)
+    codes = codes_territoire(etude)
+    df = cache.lire(cible, codgeos=set().union(*codes.values()))
+    garder = pd.Series(False, index=df.index)
+    for niveau, valeurs in codes.items():
+        garder |= (df["niveau"] == niveau) & df["codgeo"].isin(valeurs)
+    resultat = df[garder].reset_index(drop=True)
+    resultat.attrs["provenance"] = df.attrs.get("provenance")
+    return resultat

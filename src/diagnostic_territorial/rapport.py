@@ -1,0 +1,468 @@
+"""Assemble the executed chapter notebooks into one self-contained HTML report.
+
+The notebooks written by papermill (``build/notebooks/<chapitre>.ipynb``) are merged into a single
+notebook, prepared for the reader, then rendered once by nbconvert's ``HTMLExporter`` with the
+project's template (``templates/rapport``: cover page, table of contents, print CSS, no CDN):
+
+- the first ``#`` heading of each notebook becomes the numbered chapter title ("1. ..."), its
+  ``##`` sections are numbered "1.1", "1.2"..., ``###`` headings keep no number; every heading gets a
+  stable id (``chap-1``, ``chap-1-2``, ``chap-1-2-1``) used by the table of contents;
+- code is never shown: inputs are excluded, cells tagged ``parameters``, ``injected-parameters``
+  or ``papermill-error-cell-tag`` are removed, as are stderr streams (warnings, progress bars) and
+  raw error outputs;
+- a failed or absent chapter keeps its numbered heading and shows a "Chapitre non produit" box with
+  a short summary of the error: it is never silently dropped;
+- the file is written atomically (temporary file in the same folder, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import html
+import mimetypes
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
+
+DOSSIER_TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOM_TEMPLATE = "rapport"
+
+# Cells carrying one of these tags never reach the report.
+TAGS_RETIRES = frozenset(
+    {
+        "parameters",
+        "injected-parameters",
+        "papermill-error-cell-tag",
+        "remove-cell",
+        "remove_cell",
+    }
+)
+# Outputs that would need a live kernel or JupyterLab: fall back to the next representation.
+MIMETYPES_RETIRES = ("application/vnd.jupyter.widget-view+json",)
+
+LONGUEUR_MAX_ERREUR = 300
+
+_RE_TITRE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_RE_CLOTURE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_RE_IMAGE_MD = re.compile(r"(!\[[^\]]*\]\()(<[^>]+>|[^)\s]+)")
+_RE_DIV_OUVRANT = re.compile(r"<div\b", re.IGNORECASE)
+_RE_DIV_FERMANT = re.compile(r"</div\s*>", re.IGNORECASE)
+_RE_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class ChapitreExecute:
+    numero: int  # chapter number in the report (1..n)
+    cle: str  # e.g. "demographie"
+    titre: str  # e.g. "Dynamique démographique"
+    chemin: Path | None  # executed notebook (papermill output), None if not produced
+    statut: str  # "ok", "echec" (failed: notebook kept with traceback), "absent"
+    erreur: str | None = None  # short French error summary for failed chapters
+
+
+@dataclass
+class _Titre:
+    """A numbered heading, as shown in the body and in the table of contents."""
+
+    numero: str  # "1", "1.2"
+    ancre: str  # "chap-1", "chap-1-2"
+    titre_html: str  # inline HTML (the heading text may carry emphasis, code...)
+    titre_texte: str  # same without tags, for the table of contents and running header
+
+
+@dataclass
+class _ChapitrePrepare:
+    titre: _Titre
+    produit: bool
+    sections: list[_Titre] = field(default_factory=list)
+    cellules: list = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------
+
+
+def assembler(chapitres: list[ChapitreExecute], sortie: Path, meta: dict) -> Path:
+    """Merge the executed notebooks into the single HTML file ``sortie`` and return its path.
+
+    ``meta``: ``nom_territoire``, ``sous_titre``, ``consultant``, ``date`` (``datetime.date``),
+    ``version``, optionally ``communes`` (number of communes) and ``departement`` (name).
+    The previous report is left untouched if anything fails before the final rename.
+    """
+    sortie = Path(sortie)
+    prepares = [_preparer_chapitre(c) for c in sorted(chapitres, key=lambda c: c.numero)]
+    contenu = _rendre(prepares, meta)
+    _ecrire_atomiquement(sortie, contenu.encode("utf-8"))
+    return sortie
+
+
+def date_en_francais(date: dt.date) -> str:
+    """« 23 novembre 2026 », « 1er mars 2027 »."""
+    from babel.dates import format_date
+
+    texte = format_date(date, format="long", locale="fr_FR")
+    return re.sub(r"^1 ", "1er ", texte)
+
+
+# --------------------------------------------------------------------------------------------
+# Preparing one chapter
+# --------------------------------------------------------------------------------------------
+
+
+def _preparer_chapitre(chapitre: ChapitreExecute) -> _ChapitrePrepare:
+    n = chapitre.numero
+    nb = None
+    erreur = chapitre.erreur
+    statut = chapitre.statut
+    if chapitre.chemin is not None and Path(chapitre.chemin).exists():
+        try:
+            nb = nbformat.read(str(chapitre.chemin), as_version=4)
+        except Exception as exc:  # unreadable JSON, invalid notebook...
+            statut = "echec"
+            erreur = erreur or f"notebook illisible ({type(exc).__name__} : {exc})"
+    elif statut == "ok":
+        statut = "absent"
+    if statut == "ok" and nb is not None and _a_echoue(nb):
+        # stale or missing execution journal: the notebook itself says the run failed
+        statut = "echec"
+
+    if statut == "ok" and nb is not None:
+        return _chapitre_produit(chapitre, nb)
+
+    # Failed or absent: numbered heading (the notebook's own title when readable) and a box.
+    titre_source = _premier_titre(nb) if nb is not None else None
+    titre = _titre(str(n), f"chap-{n}", titre_source or chapitre.titre)
+    if not erreur:
+        erreur = _erreur_du_notebook(nb) if nb is not None else None
+    if not erreur:
+        erreur = (
+            "le notebook de ce chapitre n'a pas été exécuté"
+            if statut == "absent"
+            else "l'exécution du notebook a échoué"
+        )
+    cellules = [
+        _cellule_html(_ouverture_chapitre(titre, produit=False)),
+        _cellule_html(_encadre_non_produit(erreur)),
+        _cellule_html("</section>"),
+    ]
+    return _ChapitrePrepare(titre=titre, produit=False, cellules=cellules)
+
+
+def _chapitre_produit(chapitre: ChapitreExecute, nb) -> _ChapitrePrepare:
+    n = chapitre.numero
+    dossier = Path(chapitre.chemin).resolve().parent
+    titre: _Titre | None = None
+    sections: list[_Titre] = []
+    sous_sections = 0
+    corps: list = []
+
+    for cellule in nb.cells:
+        if TAGS_RETIRES.intersection(cellule.get("metadata", {}).get("tags", [])):
+            continue
+        if cellule.cell_type == "code":
+            sorties = _sorties_lisibles(cellule.get("outputs", []))
+            if not sorties:
+                continue
+            cellule = copy.deepcopy(cellule)
+            cellule.outputs = sorties
+            cellule.source = ""  # never shown; keeps the code out of the file entirely
+            corps.append(cellule)
+        elif cellule.cell_type == "markdown":
+            for morceau in _decouper_markdown(cellule.source):
+                if isinstance(morceau, str):
+                    corps.append(_cellule_markdown(morceau, cellule, dossier))
+                    continue
+                niveau, texte = morceau
+                if niveau == 1 and titre is None:
+                    titre = _titre(str(n), f"chap-{n}", texte)
+                elif niveau <= 2:  # sections (a stray second "#" is treated as a section)
+                    sections.append(_titre(f"{n}.{len(sections) + 1}", f"chap-{n}-{len(sections) + 1}", texte))
+                    sous_sections = 0
+                    corps.append(_cellule_html(_balise_section(sections[-1])))
+                elif niveau == 3:
+                    sous_sections += 1
+                    ancre = f"chap-{n}-{len(sections)}-{sous_sections}"
+                    t = _titre("", ancre, texte)
+                    corps.append(_cellule_html(f'<h3 class="titre-sous-section" id="{ancre}">{t.titre_html}</h3>'))
+                else:
+                    t = _titre("", "", texte)
+                    corps.append(_cellule_html(f"<h{niveau}>{t.titre_html}</h{niveau}>"))
+        elif cellule.cell_type == "raw" and cellule.metadata.get("raw_mimetype", "").lower() == "text/html":
+            corps.append(copy.deepcopy(cellule))  # other raw cells are notes, not report content
+
+    if titre is None:
+        titre = _titre(str(n), f"chap-{n}", chapitre.titre)
+    cellules = [_cellule_html(_ouverture_chapitre(titre, produit=True)), *corps, _cellule_html("</section>")]
+    return _ChapitrePrepare(titre=titre, produit=True, sections=sections, cellules=cellules)
+
+
+def _a_echoue(nb) -> bool:
+    if nb.metadata.get("papermill", {}).get("exception"):
+        return True
+    return any(
+        "papermill-error-cell-tag" in c.get("metadata", {}).get("tags", [])
+        or any(o.get("output_type") == "error" for o in c.get("outputs", []))
+        for c in nb.cells
+    )
+
+
+def _sorties_lisibles(sorties: list) -> list:
+    """Outputs the reader sees: no stderr (warnings, progress bars), no raw tracebacks."""
+    gardees = []
+    for sortie in sorties:
+        if sortie.get("output_type") == "error":
+            continue
+        if sortie.get("output_type") == "stream" and sortie.get("name") != "stdout":
+            continue
+        if sortie.get("output_type") == "stream" and not sortie.get("text", "").strip():
+            continue
+        if "data" in sortie:
+            sortie = copy.deepcopy(sortie)
+            for mime in MIMETYPES_RETIRES:
+                sortie["data"].pop(mime, None)
+            if not sortie["data"]:
+                continue
+        gardees.append(sortie)
+    return gardees
+
+
+def _decouper_markdown(source: str) -> list:
+    """Split a markdown cell into text chunks (str) and ATX headings ((level, text)).
+
+    Headings inside fenced code blocks or inside an open ``<div>`` (an HTML box written in
+    markdown) are left alone: splitting there would break the box apart."""
+    morceaux: list = []
+    tampon: list[str] = []
+    cloture: str | None = None
+    divs_ouverts = 0
+    for ligne in source.splitlines():
+        m_cloture = _RE_CLOTURE.match(ligne)
+        if cloture is not None:
+            if m_cloture and m_cloture.group(1)[0] == cloture[0] and len(m_cloture.group(1)) >= len(cloture):
+                cloture = None
+            tampon.append(ligne)
+            continue
+        if m_cloture:
+            cloture = m_cloture.group(1)
+            tampon.append(ligne)
+            continue
+        m_titre = _RE_TITRE.match(ligne)
+        if m_titre and (m_titre.group(2) or "").strip() and divs_ouverts <= 0:
+            if "".join(tampon).strip():
+                morceaux.append("\n".join(tampon))
+            tampon = []
+            morceaux.append((len(m_titre.group(1)), m_titre.group(2).strip()))
+        else:
+            divs_ouverts += len(_RE_DIV_OUVRANT.findall(ligne)) - len(_RE_DIV_FERMANT.findall(ligne))
+            tampon.append(ligne)
+    if "".join(tampon).strip():
+        morceaux.append("\n".join(tampon))
+    return morceaux
+
+
+def _premier_titre(nb) -> str | None:
+    for cellule in nb.cells:
+        if cellule.cell_type != "markdown":
+            continue
+        for morceau in _decouper_markdown(cellule.source):
+            if isinstance(morceau, tuple) and morceau[0] == 1:
+                return morceau[1]
+    return None
+
+
+def _erreur_du_notebook(nb) -> str | None:
+    """Short summary of the first error output left by papermill, e.g. « KeyError : 'P19_POP' »."""
+    for cellule in nb.cells:
+        for sortie in cellule.get("outputs", []):
+            if sortie.get("output_type") == "error":
+                ename = _RE_ANSI.sub("", sortie.get("ename", "Erreur"))
+                evalue = _RE_ANSI.sub("", sortie.get("evalue", "")).strip()
+                return _abreger(f"{ename} : {evalue}" if evalue else ename)
+    return None
+
+
+def _abreger(texte: str) -> str:
+    texte = " ".join(texte.split())
+    if len(texte) > LONGUEUR_MAX_ERREUR:
+        texte = texte[: LONGUEUR_MAX_ERREUR - 1].rstrip() + "…"
+    return texte
+
+
+# --------------------------------------------------------------------------------------------
+# HTML pieces
+# --------------------------------------------------------------------------------------------
+
+
+def _titre(numero: str, ancre: str, texte_markdown: str) -> _Titre:
+    titre_html = _markdown_en_ligne(texte_markdown)
+    titre_texte = re.sub(r"<[^>]+>", "", titre_html).strip()
+    return _Titre(numero=numero, ancre=ancre, titre_html=titre_html, titre_texte=titre_texte)
+
+
+def _markdown_en_ligne(texte: str) -> str:
+    """Inline markdown of a heading (emphasis, code) as HTML, without the <p> wrapper."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    rendu = markdown2html_mistune(texte).strip()
+    m = re.fullmatch(r"<p>(.*)</p>", rendu, flags=re.DOTALL)
+    if m:
+        return m.group(1).strip()
+    return html.escape(texte)
+
+
+def _ouverture_chapitre(titre: _Titre, produit: bool) -> str:
+    classe = "chapitre" if produit else "chapitre non-produit"
+    return (
+        f'<section class="{classe}" aria-labelledby="{titre.ancre}">\n'
+        f'<h1 class="titre-chapitre" id="{titre.ancre}">'
+        f'<span class="numero">{titre.numero}.</span> {titre.titre_html}</h1>'
+    )
+
+
+def _balise_section(titre: _Titre) -> str:
+    return (
+        f'<h2 class="titre-section" id="{titre.ancre}">'
+        f'<span class="numero">{titre.numero}</span> {titre.titre_html}</h2>'
+    )
+
+
+def _encadre_non_produit(erreur: str) -> str:
+    return (
+        '<div class="chapitre-non-produit" role="note">\n'
+        '<p class="titre-encadre">Chapitre non produit</p>\n'
+        "<p>Ce chapitre n'a pas pu être produit lors de la génération de cette version "
+        "du rapport.</p>\n"
+        f'<p class="motif">Motif : {html.escape(_abreger(erreur))}</p>\n'
+        "</div>"
+    )
+
+
+def _cellule_html(source: str):
+    return new_raw_cell(source, metadata={"raw_mimetype": "text/html"})
+
+
+def _cellule_markdown(source: str, origine, dossier: Path):
+    pieces_jointes = copy.deepcopy(origine.get("attachments", {})) or {}
+    source = _integrer_images(source, pieces_jointes, dossier)
+    cellule = new_markdown_cell(source)
+    if pieces_jointes:
+        cellule["attachments"] = pieces_jointes
+    tags = origine.get("metadata", {}).get("tags")
+    if tags:
+        cellule.metadata["tags"] = list(tags)
+    return cellule
+
+
+def _integrer_images(source: str, pieces_jointes: dict, dossier: Path) -> str:
+    """Turn ``![..](figure.png)`` pointing next to the notebook into an attachment (base64),
+    so the report stays one file whatever folder it is opened from."""
+
+    def remplacer(m: re.Match) -> str:
+        cible = m.group(2).strip("<>")
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", cible) or cible.startswith(("#", "/")):
+            return m.group(0)
+        chemin = (dossier / cible).resolve()
+        mime, _ = mimetypes.guess_type(str(chemin))
+        if not chemin.is_file() or not (mime or "").startswith("image/"):
+            return m.group(0)
+        nom = "img-" + re.sub(r"[^A-Za-z0-9_.-]", "_", cible)
+        pieces_jointes[nom] = {mime: base64.b64encode(chemin.read_bytes()).decode("ascii")}
+        return f"{m.group(1)}attachment:{nom}"
+
+    return _RE_IMAGE_MD.sub(remplacer, source)
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering and writing
+# --------------------------------------------------------------------------------------------
+
+
+def _rendre(chapitres: list[_ChapitrePrepare], meta: dict) -> str:
+    from nbconvert import HTMLExporter
+
+    nb = new_notebook(metadata={"language_info": {"name": "python"}})
+    for i, chapitre in enumerate(chapitres, start=1):
+        for j, cellule in enumerate(chapitre.cellules):
+            cellule["id"] = f"c{i}-{j}"  # deterministic, unique across merged notebooks
+            for k, sortie in enumerate(cellule.get("outputs", [])):
+                if "application/javascript" in sortie.get("data", {}):
+                    sortie.setdefault("metadata", {})["dt_id"] = f"js-{i}-{j}-{k}"
+            nb.cells.append(cellule)
+
+    exporter = HTMLExporter(
+        template_name=NOM_TEMPLATE,
+        extra_template_basedirs=[str(DOSSIER_TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        exclude_anchor_links=True,
+        language_code="fr",
+    )
+    resources = {"metadata": {"name": "rapport", "path": ""}, "rapport": _contexte(chapitres, meta)}
+    contenu, _ = exporter.from_notebook_node(nb, resources=resources)
+    return contenu
+
+
+def _contexte(chapitres: list[_ChapitrePrepare], meta: dict) -> dict:
+    nom = str(meta.get("nom_territoire") or "Territoire")
+    sous_titre = str(meta.get("sous_titre") or "Diagnostic social de territoire")
+    date = meta.get("date") or dt.date.today()
+    perimetre = []
+    communes = meta.get("communes")
+    if communes:
+        perimetre.append(f"{communes} commune{'s' if int(communes) > 1 else ''}")
+    if meta.get("departement"):
+        perimetre.append(str(meta["departement"]))
+    return {
+        "nom_territoire": nom,
+        "sous_titre": sous_titre,
+        "titre_document": f"{nom} — {sous_titre}",
+        "consultant": str(meta.get("consultant") or ""),
+        "date_texte": date_en_francais(date),
+        "version": str(meta.get("version") or ""),
+        "perimetre": " · ".join(perimetre),
+        "chapitres": [
+            {
+                "numero": c.titre.numero,
+                "ancre": c.titre.ancre,
+                "titre_texte": html.escape(html.unescape(c.titre.titre_texte), quote=False),
+                "produit": c.produit,
+                "sections": [
+                    {
+                        "numero": s.numero,
+                        "ancre": s.ancre,
+                        "titre_texte": html.escape(html.unescape(s.titre_texte), quote=False),
+                    }
+                    for s in c.sections
+                ],
+            }
+            for c in chapitres
+        ],
+    }
+
+
+def _ecrire_atomiquement(sortie: Path, contenu: bytes) -> None:
+    """Write to a temporary file in the same folder, then rename over the previous report."""
+    sortie.parent.mkdir(parents=True, exist_ok=True)
+    descripteur, temporaire = tempfile.mkstemp(dir=sortie.parent, prefix=f".{sortie.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descripteur, "wb") as f:
+            f.write(contenu)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporaire, 0o644)
+        os.replace(temporaire, sortie)
+    except BaseException:
+        try:
+            os.unlink(temporaire)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,256 @@
+"""Catalogue of official files, demo data, preparation of the cache and loading of a territory."""
+
+from __future__ import annotations
+
+import json
+import math
+import types
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from diagnostic_territorial import demo, donnees
+from diagnostic_territorial.erreurs import DonneeManquante
+from diagnostic_territorial.sources import catalogue, rp
+from diagnostic_territorial.sources.schema import sha256_fichier
+
+FIXTURES = Path(__file__).parent / "fixtures" / "sources"
+CŒUR_DE_GARONNE = "200068815"
+# The 48 communes of CC Cœur de Garonne (COG 2020, EPCI_2020.csv)
+COMMUNES = (
+    "31051 31065 31084 31101 31119 31122 31135 31153 31189 31193 31196 31204 31229 31250 31266 31283 "
+    "31292 31299 31309 31317 31318 31324 31327 31349 31353 31359 31362 31367 31370 31382 31387 31406 "
+    "31419 31422 31423 31425 31428 31435 31436 31454 31469 31476 31481 31505 31520 31530 31538 31543"
+).split()
+
+
+def etude(racine: Path, **millesimes) -> types.SimpleNamespace:
+    communes = pd.DataFrame(
+        {"code": COMMUNES, "nom": COMMUNES, "departement": "31", "region": "76", "epci": CŒUR_DE_GARONNE}
+    )
+    return types.SimpleNamespace(
+        dossier_brut=racine / "data" / "brut",
+        dossier_cache=racine / "data" / "cache",
+        millesimes=millesimes
+        or {"rp": 2019, "rp_precedent": 2013, "filosofi": 2019, "filosofi_precedent": 2016, "populations_legales": 2019},
+        communes=communes,
+        departement=("31", "Haute-Garonne"),
+        region=("76", "Occitanie"),
+    )
+
+
+# --- Catalogue ---------------------------------------------------------------------------------
+
+
+def test_catalogue_filosofi():
+    fichiers = catalogue.fichiers("filosofi", 2019)
+    assert [f.nom_fichier for f in fichiers] == [
+        f"FILO2019_DISP_{n}.csv" for n in ("COM", "EPCI", "DEP", "REG", "METROPOLE")
+    ]
+    assert fichiers[0].url == (
+        "https://www.insee.fr/fr/statistiques/fichier/6036907/indic-struct-distrib-revenu-2019-COMMUNES_csv.zip"
+    )
+    assert fichiers[2].url.endswith("/6036907/indic-struct-distrib-revenu-2019-SUPRA_csv.zip")
+    assert fichiers[0].source == "Insee, Filosofi 2019"
+    for millesime in range(2016, 2022):
+        assert len(catalogue.fichiers("filosofi", millesime)) == 5
+
+
+def test_catalogue_rp_et_populations():
+    (f,) = catalogue.fichiers("rp_evol_struct_pop", 2019)
+    assert f.nom_fichier == "base-cc-evol-struct-pop-2019_csv.zip"
+    assert f.membre == "base-cc-evol-struct-pop-2019.CSV"
+    assert f.url == "https://www.insee.fr/fr/statistiques/fichier/6456153/base-cc-evol-struct-pop-2019_csv.zip"
+    assert set(range(2017, 2022)) <= set(catalogue.millesimes("rp_evol_struct_pop"))
+    (p,) = catalogue.fichiers("populations_legales", 2019)
+    assert p.url == "https://www.insee.fr/fr/statistiques/fichier/6011070/ensemble.zip"
+    assert p.membre == "donnees_communes.csv"
+    with pytest.raises(ValueError, match="2005"):
+        catalogue.fichiers("filosofi", 2005)
+
+
+def test_trouver_nom_officiel_sans_casse(tmp_path):
+    com, epci = catalogue.fichiers("filosofi", 2019)[:2]
+    assert catalogue.trouver(com, tmp_path) is None
+    (tmp_path / "filo2019_disp_com.CSV").write_text("x")
+    assert catalogue.trouver(com, tmp_path).name == "filo2019_disp_com.CSV"
+    (tmp_path / "indic-struct-distrib-revenu-2019-SUPRA_csv.zip").write_text("x")
+    assert catalogue.trouver(epci, tmp_path).name == "indic-struct-distrib-revenu-2019-SUPRA_csv.zip"
+    (rp_2019,) = catalogue.fichiers("rp_evol_struct_pop", 2019)
+    (tmp_path / "base-cc-evol-struct-pop-2019.CSV").write_text("x")
+    assert catalogue.trouver(rp_2019, tmp_path).name == "base-cc-evol-struct-pop-2019.CSV"
+    assert catalogue.trouver(rp_2019, tmp_path / "absent") is None
+
+
+def test_telecharger_hors_ligne(tmp_path):
+    officiel = catalogue.fichiers("filosofi", 2019)[0]
+    injoignable = catalogue.FichierOfficiel(**{**officiel.__dict__, "url": "http://127.0.0.1:9/FILO.zip"})
+    with pytest.raises(DonneeManquante) as exc:
+        catalogue.telecharger(injoignable, tmp_path / "brut", timeout=2)
+    message = str(exc.value)
+    assert "FILO2019_DISP_COM.csv" in message and "http://127.0.0.1:9/FILO.zip" in message
+    assert str(tmp_path / "brut") in message
+    assert list((tmp_path / "brut").iterdir()) == []  # no partial file left
+
+
+def test_telecharger_renomme_et_enregistre_l_empreinte(tmp_path):
+    source = FIXTURES / "base-cc-evol-struct-pop-2019_csv.zip"
+    officiel = catalogue.fichiers("rp_evol_struct_pop", 2019)[0]
+    local = catalogue.FichierOfficiel(**{**officiel.__dict__, "url": source.resolve().as_uri()})
+    chemin = catalogue.telecharger(local, tmp_path)
+    assert chemin.name == "base-cc-evol-struct-pop-2019_csv.zip"
+    assert json.loads((tmp_path / "checksums.json").read_text())[chemin.name] == sha256_fichier(source)
+    assert catalogue.trouver(officiel, tmp_path) == chemin
+
+
+# --- Demo data ---------------------------------------------------------------------------------
+
+
+def test_donnees_demo_legeres_et_copiees_a_l_octet():
+    fichiers = [p for p in demo.DOSSIER_DEMO.iterdir() if p.is_file()]
+    assert sum(p.stat().st_size for p in fichiers) < 1_500_000
+    noms = {p.name for p in fichiers}
+    assert {f"FILO{a}_DISP_{n}.csv" for a in (2016, 2019) for n in ("COM", "EPCI", "DEP", "REG", "METROPOLE")} <= noms
+    # lines copied byte for byte from the published file (BOM, CRLF, decimal comma)
+    extrait = (demo.DOSSIER_DEMO / "FILO2019_DISP_COM.csv").read_bytes()
+    assert extrait.startswith(b"\xef\xbb\xbfCODGEO;LIBGEO;NBMEN19;")
+    assert (FIXTURES / "FILO2019_DISP_COM.csv").read_bytes().splitlines()[4] in extrait.splitlines()
+
+
+def test_simulation_deterministe_et_coherente():
+    pops = pd.DataFrame({"codgeo": ["31135", "2A004", "97101"], "pmun": [4799.0, 71361.0, 53514.0]})
+    a = demo.simuler_evol_struct_pop(pops)
+    b = demo.simuler_evol_struct_pop(pops)
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a.columns) == demo.colonnes_evol_struct_pop(2019)
+    assert a.set_index("CODGEO")["P19_POP"].to_dict() == {"2A004": 71361, "31135": 4799, "97101": 53514}
+
+
+# --- Preparation and loading on the demo territory ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_preparee(tmp_path_factory):
+    racine = tmp_path_factory.mktemp("etude")
+    e = etude(racine)
+    demo.installer_donnees_demo(e.dossier_brut)
+    return e, donnees.preparer(e, telecharger=False)
+
+
+def test_preparer_demo(demo_preparee):
+    e, resultats = demo_preparee
+    assert [(r.source, r.millesime, r.statut) for r in resultats] == [
+        ("rp_evol_struct_pop", 2019, "ok"),
+        ("filosofi", 2019, "ok"),
+        ("filosofi", 2016, "ok"),
+        ("populations_legales", 2019, "ok"),
+    ]
+    for nom in ("rp_evol_struct_pop_2019", "filosofi_2019", "filosofi_2016", "populations_legales_2019"):
+        assert (e.dossier_cache / f"{nom}.parquet").exists()
+    assert all(r.message == "cache à jour" for r in donnees.preparer(e, telecharger=False))
+
+
+def test_charger_filosofi_territoire_et_references(demo_preparee):
+    e, _ = demo_preparee
+    df = donnees.charger(e, "filosofi", 2019)
+    q2 = df[df["variable"] == "Q2"].set_index(["niveau", "codgeo"])["valeur"]
+    assert q2[("commune", "31135")] == 19060
+    assert q2[("epci", CŒUR_DE_GARONNE)] == 21800
+    assert q2[("departement", "31")] == 23380
+    assert q2[("region", "76")] == 20980  # not the département 76 (Seine-Maritime)
+    assert q2[("france", "FRM")] == 21930
+    assert set(df.loc[df["niveau"] == "departement", "codgeo"]) == {"31"}
+    assert set(df.loc[df["niveau"] == "epci", "codgeo"]) == {CŒUR_DE_GARONNE}
+    communes = set(df.loc[df["niveau"] == "commune", "codgeo"])
+    assert communes <= set(COMMUNES) and len(communes) == 40
+    assert "31204" not in communes  # Fustignac (82 inhabitants) is absent from Filosofi: not secret
+    d1 = df[(df["codgeo"] == "31051") & (df["variable"] == "D1")].iloc[0]
+    assert d1["secret"] and math.isnan(d1["valeur"])
+    prov = df.attrs["provenance"]
+    assert prov.mention() == "Source : Insee, Filosofi 2019" and not prov.simule
+    assert len(prov.extra["sha256"]) == 5
+
+    ancien = donnees.charger(e, "filosofi_precedent", 2016)
+    assert ancien[(ancien["codgeo"] == CŒUR_DE_GARONNE) & (ancien["variable"] == "Q2")]["valeur"].item() == 20682
+
+
+def test_charger_rp_simule(demo_preparee):
+    e, _ = demo_preparee
+    df = donnees.charger(e, "rp", 2019)
+    prov = df.attrs["provenance"]
+    assert prov.simule
+    assert prov.mention() == "Source : Insee, RP 2019 (données simulées pour la démonstration)"
+    assert set(df["codgeo"]) == set(COMMUNES)
+    assert set(df["millesime"]) == {2019, 2013, 2008}
+    pops = donnees.charger(e, "populations_legales", 2019)
+    pmun = pops[pops["variable"] == "PMUN"].set_index("codgeo")["valeur"]
+    large = df.pivot_table(index=["codgeo", "millesime"], columns="variable", values="valeur")
+    r19 = large.xs(2019, level="millesime")
+    assert (r19["P_POP"] == pmun.reindex(r19.index)).all()  # real population municipale 2019
+    assert r19.loc["31135", "P_POP"] == 4799
+    for annee, bandes in ((2019, ("0014", "1529", "3044", "4559", "6074", "7589", "90P")), (2008, ("0014", "1529", "3044", "4559", "6074", "75P"))):
+        t = large.xs(annee, level="millesime").dropna(axis=1, how="all")
+        np.testing.assert_allclose(t[[f"P_POP{b}" for b in bandes]].sum(axis=1), t["P_POP"], atol=1e-6)
+        np.testing.assert_allclose(t["P_POPH"] + t["P_POPF"], t["P_POP"], atol=1e-6)
+        np.testing.assert_allclose(t[[f"P_H{b}" for b in bandes]].sum(axis=1), t["P_POPH"], atol=1e-6)
+        np.testing.assert_allclose(t[["P_H0019", "P_H2064", "P_H65P"]].sum(axis=1), t["P_POPH"], atol=1e-6)
+        np.testing.assert_allclose(t[[f"C_POP15P_CS{i}" for i in range(1, 9)]].sum(axis=1), t["C_POP15P"], atol=1e-6)
+        np.testing.assert_allclose(t[[f"P_POP01P_IRAN{i}" for i in range(1, 8)]].sum(axis=1), t["P_POP01P"], atol=1e-6)
+        assert (t >= 0).all().all()
+    # earlier censuses: plausible populations, not copies of 2019
+    r13 = large.xs(2013, level="millesime")["P_POP"]
+    ratio = r13.sum() / r19["P_POP"].sum()
+    assert 0.8 < ratio < 1.05 and (r13 != r19["P_POP"]).any()
+
+
+def test_fichier_rp_simule_dans_la_mise_en_page_publiee(demo_preparee):
+    e, _ = demo_preparee
+    chemin = e.dossier_brut / "base-cc-evol-struct-pop-2019_csv.zip"
+    with zipfile.ZipFile(chemin) as z:
+        assert z.namelist() == ["base-cc-evol-struct-pop-2019.CSV"]
+        with z.open("base-cc-evol-struct-pop-2019.CSV") as f:
+            entete = f.readline().decode().rstrip("\n").split(";")
+    assert entete[:4] == ["CODGEO", "P19_POP", "P19_POP0014", "P19_POP1529"]
+    assert "C13_POP15P_CS8" in entete and "P08_POP75P" in entete and "P08_POP90P" not in entete
+    assert (e.dossier_brut / "simulations.yaml").read_text().count("base-cc-evol-struct-pop-2019_csv.zip") == 1
+
+
+def test_fichiers_manquants(tmp_path):
+    e = etude(tmp_path, filosofi=2019, rp=2019, populations_legales=2019)
+    resultats = donnees.preparer(e, telecharger=False)
+    assert {r.statut for r in resultats} == {"manquant"}
+    rp_manquant = next(r for r in resultats if r.source == "rp_evol_struct_pop")
+    assert "base-cc-evol-struct-pop-2019_csv.zip" in rp_manquant.message
+    assert "https://www.insee.fr/fr/statistiques/fichier/6456153/" in rp_manquant.message
+    assert str(e.dossier_brut) in rp_manquant.message
+    with pytest.raises(DonneeManquante) as exc:
+        donnees.charger(e, "populations_legales", 2019)
+    assert exc.value.fichier == "donnees_communes.csv"
+    assert exc.value.url == "https://www.insee.fr/fr/statistiques/fichier/6011070/ensemble.zip"
+
+
+def test_un_fichier_manquant_n_arrete_pas_les_autres(tmp_path):
+    e = etude(tmp_path, filosofi=2019, populations_legales=2019)
+    e.dossier_brut.mkdir(parents=True)
+    (e.dossier_brut / "donnees_communes.csv").write_bytes((FIXTURES / "donnees_communes.csv").read_bytes())
+    statuts = {r.source: r.statut for r in donnees.preparer(e, telecharger=False)}
+    assert statuts == {"filosofi": "manquant", "populations_legales": "ok"}
+    df = donnees.charger(e, "populations_legales", 2019)
+    assert df[(df["codgeo"] == "31135") & (df["variable"] == "PMUN")]["valeur"].item() == 4799
+    assert set(df["codgeo"]) == {"31135", "31204", "31454"}  # only the territory's communes
+
+
+def test_charger_construit_le_cache_depuis_data_brut(tmp_path):
+    e = etude(tmp_path, rp=2019)
+    e.dossier_brut.mkdir(parents=True)
+    (e.dossier_brut / "base-cc-evol-struct-pop-2019_csv.zip").write_bytes(
+        (FIXTURES / "base-cc-evol-struct-pop-2019_csv.zip").read_bytes()
+    )
+    df = donnees.charger(e, "rp", 2019)
+    assert df[(df["variable"] == "P_POP") & (df["millesime"] == 2013)]["valeur"].item() == 4385
+    assert not df.attrs["provenance"].simule
+    assert (e.dossier_cache / "rp_evol_struct_pop_2019.parquet").exists()
+    assert rp.lire(e.dossier_brut / "base-cc-evol-struct-pop-2019_csv.zip").attrs["provenance"].millesime == 2019
