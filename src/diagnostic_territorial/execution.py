@@ -32,6 +32,12 @@ def _executer_un(notebook: str, sortie: str, etude_yaml: str, cwd: str) -> tuple
 
     debut = time.perf_counter()
     Path(sortie).parent.mkdir(parents=True, exist_ok=True)
+    # The kernel's own log lines (transport warnings, shutdown notices) go to a per-chapter log
+    # file instead of breaking the progress bar: the kernel inherits this process's stderr.
+    journal = Path(sortie).with_suffix(".log")
+    fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
     try:
         pm.execute_notebook(
             notebook,

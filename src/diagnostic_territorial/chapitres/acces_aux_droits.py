@@ -101,7 +101,7 @@ def points_cles(etude, r: Revenus) -> list[str]:
     if len(publiees):
         haut, bas = publiees.loc[publiees["Q2"].idxmax()], publiees.loc[publiees["Q2"].idxmin()]
         points.append(
-            f"Médiane publiée pour {len(publiees)} communes sur {n} (secret statistique pour les autres) : "
+            f"Médiane publiée pour {len(publiees)} communes sur {n} (non publiée pour les communes de trop petite taille) : "
             f"de {fm.euros(bas['Q2'])} à {bas['libelle']} à {fm.euros(haut['Q2'])} à {haut['libelle']}."
         )
     return points
@@ -163,7 +163,7 @@ def afficher_communes(etude, r: Revenus):
     fig = graphiques.barres_horizontales(
         publiees.sort_values("Q2"), x="Q2", y="libelle",
         titre=f"Revenu disponible médian par commune en {r.millesime} (€ par unité de consommation)",
-        source=r.mention, format_valeur=fm.euros, reference=references,
+        source="", format_valeur=fm.euros, reference=references,
     )
     return presentation.figure(fig, r.mention)
 
@@ -175,8 +175,11 @@ def afficher_carte(etude, r: Revenus):
         return None
     c = r.table[r.table["niveau"] == "commune"][["codgeo", "Q2"]].rename(columns={"codgeo": "code"})
     gdf = cartes.contours_depuis_cache(list(c["code"]), etude.dossier_cache).merge(c, on="code")
+    gdf = gdf.assign(**{"Q2" + ind.SUFFIXE_SECRET: [
+        bool(s) for s in r.table.set_index("codgeo").loc[gdf["code"], "Q2" + ind.SUFFIXE_SECRET]]})
     return presentation.carte(gdf, "Q2", f"Revenu disponible médian par commune en {r.millesime}", r.mention,
-                              format_valeur=fm.euros)
+                              format_valeur=fm.euros, legende="Revenu médian (€/UC)",
+                              colonne_secret="Q2" + ind.SUFFIXE_SECRET)
 
 
 def afficher_evolution(etude, r: Revenus):

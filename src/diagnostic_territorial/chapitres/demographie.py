@@ -140,27 +140,27 @@ def afficher_a_retenir(etude, d: Demographie):
 
 
 def afficher_population(etude, d: Demographie):
+    """One table: légale population (real) and the two censuses with the annual growth rate."""
     from .. import presentation
 
     if d.rp_actuel is None and d.population_legale is None:
         return presentation.donnees_manquantes("Population : aucune source disponible (voir ci-dessus).")
+    base = d.rp_actuel if d.rp_actuel is not None else d.population_legale
+    table = pd.DataFrame({"Territoire": base["libelle"]})
+    sources = []
     if d.population_legale is not None:
-        pl = d.population_legale
-        table = pd.DataFrame({
-            "Territoire": pl["libelle"],
-            f"Population municipale {etude.millesimes['populations_legales']}": [fm.nombre(v) for v in pl["PMUN"]],
-            "Population totale": [fm.nombre(v) for v in pl["PTOT"]],
-        })
-        presentation.tableau(_ordonner(table, pl), d.mention_population_legale)
+        pl = d.population_legale.set_index(["niveau", "codgeo"])
+        cles = list(zip(base["niveau"], base["codgeo"]))
+        table[f"Population municipale {etude.millesimes['populations_legales']}"] = [
+            fm.nombre(pl["PMUN"].get(k)) for k in cles]
+        sources.append(d.mention_population_legale)
     if d.rp_actuel is not None:
         c = croissance(d)
-        table = pd.DataFrame({
-            "Territoire": c["libelle"],
-            f"Population {d.rp_precedent}": [fm.nombre(v) for v in c["pop_debut"]],
-            f"Population {d.rp}": [fm.nombre(v) for v in c["pop_fin"]],
-            "Évolution annuelle moyenne": [fm.evolution(v, 2) for v in c["tcam"]],
-        })
-        presentation.tableau(_ordonner(table, c), d.mention_rp)
+        table[f"Population {d.rp_precedent} (RP)"] = [fm.nombre(v) for v in c["pop_debut"]]
+        table[f"Population {d.rp} (RP)"] = [fm.nombre(v) for v in c["pop_fin"]]
+        table["Évolution annuelle moyenne"] = [fm.evolution(v, 2) for v in c["tcam"]]
+        sources.append(d.mention_rp)
+    presentation.tableau(_ordonner(table, base), " ; ".join(sources))
     return None
 
 
@@ -180,7 +180,7 @@ def afficher_carte_evolution(etude, d: Demographie):
     gdf = cartes.contours_depuis_cache(list(communes["code"]), etude.dossier_cache).merge(communes, on="code")
     return presentation.carte(
         gdf, "tcam", f"Évolution annuelle moyenne de la population, {d.rp_precedent}-{d.rp}", d.mention_rp,
-        format_valeur=lambda v: fm.evolution(v, 2),
+        format_valeur=lambda v: fm.evolution(v, 2), legende="Évolution annuelle moyenne",
     )
 
 
@@ -199,7 +199,7 @@ def afficher_structure_ages(etude, d: Demographie):
     long = s.melt(id_vars="libelle", value_vars=tranches, var_name="tranche", value_name="part")
     fig = graphiques.barres_comparees(
         long, categorie="tranche", valeur="part", groupe="libelle",
-        titre=f"Structure par âge de la population en {d.rp}", source=d.mention_rp,
+        titre=f"Structure par âge de la population en {d.rp}", source="",
         format_valeur=fm.pourcentage,
     )
     return presentation.figure(fig, d.mention_rp)
@@ -214,6 +214,5 @@ def afficher_pyramide(etude, d: Demographie):
     libelles = [lib for _, lib in TRANCHES]
     hommes = pd.Series([ter[f"P_H{t}"] for t, _ in TRANCHES], index=libelles)
     femmes = pd.Series([ter[f"P_F{t}"] for t, _ in TRANCHES], index=libelles)
-    fig = graphiques.pyramide_ages(hommes, femmes, f"Population par sexe et âge en {d.rp} — {etude.nom_territoire}",
-                                   d.mention_rp)
+    fig = graphiques.pyramide_ages(hommes, femmes, f"Population par sexe et âge en {d.rp} — {etude.nom_territoire}", "")
     return presentation.figure(fig, d.mention_rp)

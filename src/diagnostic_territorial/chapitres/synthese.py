@@ -16,7 +16,7 @@ def afficher(etude):
             continue
         r = trouves.get(c.cle)
         if r and r.get("a_retenir"):
-            presentation.a_retenir([f"<strong>{c.titre}</strong>"] + r["a_retenir"])
+            presentation.a_retenir(r["a_retenir"], titre=c.titre)
         else:
             en_attente.append(c.titre)
     if en_attente:

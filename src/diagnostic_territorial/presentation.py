@@ -1,0 +1,244 @@
+"""What the notebooks display: key points, tables, figures, maps, missing-data notices, the
+consultant's analysis. The HTML uses the CSS classes of docs/architecture.md (``div.a-retenir``,
+``p.source``, ``table.tableau-dt``, ``div.donnees-manquantes``, ``div.analyse``,
+``div.carte-interactive``, ``div.carte-statique``).
+
+Each public function *displays* its output (``IPython.display.display``) and returns ``None``, so
+that a chapter function may end with ``return presentation.figure(...)`` without the output being
+shown twice. The ``html_*`` functions return the same HTML as a string (tests, other assemblies).
+Output is stable: images are PNG without timestamp, map element ids are deterministic.
+
+Points, messages and analyses are HTML (they may hold ``<strong>`` or lists); table cells, titles
+and source lines are escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from pathlib import Path
+from typing import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import formats as fm
+
+DPI_PNG = 150
+HAUTEUR_CARTE = 480
+
+
+def _afficher(contenu: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(contenu))
+
+
+def ligne_source(source: str | None) -> str:
+    """``<p class="source">Source : ...</p>`` (empty when there is no source)."""
+    if not source:
+        return ""
+    texte = str(source).strip()
+    if not texte.lower().startswith("source"):
+        texte = "Source : " + texte
+    return f'<p class="source">{html.escape(texte)}</p>'
+
+
+# --- À retenir, données manquantes ------------------------------------------------------------
+
+
+def html_a_retenir(points: list[str], titre: str = "À retenir") -> str:
+    items = "".join(f"<li>{p}</li>" for p in points)
+    return f'<div class="a-retenir"><p class="titre">{html.escape(titre)}</p><ul>{items}</ul></div>'
+
+
+def a_retenir(points: list[str], titre: str = "À retenir") -> None:
+    """The "À retenir" box: a short list of key figures (items may contain inline HTML)."""
+    _afficher(html_a_retenir(points, titre))
+
+
+def html_donnees_manquantes(message: str) -> str:
+    return ('<div class="donnees-manquantes"><p class="titre">Données manquantes</p>'
+            f"<div>{message}</div></div>")
+
+
+def donnees_manquantes(message: str) -> None:
+    """A visible notice that some data is missing (which file, from where, how to get it)."""
+    _afficher(html_donnees_manquantes(message))
+
+
+# --- Tables ----------------------------------------------------------------------------------
+
+
+_RE_NOMBRE_TEXTE = re.compile(r"^[+\-−]?\d[\d\s\u202f\u00a0]*(,\d+)?(\s?[%€]| ?\u202f?[%€])?$|^(s|n\.d\.)$")
+
+
+_CLASSE_NOMBRE = ' class="nombre"'
+
+
+def _format_defaut(serie: pd.Series) -> Callable:
+    valeurs = pd.to_numeric(serie, errors="coerce").dropna()
+    entiers = bool(len(valeurs)) and bool(np.all(np.isclose(valeurs, np.round(valeurs))))
+    decimales = 0 if entiers else 1
+    return lambda v: fm.nombre(v, decimales)
+
+
+def _cellule(fonction: Callable, v) -> str:
+    if isinstance(v, str):
+        return v
+    if fm.est_manquant(v):
+        return fm.NON_DISPONIBLE
+    return fonction(v)
+
+
+def html_tableau(df: pd.DataFrame, source: str | None,
+                 format_colonnes: Mapping[str, Callable | str] | None = None,
+                 index: bool = False) -> str:
+    """``<table class="tableau-dt">`` with French-formatted numbers, then the source line.
+
+    Numeric columns are formatted with :func:`formats.nombre` (0 decimals for whole numbers, 1
+    otherwise) unless `format_colonnes` gives a function or a name ("pourcentage", "euros",
+    "evolution", "decimal", "nombre") for the column. Missing numbers print "n.d.". Columns of
+    numbers (or of already formatted numbers) are right-aligned (``td.nombre``).
+    """
+    donnees = df.reset_index() if index else df
+    formats_ = dict(format_colonnes or {})
+    entetes, colonnes = [], []
+    for nom in donnees.columns:
+        serie = donnees[nom]
+        fonction = formats_.get(nom)
+        if isinstance(fonction, str):
+            fonction = fm.formateur(fonction)
+        numerique = pd.api.types.is_numeric_dtype(serie) and not pd.api.types.is_bool_dtype(serie)
+        if fonction is None and numerique:
+            fonction = _format_defaut(serie)
+        if fonction is not None:
+            textes = [_cellule(fonction, v) for v in serie]
+        else:
+            textes = ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in serie]
+        aligne = numerique or (len(textes) > 0 and all(_RE_NOMBRE_TEXTE.match(t.strip()) for t in textes if t))
+        entetes.append(f"<th{_CLASSE_NOMBRE if aligne else ''}>{html.escape(str(nom))}</th>")
+        colonnes.append((aligne, textes))
+    lignes = []
+    for i in range(len(donnees)):
+        cellules = "".join(f"<td{_CLASSE_NOMBRE if aligne else ''}>{html.escape(textes[i])}</td>"
+                           for aligne, textes in colonnes)
+        lignes.append(f"<tr>{cellules}</tr>")
+    table = (f'<table class="tableau-dt"><thead><tr>{"".join(entetes)}</tr></thead>'
+             f'<tbody>{"".join(lignes)}</tbody></table>')
+    return table + ligne_source(source)
+
+
+def tableau(df: pd.DataFrame, source: str | None,
+            format_colonnes: Mapping[str, Callable | str] | None = None, index: bool = False) -> None:
+    """Display a table (French number formatting) followed by its source line."""
+    _afficher(html_tableau(df, source, format_colonnes, index))
+
+
+# --- Figures and maps ------------------------------------------------------------------------
+
+
+def png_base64(fig, dpi: int = DPI_PNG) -> str:
+    """The figure as a base64 PNG (no timestamp, so the same figure gives the same bytes)."""
+    tampon = io.BytesIO()
+    fig.savefig(tampon, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08,
+                facecolor="white", metadata={"Software": None})
+    return base64.b64encode(tampon.getvalue()).decode("ascii")
+
+
+def _titre_figure(fig) -> str:
+    titre = getattr(fig, "_suptitle", None)
+    return titre.get_text().replace("\n", " ") if titre is not None else ""
+
+
+def _liberer(fig) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+
+
+def html_figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> str:
+    alt = html.escape(_titre_figure(fig) or "Graphique", quote=True)
+    image = f'<img src="data:image/png;base64,{png_base64(fig, dpi)}" alt="{alt}" style="max-width:100%;">'
+    _liberer(fig)
+    return f'<div class="figure">{image}</div>' + ligne_source(source)
+
+
+def figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> None:
+    """Display a matplotlib figure as an embedded PNG (150 dpi), then its source line."""
+    _afficher(html_figure(fig, source, dpi))
+
+
+def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
+               legende: str | None = None, k: int = 5, methode: str = "jenks",
+               colonne_secret: str | None = None, tuiles: bool = True,
+               hauteur: int = HAUTEUR_CARTE) -> str:
+    from . import cartes
+
+    carte = cartes.carte_interactive(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende,
+                                     k=k, methode=methode, colonne_secret=colonne_secret, tuiles=tuiles,
+                                     hauteur=hauteur)
+    document = cartes.html_carte(carte)
+    iframe = (f'<iframe srcdoc="{html.escape(document, quote=True)}" title="{html.escape(titre, quote=True)}" '
+              f'style="width:100%; height:{int(hauteur) + 4}px; border:none;" loading="lazy"></iframe>')
+    # The source line is printed once, under the map (p.source); the PNG keeps the contours' credit.
+    statique = cartes.carte_statique(gdf, colonne, titre, "", legende=legende, format_valeur=format_valeur,
+                                     k=k, methode=methode, colonne_secret=colonne_secret)
+    alt = html.escape(titre, quote=True)
+    image = f'<img src="data:image/png;base64,{png_base64(statique)}" alt="{alt}" style="max-width:100%;">'
+    _liberer(statique)
+    return (f'<div class="carte-interactive">{iframe}</div>'
+            f'<div class="carte-statique">{image}</div>' + ligne_source(source))
+
+
+def carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
+          legende: str | None = None, k: int = 5, methode: str = "jenks", colonne_secret: str | None = None,
+          tuiles: bool = True, hauteur: int = HAUTEUR_CARTE) -> None:
+    """Display a choropleth twice: the interactive folium map (``div.carte-interactive``, for the
+    HTML report) and the static PNG (``div.carte-statique``, for the PDF), then the source line.
+
+    `gdf` has the communes' geometry, ``nom`` and the `colonne` to map; a boolean column
+    ``<colonne>__secret`` (or `colonne_secret`) tells "s" from "n.d." for missing values."""
+    _afficher(html_carte(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende, k=k,
+                         methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur))
+
+
+# --- The consultant's analysis ---------------------------------------------------------------
+
+
+def _markdown_en_html(texte: str) -> str:
+    import mistune
+
+    rendu = mistune.html(texte)
+    # The report numbers the notebook's own headings: the analysis' headings stay below them.
+    return re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 2, 6)}", rendu)
+
+
+def html_analyse(chemin_md) -> str:
+    chemin = Path(chemin_md)
+    texte = ""
+    if chemin.is_file():
+        try:
+            texte = chemin.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as e:
+            from .erreurs import ErreurDiagnostic
+
+            raise ErreurDiagnostic(
+                f"Le fichier d'analyse « {chemin} » n'est pas encodé en UTF-8 (octet {e.start}) : "
+                "enregistrez-le en UTF-8 depuis votre éditeur."
+            ) from None
+        # The writing guide shipped in each file is an HTML comment: it does not count as text.
+        texte = re.sub(r"<!--.*?-->", "", texte, flags=re.DOTALL)
+    if not texte.strip():
+        nom = f"{chemin.parent.name}/{chemin.name}" if chemin.parent.name else chemin.name
+        return ('<div class="analyse analyse-vide"><p><em>Analyse à rédiger : le commentaire du consultant '
+                f"sera repris ici depuis le fichier « {html.escape(nom)} ».</em></p></div>")
+    return f'<div class="analyse">{_markdown_en_html(texte)}</div>'
+
+
+def analyse(chemin_md) -> None:
+    """Display the consultant's markdown file (read only, never written) inside ``div.analyse``;
+    a gentle placeholder when the file is absent or empty."""
+    _afficher(html_analyse(chemin_md))

