@@ -21,7 +21,7 @@ $(VENV)/.installe: pyproject.toml
 demo: install
 	rm -rf $(DEMO_ETUDE)
 	mkdir -p $(DEMO_DIR)
-	$(PY) -m cookiecutter --no-input . --output-dir $(DEMO_DIR)
+	$(PY) -m cookiecutter --no-input $(CURDIR) --output-dir $(DEMO_DIR)
 	$(MAKE) -C $(DEMO_ETUDE) donnees-demo rapport PYTHON=$(abspath $(PY))
 	@echo
 	@echo "Étude de démonstration : $(abspath $(DEMO_ETUDE))"

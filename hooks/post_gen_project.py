@@ -1,12 +1,26 @@
 """After rendering: copy what must not meet Jinja (notebooks, the library), resolve the territory
 and write etude.yaml and the study's environment files."""
 
+import os
 import shutil
 import sys
 import tomllib
 from pathlib import Path
 
-TEMPLATE = Path({{ cookiecutter._repo_dir | tojson }}).resolve()
+
+def _dossier_modele(repo_dir: str) -> Path:
+    """The template folder. cookiecutter passes it as typed (« cookiecutter . » gives "."), and
+    runs hooks from inside the new study: resolve a relative path from the caller's folder."""
+    chemin = Path(repo_dir)
+    candidats = [chemin] if chemin.is_absolute() else [
+        Path(os.environ.get("PWD", "")) / chemin, Path.cwd().parent / chemin, Path.cwd() / chemin]
+    for candidat in candidats:
+        if (candidat / "cookiecutter.json").is_file() and (candidat / "src" / "diagnostic_territorial").is_dir():
+            return candidat.resolve()
+    sys.exit(f"Modèle introuvable depuis « {repo_dir} » : relancez cookiecutter avec le chemin absolu du modèle.")
+
+
+TEMPLATE = _dossier_modele({{ cookiecutter._repo_dir | tojson }})
 sys.path.insert(0, str(TEMPLATE / "src"))
 
 from diagnostic_territorial.etude import ecrire_etude_yaml  # noqa: E402

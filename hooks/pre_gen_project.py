@@ -1,11 +1,25 @@
 """Validate the answers before anything is written. On error: a French message naming the faulty
 value, exit 1; cookiecutter then removes the half-created study folder."""
 
+import os
 import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path({{ cookiecutter._repo_dir | tojson }}) / "src"))
+
+def _dossier_modele(repo_dir: str) -> Path:
+    """The template folder. cookiecutter passes it as typed (« cookiecutter . » gives "."), and
+    runs hooks from inside the new study: resolve a relative path from the caller's folder."""
+    chemin = Path(repo_dir)
+    candidats = [chemin] if chemin.is_absolute() else [
+        Path(os.environ.get("PWD", "")) / chemin, Path.cwd().parent / chemin, Path.cwd() / chemin]
+    for candidat in candidats:
+        if (candidat / "cookiecutter.json").is_file() and (candidat / "src" / "diagnostic_territorial").is_dir():
+            return candidat.resolve()
+    sys.exit(f"Modèle introuvable depuis « {repo_dir} » : relancez cookiecutter avec le chemin absolu du modèle.")
+
+
+sys.path.insert(0, str(_dossier_modele({{ cookiecutter._repo_dir | tojson }}) / "src"))
 
 from diagnostic_territorial.erreurs import ErreurDiagnostic  # noqa: E402
 from diagnostic_territorial.etude import verifier_millesime  # noqa: E402

@@ -124,3 +124,19 @@ def test_reponses_invalides_rejetees_sans_laisser_de_dossier(racine, tmp_path, c
         generer(racine, tmp_path, **reponses)
     assert list(tmp_path.iterdir()) == []
     assert message in capfd.readouterr().err
+
+
+def test_chemin_relatif_du_modele_comme_cookiecutter_point(racine, tmp_path):
+    """« cookiecutter . » run from the template folder: the hooks find the template anyway."""
+    import os
+    import subprocess
+    import sys
+
+    resultat = subprocess.run(
+        [sys.executable, "-m", "cookiecutter", "--no-input", ".", "--output-dir", str(tmp_path),
+         "territoire=relatif"],
+        cwd=racine, env={**os.environ, "PWD": str(racine)}, capture_output=True, text=True,
+    )
+    assert resultat.returncode == 0, resultat.stderr
+    assert (tmp_path / "relatif" / "notebooks" / CHAPITRES[0].notebook).is_file()
+    assert (tmp_path / "relatif" / "src" / "diagnostic_territorial" / "territoire.py").is_file()
