@@ -7,19 +7,28 @@ import sys
 from pathlib import Path
 
 
-def _dossier_modele(repo_dir: str) -> Path:
-    """The template folder. cookiecutter passes it as typed (« cookiecutter . » gives "."), and
-    runs hooks from inside the new study: resolve a relative path from the caller's folder."""
-    chemin = Path(repo_dir)
-    candidats = [chemin] if chemin.is_absolute() else [
-        Path(os.environ.get("PWD", "")) / chemin, Path.cwd().parent / chemin, Path.cwd() / chemin]
+def dossier_modele(repo_dir: str, template: str) -> Path:
+    """The template folder. cookiecutter runs hooks from inside the new study while its own
+    process sits in the template folder; it passes _repo_dir as typed (« cookiecutter . » gives
+    "."), and cruft passes only _template."""
+    candidats = []
+    try:  # the cookiecutter (or cruft) process works in the template folder while hooks run
+        candidats.append(Path(os.readlink(f"/proc/{os.getppid()}/cwd")))
+    except OSError:
+        pass
+    for chemin in (repo_dir, template):
+        if chemin:
+            chemin = Path(chemin)
+            candidats += [chemin] if chemin.is_absolute() else [Path(os.environ.get("PWD", "")) / chemin]
     for candidat in candidats:
         if (candidat / "cookiecutter.json").is_file() and (candidat / "src" / "diagnostic_territorial").is_dir():
             return candidat.resolve()
-    sys.exit(f"Modèle introuvable depuis « {repo_dir} » : relancez cookiecutter avec le chemin absolu du modèle.")
+    sys.exit(f"Modèle introuvable depuis « {repo_dir or template} » : relancez cookiecutter avec le chemin "
+             "absolu du modèle.")
 
 
-sys.path.insert(0, str(_dossier_modele({{ cookiecutter._repo_dir | tojson }}) / "src"))
+sys.path.insert(0, str(dossier_modele({{ cookiecutter.get("_repo_dir", "") | tojson }},
+                                      {{ cookiecutter.get("_template", "") | tojson }}) / "src"))
 
 from diagnostic_territorial.erreurs import ErreurDiagnostic  # noqa: E402
 from diagnostic_territorial.etude import verifier_millesime  # noqa: E402
