@@ -113,12 +113,14 @@ class Etude:
             raise EtudeInvalide(f"{chemin} n'est pas encodé en UTF-8 (octet {e.start}).") from None
         except yaml.YAMLError as e:
             raise EtudeInvalide(f"{chemin} n'est pas un YAML valide : {e}") from None
+        if not isinstance(data, dict):
+            raise EtudeInvalide(f"{chemin} : le fichier doit contenir les sections etude, territoire et millesimes.")
         for section in ("etude", "territoire", "millesimes"):
             if not isinstance(data.get(section), dict):
                 raise EtudeInvalide(f"{chemin} : section « {section} » absente ou mal formée.")
         ter = data["territoire"]
         communes = ter.get("communes") or []
-        if not communes:
+        if not isinstance(communes, list) or not communes:
             raise EtudeInvalide(f"{chemin} : la liste territoire.communes est vide.")
         try:
             df = pd.DataFrame(
@@ -133,14 +135,28 @@ class Etude:
                     for c in communes
                 ]
             )
-        except (KeyError, TypeError) as e:
+        except (KeyError, TypeError, AttributeError) as e:
             raise EtudeInvalide(f"{chemin} : une commune de territoire.communes n'a pas le champ {e}.") from None
+        _verifier_communes(chemin, df)
         mill = data["millesimes"]
-        rp = verifier_millesime("rp", mill.get("rp"))
-        filo = verifier_millesime("filosofi", mill.get("filosofi"))
+        try:
+            rp = verifier_millesime("rp", mill.get("rp"))
+            filo = verifier_millesime("filosofi", mill.get("filosofi"))
+        except EtudeInvalide as e:
+            raise EtudeInvalide(f"{chemin} : {e}") from None
         millesimes = millesimes_derives(rp, filo)
-        millesimes.update({k: int(v) for k, v in mill.items() if k not in ("rp", "filosofi")})
+        try:
+            millesimes.update({str(k): int(v) for k, v in mill.items() if k not in ("rp", "filosofi")})
+        except (TypeError, ValueError):
+            raise EtudeInvalide(f"{chemin} : un millésime de la section millesimes n'est pas une année.") from None
         et = data["etude"]
+        try:
+            return cls._construire(chemin, data, ter, et, df, millesimes)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise EtudeInvalide(f"{chemin} : champ absent ou mal formé ({type(e).__name__} : {e}).") from None
+
+    @classmethod
+    def _construire(cls, chemin, data, ter, et, df, millesimes) -> "Etude":
         return cls(
             racine=chemin.parent,
             nom_territoire=str(ter.get("nom", "")),
@@ -158,6 +174,30 @@ class Etude:
             geographie=int(ter.get("geographie", 2022)),
             brut=data,
         )
+
+
+def _ligne_de(chemin: Path, valeur: str) -> int | None:
+    for numero, ligne in enumerate(chemin.read_text(encoding="utf-8").splitlines(), start=1):
+        if valeur in ligne:
+            return numero
+    return None
+
+
+def _verifier_communes(chemin: Path, communes) -> None:
+    """etude.yaml may be edited by hand: every commune code must exist in the study's geography."""
+    from .erreurs import TerritoireInvalide
+    from .territoire import _commune
+
+    doublons = communes["code"][communes["code"].duplicated()].tolist()
+    for code in doublons + list(communes["code"]):
+        try:
+            if code in doublons:
+                raise TerritoireInvalide(f"code commune « {code} » en double dans territoire.communes.")
+            _commune(code)
+        except TerritoireInvalide as e:
+            ligne = _ligne_de(chemin, code)
+            ou = f"{chemin}, ligne {ligne}" if ligne else str(chemin)
+            raise EtudeInvalide(f"{ou} : {e}") from None
 
 
 def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: int, filosofi: int,
