@@ -68,10 +68,30 @@ def ecrire_cruft() -> None:
     (ETUDE / ".cruft.json").write_text(json.dumps(etat, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
+def remettre_en_place() -> bool:
+    """Put back the consultant's files set aside by pre_gen_project.py (regeneration with -f)."""
+    sauvegarde = ETUDE / ".sauvegarde-regeneration"
+    if not sauvegarde.is_dir():
+        return False
+    for source in sauvegarde.iterdir():
+        cible = ETUDE / source.name
+        if source.is_dir():
+            shutil.copytree(source, cible, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, cible)
+    shutil.rmtree(sauvegarde)
+    return True
+
+
 def main() -> None:
     territoire = resoudre(CONTEXTE["code_territoire"])
     nettoyer_copies()
     ecrire_requirements()
+    if remettre_en_place():
+        ecrire_cruft()
+        print(f"\nÉtude régénérée dans {ETUDE} : etude.yaml, analyses/ et les autres fichiers du consultant "
+              "sont conservés tels quels.")
+        return
     ecrire_etude_yaml(
         ETUDE / "etude.yaml",
         territoire,

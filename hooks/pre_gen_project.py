@@ -62,6 +62,29 @@ def valider(reponses: dict) -> list[str]:
     return erreurs
 
 
+# Regenerating into an existing study (cookiecutter -f): the consultant's files are set aside
+# here and put back by post_gen_project.py, whatever the template renders over them.
+FICHIERS_DU_CONSULTANT = ["etude.yaml", "analyses", "plan_action.yaml", "observation_ciblee.yaml", "enquete",
+                          "qualitatif"]
+SAUVEGARDE = ".sauvegarde-regeneration"
+
+
+def mettre_de_cote() -> None:
+    import shutil
+
+    etude = Path.cwd()
+    if not (etude / "etude.yaml").exists():
+        return
+    sauvegarde = etude / SAUVEGARDE
+    sauvegarde.mkdir(exist_ok=True)
+    for nom in FICHIERS_DU_CONSULTANT:
+        source = etude / nom
+        if source.is_dir():
+            shutil.copytree(source, sauvegarde / nom, dirs_exist_ok=True)
+        elif source.is_file():
+            shutil.copy2(source, sauvegarde / nom)
+
+
 if __name__ == "__main__":
     problemes = valider(REPONSES)
     if problemes:
@@ -69,3 +92,4 @@ if __name__ == "__main__":
         for p in problemes:
             print(f"  - {p}", file=sys.stderr)
         sys.exit(1)
+    mettre_de_cote()

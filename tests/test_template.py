@@ -141,3 +141,24 @@ def test_chemin_relatif_du_modele_comme_cookiecutter_point(racine, tmp_path):
     assert resultat.returncode == 0, resultat.stderr
     assert (tmp_path / "relatif" / "notebooks" / CHAPITRES[0].notebook).is_file()
     assert (tmp_path / "relatif" / "src" / "diagnostic_territorial" / "territoire.py").is_file()
+
+
+def test_regeneration_refusee_puis_forcee_sans_toucher_aux_fichiers_du_consultant(racine, tmp_path):
+    from cookiecutter.exceptions import OutputDirExistsException
+
+    etude = generer(racine, tmp_path)
+    analyse = etude / "analyses" / "demographie.md"
+    analyse.write_text("Mon analyse.\n", encoding="utf-8")
+    etude_yaml = (etude / "etude.yaml").read_text(encoding="utf-8").replace("Cabinet d'études sociales", "Moi")
+    (etude / "etude.yaml").write_text(etude_yaml, encoding="utf-8")
+    (etude / "data" / "brut" / "FILO2019_DISP_COM.csv").write_text("fichier déposé\n", encoding="utf-8")
+    with pytest.raises(OutputDirExistsException):
+        generer(racine, tmp_path)
+    assert analyse.read_text(encoding="utf-8") == "Mon analyse.\n"
+    Path(cookiecutter(str(racine), no_input=True, output_dir=str(tmp_path), overwrite_if_exists=True,
+                      extra_context={"millesime_rp": "2021"}))
+    assert analyse.read_text(encoding="utf-8") == "Mon analyse.\n"
+    assert (etude / "etude.yaml").read_text(encoding="utf-8") == etude_yaml
+    assert (etude / "data" / "brut" / "FILO2019_DISP_COM.csv").read_text(encoding="utf-8") == "fichier déposé\n"
+    assert not (etude / ".sauvegarde-regeneration").exists()
+    assert (etude / "analyses" / "emploi.md").exists()
