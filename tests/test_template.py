@@ -39,7 +39,7 @@ def test_arborescence_exacte_de_l_etude(etude_demo, racine):
     fichiers = {p.relative_to(etude_demo).as_posix() for p in etude_demo.rglob("*") if p.is_file()}
     attendus = {
         "README.md", "Makefile", "etude.yaml", "environment.yml", "requirements.txt", ".gitignore", "pyproject.toml",
-        ".cruft.json",
+        ".cruft.json", "observation_ciblee.yaml",
         "data/brut/LISEZMOI.md", "livrables/.gitkeep",
     }
     attendus |= {f"notebooks/{c.notebook}" for c in CHAPITRES}

@@ -84,12 +84,7 @@ CHAPITRES: tuple[Chapitre, ...] = (
         ("Insee, RP base communale logement (MEN_ANEM0002 : nouveaux habitants)",
          "sources propres à chaque thématique retenue avec les acteurs locaux"),
     ),
-    Chapitre(
-        "observation_ciblee",
-        "12_observation_ciblee.ipynb",
-        "Observation ciblée",
-        ("indicateurs co-construits avec les acteurs locaux (fichier observation_ciblee.yaml de l'étude)",),
-    ),
+    Chapitre("observation_ciblee", "12_observation_ciblee.ipynb", "Observation ciblée"),
     Chapitre("synthese", "13_synthese.ipynb", "Synthèse et enjeux", apres_les_autres=True),
 )
 

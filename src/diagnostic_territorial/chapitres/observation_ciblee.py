@@ -1,0 +1,78 @@
+"""Chapter « Observation ciblée »: the indicators declared in the study's observation_ciblee.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .. import formats as fm
+from .. import observation
+from ..erreurs import DonneeManquante
+
+FORMATS = {
+    "part": lambda v, secret=False: fm.pourcentage(v, 1, secret=secret),
+    "nombre": lambda v, secret=False: fm.nombre(v, secret=secret),
+    "indice": lambda v, secret=False: fm.decimal(v, 0, secret=secret),
+    "euros": lambda v, secret=False: fm.euros(v, secret=secret),
+    "decimal": lambda v, secret=False: fm.decimal(v, 1, secret=secret),
+    "score": lambda v, secret=False: fm.decimal(v, 2, secret=secret),
+}
+TYPES = {"populationnel": "indicateur populationnel", "conceptuel": "indicateur conceptuel (score composite)",
+         "prospectif": "indicateur prospectif"}
+
+
+def calculer(etude) -> tuple[list[observation.Resultat], list[str]]:
+    chemin = Path(etude.racine) / "observation_ciblee.yaml"
+    try:
+        return observation.calculer(etude, chemin), []
+    except DonneeManquante as e:
+        return [], [str(e)]
+
+
+def _unite(r: observation.Resultat) -> str:
+    return "score" if r.definition.type == "conceptuel" else r.definition.unite
+
+
+def afficher(etude, resultats: list[observation.Resultat], manquantes: list[str]):
+    from .. import presentation, resultats as res
+
+    for message in manquantes:
+        presentation.donnees_manquantes(message)
+    if not resultats and not manquantes:
+        presentation.donnees_manquantes(
+            "Aucun indicateur n'est déclaré dans observation_ciblee.yaml : ajoutez-y les indicateurs construits "
+            "avec les acteurs locaux (voir les exemples commentés du fichier).")
+    points = []
+    for r in resultats:
+        f = FORMATS[_unite(r)]
+        ter = r.table[r.table["niveau"] == "territoire"].iloc[0]
+        points.append(f"{r.definition.libelle} : {f(ter['valeur'], secret=bool(ter['secret']))} "
+                      f"pour {etude.nom_territoire}.")
+    res.enregistrer(etude, "observation_ciblee", points)
+    if points:
+        presentation.a_retenir(points)
+    for r in resultats:
+        afficher_indicateur(etude, r)
+
+
+def afficher_indicateur(etude, r: observation.Resultat):
+    from .. import cartes, presentation
+
+    f = FORMATS[_unite(r)]
+    d = r.definition
+    presentation.a_retenir([f"<em>{TYPES[d.type]}</em>" + (f" — {d.commentaire}" if d.commentaire else "")],
+                           titre=d.libelle)
+    t = r.table
+    ordre = t["niveau"].map({"territoire": 0, "departement": 1, "region": 2, "france": 3, "commune": 4})
+    t = t.iloc[ordre.argsort(kind="stable")]
+    if d.type == "conceptuel":  # a score standardised over the communes: references are not comparable
+        t = t[t["niveau"].isin(["territoire", "commune"])]
+    table = pd.DataFrame({"Territoire": t["libelle"].values,
+                          d.libelle: [f(v, secret=bool(s)) for v, s in zip(t["valeur"], t["secret"])]})
+    presentation.tableau(table, r.mention)
+    communes = r.table[r.table["niveau"] == "commune"][["codgeo", "valeur", "secret"]]
+    if communes["valeur"].notna().sum() >= 2:
+        communes = communes.rename(columns={"codgeo": "code", "secret": "valeur__secret"})
+        gdf = cartes.contours_depuis_cache(list(communes["code"]), etude.dossier_cache).merge(communes, on="code")
+        presentation.carte(gdf, "valeur", d.libelle, r.mention, format_valeur=lambda v: f(v), legende=d.libelle)

@@ -1,0 +1,227 @@
+"""Observation ciblée: indicators the consultant declares without code in the study's
+observation_ciblee.yaml, co-built with local actors.
+
+Three kinds:
+- populationnel: a variable (or a sum of variables) over another, summed over communes;
+- conceptuel: a composite score of several weighted indicators (each standardised over the
+  territory's communes: z-scores), e.g. an index of précarité or isolement;
+- prospectif: a projection to a horizon year from two millésimes (constant annual growth).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from . import catalogue_indicateurs as ci
+from . import indicateurs as ind
+from .erreurs import ErreurDiagnostic
+
+TYPES = ("populationnel", "conceptuel", "prospectif")
+UNITES = ("part", "nombre", "indice", "euros", "decimal", "score")
+
+
+class ObservationInvalide(ErreurDiagnostic):
+    """observation_ciblee.yaml is malformed or refers to unknown variables or indicators."""
+
+
+@dataclass
+class Definition:
+    id: str
+    type: str
+    libelle: str
+    commentaire: str = ""
+    source: str = "rp_evol_struct_pop"
+    millesime: str = "rp"
+    numerateur: list[str] = field(default_factory=list)
+    denominateur: list[str] = field(default_factory=list)
+    unite: str = "part"
+    facteur: float = 1.0
+    composantes: list[dict] = field(default_factory=list)
+    indicateur: str = ""
+    horizon: int = 0
+    ligne: int | None = None
+
+
+@dataclass
+class Resultat:
+    definition: Definition
+    table: pd.DataFrame  # libelle, niveau, codgeo, valeur, secret
+    mention: str
+
+
+def _liste(valeur) -> list[str]:
+    if valeur is None:
+        return []
+    if isinstance(valeur, str):
+        return [v.strip() for v in valeur.replace("+", ",").split(",") if v.strip()]
+    if isinstance(valeur, list) and all(isinstance(v, str) for v in valeur):
+        return valeur
+    raise TypeError("liste de noms de variables attendue")
+
+
+def lire(chemin: Path) -> list[Definition]:
+    """Read and check the structure of observation_ciblee.yaml (variables are checked later)."""
+    chemin = Path(chemin)
+    if not chemin.exists():
+        return []
+    try:
+        texte = chemin.read_text(encoding="utf-8")
+        data = yaml.safe_load(texte) or {}
+    except UnicodeDecodeError as e:
+        raise ObservationInvalide(f"{chemin} n'est pas encodé en UTF-8 (octet {e.start}).") from None
+    except yaml.YAMLError as e:
+        raise ObservationInvalide(f"{chemin} n'est pas un YAML valide : {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("indicateurs", []), list):
+        raise ObservationInvalide(f"{chemin} : une liste « indicateurs: » est attendue.")
+    lignes = texte.splitlines()
+    definitions, vus = [], set()
+    for n, brut in enumerate(data.get("indicateurs") or [], start=1):
+        if not isinstance(brut, dict):
+            raise ObservationInvalide(f"{chemin} : l'indicateur n° {n} n'est pas une liste de champs.")
+        id_ = str(brut.get("id", "")).strip()
+        ligne = next((i for i, l in enumerate(lignes, 1) if id_ and f"id: {id_}" in l), None)
+        ou = f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f", indicateur « {id_ or n} »"
+        if not id_ or not id_.replace("_", "").isalnum():
+            raise ObservationInvalide(f"{ou} : champ « id » absent ou invalide (lettres, chiffres et _).")
+        if id_ in vus:
+            raise ObservationInvalide(f"{ou} : identifiant en double.")
+        vus.add(id_)
+        type_ = brut.get("type")
+        if type_ not in TYPES:
+            raise ObservationInvalide(f"{ou} : type « {type_} » inconnu (types possibles : {', '.join(TYPES)}).")
+        try:
+            d = Definition(
+                id=id_, type=type_, libelle=str(brut.get("libelle") or id_), commentaire=str(brut.get("commentaire")
+                                                                                          or ""),
+                source=str(brut.get("source", "rp_evol_struct_pop")), millesime=str(brut.get("millesime", "rp")),
+                numerateur=_liste(brut.get("numerateur")), denominateur=_liste(brut.get("denominateur")),
+                unite=str(brut.get("unite", "part" if brut.get("denominateur") else "nombre")),
+                facteur=float(brut.get("facteur", 1.0)), composantes=list(brut.get("composantes") or []),
+                indicateur=str(brut.get("indicateur", "")), horizon=int(brut.get("horizon", 0)), ligne=ligne,
+            )
+        except (TypeError, ValueError) as e:
+            raise ObservationInvalide(f"{ou} : champ mal formé ({e}).") from None
+        if d.unite not in UNITES:
+            raise ObservationInvalide(f"{ou} : unité « {d.unite} » inconnue ({', '.join(UNITES)}).")
+        if d.type == "populationnel" and not d.numerateur:
+            raise ObservationInvalide(f"{ou} : un indicateur populationnel a besoin d'un « numerateur ».")
+        if d.type == "conceptuel":
+            if not d.composantes or not all(isinstance(c, dict) and c.get("indicateur") for c in d.composantes):
+                raise ObservationInvalide(
+                    f"{ou} : un indicateur conceptuel a besoin de « composantes » (indicateur, poids).")
+        if d.type == "prospectif" and (not d.indicateur or d.horizon < 2000):
+            raise ObservationInvalide(f"{ou} : un indicateur prospectif a besoin de « indicateur » et « horizon ».")
+        definitions.append(d)
+    return definitions
+
+
+def _variables_connues(etude, source: str, millesime: int) -> list[str]:
+    import pyarrow.parquet as pq
+
+    from . import donnees
+
+    chemin = donnees.chemin_cache(etude, source, millesime)
+    if not chemin.exists():
+        return []
+    return sorted(set(pq.read_table(chemin, columns=["variable"]).column(0).to_pylist()))
+
+
+def _verifier_variables(etude, d: Definition, chemin: Path) -> None:
+    fichier = etude.millesimes.get(d.millesime)
+    if fichier is None:
+        raise ObservationInvalide(f"{chemin}, indicateur « {d.id} » : millésime « {d.millesime} » inconnu "
+                                  f"(possibles : {', '.join(etude.millesimes)}).")
+    connues = _variables_connues(etude, d.source, fichier)
+    if not connues:
+        return  # the source is missing: the chapter says so (DonneeManquante)
+    for v in d.numerateur + d.denominateur:
+        if v not in connues:
+            proches = difflib.get_close_matches(v, connues, n=5, cutoff=0.6)
+            raise ObservationInvalide(
+                f"{chemin}" + (f", ligne {d.ligne}" if d.ligne else "") + f", indicateur « {d.id} » : variable "
+                f"« {v} » inconnue dans la source {d.source} {fichier}."
+                + (f" Variables proches : {', '.join(proches)}." if proches else "")
+                + " Les noms s'écrivent sans millésime (P_POP0014 pour P19_POP0014)."
+            )
+
+
+def joindre_mentions(mentions: list[str]) -> str:
+    """"Source : A" and "Source : B" -> "Source : A ; B"."""
+    textes = [m.removeprefix("Source : ") for m in mentions]
+    return "Source : " + " ; ".join(dict.fromkeys(textes)) if textes else ""
+
+
+def _populationnel(etude, d: Definition) -> Resultat:
+    fichier = etude.millesimes[d.millesime]
+    variables = list(dict.fromkeys(d.numerateur + d.denominateur))
+    table, prov = ind.additifs(etude, d.source, fichier, variables, fichier)
+    if d.denominateur:
+        valeur = ind.ratio(table, d.numerateur, d.denominateur, d.facteur)
+    else:
+        valeur = table[d.numerateur].sum(axis=1, min_count=len(d.numerateur)) * d.facteur
+    secret = ind.secret(table, variables)
+    sortie = table[["libelle", "niveau", "codgeo"]].assign(valeur=valeur.where(~secret), secret=secret)
+    return Resultat(d, sortie, prov.mention() if prov else d.source)
+
+
+def _conceptuel(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -> Resultat:
+    score, mentions, base = None, [], None
+    for c in d.composantes:
+        nom = str(c["indicateur"])
+        poids = float(c.get("poids", 1.0))
+        if nom in deja:
+            table, mention = deja[nom].table, deja[nom].mention
+        elif nom in ci.CATALOGUE:
+            table, mention = ci.calculer(etude, nom)
+        else:
+            possibles = list(ci.CATALOGUE) + list(deja)
+            proches = difflib.get_close_matches(nom, possibles, n=5, cutoff=0.5)
+            raise ObservationInvalide(
+                f"{chemin}, indicateur « {d.id} » : composante « {nom} » inconnue (ni dans le catalogue, ni déclarée "
+                "plus haut dans le fichier)." + (f" Indicateurs proches : {', '.join(proches)}." if proches else ""))
+        communes = table.loc[table["niveau"] == "commune", "valeur"]
+        moyenne, ecart = communes.mean(), communes.std(ddof=0)
+        z = (table["valeur"] - moyenne) / ecart if ecart and not np.isnan(ecart) else table["valeur"] * np.nan
+        score = z * poids if score is None else score + z * poids
+        base = table if base is None else base
+        if mention not in mentions:
+            mentions.append(mention)
+    sortie = base[["libelle", "niveau", "codgeo"]].assign(valeur=score.values, secret=np.zeros(len(base), dtype=bool))
+    return Resultat(d, sortie, joindre_mentions(mentions))
+
+
+def _prospectif(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -> Resultat:
+    i = ci.CATALOGUE.get(d.indicateur)
+    if i is None or not i.agregeable or i.millesime != "rp":
+        raise ObservationInvalide(
+            f"{chemin}, indicateur « {d.id} » : « {d.indicateur} » doit être un indicateur du recensement du "
+            "catalogue (ex. population_rp), disponible à deux millésimes.")
+    fin, mention = ci.calculer(etude, d.indicateur)
+    debut, _ = ci.calculer(etude, d.indicateur, etude.millesimes["rp_precedent"])
+    annees = etude.millesimes["rp"] - etude.millesimes["rp_precedent"]
+    taux = ind.taux_croissance_annuel(fin["valeur"], debut["valeur"], annees)
+    valeur = fin["valeur"] * (1 + taux) ** (d.horizon - etude.millesimes["rp"])
+    sortie = fin[["libelle", "niveau", "codgeo"]].assign(valeur=valeur, secret=fin["secret"])
+    return Resultat(d, sortie, f"{mention} ; projection au rythme {etude.millesimes['rp_precedent']}-"
+                               f"{etude.millesimes['rp']}")
+
+
+def calculer(etude, chemin: Path | None = None) -> list[Resultat]:
+    chemin = Path(chemin) if chemin else Path(etude.racine) / "observation_ciblee.yaml"
+    definitions = lire(chemin)
+    resultats: dict[str, Resultat] = {}
+    for d in definitions:
+        if d.type == "populationnel":
+            _verifier_variables(etude, d, chemin)
+            resultats[d.id] = _populationnel(etude, d)
+        elif d.type == "conceptuel":
+            resultats[d.id] = _conceptuel(etude, d, resultats, chemin)
+        else:
+            resultats[d.id] = _prospectif(etude, d, resultats, chemin)
+    return list(resultats.values())

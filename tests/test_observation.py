@@ -1,0 +1,161 @@
+"""Catalogue of indicators and observation ciblée, on the demo study's caches (real Filosofi and
+populations légales; RP simulated in the published layout)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from cookiecutter.main import cookiecutter
+
+from diagnostic_territorial import catalogue_indicateurs as ci
+from diagnostic_territorial import indicateurs as ind
+from diagnostic_territorial import observation
+from diagnostic_territorial.etude import Etude
+
+
+@pytest.fixture(scope="module")
+def etude(racine, tmp_path_factory):
+    chemin = Path(cookiecutter(str(racine), no_input=True, output_dir=str(tmp_path_factory.mktemp("obs"))))
+    env = {**os.environ, "PYTHONPATH": str(chemin / "src")}
+    for commande in ("donnees-demo", "donnees"):
+        subprocess.run([sys.executable, "-m", "diagnostic_territorial", commande], cwd=chemin, env=env, check=True,
+                       capture_output=True)
+    return Etude.charger(chemin / "etude.yaml")
+
+
+def ligne(table, niveau, code=None):
+    t = table[table["niveau"] == niveau]
+    if code:
+        t = t[t["codgeo"] == code]
+    return t.iloc[0]
+
+
+def test_taux_du_territoire_rapport_de_sommes_et_non_moyenne_de_taux(etude):
+    table, mention = ci.calculer(etude, "part_75_plus")
+    brut, _ = ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP7589", "P_POP90P", "P_POP"])
+    communes = brut[brut["niveau"] == "commune"]
+    attendu = (communes["P_POP7589"].sum() + communes["P_POP90P"].sum()) / communes["P_POP"].sum()
+    assert ligne(table, "territoire")["valeur"] == pytest.approx(attendu)
+    moyenne_des_taux = ((communes["P_POP7589"] + communes["P_POP90P"]) / communes["P_POP"]).mean()
+    assert abs(attendu - moyenne_des_taux) > 1e-4  # the two differ: the catalogue does not average rates
+    assert "données simulées" in mention
+
+
+def test_mediane_lue_au_niveau_publie_et_absente_reste_absente(etude):
+    table, mention = ci.calculer(etude, "revenu_median")
+    assert mention == "Source : Insee, Filosofi 2019"
+    assert ligne(table, "territoire")["valeur"] == 21800  # FILO2019_DISP_EPCI, 200068815
+    assert ligne(table, "departement")["valeur"] == 23380
+    assert ligne(table, "france")["valeur"] == 21930
+    assert ligne(table, "commune", "31135")["valeur"] == 19060  # Cazères
+    assert np.isnan(ligne(table, "commune", "31204")["valeur"])  # Fustignac: absent of the file
+
+
+def test_populations_legales_reelles(etude):
+    table, _ = ci.calculer(etude, "population_municipale")
+    assert ligne(table, "territoire")["valeur"] == 34937
+    assert ligne(table, "commune", "31135")["valeur"] == 4799
+    assert ligne(table, "departement")["valeur"] == 1400039
+
+
+def test_rapport_interdecile_secret_reste_masque(etude):
+    table, _ = ci.calculer(etude, "rapport_interdecile")
+    beaufort = ligne(table, "commune", "31051")  # only the median is published for Beaufort
+    assert bool(beaufort["secret"]) and np.isnan(beaufort["valeur"])
+    assert ligne(table, "territoire")["valeur"] == pytest.approx(2.8)
+
+
+YAML = """
+indicateurs:
+  - id: part_jeunes
+    type: populationnel
+    libelle: Part des 15-29 ans
+    numerateur: P_POP1529
+    denominateur: P_POP
+  - id: fragilite
+    type: conceptuel
+    libelle: Fragilité
+    composantes:
+      - {indicateur: part_jeunes, poids: -1}
+      - {indicateur: revenu_median, poids: -2}
+  - id: pop_2030
+    type: prospectif
+    libelle: Population 2030
+    indicateur: population_rp
+    horizon: 2030
+"""
+
+
+def test_trois_types_d_indicateurs_declares(etude, tmp_path):
+    chemin = tmp_path / "observation_ciblee.yaml"
+    chemin.write_text(YAML, encoding="utf-8")
+    r = {x.definition.id: x for x in observation.calculer(etude, chemin)}
+    brut, _ = ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP1529", "P_POP"])
+    ter = ligne(brut, "territoire")
+    assert ligne(r["part_jeunes"].table, "territoire")["valeur"] == pytest.approx(ter["P_POP1529"] / ter["P_POP"])
+    # composite: z-scores over the communes, weighted
+    jeunes = r["part_jeunes"].table.set_index("codgeo")["valeur"]
+    revenu, _ = ci.calculer(etude, "revenu_median")
+    revenu = revenu.set_index("codgeo")["valeur"]
+    communes = list(etude.communes["code"])
+    zj = (jeunes - jeunes[communes].mean()) / jeunes[communes].std(ddof=0)
+    zr = (revenu - revenu[communes].mean()) / revenu[communes].std(ddof=0)
+    attendu = -zj["31135"] - 2 * zr["31135"]
+    assert ligne(r["fragilite"].table, "commune", "31135")["valeur"] == pytest.approx(attendu)
+    # projection: P19 * (P19 / P13) ** (11 / 6)
+    p19 = ligne(ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP"], 2019)[0], "territoire")["P_POP"]
+    p13 = ligne(ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP"], 2013)[0], "territoire")["P_POP"]
+    assert p19 == 34937  # the simulated RP is consistent with the real légale population
+    assert ligne(r["pop_2030"].table, "territoire")["valeur"] == pytest.approx(p19 * (p19 / p13) ** (11 / 6))
+
+
+def test_variable_inconnue_liste_les_noms_proches(etude, tmp_path):
+    chemin = tmp_path / "observation_ciblee.yaml"
+    chemin.write_text(YAML.replace("numerateur: P_POP1529", "numerateur: P19_POP1529"), encoding="utf-8")
+    with pytest.raises(observation.ObservationInvalide) as exc:
+        observation.calculer(etude, chemin)
+    message = str(exc.value)
+    assert "« P19_POP1529 » inconnue" in message and "P_POP1529" in message and "ligne 3" in message
+
+
+@pytest.mark.parametrize("avant, apres, attendu", [
+    ("type: prospectif", "type: futuriste", "type « futuriste » inconnu"),
+    ("indicateur: part_jeunes, poids: -1", "indicateur: part_jeune, poids: -1", "composante « part_jeune » inconnue"),
+    ("horizon: 2030", "horizon: demain", "champ mal formé"),
+])
+def test_erreurs_de_declaration(etude, tmp_path, avant, apres, attendu):
+    chemin = tmp_path / "observation_ciblee.yaml"
+    chemin.write_text(YAML.replace(avant, apres), encoding="utf-8")
+    with pytest.raises(observation.ObservationInvalide, match=attendu):
+        observation.calculer(etude, chemin)
+
+
+def test_valeurs_dans_le_notebook_execute(etude, tmp_path):
+    import papermill as pm
+
+    (etude.racine / "observation_ciblee.yaml").write_text(YAML, encoding="utf-8")
+    sortie = tmp_path / "12.ipynb"
+    env_avant = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(etude.racine / "src")
+    try:
+        pm.execute_notebook(str(etude.racine / "notebooks" / "12_observation_ciblee.ipynb"), str(sortie),
+                            parameters={"etude_yaml": str(etude.chemin)}, kernel_name="python3",
+                            cwd=str(etude.racine / "notebooks"), progress_bar=False)
+    finally:
+        if env_avant is None:
+            os.environ.pop("PYTHONPATH")
+        else:
+            os.environ["PYTHONPATH"] = env_avant
+    nb = nbformat.read(sortie, as_version=4)
+    html = " ".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
+    table, _ = observation.calculer(etude)[0].table, None
+    part = ligne(table, "territoire")["valeur"]
+    from diagnostic_territorial import formats as fm
+
+    assert f"Part des 15-29 ans : {fm.pourcentage(part)}" in html
+    assert "Population 2030" in html and "Fragilité" in html
+    assert html.count('class="carte-interactive"') == 3
