@@ -84,6 +84,8 @@ CHAPITRES: tuple[Chapitre, ...] = (
         ("Insee, RP base communale logement (MEN_ANEM0002 : nouveaux habitants)",
          "sources propres à chaque thématique retenue avec les acteurs locaux"),
     ),
+    # Survey of the inhabitants and qualitative material of the study (enquete/, qualitatif/).
+    Chapitre("parole_habitants", "11b_parole_habitants.ipynb", "Parole des habitants"),
     Chapitre("observation_ciblee", "12_observation_ciblee.ipynb", "Observation ciblée"),
     Chapitre("synthese", "13_synthese.ipynb", "Synthèse et enjeux", apres_les_autres=True),
 )

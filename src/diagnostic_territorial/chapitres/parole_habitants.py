@@ -1,0 +1,225 @@
+"""Chapter « Parole des habitants »: the survey of the population (sample, key results per theme,
+cross-tabulations), the summaries of interviews and workshops, and the shared findings.
+
+Every figure comes from :mod:`diagnostic_territorial.enquete`, already protected (secret under
+the study's threshold, secondary suppression); free text is shown only when etude.yaml opts in,
+masked. Without a survey file the chapter says so and shows no figure."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .. import formats as fm
+from .. import enquete as eq
+from ..enquete import qualitatif
+from ..plan import CHAPITRES
+
+CLE = "parole_habitants"
+TYPES_TABULES = ("unique", "multiple", "echelle")
+
+
+@dataclass
+class ParoleHabitants:
+    enquete: eq.Enquete | None = None
+    mention: str = ""
+    absente: str = ""
+    marges: dict = field(default_factory=dict)
+    mention_rp: str = ""
+
+
+def calculer(etude) -> ParoleHabitants:
+    p = ParoleHabitants()
+    try:
+        p.enquete = eq.charger_enquete(etude)
+    except eq.EnqueteAbsente as e:
+        p.absente = str(e)
+        return p
+    p.mention = eq.mention(p.enquete)
+    try:
+        p.marges, p.mention_rp = eq.marges_rp(etude, p.enquete.questionnaire)
+    except Exception:  # noqa: BLE001 - the RP is only a comparison here
+        p.marges = {}
+    return p
+
+
+def _titre_theme(cle: str | None) -> str:
+    for c in CHAPITRES:
+        if c.cle == cle:
+            return c.titre
+    return "Autres questions" if not cle else cle.replace("_", " ").capitalize()
+
+
+def _questions_par_theme(p: ParoleHabitants) -> dict[str, list]:
+    themes: dict[str, list] = {}
+    ordre = {c.cle: i for i, c in enumerate(CHAPITRES)}
+    for q in p.enquete.questionnaire.questions:
+        if q.type in TYPES_TABULES:
+            themes.setdefault(q.theme or "", []).append(q)
+    return dict(sorted(themes.items(), key=lambda kv: ordre.get(kv[0], len(ordre))))
+
+
+def _premiere(t: eq.Tableau) -> tuple[str, float] | None:
+    """Most frequent published answer (its label and share), excluding "none" answers."""
+    pub = t.publie()
+    pub = pub[(pub["modalite"] != "Répondants") & ~pub["secret"] & pub["part"].notna()]
+    pub = pub[~pub["modalite"].str.lower().str.startswith("aucun")]
+    if pub.empty:
+        return None
+    ligne = pub.sort_values("part", ascending=False).iloc[0]
+    return ligne["modalite"], float(ligne["part"])
+
+
+def points_cles(etude, p: ParoleHabitants) -> list[str]:
+    if p.enquete is None:
+        return []
+    e = p.enquete
+    points = [f"{fm.nombre(e.n)} habitants ont répondu au questionnaire"
+              + (" (réponses simulées pour la démonstration)" if e.questionnaire.simule else "")
+              + (f" ; résultats redressés sur l'âge et le sexe (taille effective {fm.nombre(e.n_effectif)})."
+                 if e.poids is not None else " ; résultats non redressés.")]
+    for theme, questions in _questions_par_theme(p).items():
+        q = questions[0]
+        t = eq.tabuler(e, q.cle)
+        haut = _premiere(t)
+        if haut:
+            points.append(f"{_titre_theme(theme)} — {html.escape(q.libelle)} : « {html.escape(haut[0])} » "
+                          f"pour {fm.pourcentage(haut[1], 0)} des répondants.")
+    return points[:6]
+
+
+# --- display ---------------------------------------------------------------------------------
+
+def afficher_a_retenir(etude, p: ParoleHabitants):
+    from .. import presentation, resultats
+
+    points = points_cles(etude, p)
+    constats = qualitatif.constats_partages(etude)
+    resultats.enregistrer(etude, CLE, points, {"repondants": p.enquete.n if p.enquete else 0,
+                                               "constats_partages": constats})
+    if p.enquete is None:
+        return presentation.donnees_manquantes(
+            html.escape(p.absente) + "<br>Aucun chiffre d'enquête n'est affiché : voir enquete/LISEZMOI.md "
+            "pour importer un export LimeSurvey, KoboToolbox, Framaforms, Google Forms ou une saisie papier.")
+    return presentation.a_retenir(points)
+
+
+def afficher_echantillon(etude, p: ParoleHabitants):
+    """Respondents by sex, age and commune, beside the population of the territory (RP)."""
+    from .. import presentation
+
+    if p.enquete is None:
+        return None
+    e = p.enquete
+    sources = [p.mention] + ([p.mention_rp] if p.marges else [])
+    for type_ in ("sexe", "tranche_age", "commune"):
+        q = e.questionnaire.par_type(type_)
+        if q is None:
+            continue
+        t = eq.tabuler(e, q.cle)
+        pub = t.publie().set_index("modalite")
+        table = pd.DataFrame({q.libelle: t.modalites})
+        table["Répondants"] = [fm.nombre(pub.loc[m, "effectif"], secret=bool(pub.loc[m, "secret"])) for m in t.modalites]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            parts = [pub.loc[m, "effectif"] / t.totaux[0] for m in t.modalites]
+        table["Part des répondants"] = [fm.pourcentage(v, secret=bool(pub.loc[m, "secret"]))
+                                        for v, m in zip(parts, t.modalites)]
+        marge = p.marges.get(q.cle)
+        if marge:
+            total = sum(marge.values())
+            table["Part dans la population (RP)"] = [fm.pourcentage(marge.get(m, np.nan) / total) for m in t.modalites]
+        presentation.tableau(table, " ; ".join(s for s in sources if s) if marge else p.mention)
+    if e.poids is not None:
+        presentation.a_retenir([
+            f"Les répondants ne ressemblent pas tout à fait à la population : les résultats sont redressés "
+            f"(calage sur les marges d'âge et de sexe du recensement). Taille effective de l'échantillon : "
+            f"{fm.nombre(e.n_effectif)} pour {fm.nombre(e.n)} répondants ; les intervalles de confiance en tiennent compte."],
+            titre="Redressement")
+    return None
+
+
+def _figure_question(t: eq.Tableau, mention: str):
+    from .. import graphiques, presentation
+
+    pub = t.publie()
+    pub = pub[pub["modalite"] != "Répondants"].reset_index(drop=True)
+    fig = graphiques.barres_horizontales(pub, "part", "modalite", t.question.libelle, "",
+                                         format_valeur=lambda v: fm.pourcentage(v, 0), colonne_secret="secret")
+    return presentation.figure(fig, mention)
+
+
+def afficher_resultats(etude, p: ParoleHabitants):
+    """For each theme: each question's protected table (shares, Wilson 95 % interval) and chart,
+    then the crossings the mapping asks for, then the qualitative summary of the theme."""
+    from .. import presentation
+
+    if p.enquete is None:
+        return None
+    e = p.enquete
+    contenu = []
+    for theme, questions in _questions_par_theme(p).items():
+        presentation._afficher(f"<h3>{html.escape(_titre_theme(theme))}</h3>")
+        for q in questions:
+            t = eq.tabuler(e, q.cle)
+            presentation._afficher(f"<p><strong>{html.escape(q.libelle)}</strong></p>")
+            presentation.tableau(t.tableau_affichage(), p.mention)
+            _figure_question(t, p.mention)
+            for par in q.croiser:
+                if e.questionnaire.par_type(par) is None:
+                    continue
+                c = eq.tabuler(e, q.cle, par)
+                presentation._afficher(f"<p><em>{html.escape(q.libelle)} — selon "
+                                       f"{eq.tabulation.CROISEMENTS.get(par, par).lower()}</em></p>")
+                presentation.tableau(c.tableau_affichage(), p.mention)
+        morceau = qualitatif.html_synthese(etude, theme) if theme else ""
+        if morceau:
+            presentation._afficher("<p><strong>Ce qu'en disent les habitants et les acteurs (entretiens, ateliers)"
+                                   "</strong></p>" + morceau)
+        contenu.append(theme)
+    return None
+
+
+def afficher_verbatims(etude, p: ParoleHabitants):
+    from .. import presentation
+
+    if p.enquete is None:
+        return None
+    if not eq.publier_verbatims(etude):
+        return presentation._afficher(
+            "<p>Les réponses libres ne sont pas publiées (choix par défaut, pour protéger les répondants). "
+            "Pour en citer, indiquez « enquete: {publier_verbatims: true} » dans etude.yaml : adresses "
+            "électroniques, numéros de téléphone et noms de enquete/noms_a_masquer.txt seront masqués.</p>")
+    textes = eq.verbatims(etude, p.enquete)
+    if not textes:
+        return None
+    items = "".join(f"<li>« {html.escape(t)} »</li>" for t in textes)
+    return presentation._afficher(f'<ul class="verbatims">{items}</ul>' + presentation.ligne_source(p.mention))
+
+
+def afficher_qualitatif(etude, p: ParoleHabitants):
+    """Summaries of interviews and workshops whose theme has no survey question."""
+    from .. import presentation
+
+    deja = set(_questions_par_theme(p)) if p.enquete is not None else set()
+    autres = [t for t in qualitatif.themes(etude) if t not in deja]
+    if not autres and not deja & set(qualitatif.themes(etude)):
+        return presentation._afficher(
+            "<p><em>Aucune synthèse d'entretien ou d'atelier pour l'instant : elles seront reprises ici depuis "
+            "les fichiers qualitatif/&lt;thème&gt;.md de l'étude (voir qualitatif/LISEZMOI.md).</em></p>")
+    for theme in autres:
+        presentation._afficher(f"<h3>{html.escape(_titre_theme(theme))}</h3>" + qualitatif.html_synthese(etude, theme))
+    return None
+
+
+def afficher_constats_partages(etude, p: ParoleHabitants):
+    from .. import presentation
+
+    texte = qualitatif.synthese(etude, qualitatif.CONSTATS)
+    if not texte:
+        return presentation._afficher(
+            "<p><em>Les constats partagés avec les habitants et les acteurs seront repris ici depuis "
+            "qualitatif/constats_partages.md.</em></p>")
+    return presentation._afficher(qualitatif.html_synthese(etude, qualitatif.CONSTATS))
