@@ -6,13 +6,17 @@ Writes official-layout extracts: same file names, same header, BOM, CRLF and dec
 kept line copied byte for byte from the published file:
 - FILO2019_DISP_*.csv and FILO2016_DISP_*.csv: communes of département 31, EPCI having communes
   in 31 (composition: cog/EPCI_2020.csv), all départements, all régions, France métropolitaine;
-- donnees_communes.csv.gz: populations légales 2019 of every commune (gzip of the real file).
+- donnees_communes.csv.gz: populations légales 2019 of every commune (gzip of the real file);
+- bpe18_ensemble_csv.zip: BPE 2018 (aggregated layout), lines of the communes of département 31,
+  in the official archive name holding the official member name bpe18_ensemble.csv;
+- data_CAF_2020_IRIS.csv: CAF allocataires by IRIS 2020, IRIS of the communes of département 31.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import zipfile
 from pathlib import Path
 
 DEPARTEMENT = "31"
@@ -62,6 +66,18 @@ def main(reel: Path) -> None:
     with gzip.GzipFile(SORTIE / "donnees_communes.csv.gz", "wb", compresslevel=9, mtime=0) as sortie:
         sortie.write(source.read_bytes())
     print(f"donnees_communes.csv.gz : {len(_lignes(source)) - 1} communes")
+    # BPE 2018: third field is DEPCOM
+    with zipfile.ZipFile(reel / "bpe" / "bpe18_ensemble_csv.zip") as archive:
+        lignes = archive.read("bpe18_ensemble.csv").splitlines(keepends=True)
+    gardees = [lignes[0]] + [l for l in lignes[1:] if l.split(b";", 3)[2].startswith(DEPARTEMENT.encode())]
+    info = zipfile.ZipInfo("bpe18_ensemble.csv", date_time=(2019, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(SORTIE / "bpe18_ensemble_csv.zip", "w") as sortie_zip:
+        sortie_zip.writestr(info, b"".join(gardees), compresslevel=9)
+    print(f"bpe18_ensemble_csv.zip : {len(gardees) - 1} lignes")
+    n = _extraire(reel / "caf" / "data_CAF_2020_IRIS.csv", SORTIE / "data_CAF_2020_IRIS.csv",
+                  lambda code: code.startswith(DEPARTEMENT))
+    print(f"data_CAF_2020_IRIS.csv : {n} lignes")
     total = sum(p.stat().st_size for p in SORTIE.iterdir() if p.is_file())
     print(f"Total {SORTIE} : {total / 1e6:.2f} Mo")
 

@@ -1,10 +1,13 @@
-"""Demo data: real extracts shipped in donnees_demo/, plus the RP file simulated for the demo.
+"""Demo data: real extracts shipped in donnees_demo/, plus the RP files simulated for the demo.
 
-`installer_donnees_demo(dossier_brut)` copies the real Filosofi 2019 and 2016 extracts and the
-populations légales 2019 into a study's data/brut/, then SIMULATES the recensement base communale
-`base-cc-evol-struct-pop-2019_csv.zip` (not available offline) in its exact published layout for
-every commune of the populations légales file, and lists it in data/brut/simulations.yaml so that
-every figure drawn from it is labelled « données simulées ».
+`installer_donnees_demo(dossier_brut)` copies the real extracts (Filosofi 2019 and 2016,
+populations légales 2019, BPE 2018 and CAF IRIS 2020 of the demo département) into a study's
+data/brut/, then SIMULATES the recensement bases communales `base-cc-evol-struct-pop-2019_csv.zip`,
+`base-cc-coupl-fam-men-2019_csv.zip`, `base-cc-logement-2019_csv.zip`,
+`base-cc-emploi-pop-active-2019_csv.zip` and `base-cc-diplomes-formation-2019_csv.zip` (not
+available offline) in their exact published layout for every commune of the populations légales
+file, and lists them in data/brut/simulations.yaml so that every figure drawn from them is
+labelled « données simulées ».
 
 The simulation is deterministic (fixed seed), consistent with the real populations (P19_POP =
 PMUN 2019) and internally consistent: age bands sum to P19_POP, men + women = population,
@@ -255,4 +258,192 @@ def installer_donnees_demo(dossier_brut: Path) -> list[Path]:
     _ecrire_zip_csv(rp, chemin_rp, MEMBRE_RP)
     _declarer_simulation(dossier, FICHIER_RP)
     installes.append(chemin_rp)
+    for theme, table in simuler_bases_rp(rp, MILLESIME_RP).items():
+        archive, membre = fichier_base_rp(theme, MILLESIME_RP)
+        _ecrire_zip_csv(table, dossier / archive, membre)
+        _declarer_simulation(dossier, archive)
+        installes.append(dossier / archive)
     return installes
+
+
+# --- The other RP bases communales, simulated in their published layout ------------------------
+# Main variables of each base (names without the `Pyy_` / `Cyy_` prefix), in published order.
+# Every count is derived from the simulated evol-struct-pop populations of the same census, so
+# that the bases agree with each other (P_POP15P = P_POP - P_POP0014, P_RP = C_MEN...).
+BASES_RP = {
+    "coupl-fam-men": {
+        "P": ["POP15P", "POP80P", "POP15P_PSEUL", "POP80P_PSEUL"],
+        "C": ["MEN", "MENPSEUL", "MENHSEUL", "MENFSEUL", "MENSFAM", "MENFAM", "MENCOUPSENF", "MENCOUPAENF",
+              "MENFAMMONO", "PMEN", "FAM", "COUPAENF", "FAMMONO", "HMONO", "FMONO", "COUPSENF",
+              "NE24F0", "NE24F1", "NE24F2", "NE24F3", "NE24F4P"],
+    },
+    "logement": {
+        "P": ["LOG", "RP", "RSECOCC", "LOGVAC", "MAISON", "APPART", "RP_PROP", "RP_LOC", "RP_LOCHLMV", "RP_GRAT",
+              "NPER_RP", "RP_VOIT1P", "MEN_ANEM0002", "MEN_ANEM0204", "MEN_ANEM0509", "MEN_ANEM10P"],
+        "C": [],
+    },
+    "emploi-pop-active": {
+        "P": ["POP1564", "POP1524", "POP2554", "POP5564", "H1564", "F1564", "ACT1564", "ACTOCC1564", "CHOM1564",
+              "HACT1564", "FACT1564", "ACT1524", "CHOM1524", "ACTOCC15P", "SAL15P", "SAL15P_TP", "SAL15P_CDD",
+              "SAL15P_INTERIM", "EMPLT"],
+        "C": ["ACTOCC15P", "ACTOCC15P_PAS", "ACTOCC15P_MAR", "ACTOCC15P_VELO", "ACTOCC15P_2ROUESMOT",
+              "ACTOCC15P_VOIT", "ACTOCC15P_TCOM"],
+    },
+    "diplomes-formation": {
+        "P": ["POP0205", "POP0610", "POP1114", "POP1517", "POP1824", "POP2529", "POP30P",
+              "SCOL0205", "SCOL0610", "SCOL1114", "SCOL1517", "SCOL1824", "SCOL2529", "SCOL30P",
+              "NSCOL15P", "NSCOL15P_DIPLMIN", "NSCOL15P_BEPC", "NSCOL15P_CAPBEP", "NSCOL15P_BAC",
+              "NSCOL15P_SUP2", "NSCOL15P_SUP34", "NSCOL15P_SUP5"],
+        "C": [],
+    },
+}
+
+
+def fichier_base_rp(theme: str, millesime: int = MILLESIME_RP) -> tuple[str, str]:
+    """(archive, member) official names of an RP base communale."""
+    return f"base-cc-{theme}-{millesime}_csv.zip", f"base-cc-{theme}-{millesime}.CSV"
+
+
+def colonnes_base_rp(theme: str, millesime: int = MILLESIME_RP) -> list[str]:
+    colonnes = ["CODGEO"]
+    for annee in (millesime, millesime - 6):
+        yy = f"{annee % 100:02d}"
+        colonnes += [f"P{yy}_{v}" for v in BASES_RP[theme]["P"]] + [f"C{yy}_{v}" for v in BASES_RP[theme]["C"]]
+    return colonnes
+
+
+def _frac(x: np.ndarray, part) -> np.ndarray:
+    """floor(x * part) on integer units (part: scalar or per-commune array)."""
+    return np.floor(x * np.asarray(part, dtype=float)).astype(np.int64)
+
+
+def _bases_une_annee(evol: pd.DataFrame, yy: str, fixe, rng) -> dict[str, dict[str, np.ndarray]]:
+    """Simulated counts (integers in 1/UNITE) of one census for every base, from evol-struct-pop."""
+    u = lambda c: np.round(evol[c].to_numpy(dtype=float) * UNITE).astype(np.int64)  # noqa: E731
+    p = f"P{yy}_"
+    pop = u(p + "POP")
+    n = len(pop)
+    b = {t: u(p + "POP" + t) for t in TRANCHES}
+    h = {t: u(p + "H" + t) for t in TRANCHES}
+    rural = (pop < 2_000 * UNITE).astype(float)
+    local = lambda moy, et: np.clip(moy + fixe.normal(0, et, n), 0.001, 0.999)  # noqa: E731
+
+    # --- couples, familles, ménages
+    pop15p = pop - b["0014"]
+    pop80p = _frac(b["7589"], 0.40) + b["90P"]
+    pmen = pop - _frac(pop, local(0.015, 0.005))
+    taille = np.clip(2.25 + 0.15 * rural + fixe.normal(0, 0.12, n), 1.6, 3.2)
+    men = np.floor(pmen / taille).astype(np.int64)
+    parts = np.column_stack([0.36 - 0.06 * rural, np.full(n, 0.02), 0.28 + 0.02 * rural, 0.25 + 0.03 * rural, np.full(n, 0.09)])
+    parts = parts * np.exp(fixe.normal(0, 0.10, parts.shape) + rng.normal(0, 0.03, parts.shape))
+    pseul, sfam, coupsenf, coupaenf, fammono = _repartir(men, parts).T
+    hseul = _frac(pseul, local(0.45, 0.04))
+    fam = coupsenf + coupaenf + fammono
+    hmono = _frac(fammono, local(0.17, 0.03))
+    ne = _repartir(fam, np.tile([0.45, 0.23, 0.21, 0.08, 0.03], (n, 1)) * np.exp(fixe.normal(0, 0.1, (n, 5))))
+    cfm = {
+        "P": {"POP15P": pop15p, "POP80P": pop80p, "POP15P_PSEUL": pseul,
+              "POP80P_PSEUL": np.minimum(_frac(pop80p, local(0.42, 0.05)), _frac(pseul, 0.6))},
+        "C": {"MEN": men, "MENPSEUL": pseul, "MENHSEUL": hseul, "MENFSEUL": pseul - hseul, "MENSFAM": sfam,
+              "MENFAM": fam, "MENCOUPSENF": coupsenf, "MENCOUPAENF": coupaenf, "MENFAMMONO": fammono, "PMEN": pmen,
+              "FAM": fam, "COUPAENF": coupaenf, "FAMMONO": fammono, "HMONO": hmono, "FMONO": fammono - hmono,
+              "COUPSENF": coupsenf, **{f"NE24F{k}": ne[:, i] for i, k in enumerate(["0", "1", "2", "3", "4P"])}},
+    }
+
+    # --- logement
+    rp = men
+    log = np.floor(rp / local(0.86 - 0.04 * rural, 0.03)).astype(np.int64)
+    autres = log - rp
+    rsecocc = _frac(autres, local(0.35 + 0.25 * rural, 0.08))
+    maison = _frac(log, local(0.55 + 0.35 * rural, 0.05))
+    statut = _repartir(rp, np.column_stack([0.58 + 0.15 * rural, 0.40 - 0.14 * rural, np.full(n, 0.02)]) * np.exp(fixe.normal(0, 0.08, (n, 3))))
+    loc = statut[:, 1]
+    anem = _repartir(rp, np.tile([0.12, 0.16, 0.20, 0.52], (n, 1)) * np.exp(fixe.normal(0, 0.1, (n, 4))))
+    logement = {
+        "P": {"LOG": log, "RP": rp, "RSECOCC": rsecocc, "LOGVAC": autres - rsecocc, "MAISON": maison, "APPART": log - maison,
+              "RP_PROP": statut[:, 0], "RP_LOC": loc, "RP_LOCHLMV": _frac(loc, local(0.30 - 0.18 * rural, 0.06)),
+              "RP_GRAT": statut[:, 2], "NPER_RP": pmen, "RP_VOIT1P": _frac(rp, local(0.84 + 0.08 * rural, 0.03)),
+              "MEN_ANEM0002": anem[:, 0], "MEN_ANEM0204": anem[:, 1], "MEN_ANEM0509": anem[:, 2], "MEN_ANEM10P": anem[:, 3]},
+        "C": {},
+    }
+
+    # --- emploi, population active
+    tiers = lambda x: x // 3  # noqa: E731
+    pop1524 = b["1529"] * 2 // 3
+    pop2554 = b["1529"] - pop1524 + b["3044"] + b["4559"] * 2 // 3
+    pop5564 = b["4559"] - b["4559"] * 2 // 3 + tiers(b["6074"])
+    pop1564 = pop1524 + pop2554 + pop5564
+    h1564 = h["1529"] + h["3044"] + h["4559"] + tiers(h["6074"])
+    h1564 = np.minimum(h1564, pop1564)
+    act = _frac(pop1564, local(0.75, 0.03))
+    chom = _frac(act, local(0.10, 0.025))
+    hact = np.minimum(_frac(act, 0.52), h1564)
+    fact = np.minimum(act - hact, pop1564 - h1564)
+    hact = act - fact
+    act1524 = np.minimum(_frac(pop1524, local(0.42, 0.05)), act)
+    chom1524 = np.minimum(_frac(act1524, local(0.20, 0.04)), chom)
+    actocc1564 = act - chom
+    actocc15p = actocc1564 + _frac(b["6074"] + b["7589"], 0.02)
+    sal = _frac(actocc15p, local(0.85, 0.03))
+    transport = _repartir(actocc15p, np.column_stack([
+        np.full(n, 0.04), 0.05 - 0.02 * rural, 0.02 - 0.01 * rural, np.full(n, 0.015), 0.78 + 0.10 * rural, 0.075 - 0.06 * rural,
+    ]) * np.exp(fixe.normal(0, 0.1, (n, 6))))
+    emploi = {
+        "P": {"POP1564": pop1564, "POP1524": pop1524, "POP2554": pop2554, "POP5564": pop5564, "H1564": h1564,
+              "F1564": pop1564 - h1564, "ACT1564": act, "ACTOCC1564": actocc1564, "CHOM1564": chom, "HACT1564": hact,
+              "FACT1564": fact, "ACT1524": act1524, "CHOM1524": chom1524, "ACTOCC15P": actocc15p, "SAL15P": sal,
+              "SAL15P_TP": _frac(sal, local(0.17, 0.03)), "SAL15P_CDD": _frac(sal, local(0.10, 0.02)),
+              "SAL15P_INTERIM": _frac(sal, local(0.03, 0.01)),
+              "EMPLT": _frac(actocc15p, np.clip(np.exp(fixe.normal(-0.3 + 0.5 * (1 - rural), 0.35, n)), 0.1, 3.0))},
+        "C": {"ACTOCC15P": actocc15p, **{f"ACTOCC15P_{m}": transport[:, i] for i, m in enumerate(
+            ["PAS", "MAR", "VELO", "2ROUESMOT", "VOIT", "TCOM"])}},
+    }
+
+    # --- diplômes, formation
+    pop0205 = b["0014"] * 4 // 15
+    pop0610 = b["0014"] * 5 // 15
+    pop1114 = b["0014"] * 4 // 15
+    pop1517 = b["1529"] * 3 // 15
+    pop1824 = b["1529"] * 7 // 15
+    pop2529 = b["1529"] - pop1517 - pop1824
+    pop30p = pop - b["0014"] - b["1529"]
+    scol = {
+        "0205": _frac(pop0205, local(0.75, 0.04)), "0610": _frac(pop0610, 0.99), "1114": _frac(pop1114, 0.99),
+        "1517": _frac(pop1517, local(0.95, 0.02)), "1824": _frac(pop1824, local(0.50 - 0.15 * rural, 0.06)),
+        "2529": _frac(pop2529, local(0.06, 0.02)), "30P": _frac(pop30p, 0.01),
+    }
+    nscol = pop15p - (scol["1517"] + scol["1824"] + scol["2529"] + scol["30P"])
+    dipl = _repartir(nscol, np.tile([0.23, 0.05, 0.26, 0.17, 0.12, 0.10, 0.07], (n, 1))
+                     * np.exp(fixe.normal(0, 0.12, (n, 7)) + np.outer(rural, [0.2, 0, 0.15, 0, -0.1, -0.2, -0.35])))
+    diplomes = {
+        "P": {"POP0205": pop0205, "POP0610": pop0610, "POP1114": pop1114, "POP1517": pop1517, "POP1824": pop1824,
+              "POP2529": pop2529, "POP30P": pop30p, **{f"SCOL{k}": v for k, v in scol.items()}, "NSCOL15P": nscol,
+              **{f"NSCOL15P_{d}": dipl[:, i] for i, d in enumerate(["DIPLMIN", "BEPC", "CAPBEP", "BAC", "SUP2", "SUP34", "SUP5"])}},
+        "C": {},
+    }
+    return {"coupl-fam-men": cfm, "logement": logement, "emploi-pop-active": emploi, "diplomes-formation": diplomes}
+
+
+def simuler_bases_rp(evol: pd.DataFrame, millesime: int = MILLESIME_RP) -> dict[str, pd.DataFrame]:
+    """The four other RP bases communales (wide, published column order), simulated consistently
+    with a simulated base-cc-evol-struct-pop (`simuler_evol_struct_pop`) of the same millésime."""
+    evol = evol.sort_values("CODGEO").reset_index(drop=True)
+    rng = np.random.default_rng(GRAINE + 7)
+    par_annee = {}
+    for annee in (millesime, millesime - 6):
+        fixe = np.random.default_rng(GRAINE + 8)  # same local profile at both censuses
+        par_annee[annee] = _bases_une_annee(evol, f"{annee % 100:02d}", fixe, rng)
+    resultat = {}
+    for theme in BASES_RP:
+        donnees = {"CODGEO": evol["CODGEO"].astype(str).to_numpy()}
+        for annee in (millesime, millesime - 6):
+            yy = f"{annee % 100:02d}"
+            bloc = par_annee[annee][theme]
+            for prefixe in ("P", "C"):
+                for v in BASES_RP[theme][prefixe]:
+                    valeurs = bloc[prefixe][v]
+                    if (valeurs < 0).any():
+                        raise AssertionError(f"simulation {theme} {prefixe}{yy}_{v} : valeur négative")
+                    donnees[f"{prefixe}{yy}_{v}"] = valeurs / UNITE
+        resultat[theme] = pd.DataFrame(donnees, columns=colonnes_base_rp(theme, millesime))
+    return resultat

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .erreurs import DonneeManquante, FormatInconnu
-from .sources import cache, catalogue, filosofi, population, rp
+from .sources import bpe, cache, caf, catalogue, filosofi, population, rp
 
 # keys of etude.millesimes -> source of the catalogue (rp_precedent is inside the rp file)
 SOURCES_ETUDE = {
@@ -22,6 +22,25 @@ SOURCES_ETUDE = {
     "filosofi": "filosofi",
     "filosofi_precedent": "filosofi",
     "populations_legales": "populations_legales",
+    "rp_couples_familles_menages": "rp_couples_familles_menages",
+    "rp_logement": "rp_logement",
+    "rp_emploi_pop_active": "rp_emploi_pop_active",
+    "rp_diplomes_formation": "rp_diplomes_formation",
+    "bpe": "bpe",
+    "caf": "caf_iris",
+    "caf_iris": "caf_iris",
+    "caf_communes": "caf_communes",
+    "caf_txcouv_pe": "caf_txcouv_pe",
+}
+# Sources a full study (one with an "rp" millésime) prepares even when etude.yaml does not name
+# them: key -> default millésime (None: the study's RP millésime).
+SOURCES_PAR_DEFAUT = {
+    "rp_couples_familles_menages": None,
+    "rp_logement": None,
+    "rp_emploi_pop_active": None,
+    "rp_diplomes_formation": None,
+    "bpe": 2018,
+    "caf": 2020,
 }
 
 
@@ -50,6 +69,19 @@ def _lire_fichier(fichier: catalogue.FichierOfficiel, chemin: Path) -> pd.DataFr
         return rp.lire(chemin, fichier.millesime, membre=membre)
     if fichier.cle == "populations_legales":
         return population.lire(chemin, fichier.millesime)
+    if fichier.cle.startswith("rp_"):
+        return rp.lire(chemin, fichier.millesime, membre=membre)
+    if fichier.cle == "bpe":
+        return bpe.lire(chemin, fichier.millesime, membre=membre)
+    if fichier.cle == "caf_iris":
+        iris = caf.lire_iris(chemin, fichier.millesime)
+        tidy = pd.concat([iris, caf.agreger_communes(iris)], ignore_index=True)
+        tidy.attrs = dict(iris.attrs)
+        return tidy
+    if fichier.cle == "caf_communes":
+        return caf.lire_communes(chemin, fichier.millesime)
+    if fichier.cle == "caf_txcouv_pe":
+        return caf.lire_txcouv_pe(chemin, fichier.millesime)
     raise ValueError(f"source sans lecteur : {fichier.cle}")
 
 
@@ -126,9 +158,13 @@ class _Manquants(DonneeManquante):
 
 def besoins(etude) -> list[tuple[str, int]]:
     """The (source, millésime) pairs the study needs, in a stable order without duplicates."""
+    millesimes = dict(etude.millesimes or {})
+    if "rp" in millesimes:
+        for cle, defaut in SOURCES_PAR_DEFAUT.items():
+            millesimes.setdefault(cle, millesimes["rp"] if defaut is None else defaut)
     vus = []
-    for cle, millesime in (etude.millesimes or {}).items():
-        if cle in SOURCES_ETUDE and (SOURCES_ETUDE[cle], int(millesime)) not in vus:
+    for cle, millesime in millesimes.items():
+        if cle in SOURCES_ETUDE and millesime is not None and (SOURCES_ETUDE[cle], int(millesime)) not in vus:
             vus.append((SOURCES_ETUDE[cle], int(millesime)))
     return vus
 
@@ -174,10 +210,4 @@ def charger(etude, source: str, millesime: int) -> pd.DataFrame:
     if not cible.exists():
         _construire(etude, cle, int(millesime), telecharger=False)
     codes = codes_territoire(etude)
-    df = cache.lire(cible, codgeos=set().union(*codes.values()))
-    garder = pd.Series(False, index=df.index)
-    for niveau, valeurs in codes.items():
-        garder |= (df["niveau"] == niveau) & df["codgeo"].isin(valeurs)
-    resultat = df[garder].reset_index(drop=True)
-    resultat.attrs["provenance"] = df.attrs.get("provenance")
-    return resultat
+    return cache.lire(cible, niveaux=codes)

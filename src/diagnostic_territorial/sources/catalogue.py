@@ -36,7 +36,12 @@ class FichierOfficiel:
 
     @property
     def nom_archive(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
+        """Name of the downloaded file: the last part of the URL, or the official file name when
+        the URL is an API export (`.../exports/csv?delimiter=%3B`) or a search page."""
+        dernier = self.url.rsplit("/", 1)[-1]
+        if not dernier or "?" in dernier or "." not in dernier:
+            return self.nom_fichier
+        return dernier
 
     def noms_reconnus(self) -> set[str]:
         """Lower-case names under which the file is recognised in data/brut/."""
@@ -81,10 +86,157 @@ _POPULATIONS_LEGALES = {
     2021: f"{INSEE}/7739582/ensemble.zip",
 }
 
-SOURCES = ("filosofi", "rp_evol_struct_pop", "populations_legales")
+# --- Other RP bases communales (same layout as evol-struct-pop; the rp reader is generic) ------
+# (zip name pattern, member name pattern): official names; the 2017 and 2018 archives are named
+# `base-ccc-...` (ccc: "chiffres clés"); from 2019 `_csv.zip` holds an upper-case `.CSV`.
+# URLs checked against published references: logement 2019/2020/2021, emploi 2020/2021,
+# diplômes 2017/2021, couples-familles 2021 (page 8205182) ; the other page ids follow the INSEE
+# publication pages of the same release and must be re-checked when a download fails.
+_RP_BASES = {
+    "rp_couples_familles_menages": ("coupl-fam-men", "Couples, familles, ménages", {
+        2017: "4515503", 2018: "5395878", 2019: "6454652", 2020: "7633206", 2021: "8205182",
+    }),
+    "rp_logement": ("logement", "Logement", {
+        2017: "4515532", 2018: "5395838", 2019: "6543200", 2020: "7631186", 2021: "8202349",
+    }),
+    "rp_emploi_pop_active": ("emploi-pop-active", "Emploi, population active", {
+        2017: "4516122", 2018: "5395871", 2019: "6454126", 2020: "7632867", 2021: "8202916",
+    }),
+    "rp_diplomes_formation": ("diplomes-formation", "Diplômes, formation", {
+        2017: "4516086", 2018: "5395843", 2019: "6454129", 2020: "7631204", 2021: "8202319",
+    }),
+}
+
+
+def _url_rp(theme: str, page: str, millesime: int) -> str:
+    if millesime <= 2018:
+        return f"{INSEE}/{page}/base-ccc-{theme}-{millesime}.zip"
+    return f"{INSEE}/{page}/base-cc-{theme}-{millesime}_csv.zip"
+
+
+def _fabrique_rp(cle: str):
+    theme, titre, pages = _RP_BASES[cle]
+
+    def fabrique(millesime: int) -> list[FichierOfficiel]:
+        url = _url_rp(theme, pages[millesime], millesime)
+        return [
+            FichierOfficiel(
+                cle=cle,
+                source=f"Insee, RP {millesime}",
+                libelle=(
+                    f"Insee, recensement de la population {millesime}, base communale « {titre} » "
+                    f"(contient aussi le recensement {millesime - 6})"
+                ),
+                millesime=millesime,
+                nom_fichier=url.rsplit("/", 1)[-1],
+                url=url,
+                membre=f"base-cc-{theme}-{millesime}.CSV",
+            )
+        ]
+
+    return fabrique
+
+
+# --- BPE: aggregated file `bpeyy_ensemble_csv.zip` --------------------------------------------
+# page 3568629 checked for 2018-2020 (INSEE catalogue of DoReMIFaSol); 2021 to be re-checked
+_BPE = {
+    2018: f"{INSEE}/3568629/bpe18_ensemble_csv.zip",
+    2019: f"{INSEE}/3568629/bpe19_ensemble_csv.zip",
+    2020: f"{INSEE}/3568629/bpe20_ensemble_csv.zip",
+    2021: f"{INSEE}/3568629/bpe21_ensemble_csv.zip",
+}
+
+
+def _bpe(millesime: int) -> list[FichierOfficiel]:
+    url = _BPE[millesime]
+    return [
+        FichierOfficiel(
+            cle="bpe",
+            source=f"Insee, BPE {millesime}",
+            libelle=f"Insee, Base permanente des équipements {millesime} (ensemble des équipements, base communale)",
+            millesime=millesime,
+            nom_fichier=f"bpe{millesime % 100:02d}_ensemble.csv",
+            url=url,
+            membre=f"bpe{millesime % 100:02d}_ensemble.csv",
+        )
+    ]
+
+
+# --- CAF: allocataires by IRIS ("données CAF par IRIS", data.caf.fr) -------------------------
+# No stable direct download URL is known offline: the URL is the data.caf.fr search for the file;
+# `telecharger` refuses the HTML page it returns and asks the user to drop the file by hand.
+_CAF_IRIS = {
+    2016: "https://data.caf.fr/explore/?q=data_CAF_2016_IRIS",
+    2020: "https://data.caf.fr/explore/?q=data_CAF_2020_IRIS",
+}
+
+
+def _caf_iris(millesime: int) -> list[FichierOfficiel]:
+    nom = f"data_CAF_{millesime}_IRIS.csv"
+    return [
+        FichierOfficiel(
+            cle="caf_iris",
+            source=f"Cnaf, allocataires par IRIS {millesime}",
+            libelle=f"Cnaf, données allocataires CAF par IRIS au 31 décembre {millesime} (lignes masquées : NOTE non nulle)",
+            millesime=millesime,
+            nom_fichier=nom,
+            url=_CAF_IRIS[millesime],
+        )
+    ]
+
+
+# --- CAF data.caf.fr datasets (opendatasoft CSV exports, `;`) ----------------------------------
+CAFDATA = "https://data.caf.fr/api/explore/v2.1/catalog/datasets"
+
+
+def _cafdata(cle: str, jeu: str, source: str, libelle: str):
+    def fabrique(millesime: int) -> list[FichierOfficiel]:
+        return [
+            FichierOfficiel(
+                cle=cle,
+                source=f"{source} {millesime}",
+                libelle=f"{libelle} ({millesime})",
+                millesime=millesime,
+                nom_fichier=f"{jeu}.csv",
+                url=f"{CAFDATA}/{jeu}/exports/csv?delimiter=%3B",
+            )
+        ]
+
+    return fabrique
+
+
+_ANNEES_CAFDATA = {m: "" for m in range(2018, 2024)}
+
+SOURCES = (
+    "filosofi", "rp_evol_struct_pop", "populations_legales", *_RP_BASES, "bpe", "caf_iris",
+    "caf_communes", "caf_txcouv_pe",
+)
+
+
+# 2014-2015: one workbook base-cc-filosofi-yyyy.xls (every niveau) in the published zip
+_FILOSOFI_BASE_CC = {
+    2014: f"{INSEE}/3126432/filo-revenu-pauvrete-menage-2014.zip",
+    2015: f"{INSEE}/3560121/filo-revenu-pauvrete-menage-2015.zip",
+}
+_FILOSOFI_TOUS = {**_FILOSOFI_BASE_CC, **_FILOSOFI}
 
 
 def _filosofi(millesime: int) -> list[FichierOfficiel]:
+    if millesime in _FILOSOFI_BASE_CC:
+        return [
+            FichierOfficiel(
+                cle="filosofi",
+                source=f"Insee, Filosofi {millesime}",
+                libelle=(
+                    f"Insee, Filosofi {millesime} : revenus, pauvreté et niveau de vie "
+                    "(base communale ; communes, EPCI, départements, régions, France métropolitaine)"
+                ),
+                millesime=millesime,
+                nom_fichier=f"base-cc-filosofi-{millesime}.xls",
+                url=_FILOSOFI_BASE_CC[millesime],
+                membre=f"base-cc-filosofi-{millesime}.xls",
+            )
+        ]
     page, suffixe, ext = _FILOSOFI[millesime]
     fichiers = []
     for code, niveau in NIVEAUX_FILOSOFI.items():
@@ -145,9 +297,20 @@ def _populations_legales(millesime: int) -> list[FichierOfficiel]:
 
 
 _REGISTRE = {
-    "filosofi": (_FILOSOFI, _filosofi),
+    "filosofi": (_FILOSOFI_TOUS, _filosofi),
     "rp_evol_struct_pop": (_RP_EVOL_STRUCT_POP, _rp_evol_struct_pop),
     "populations_legales": (_POPULATIONS_LEGALES, _populations_legales),
+    **{cle: (_RP_BASES[cle][2], _fabrique_rp(cle)) for cle in _RP_BASES},
+    "bpe": (_BPE, _bpe),
+    "caf_iris": (_CAF_IRIS, _caf_iris),
+    "caf_communes": (_ANNEES_CAFDATA, _cafdata(
+        "caf_communes", "s_ben_com_f", "Cnaf, allocataires par commune",
+        "Cnaf, data.caf.fr, foyers allocataires et personnes couvertes par prestation et par commune",
+    )),
+    "caf_txcouv_pe": (_ANNEES_CAFDATA, _cafdata(
+        "caf_txcouv_pe", "txcouv_pe_com", "Cnaf, taux de couverture petite enfance",
+        "Cnaf / Onape, taux de couverture de l'accueil du jeune enfant, par commune",
+    )),
 }
 
 
@@ -172,8 +335,8 @@ def chercher(nom_fichier: str) -> FichierOfficiel | None:
     """The registered file published under this name (used to fill provenance), if any."""
     nom = nom_fichier.lower()
     for cle, (table, fabrique) in _REGISTRE.items():
-        if cle == "populations_legales":
-            continue  # same name every year: cannot tell the millésime from the name
+        if cle in ("populations_legales", "caf_communes", "caf_txcouv_pe"):
+            continue  # same name every year: cannot tell the millésime from the name  # same name every year: cannot tell the millésime from the name
         for m in table:
             for f in fabrique(m):
                 if nom in (f.nom_fichier.lower(), f.membre.lower()):
@@ -237,6 +400,10 @@ def telecharger(fichier: FichierOfficiel, dossier_brut: Path, timeout: float = 3
             shutil.copyfileobj(reponse, sortie, 1 << 20)
         if os.path.getsize(temp) == 0:
             raise OSError("réponse vide")
+        with open(temp, "rb") as f:
+            debut = f.read(512).lstrip().lower()
+        if debut.startswith((b"<!doctype html", b"<html")):
+            raise OSError("page HTML reçue au lieu du fichier de données")
         os.chmod(temp, 0o644)
         os.replace(temp, cible)
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:

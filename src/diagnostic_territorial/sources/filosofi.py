@@ -1,5 +1,10 @@
 """Insee Filosofi: « Structure et distribution des revenus, inégalité des niveaux de vie ».
 
+2014-2015 (and 2016, also published so): one workbook `base-cc-filosofi-yyyy.xls` with a sheet per
+niveau (COM, EPCI, DEP, REG, METRO or METROPOLE; ARR, AU2010, UU2010, ZE2010 are ignored), 5 title
+rows, header on the 6th row; its names `MEDyy`, `NBMENFISCyy`, `NBPERSMENFISCyy` become `Q2`,
+`NBMEN`, `NBPERS` as in the later DISP files (the other names are the same).
+
 Reads FILOyyyy_DISP_{COM,EPCI,DEP,REG,METROPOLE} in the published CSV layout (`;`, UTF-8 with
 BOM, decimal comma) or XLSX/XLS layout (sheet ENSEMBLE, header on the 6th row). An empty cell
 (or `s` in the workbooks) is a secret statistique: valeur NaN, secret True. Communes under the
@@ -43,11 +48,83 @@ def _lire_classeur(nom: str, octets: bytes) -> pd.DataFrame:
     return df.astype(str)
 
 
+MOTIF_BASE_CC = re.compile(r"base-cc-filosofi-(\d{4})\.(xls|xlsx)", re.IGNORECASE)
+FEUILLES_BASE_CC = {"COM": "commune", "EPCI": "epci", "DEP": "departement", "REG": "region", "METRO": "france", "METROPOLE": "france"}
+RENOMMAGES_BASE_CC = {"MED": "Q2", "NBMENFISC": "NBMEN", "NBPERSMENFISC": "NBPERS"}
+
+
+def _codes_valides(nom: str, codes: pd.Series, niveau: str, premiere_ligne: int) -> pd.Series:
+    codes = codes.astype(str).str.strip()
+    valide = codes.str.fullmatch(MOTIF_CODE[niveau].pattern)
+    if not valide.all():
+        i = int((~valide).to_numpy().nonzero()[0][0])
+        raise FormatInconnu(
+            nom, f"colonne CODGEO, ligne {i + premiere_ligne} : code « {codes.iloc[i][:20]} » invalide pour le niveau {niveau}"
+        )
+    doublons = codes.duplicated()
+    if doublons.any():
+        i = int(doublons.to_numpy().nonzero()[0][0])
+        raise FormatInconnu(nom, f"colonne CODGEO, ligne {i + premiere_ligne} : code « {codes.iloc[i]} » en double")
+    return codes
+
+
+def _lire_base_cc(chemin: Path, nom: str, octets: bytes, millesime: int) -> pd.DataFrame:
+    yy = f"{millesime % 100:02d}"
+    try:
+        classeur = pd.ExcelFile(io.BytesIO(octets))
+        feuilles = [f for f in classeur.sheet_names if f.strip().upper() in FEUILLES_BASE_CC]
+        if not feuilles:
+            raise FormatInconnu(nom, f"aucune feuille COM, EPCI, DEP, REG ou METRO (feuilles : {', '.join(classeur.sheet_names)})")
+        lues = [
+            (f, pd.read_excel(classeur, sheet_name=f, header=5, dtype=str, keep_default_na=False, na_filter=False))
+            for f in feuilles
+        ]
+    except FormatInconnu:
+        raise
+    except Exception as exc:  # xlrd/openpyxl raise many unrelated types on a damaged workbook
+        raise FormatInconnu(nom, f"classeur Excel illisible ({type(exc).__name__})") from None
+    tables = []
+    for feuille, df in lues:
+        ou = f"{nom} (feuille {feuille})"
+        niveau = FEUILLES_BASE_CC[feuille.strip().upper()]
+        df.columns = [str(c).strip() for c in df.columns]
+        mediane = f"MED{yy}"
+        for requise in ("CODGEO", mediane):
+            if requise not in df.columns:
+                raise FormatInconnu(ou, f"colonne {requise} introuvable en 6e ligne (mise en page Insee : 5 lignes de titre)")
+        df = df.astype(str)
+        codes = _codes_valides(ou, df["CODGEO"], niveau, 7)
+        if niveau == "france":
+            codes = pd.Series(["FRM"] * len(codes), dtype="str")
+        colonnes = [c for c in df.columns if c not in IGNOREES and not c.startswith("Unnamed")]
+        variables = []
+        for c in colonnes:
+            v = c[:-2] if c.endswith(yy) and len(c) > 2 else c
+            variables.append(RENOMMAGES_BASE_CC.get(v, v))
+        if len(set(variables)) != len(variables):
+            raise FormatInconnu(ou, "deux colonnes donnent la même variable une fois le millésime retiré")
+        converties = [nombres(df[c], ou, c, ".", 7) for c in colonnes]
+        n = len(df)
+        valeurs = np.column_stack([v.to_numpy() for v, _ in converties]) if colonnes else np.empty((n, 0))
+        masques = np.column_stack([m.to_numpy() for _, m in converties]) if colonnes else np.empty((n, 0), bool)
+        tables.append(assembler(codes.to_numpy(), niveau, variables, valeurs, masques, [millesime] * len(variables)))
+    tidy = pd.concat(tables, ignore_index=True)
+    tidy.attrs["provenance"] = catalogue.provenance(
+        chemin, nom_donnees(nom), millesime, f"Insee, Filosofi {millesime}",
+        f"Insee, Filosofi {millesime} : revenus, pauvreté et niveau de vie (base communale base-cc-filosofi)",
+    )
+    return verifier(tidy)
+
+
 def lire(chemin: Path, membre: str | None = None) -> pd.DataFrame:
-    """Read one Filosofi DISP file (or `membre` of a published zip) into the tidy table."""
+    """Read one Filosofi DISP file (or `membre` of a published zip) into the tidy table; a
+    `base-cc-filosofi-yyyy.xls` workbook gives every niveau at once."""
     chemin = Path(chemin)
     nom, octets = contenu_brut(chemin, membre)
     nom_fichier = nom_donnees(nom)
+    base_cc = MOTIF_BASE_CC.fullmatch(nom_fichier)
+    if base_cc:
+        return _lire_base_cc(chemin, nom, octets, int(base_cc.group(1)))
     trouve = MOTIF_NOM.fullmatch(nom_fichier)
     if not trouve:
         raise FormatInconnu(

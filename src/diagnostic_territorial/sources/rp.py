@@ -105,10 +105,14 @@ def _partie_classeur(nom: str, df: pd.DataFrame):
 
 def _officiel(nom_fichier: str, millesime: int):
     """The registered file of this base communale (the xlsx and CSV layouts share one entry)."""
-    if nom_fichier.lower().startswith("base-cc-evol-struct-pop") and millesime in catalogue.millesimes(
-        "rp_evol_struct_pop"
-    ):
-        return catalogue.fichiers("rp_evol_struct_pop", millesime)[0]
+    nom = nom_fichier.lower()
+    for cle in catalogue.SOURCES:
+        if not cle.startswith("rp_") or millesime not in catalogue.millesimes(cle):
+            continue
+        officiel = catalogue.fichiers(cle, millesime)[0]
+        souche = officiel.membre.lower().rsplit("-", 1)[0]  # base-cc-logement
+        if nom.startswith(souche + "-") or nom.startswith(souche.replace("base-cc-", "base-ccc-") + "-"):
+            return officiel
     return None
 
 

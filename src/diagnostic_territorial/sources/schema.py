@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 COLONNES = ["codgeo", "niveau", "variable", "millesime", "valeur", "secret"]
-NIVEAUX = ("commune", "epci", "departement", "region", "france")
+NIVEAUX = ("commune", "epci", "departement", "region", "france", "iris")
 
 
 @dataclass(frozen=True)

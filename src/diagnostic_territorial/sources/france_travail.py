@@ -1,0 +1,134 @@
+"""France Travail / Dares: demandeurs d'emploi inscrits (DEFM) par commune, long format.
+
+Layout read (CSV, `;`, UTF-8 with or without BOM; one row per commune x catégorie x sexe x
+tranche d'âge x trimestre): a commune code column, catégorie (`ABC`, `A`, `B`, `C`...), sexe
+(`Ensemble`/`Hommes`/`Femmes` or `T`/`H`/`F`), tranche d'âge (`Ensemble`, `Moins de 25 ans`,
+`25 à 49 ans`, `50 ans ou plus` or their codes), trimestre (`2023T4`, `2023-T4`, `T4 2023`,
+`2023-12-31`) and the number of jobseekers at the end of the quarter. Counts under 5 are not
+published: an empty cell, `s`, `<5` or `secret` reads as secret (NaN), never 0.
+
+Accepted column names (case and accents ignored) are listed in `COLONNES`. Output: tidy table at
+commune level, millesime = year, only the requested quarter (Q4 by default), `variable` =
+`DEFM_<CAT>_<SEXE>_<AGE>` (e.g. `DEFM_ABC_T_TOT`, `DEFM_ABC_F_M25`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..erreurs import FormatInconnu
+from .catalogue import provenance as _provenance
+from .schema import contenu_brut, nom_donnees, nombres, table_csv, table_vide, verifier
+
+MOTIF_COMMUNE = r"\d[\dAB]\d{3}"
+COLONNES = {
+    "codgeo": ("codgeo", "code_commune", "code commune", "code insee de la commune", "commune", "depcom", "com"),
+    "categorie": ("categorie", "categorie de demandeurs", "cat", "categorie_defm"),
+    "sexe": ("sexe", "sex"),
+    "age": ("age", "tranche d'age", "tranche_age", "trage"),
+    "periode": ("periode", "trimestre", "date", "time_period"),
+    "valeur": ("valeur", "nombre", "nb_defm", "defm", "nombre de demandeurs d'emploi", "obs_value"),
+}
+SEXES = {"ensemble": "T", "t": "T", "total": "T", "hommes": "H", "homme": "H", "h": "H", "femmes": "F", "femme": "F", "f": "F"}
+AGES = {
+    "ensemble": "TOT", "tot": "TOT", "total": "TOT", "tous ages": "TOT",
+    "moins de 25 ans": "M25", "m25": "M25", "< 25 ans": "M25",
+    "25 a 49 ans": "2549", "2549": "2549", "25-49 ans": "2549",
+    "50 ans ou plus": "50P", "50 ans et plus": "50P", "50p": "50P",
+}
+CATEGORIES = {"ABC", "A", "B", "C", "D", "E", "ABCDE"}
+MARQUES = frozenset({"s", "secret", "<5", "< 5", "nd", "n.d."})
+
+
+def _simple(texte: str) -> str:
+    texte = unicodedata.normalize("NFKD", str(texte)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"\s+", " ", texte.strip().lower().replace("’", "'"))
+
+
+def _trimestre(texte: str) -> tuple[int, int] | None:
+    t = texte.strip().upper()
+    for motif, ordre in ((r"(\d{4})\s*-?\s*T([1-4])", (1, 2)), (r"T([1-4])\s*-?\s*(\d{4})", (2, 1)), (r"(\d{4})-Q([1-4])", (1, 2))):
+        trouve = re.fullmatch(motif, t)
+        if trouve:
+            return int(trouve.group(ordre[0])), int(trouve.group(ordre[1]))
+    trouve = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", t)
+    if trouve and trouve.group(2) in ("03", "06", "09", "12"):
+        return int(trouve.group(1)), int(trouve.group(2)) // 3
+    return None
+
+
+def lire(chemin: Path, millesime: int | None = None, trimestre: int = 4) -> pd.DataFrame:
+    """Read a DEFM-by-commune file; keep quarter `trimestre` (of year `millesime` when given)."""
+    chemin = Path(chemin)
+    nom, octets = contenu_brut(chemin)
+    if not nom_donnees(nom).lower().endswith(".csv"):
+        raise FormatInconnu(nom, "format inconnu : fichier CSV (séparateur « ; ») attendu")
+    df = table_csv(nom, octets, obligatoires=(), encodages=("utf-8-sig", "cp1252"))
+    simples = {_simple(c): c for c in df.columns}
+    choisies = {}
+    for role, alias in COLONNES.items():
+        colonne = next((simples[a] for a in alias if a in simples), None)
+        if colonne is None:
+            raise FormatInconnu(nom, f"colonne manquante : {role} (noms acceptés : {', '.join(alias[:4])}...)")
+        choisies[role] = colonne
+    codes = df[choisies["codgeo"]].str.strip()
+    valide = codes.str.fullmatch(MOTIF_COMMUNE)
+    if not valide.all():
+        i = int((~valide).to_numpy().nonzero()[0][0])
+        raise FormatInconnu(nom, f"colonne {choisies['codgeo']}, ligne {i + 2} : code commune « {codes.iloc[i][:20]} » invalide")
+
+    def coder(role, table, quoi):
+        brut = df[choisies[role]]
+        code = brut.map(lambda x: table.get(_simple(x)))
+        if code.isna().any():
+            i = int(code.isna().to_numpy().nonzero()[0][0])
+            raise FormatInconnu(nom, f"colonne {choisies[role]}, ligne {i + 2} : {quoi} « {brut.iloc[i][:30]} » inconnu(e)")
+        return code.astype(str)
+
+    sexe = coder("sexe", SEXES, "sexe")
+    age = coder("age", AGES, "tranche d'âge")
+    categorie = df[choisies["categorie"]].str.strip().str.upper().str.replace(r"^CAT(?:EGORIES?|\.)?\s*", "", regex=True)
+    inconnue = ~categorie.isin(CATEGORIES)
+    if inconnue.any():
+        i = int(inconnue.to_numpy().nonzero()[0][0])
+        raise FormatInconnu(nom, f"colonne {choisies['categorie']}, ligne {i + 2} : catégorie « {df[choisies['categorie']].iloc[i][:20]} » inconnue")
+    periodes = df[choisies["periode"]].map(_trimestre)
+    if periodes.isna().any():
+        i = int(periodes.isna().to_numpy().nonzero()[0][0])
+        raise FormatInconnu(nom, f"colonne {choisies['periode']}, ligne {i + 2} : trimestre « {df[choisies['periode']].iloc[i][:20]} » illisible (aaaaT4 attendu)")
+    annees = periodes.map(lambda p: p[0]).astype(int)
+    trimestres = periodes.map(lambda p: p[1]).astype(int)
+    valeur, secret = nombres(df[choisies["valeur"]].str.replace(r"[\s\u00a0\u202f]", "", regex=True), nom, choisies["valeur"], ".", 2, MARQUES)
+    if (valeur < 0).any():
+        i = int((valeur < 0).to_numpy().nonzero()[0][0])
+        raise FormatInconnu(nom, f"colonne {choisies['valeur']}, ligne {i + 2} : effectif négatif")
+    garder = (trimestres == int(trimestre)).to_numpy()
+    if millesime is not None:
+        garder = garder & (annees == int(millesime)).to_numpy()
+    variables = "DEFM_" + categorie + "_" + sexe + "_" + age
+    tidy = pd.DataFrame(
+        {
+            "codgeo": codes[garder].to_numpy(),
+            "niveau": "commune",
+            "variable": variables[garder].to_numpy(),
+            "millesime": annees[garder].to_numpy().astype("int64"),
+            "valeur": valeur[garder].to_numpy(),
+            "secret": secret[garder].to_numpy(),
+        }
+    ) if garder.any() else table_vide()
+    tidy = tidy.astype({"codgeo": "str", "niveau": "str", "variable": "str", "millesime": "int64", "valeur": "float64", "secret": "bool"})
+    doublons = tidy.duplicated(["codgeo", "variable", "millesime"])
+    if doublons.any():
+        ligne = int(np.flatnonzero(garder)[doublons.to_numpy().nonzero()[0][0]])
+        raise FormatInconnu(nom, f"ligne {ligne + 2} : même commune, catégorie, sexe, âge et trimestre en double")
+    annee = int(millesime) if millesime is not None else (int(tidy["millesime"].max()) if len(tidy) else 0)
+    tidy.attrs["provenance"] = _provenance(
+        chemin, nom_donnees(nom), annee, f"France Travail - Dares, demandeurs d'emploi T{trimestre} {annee}",
+        f"France Travail - Dares, demandeurs d'emploi inscrits en fin de trimestre (catégories A, B, C) par commune, T{trimestre} {annee}",
+    )
+    return verifier(tidy.reset_index(drop=True))
