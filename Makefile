@@ -1,13 +1,14 @@
 # Modèle d'étude « diagnostic social de territoire ».
 #   make demo : installe tout, génère l'étude de démonstration, l'exécute et écrit le rapport.
 #   make test : installe tout et lance les tests.
+#   make bench : mesure la route naïve et celle du projet sur l'étude de démonstration.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= demo
 DEMO_ETUDE := $(DEMO_DIR)/cc-coeur-de-garonne
 
-.PHONY: install demo test test-rapide referentiel donnees-demo-source
+.PHONY: install demo test test-rapide referentiel donnees-demo-source bench
 
 install: $(VENV)/.installe
 
@@ -39,3 +40,8 @@ referentiel: install
 
 donnees-demo-source: install
 	$(PY) scripts/extraire_donnees_demo.py
+
+# Banc d'essai : route naïve (papermill + nbconvert, notebook par notebook) contre la route du projet,
+# relances incrémentales, mémoire et tailles ; les chiffres sont affichés, jamais vérifiés.
+bench: install
+	$(PY) scripts/bench.py

@@ -1,18 +1,62 @@
-"""Run the chapter notebooks with papermill: report order, worker processes, progress bar,
-failures kept with their traceback and summarised."""
+"""Run the chapter notebooks with papermill: report order, worker processes with one warm kernel
+each, incremental execution (cache keys), progress bar, failures kept with their traceback and
+summarised.
+
+Incremental execution
+---------------------
+Each chapter gets a key made of content hashes: its notebook, its papermill parameters, the
+library's source files (and version), the study's configuration files (etude.yaml and the other
+YAML files the consultant fills in), the consultant's analysis ``analyses/<chapitre>.md``, the input
+data (``data/cache/**``) and the Python version. The synthèse (``apres_les_autres``) also depends on
+what the other chapters recorded in ``build/resultats/``. After a successful run the key is stored
+next to the executed notebook (``build/notebooks/<notebook>.cle.json``); a chapter whose key did not
+change is not re-executed and its executed notebook is reused. A failed chapter never stores a key,
+so it is always re-executed. ``force=True`` re-executes everything.
+
+Data files are hashed by content, with a memo keyed by (size, mtime) in
+``build/notebooks/empreintes.json``: an unchanged 80 MB parquet file is not read again, and a file
+rewritten with the same content (``make donnees`` again) does not invalidate anything.
+
+Warm kernels
+------------
+papermill is kept for what it does (parameters injection, error cells, output notebook with its
+metadata) but each worker process starts one Jupyter kernel and hands it to papermill
+(``km=``, forwarded to nbclient), so the kernel start-up and the imports (pandas, geopandas,
+matplotlib...) are paid once per worker instead of once per notebook. Between two notebooks the
+kernel's namespace is reset (``%reset -f``, figures closed, execution counter back to 1); a
+kernel that died is restarted.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .plan import CHAPITRES, Chapitre
 
 KERNEL = "python3"
+SUFFIXE_CLE = ".cle.json"
+FICHIER_EMPREINTES = "empreintes.json"
+# Files of the study (besides etude.yaml) that notebooks may read: any change re-executes.
+DOSSIERS_ETUDE = ("enquete", "qualitatif")
+
+LIBELLES_COMPOSANTES = {
+    "notebook": "notebook modifié",
+    "parametres": "paramètres modifiés",
+    "bibliotheque": "bibliothèque modifiée",
+    "etude": "etude.yaml modifié",
+    "fichiers_etude": "fichiers de l'étude modifiés",
+    "analyse": "analyse modifiée",
+    "donnees": "données modifiées",
+    "python": "version de Python modifiée",
+    "resultats": "résultats des autres chapitres modifiés",
+}
 
 
 @dataclass
@@ -23,38 +67,308 @@ class ResultatExecution:
     statut: str  # "ok" or "echec"
     erreur: str | None = None
     duree: float = 0.0
+    reutilise: bool = False  # executed notebook reused from build/notebooks/ (key unchanged)
+    raisons: list[str] = field(default_factory=list)  # why it was (re-)executed
 
 
-def _executer_un(notebook: str, sortie: str, etude_yaml: str, cwd: str) -> tuple[str, str | None, float]:
+# --- hashing ---------------------------------------------------------------------------------
+
+def _sha_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sha_fichier(chemin: Path) -> str:
+    h = hashlib.sha256()
+    with open(chemin, "rb") as f:
+        for bloc in iter(lambda: f.read(1 << 20), b""):
+            h.update(bloc)
+    return h.hexdigest()
+
+
+class Empreintes:
+    """Content hashes of files, memoised by (size, mtime_ns) in a JSON file."""
+
+    def __init__(self, chemin: Path | None):
+        self.chemin = chemin
+        self.memo: dict = {}
+        if chemin is not None and chemin.exists():
+            try:
+                self.memo = json.loads(chemin.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.memo = {}
+        self.modifie = False
+
+    def sha(self, chemin: Path) -> str:
+        st = chemin.stat()
+        cle = str(chemin.resolve())
+        connu = self.memo.get(cle)
+        if connu and connu[0] == st.st_size and connu[1] == st.st_mtime_ns:
+            return connu[2]
+        sha = _sha_fichier(chemin)
+        self.memo[cle] = [st.st_size, st.st_mtime_ns, sha]
+        self.modifie = True
+        return sha
+
+    def arbre(self, racine: Path, motifs: tuple[str, ...] = ("**/*",)) -> str:
+        """One hash for all the files under `racine` (relative names and contents)."""
+        if not racine.exists():
+            return "absent"
+        fichiers = sorted({p for m in motifs for p in racine.glob(m)
+                           if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".tmp"))})
+        h = hashlib.sha256()
+        for p in fichiers:
+            h.update(p.relative_to(racine).as_posix().encode() + b"\0" + self.sha(p).encode() + b"\n")
+        return h.hexdigest()
+
+    def enregistrer(self) -> None:
+        if self.chemin is None or not self.modifie:
+            return
+        self.chemin.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.chemin.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.memo, indent=0, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, self.chemin)
+
+
+def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
+    """Hash of the library's files (the copy the kernels import: same PYTHONPATH as this process)."""
+    from . import __version__
+
+    paquet = Path(__file__).resolve().parent
+    empreintes = empreintes or Empreintes(None)
+    return _sha_bytes(f"{__version__}\0{empreintes.arbre(paquet)}".encode())
+
+
+def _empreinte_etude(chemin: Path) -> str:
+    """Hash of etude.yaml without its « execution » section (workers...): changing how the
+    notebooks run does not change what they produce. Comments are ignored too."""
+    import yaml
+
+    if not chemin.exists():
+        return "absent"
+    try:
+        data = yaml.safe_load(chemin.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return _sha_fichier(chemin)
+    if isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k != "execution"}
+    return _sha_bytes(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode())
+
+
+def _composantes_communes(etude, empreintes: Empreintes) -> dict:
+    racine = Path(etude.racine)
+    autres = [p for p in sorted(racine.glob("*.y*ml")) if p.name != "etude.yaml" and p.suffix in (".yaml", ".yml")]
+    h = hashlib.sha256()
+    for p in autres:
+        h.update(p.name.encode() + b"\0" + empreintes.sha(p).encode() + b"\n")
+    for nom in DOSSIERS_ETUDE:
+        h.update(nom.encode() + b"\0" + empreintes.arbre(racine / nom).encode() + b"\n")
+    return {
+        "bibliotheque": empreinte_bibliotheque(empreintes),
+        "etude": _empreinte_etude(Path(etude.chemin)),
+        "fichiers_etude": h.hexdigest(),
+        "donnees": empreintes.arbre(Path(etude.dossier_cache)),
+        "python": sys.version.split()[0] + ":" + KERNEL,
+    }
+
+
+def _parametres(etude) -> dict:
+    return {"etude_yaml": str(Path(etude.chemin).resolve())}
+
+
+def composantes_cle(etude, c: Chapitre, communes: dict, empreintes: Empreintes) -> dict:
+    """The key components of one chapter (dict of hashes)."""
+    notebook = Path(etude.dossier_notebooks) / c.notebook
+    analyse = Path(etude.dossier_analyses) / f"{c.cle}.md"
+    comp = {
+        "notebook": empreintes.sha(notebook) if notebook.exists() else "absent",
+        "parametres": _sha_bytes(json.dumps(_parametres(etude), sort_keys=True).encode()),
+        "analyse": empreintes.sha(analyse) if analyse.exists() else "absent",
+        **communes,
+    }
+    if c.apres_les_autres:
+        from . import resultats
+
+        d = resultats.dossier(etude)
+        h = hashlib.sha256()
+        for p in sorted(d.glob("*.json")) if d.exists() else []:
+            if p.stem != c.cle:
+                h.update(p.name.encode() + b"\0" + _sha_fichier(p).encode() + b"\n")
+        comp["resultats"] = h.hexdigest()
+    return comp
+
+
+def _cle(composantes: dict) -> str:
+    return _sha_bytes(json.dumps(composantes, sort_keys=True).encode())
+
+
+def chemin_cle(sortie: Path) -> Path:
+    return sortie.with_suffix(SUFFIXE_CLE)
+
+
+def _lire_cle(sortie: Path) -> dict | None:
+    try:
+        return json.loads(chemin_cle(sortie).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _ecrire_cle(sortie: Path, composantes: dict, resultats_ecrits: bool) -> None:
+    chemin = chemin_cle(sortie)
+    tmp = chemin.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"cle": _cle(composantes), "composantes": composantes,
+                               "resultats_ecrits": resultats_ecrits,
+                               "date": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1, sort_keys=True),
+                   encoding="utf-8")
+    os.replace(tmp, chemin)
+
+
+def raisons_reexecution(etude, c: Chapitre, sortie: Path, composantes: dict) -> list[str]:
+    """Empty list when the cached executed notebook can be reused; otherwise why not (French)."""
+    if not sortie.exists():
+        return ["notebook jamais exécuté"]
+    ancienne = _lire_cle(sortie)
+    if ancienne is None:
+        return ["pas de clé d'exécution (premier passage ou échec précédent)"]
+    if ancienne.get("cle") == _cle(composantes):
+        from . import resultats
+
+        if ancienne.get("resultats_ecrits") and not (resultats.dossier(etude) / f"{c.cle}.json").exists():
+            return ["résultats du chapitre absents de build/resultats/"]
+        return []
+    avant = ancienne.get("composantes", {})
+    return [LIBELLES_COMPOSANTES.get(k, k) for k in composantes if avant.get(k) != composantes[k]] or ["clé modifiée"]
+
+
+# --- worker side -----------------------------------------------------------------------------
+
+_NOYAU: dict = {}  # per worker process: {"km": AsyncKernelManager, "cwd": str}
+
+CODE_REINITIALISATION = (
+    "get_ipython().run_line_magic('reset', '-f')\n"
+    "import sys as _s\n"
+    "if 'matplotlib.pyplot' in _s.modules:\n"
+    "    _s.modules['matplotlib.pyplot'].close('all')\n"
+    "del _s\n"
+    "get_ipython().execution_count = 1\n"
+)
+
+
+def _run_sync(coro_fn):
+    from jupyter_core.utils import run_sync
+
+    return run_sync(coro_fn)
+
+
+def _demarrer_noyau(cwd: str, journal: str | None) -> None:
+    from jupyter_client.manager import AsyncKernelManager
+
+    if journal:
+        # The kernel inherits this process's stderr: its own log lines go to a file.
+        fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        sauve = os.dup(2)
+        os.dup2(fd, 2)
+        os.close(fd)
+    km = AsyncKernelManager(kernel_name=KERNEL)
+    try:
+        _run_sync(km.start_kernel)(cwd=cwd)
+    finally:
+        if journal:
+            os.dup2(sauve, 2)
+            os.close(sauve)
+    _NOYAU.update(km=km, cwd=cwd, journal=journal, utilise=False)
+
+
+def _arreter_noyau() -> None:
+    km = _NOYAU.pop("km", None)
+    if km is not None:
+        try:
+            _run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - best effort at worker exit
+            pass
+
+
+def _initialiser_worker(cwd: str, journal: str | None, chaud: bool) -> None:
+    """ProcessPoolExecutor initializer: one warm kernel per worker, shut down at worker exit."""
+    from multiprocessing import util
+
+    _NOYAU.clear()
+    _NOYAU["chaud"] = chaud
+    if chaud:
+        _demarrer_noyau(cwd, journal)
+        util.Finalize(None, _arreter_noyau, exitpriority=10)
+
+
+async def _reinitialiser(km) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=60)
+        await kc.execute_interactive(CODE_REINITIALISATION, timeout=60, store_history=False,
+                                     output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
+
+
+def _noyau_pret():
+    """The worker's kernel, alive and with a clean namespace (None: papermill starts its own)."""
+    if not _NOYAU.get("chaud"):
+        return None
+    km = _NOYAU.get("km")
+    if km is None or not _run_sync(km.is_alive)():
+        _arreter_noyau()
+        _demarrer_noyau(_NOYAU["cwd"], _NOYAU.get("journal"))
+        km = _NOYAU["km"]
+    elif _NOYAU.get("utilise"):
+        try:
+            _run_sync(_reinitialiser)(km)
+        except Exception:  # noqa: BLE001 - a kernel that cannot be reset is replaced
+            _arreter_noyau()
+            _demarrer_noyau(_NOYAU["cwd"], _NOYAU.get("journal"))
+            km = _NOYAU["km"]
+    _NOYAU["utilise"] = True
+    return km
+
+
+def _executer_un(notebook: str, sortie: str, parametres: dict, cwd: str) -> tuple[str, str | None, float, int]:
     """Run in a worker process (papermill's cwd handling is not thread-safe)."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     debut = time.perf_counter()
     Path(sortie).parent.mkdir(parents=True, exist_ok=True)
-    # The kernel's own log lines (transport warnings, shutdown notices) go to a per-chapter log
-    # file instead of breaking the progress bar: the kernel inherits this process's stderr.
+    # papermill's and the kernel's log lines (transport warnings, shutdown notices) go to a
+    # per-chapter log file instead of breaking the progress bar.
     journal = Path(sortie).with_suffix(".log")
     fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    sauve = os.dup(2)
     os.dup2(fd, 2)
     os.close(fd)
     try:
+        km = _noyau_pret()
+        extra = {"km": km} if km is not None else {}
         pm.execute_notebook(
             notebook,
             sortie,
-            parameters={"etude_yaml": etude_yaml},
+            parameters=parametres,
             kernel_name=KERNEL,
             cwd=cwd,
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
+            **extra,
         )
     except PapermillExecutionError as e:
-        return "echec", f"{e.ename} : {e.evalue} (cellule {e.exec_count})", time.perf_counter() - debut
+        return "echec", f"{e.ename} : {e.evalue} (cellule {e.exec_count})", time.perf_counter() - debut, os.getpid()
     except Exception as e:  # kernel died, notebook unreadable...
-        return "echec", f"{type(e).__name__} : {e}", time.perf_counter() - debut
-    return "ok", None, time.perf_counter() - debut
+        return "echec", f"{type(e).__name__} : {e}", time.perf_counter() - debut, os.getpid()
+    finally:
+        sys.stderr.flush()
+        os.dup2(sauve, 2)
+        os.close(sauve)
+    return "ok", None, time.perf_counter() - debut, os.getpid()
 
+
+# --- parent side -----------------------------------------------------------------------------
 
 def nombre_workers(demande: int | None) -> int:
     if demande and demande > 0:
@@ -63,8 +377,10 @@ def nombre_workers(demande: int | None) -> int:
 
 
 def executer(etude, cles: list[str] | None = None, workers: int | None = None,
-             arret_premier_echec: bool = False, progression: bool = True) -> list[ResultatExecution]:
-    """Execute the chapters (all of them by default) into build/notebooks/."""
+             arret_premier_echec: bool = False, progression: bool = True, force: bool = False,
+             noyaux_chauds: bool = True) -> list[ResultatExecution]:
+    """Execute the chapters (all of them by default) into build/notebooks/, skipping those whose
+    key did not change (unless `force`)."""
     from tqdm.auto import tqdm
 
     choisis = [(i + 1, c) for i, c in enumerate(CHAPITRES) if cles is None or c.cle in cles]
@@ -72,8 +388,11 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
     if inconnus:
         raise KeyError(f"Chapitre inconnu : {', '.join(sorted(inconnus))}")
     sortie_dir = Path(etude.dossier_build) / "notebooks"
+    sortie_dir.mkdir(parents=True, exist_ok=True)
     cwd = str(Path(etude.dossier_notebooks))
-    etude_yaml = str(Path(etude.chemin).resolve())
+    parametres = _parametres(etude)
+    empreintes = Empreintes(sortie_dir / FICHIER_EMPREINTES)
+    communes = _composantes_communes(etude, empreintes)
     resultats: dict[str, ResultatExecution] = {}
     n = nombre_workers(workers)
     vagues = [
@@ -83,20 +402,46 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
     barre = tqdm(total=len(choisis), desc="Chapitres", unit="chap.", disable=not progression,
                  file=sys.stderr, dynamic_ncols=True)
     arret = False
-    with ProcessPoolExecutor(max_workers=min(n, max(1, len(choisis)))) as pool:
+    pool = None
+    try:
         for vague in vagues:
             if arret or not vague:
                 continue
-            futures = {}
+            a_executer = []
             for num, c in vague:
                 sortie = sortie_dir / c.notebook
+                comp = composantes_cle(etude, c, communes, empreintes)
+                raisons = ["exécution forcée (--force)"] if force else raisons_reexecution(etude, c, sortie, comp)
+                if not raisons:
+                    resultats[c.cle] = ResultatExecution(c, num, sortie, "ok", reutilise=True)
+                    barre.set_postfix_str(f"{c.cle} (inchangé)")
+                    barre.update(1)
+                    continue
+                a_executer.append((num, c, sortie, comp, raisons))
+            if not a_executer:
+                continue
+            if pool is None:
+                # Workers are started lazily: a run where nothing changed starts no kernel at all.
+                restant = sum(1 for v in vagues for _ in v) - len(resultats)
+                taille = min(n, max(1, restant))
+                (sortie_dir / "noyaux.log").write_text("", encoding="utf-8")
+                pool = ProcessPoolExecutor(
+                    max_workers=taille, initializer=_initialiser_worker,
+                    initargs=(cwd, str(sortie_dir / "noyaux.log"), noyaux_chauds))
+            futures = {}
+            for num, c, sortie, comp, raisons in a_executer:
+                chemin_cle(sortie).unlink(missing_ok=True)
                 f = pool.submit(_executer_un, str(Path(etude.dossier_notebooks) / c.notebook),
-                                str(sortie), etude_yaml, cwd)
-                futures[f] = (num, c, sortie)
+                                str(sortie), parametres, cwd)
+                futures[f] = (num, c, sortie, comp, raisons)
             for f in as_completed(futures):
-                num, c, sortie = futures[f]
-                statut, erreur, duree = f.result()
-                resultats[c.cle] = ResultatExecution(c, num, sortie, statut, erreur, duree)
+                num, c, sortie, comp, raisons = futures[f]
+                statut, erreur, duree, _pid = f.result()
+                resultats[c.cle] = ResultatExecution(c, num, sortie, statut, erreur, duree, raisons=raisons)
+                if statut == "ok":
+                    from . import resultats as res
+
+                    _ecrire_cle(sortie, comp, (res.dossier(etude) / f"{c.cle}.json").exists())
                 barre.set_postfix_str(c.cle)
                 barre.update(1)
                 if statut != "ok":
@@ -106,14 +451,23 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
                         for autre in futures:
                             autre.cancel()
                         break
-    barre.close()
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        barre.close()
+        empreintes.enregistrer()
     return [resultats[c.cle] for _, c in choisis if c.cle in resultats]
 
 
 def resume(resultats: list[ResultatExecution]) -> str:
     ok = [r for r in resultats if r.statut == "ok"]
     ko = [r for r in resultats if r.statut != "ok"]
-    lignes = [f"{len(ok)} chapitre(s) exécuté(s) sans erreur sur {len(resultats)}."]
+    reutilises = [r for r in ok if r.reutilise]
+    lignes = [f"{len(ok)} chapitre(s) sans erreur sur {len(resultats)} : "
+              f"{len(ok) - len(reutilises)} exécuté(s), {len(reutilises)} inchangé(s) réutilisé(s)."]
+    for r in ok if reutilises else []:
+        if not r.reutilise and r.raisons:
+            lignes.append(f"  exécuté : {r.chapitre.cle} ({', '.join(r.raisons)}) en {r.duree:.1f} s")
     for r in ko:
         lignes.append(
             f"  ÉCHEC chapitre {r.numero} « {r.chapitre.titre} » : {r.erreur}\n"

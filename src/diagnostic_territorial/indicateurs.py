@@ -113,7 +113,7 @@ def publies(etude, source: str, millesime: int, variables: list[str]) -> tuple[p
     """
     codes = set(etude.communes["code"])
     df, prov = _lire_cache(etude, source, millesime, [("variable", "in", list(variables))])
-    large = _pivot(df.assign(codgeo=df["niveau"] + ":" + df["codgeo"]), variables)
+    large = _pivot(df.assign(codgeo=df["niveau"].astype(str) + ":" + df["codgeo"].astype(str)), variables)
     vide = {**{v: np.nan for v in variables}, **{v + SUFFIXE_SECRET: False for v in variables}}
 
     def ligne(niveau: str, code: str) -> dict:
@@ -128,6 +128,8 @@ def publies(etude, source: str, millesime: int, variables: list[str]) -> tuple[p
         lignes.append({"libelle": nom, "niveau": "commune", "codgeo": code, **ligne("commune", code)})
     if etude.type_territoire == "epci":
         territoire = ligne("epci", etude.code_territoire)
+    elif etude.type_territoire == "departement":
+        territoire = ligne("departement", etude.code_territoire)
     elif len(codes) == 1:
         territoire = ligne("commune", next(iter(codes)))
     else:

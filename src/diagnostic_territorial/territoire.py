@@ -1,5 +1,11 @@
-"""Resolve a territory code (EPCI SIREN or list of commune INSEE codes) into its communes and its
-reference territories (département, région, France), from the COG shipped in referentiel/.
+"""Resolve a territory code (EPCI SIREN, list of commune INSEE codes or a whole département) into
+its communes and its reference territories (département, région, France), from the COG shipped in
+referentiel/.
+
+Syntax of code_territoire:
+- ``200068815``: SIREN of an EPCI (9 digits);
+- ``31003,31010``: INSEE codes of communes (5 characters, ``2A004`` in Corse), separated by commas;
+- ``dep:31`` (or ``31``, ``2A``, ``974``): every commune of a département.
 
 Pure standard library (csv, gzip) so that the cookiecutter hooks can use it before any
 dependency of the study is installed.
@@ -25,6 +31,8 @@ SANS_EPCI = "ZZZZZZZZZ"
 
 RE_SIREN = re.compile(r"^\d{9}$")
 RE_COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+RE_DEPARTEMENT = re.compile(r"^(?:DEP(?:ARTEMENT)?\s*:\s*)?(\d{2}|2[AB]|97\d)$")
+PREFIXE_DEPARTEMENT = "dep:"
 
 
 def _lire_csv(nom: str) -> list[dict]:
@@ -61,7 +69,7 @@ class Commune:
 
 @dataclass
 class Territoire:
-    type: str  # "epci" or "communes"
+    type: str  # "epci", "communes" or "departement"
     code: str  # normalised code_territoire
     nom: str
     communes: list[Commune] = field(default_factory=list)
@@ -125,7 +133,11 @@ def analyser_code(code_territoire: str) -> tuple[str, list[str]]:
     """Split and check the syntax of a code_territoire. Returns (type, codes)."""
     brut = str(code_territoire).strip()
     if not brut:
-        raise TerritoireInvalide("Le code du territoire est vide : indiquez un SIREN d'EPCI ou des codes commune.")
+        raise TerritoireInvalide("Le code du territoire est vide : indiquez un SIREN d'EPCI, des codes commune "
+                                 "ou un département (ex. dep:31).")
+    dep = RE_DEPARTEMENT.match(brut.upper().replace(" ", ""))
+    if dep:
+        return "departement", [dep.group(1)]
     morceaux = [m.strip().upper() for m in re.split(r"[,;\s]+", brut) if m.strip()]
     if len(morceaux) == 1 and RE_SIREN.match(morceaux[0]):
         return "epci", morceaux
@@ -133,8 +145,8 @@ def analyser_code(code_territoire: str) -> tuple[str, list[str]]:
     if mauvais:
         raise TerritoireInvalide(
             f"Code de territoire mal formé : « {mauvais[0]} ». Attendu : un SIREN d'EPCI (9 chiffres, "
-            "ex. 200068815) ou des codes commune INSEE à 5 caractères séparés par des virgules "
-            "(ex. 31003,31010 ; 2A004 pour la Corse-du-Sud)."
+            "ex. 200068815), des codes commune INSEE à 5 caractères séparés par des virgules "
+            "(ex. 31003,31010 ; 2A004 pour la Corse-du-Sud) ou un département entier (ex. dep:31, dep:2A)."
         )
     doublons = [c for c, n in Counter(morceaux).items() if n > 1]
     if doublons:
@@ -143,9 +155,26 @@ def analyser_code(code_territoire: str) -> tuple[str, list[str]]:
 
 
 def resoudre(code_territoire: str) -> Territoire:
-    """EPCI SIREN or comma-separated commune codes -> Territoire (raises TerritoireInvalide)."""
+    """EPCI SIREN, comma-separated commune codes or département -> Territoire (raises TerritoireInvalide)."""
     type_, codes = analyser_code(code_territoire)
     ref = referentiel()
+    if type_ == "departement":
+        code = codes[0]
+        dep = ref["departements"].get(code)
+        if dep is None:
+            raise TerritoireInvalide(
+                f"Département inconnu : « {code} » (code officiel géographique {GEOGRAPHIE} ; "
+                "ex. dep:31 pour la Haute-Garonne, dep:2A pour la Corse-du-Sud)."
+                + _suggestions(code, ref["departements"])
+            )
+        communes = [_commune(c) for c, r in sorted(ref["communes"].items()) if r["DEP"] == code]
+        reg = dep["REG"]
+        epcis = sorted({c.epci for c in communes if c.epci != SANS_EPCI})
+        return Territoire(
+            "departement", code, dep["LIBELLE"], communes, (code, dep["LIBELLE"]),
+            (reg, ref["regions"].get(reg, {}).get("LIBELLE", reg)),
+            [(e, ref["epci"][e]["LIBEPCI"]) for e in epcis if e in ref["epci"]],
+        )
     if type_ == "epci":
         siren = codes[0]
         epci = ref["epci"].get(siren)

@@ -132,7 +132,7 @@ def afficher_references(etude, r: Revenus):
     for v in ("PPSOC", "PPMINI", "PPLOGT"):
         table[LIBELLES[v]] = _fmt(t, v, lambda x, secret=False: fm.decimal(x, 1, secret=secret))
     presentation.tableau(table.reset_index(drop=True), r.mention)
-    if etude.type_territoire != "epci" and len(etude.communes) > 1:
+    if etude.type_territoire == "communes" and len(etude.communes) > 1:
         presentation.donnees_manquantes(
             "Insee ne publie pas de médiane pour un regroupement libre de communes : la ligne du territoire "
             "reste vide ; lisez les communes ci-dessous et les territoires de référence."
@@ -145,16 +145,27 @@ def afficher_communes(etude, r: Revenus):
 
     if r.table is None:
         return None
+    from . import N_EXTREMES, SEUIL_COMMUNES, reduire_communes
+
     c = r.table[r.table["niveau"] == "commune"]
     table = pd.DataFrame({
         "Commune": c["libelle"],
         "Ménages fiscaux": _fmt(c, "NBMEN", lambda v, secret=False: fm.nombre(v, secret=secret)),
         LIBELLES["Q2"]: _fmt(c, "Q2", fm.euros),
     }).reset_index(drop=True)
+    # A département has hundreds of communes: the highest and lowest medians only.
+    table = reduire_communes(table, c["niveau"], c["Q2"], f"Les {N_EXTREMES} revenus médians les plus élevés :",
+                             f"Les {N_EXTREMES} revenus médians les plus faibles :")
     presentation.tableau(table, r.mention + ". s : secret statistique ; n.d. : commune absente du fichier")
     publiees = communes_publiees(r)
     if publiees.empty:
         return None
+    titre = f"Revenu disponible médian par commune en {r.millesime} (€ par unité de consommation)"
+    if len(c) > SEUIL_COMMUNES and len(publiees) > 2 * N_EXTREMES:
+        tri = publiees.sort_values("Q2")
+        publiees = pd.concat([tri.head(N_EXTREMES), tri.tail(N_EXTREMES)])
+        titre = (f"Revenu disponible médian en {r.millesime} : les {N_EXTREMES} communes les plus modestes et "
+                 f"les {N_EXTREMES} plus aisées (€ par unité de consommation)")
     references = {
         etude.nom_territoire: _valeur(r.table, "territoire", "Q2"),
         etude.departement[1]: _valeur(r.table, "departement", "Q2"),
@@ -162,7 +173,7 @@ def afficher_communes(etude, r: Revenus):
     references = {k: v for k, v in references.items() if not np.isnan(v)}
     fig = graphiques.barres_horizontales(
         publiees.sort_values("Q2"), x="Q2", y="libelle",
-        titre=f"Revenu disponible médian par commune en {r.millesime} (€ par unité de consommation)",
+        titre=titre,
         source="", format_valeur=fm.euros, reference=references,
     )
     return presentation.figure(fig, r.mention)

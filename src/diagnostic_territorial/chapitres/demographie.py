@@ -145,22 +145,32 @@ def afficher_population(etude, d: Demographie):
 
     if d.rp_actuel is None and d.population_legale is None:
         return presentation.donnees_manquantes("Population : aucune source disponible (voir ci-dessus).")
+    from . import reduire_communes
+
     base = d.rp_actuel if d.rp_actuel is not None else d.population_legale
     table = pd.DataFrame({"Territoire": base["libelle"]})
     sources = []
+    cle = [float("nan")] * len(base)
     if d.population_legale is not None:
         pl = d.population_legale.set_index(["niveau", "codgeo"])
         cles = list(zip(base["niveau"], base["codgeo"]))
-        table[f"Population municipale {etude.millesimes['populations_legales']}"] = [
-            fm.nombre(pl["PMUN"].get(k)) for k in cles]
+        cle = [pl["PMUN"].get(k) for k in cles]
+        table[f"Population municipale {etude.millesimes['populations_legales']}"] = [fm.nombre(v) for v in cle]
         sources.append(d.mention_population_legale)
     if d.rp_actuel is not None:
         c = croissance(d)
+        if d.population_legale is None:
+            cle = list(c["pop_fin"])
         table[f"Population {d.rp_precedent} (RP)"] = [fm.nombre(v) for v in c["pop_debut"]]
         table[f"Population {d.rp} (RP)"] = [fm.nombre(v) for v in c["pop_fin"]]
         table["Évolution annuelle moyenne"] = [fm.evolution(v, 2) for v in c["tcam"]]
         sources.append(d.mention_rp)
-    presentation.tableau(_ordonner(table, base), " ; ".join(sources))
+    table["_niveau"], table["_cle"] = list(base["niveau"]), cle
+    table = _ordonner(table, base)
+    # A département has hundreds of communes: the most and the least populated ones only.
+    table = reduire_communes(table.drop(columns=["_niveau", "_cle"]), table["_niveau"], table["_cle"],
+                             "Les 10 communes les plus peuplées :", "Les 10 communes les moins peuplées :")
+    presentation.tableau(table, " ; ".join(sources))
     return None
 
 

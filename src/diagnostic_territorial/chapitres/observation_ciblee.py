@@ -58,6 +58,7 @@ def afficher(etude, resultats: list[observation.Resultat], manquantes: list[str]
 
 def afficher_indicateur(etude, r: observation.Resultat):
     from .. import cartes, presentation
+    from . import N_EXTREMES, reduire_communes
 
     f = FORMATS[_unite(r)]
     d = r.definition
@@ -70,6 +71,10 @@ def afficher_indicateur(etude, r: observation.Resultat):
         t = t[t["niveau"].isin(["territoire", "commune"])]
     table = pd.DataFrame({"Territoire": t["libelle"].values,
                           d.libelle: [f(v, secret=bool(s)) for v, s in zip(t["valeur"], t["secret"])]})
+    # A département has hundreds of communes: the highest and lowest values only.
+    table = reduire_communes(table, t["niveau"].values, t["valeur"].values,
+                             f"Les {N_EXTREMES} communes aux valeurs les plus élevées :",
+                             f"Les {N_EXTREMES} communes aux valeurs les plus faibles :")
     presentation.tableau(table, r.mention)
     communes = r.table[r.table["niveau"] == "commune"][["codgeo", "valeur", "secret"]]
     if communes["valeur"].notna().sum() >= 2:

@@ -1,0 +1,140 @@
+"""Incremental execution: keys, reuse of executed notebooks, --force, failures never cached.
+
+The study's chapter notebooks are replaced by tiny ones (no library import) so that the tests
+measure the runner, not the chapters."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from cookiecutter.main import cookiecutter
+
+from diagnostic_territorial import execution
+from diagnostic_territorial.etude import Etude
+from diagnostic_territorial.plan import chapitre
+
+CLES = ["demographie", "economie", "synthese"]
+
+CODE_CHAPITRE = """
+import json, pathlib
+racine = pathlib.Path(etude_yaml).parent
+analyse = (racine / "analyses" / "{cle}.md").read_text(encoding="utf-8")
+d = racine / "build" / "resultats"
+d.mkdir(parents=True, exist_ok=True)
+(d / "{cle}.json").write_text(json.dumps({{"a_retenir": [analyse[-40:]]}}), encoding="utf-8")
+print("{cle} exécuté")
+"""
+CODE_SYNTHESE = """
+import json, pathlib
+d = pathlib.Path(etude_yaml).parent / "build" / "resultats"
+print(sorted(p.name for p in d.glob("*.json")))
+"""
+
+
+def notebook(code: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    parametres = nbformat.v4.new_code_cell('etude_yaml = "../etude.yaml"')
+    parametres.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Titre"), parametres, nbformat.v4.new_code_cell(code)]
+    return nb
+
+
+@pytest.fixture()
+def etude(racine, tmp_path) -> Etude:
+    chemin = Path(cookiecutter(str(racine), no_input=True, output_dir=str(tmp_path)))
+    for cle in CLES:
+        code = CODE_SYNTHESE if cle == "synthese" else CODE_CHAPITRE.format(cle=cle)
+        nbformat.write(notebook(code), chemin / "notebooks" / chapitre(cle).notebook)
+    (chemin / "data" / "cache").mkdir(parents=True, exist_ok=True)
+    (chemin / "data" / "cache" / "source_2019.parquet").write_bytes(b"donnees v1")
+    return Etude.charger(chemin / "etude.yaml")
+
+
+def lancer(etude, **kw) -> dict[str, execution.ResultatExecution]:
+    resultats = execution.executer(etude, cles=CLES, workers=2, progression=False, **kw)
+    assert all(r.statut == "ok" for r in resultats), [(r.chapitre.cle, r.erreur) for r in resultats]
+    return {r.chapitre.cle: r for r in resultats}
+
+
+def executes(resultats) -> set[str]:
+    return {cle for cle, r in resultats.items() if not r.reutilise}
+
+
+def test_cles_incrementales(etude):
+    assert executes(lancer(etude)) == set(CLES)
+    for cle in CLES:
+        sortie = Path(etude.dossier_build) / "notebooks" / chapitre(cle).notebook
+        assert execution.chemin_cle(sortie).exists()
+        nb = nbformat.read(sortie, as_version=4)
+        assert nb.metadata["papermill"]["parameters"] == {"etude_yaml": str(etude.chemin.resolve())}
+        assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3]
+
+    # Nothing changed: nothing re-executed.
+    assert executes(lancer(etude)) == set()
+
+    # The consultant edits one analysis: that chapter and the synthèse that reads its results.
+    analyse = Path(etude.dossier_analyses) / "demographie.md"
+    analyse.write_text(analyse.read_text(encoding="utf-8") + "\nNouvelle phrase.\n", encoding="utf-8")
+    resultats = lancer(etude)
+    assert executes(resultats) == {"demographie", "synthese"}
+    assert resultats["demographie"].raisons == ["analyse modifiée"]
+
+    # Same data rewritten (make donnees again): content unchanged, nothing re-executed.
+    donnees = Path(etude.dossier_cache) / "source_2019.parquet"
+    donnees.write_bytes(b"donnees v1")
+    assert executes(lancer(etude)) == set()
+    # New data: every chapter.
+    donnees.write_bytes(b"donnees v2")
+    assert executes(lancer(etude)) == set(CLES)
+
+    # --force: every chapter.
+    assert executes(lancer(etude, force=True)) == set(CLES)
+
+
+def test_parametre_et_notebook_modifies(etude):
+    lancer(etude)
+    texte = etude.chemin.read_text(encoding="utf-8").replace("consultant: ", "consultant: Autre ", 1)
+    etude.chemin.write_text(texte, encoding="utf-8")
+    assert executes(lancer(etude)) == set(CLES)
+    nb_path = Path(etude.dossier_notebooks) / chapitre("economie").notebook
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("1 + 1"))
+    nbformat.write(nb, nb_path)
+    resultats = lancer(etude)
+    assert executes(resultats) == {"economie"}
+    assert resultats["economie"].raisons == ["notebook modifié"]
+
+
+def test_un_echec_n_est_jamais_mis_en_cache(etude):
+    nb_path = Path(etude.dossier_notebooks) / chapitre("economie").notebook
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('panne volontaire')"))
+    nbformat.write(nb, nb_path)
+    for _ in range(2):
+        resultats = {r.chapitre.cle: r for r in
+                     execution.executer(etude, cles=["economie"], workers=1, progression=False)}
+        r = resultats["economie"]
+        assert r.statut == "echec" and not r.reutilise
+        assert "panne volontaire" in r.erreur
+        assert not execution.chemin_cle(r.sortie).exists()
+        sortie = nbformat.read(r.sortie, as_version=4)
+        assert any("papermill-error-cell-tag" in c.metadata.get("tags", []) for c in sortie.cells)
+    assert "ÉCHEC chapitre 2" in execution.resume(list(resultats.values()))
+
+
+def test_journal_de_la_cli_garde_la_duree_d_origine(etude, monkeypatch):
+    from diagnostic_territorial import cli
+
+    monkeypatch.chdir(etude.racine)
+    assert cli.main(["notebooks", "--chapitres", "demographie,economie", "--workers", "1"]) == 0
+    journal = json.loads((Path(etude.dossier_build) / "execution.json").read_text(encoding="utf-8"))
+    assert journal["demographie"]["reutilise"] is False
+    assert cli.main(["notebooks", "--chapitres", "demographie,economie", "--workers", "1"]) == 0
+    journal2 = json.loads((Path(etude.dossier_build) / "execution.json").read_text(encoding="utf-8"))
+    assert journal2["demographie"]["reutilise"] is True
+    assert journal2["demographie"]["duree"] == journal["demographie"]["duree"]
+    assert cli.main(["notebooks", "--chapitres", "economie", "--force", "--workers", "1"]) == 0
+    journal3 = json.loads((Path(etude.dossier_build) / "execution.json").read_text(encoding="utf-8"))
+    assert journal3["economie"]["reutilise"] is False
