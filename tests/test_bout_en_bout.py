@@ -4,6 +4,7 @@ interpreter, and read the report a client would get."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -30,11 +31,9 @@ def make(etude: Path, *cibles: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def etude(racine, tmp_path_factory) -> Path:
-    chemin = Path(cookiecutter(str(racine), no_input=True, output_dir=str(tmp_path_factory.mktemp("e2e"))))
-    resultat = make(chemin, "donnees-demo", "rapport")
-    assert resultat.returncode == 0, resultat.stdout[-3000:] + resultat.stderr[-3000:]
-    return chemin
+def etude(etude_executee) -> Path:
+    """The demo study built once per session by conftest.py (« make donnees-demo rapport »)."""
+    return etude_executee
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +103,9 @@ def test_notebook_executable_dans_jupyter_sans_papermill(etude):
     assert "a-retenir" in sorties
 
 
-def test_chapitre_en_echec_signale_sans_perdre_les_autres(etude):
+def test_chapitre_en_echec_signale_sans_perdre_les_autres(etude, tmp_path):
+    # on a copy: the shared demo study stays intact for the other test files
+    etude = Path(shutil.copytree(etude, tmp_path / etude.name, symlinks=True))
     chemin = etude / "notebooks" / "02_economie.ipynb"
     nb = nbformat.read(chemin, as_version=4)
     nb.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('panne volontaire')"))

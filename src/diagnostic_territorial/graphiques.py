@@ -116,7 +116,9 @@ def ajouter_titre(fig: Figure, titre: str, largeur_caracteres: int = 64) -> None
 
 def ajouter_source(fig: Figure, texte: str) -> None:
     """The source line, bottom left, small grey (kept inside the saved image by the layout)."""
-    if texte and not texte.lower().startswith("source"):
+    # "Insee, RP 2019" -> "Source : Insee, RP 2019"; a line already labelled ("Source : ...",
+    # "Fond de carte : ...") is kept as is.
+    if texte and " : " not in texte.split("\n")[0]:
         texte = "Source : " + texte
     fig.supxlabel(texte or "", x=0.01, ha="left", fontsize=TAILLE_SOURCE, color=GRIS_SOURCE,
                   fontweight="normal")

@@ -68,6 +68,16 @@ class ChapitreExecute:
 
 
 @dataclass
+class Annexe:
+    """A section appended after the chapters (plan d'action, sources, method), already in HTML."""
+
+    lettre: str  # "A", "B"...
+    cle: str  # e.g. "sources": anchor "annexe-sources"
+    titre: str  # e.g. "Sources et millésimes"
+    html: str  # body (no heading: the assembly writes the numbered one)
+
+
+@dataclass
 class _Titre:
     """A numbered heading, as shown in the body and in the table of contents."""
 
@@ -83,6 +93,7 @@ class _ChapitrePrepare:
     produit: bool
     sections: list[_Titre] = field(default_factory=list)
     cellules: list = field(default_factory=list)
+    annexe: bool = False
 
 
 # --------------------------------------------------------------------------------------------
@@ -90,15 +101,18 @@ class _ChapitrePrepare:
 # --------------------------------------------------------------------------------------------
 
 
-def assembler(chapitres: list[ChapitreExecute], sortie: Path, meta: dict) -> Path:
+def assembler(chapitres: list[ChapitreExecute], sortie: Path, meta: dict,
+              annexes: list[Annexe] | None = None) -> Path:
     """Merge the executed notebooks into the single HTML file ``sortie`` and return its path.
 
     ``meta``: ``nom_territoire``, ``sous_titre``, ``consultant``, ``date`` (``datetime.date``),
     ``version``, optionally ``communes`` (number of communes) and ``departement`` (name).
+    ``annexes`` are appended after the chapters (« Annexe A. ... ») and listed in the sommaire.
     The previous report is left untouched if anything fails before the final rename.
     """
     sortie = Path(sortie)
     prepares = [_preparer_chapitre(c) for c in sorted(chapitres, key=lambda c: c.numero)]
+    prepares += [_preparer_annexe(a) for a in (annexes or [])]
     contenu = _rendre(prepares, meta)
     _ecrire_atomiquement(sortie, contenu.encode("utf-8"))
     return sortie
@@ -202,6 +216,19 @@ def _chapitre_produit(chapitre: ChapitreExecute, nb) -> _ChapitrePrepare:
         titre = _titre(str(n), f"chap-{n}", chapitre.titre)
     cellules = [_cellule_html(_ouverture_chapitre(titre, produit=True)), *corps, _cellule_html("</section>")]
     return _ChapitrePrepare(titre=titre, produit=True, sections=sections, cellules=cellules)
+
+
+def _preparer_annexe(annexe: Annexe) -> _ChapitrePrepare:
+    ancre = f"annexe-{re.sub(r'[^a-z0-9-]', '-', annexe.cle.lower())}"
+    titre = _Titre(numero=f"Annexe {annexe.lettre}", ancre=ancre, titre_html=html.escape(annexe.titre),
+                   titre_texte=annexe.titre)
+    ouverture = (
+        f'<section class="chapitre annexe" aria-labelledby="{ancre}">\n'
+        f'<h1 class="titre-chapitre" id="{ancre}"><span class="numero">{titre.numero}.</span> '
+        f"{titre.titre_html}</h1>"
+    )
+    cellules = [_cellule_html(ouverture), _cellule_html(annexe.html), _cellule_html("</section>")]
+    return _ChapitrePrepare(titre=titre, produit=True, cellules=cellules, annexe=True)
 
 
 def _a_echoue(nb) -> bool:
@@ -435,6 +462,7 @@ def _contexte(chapitres: list[_ChapitrePrepare], meta: dict) -> dict:
                 "ancre": c.titre.ancre,
                 "titre_texte": html.escape(html.unescape(c.titre.titre_texte), quote=False),
                 "produit": c.produit,
+                "annexe": c.annexe,
                 "sections": [
                     {
                         "numero": s.numero,
