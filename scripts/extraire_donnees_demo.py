@@ -7,15 +7,21 @@ kept line copied byte for byte from the published file:
 - FILO2019_DISP_*.csv and FILO2016_DISP_*.csv: communes of département 31, EPCI having communes
   in 31 (composition: cog/EPCI_2020.csv), all départements, all régions, France métropolitaine;
 - donnees_communes.csv.gz: populations légales 2019 of every commune (gzip of the real file);
-- bpe18_ensemble_csv.zip: BPE 2018 (aggregated layout), lines of the communes of département 31,
-  in the official archive name holding the official member name bpe18_ensemble.csv;
-- data_CAF_2020_IRIS.csv: CAF allocataires by IRIS 2020, IRIS of the communes of département 31.
+- bpe18_ensemble_csv.zip: BPE 2018 (aggregated layout), the whole published archive copied byte
+  for byte (every commune of France: département, région and France counts are real; 3.5 MB);
+- data_CAF_2020_IRIS.csv: CAF allocataires by IRIS 2020, IRIS of the communes of département 31;
+- _communes_hors_cog2022.csv (not copied into a study: leading underscore): name, commune parent
+  and EPCI of the codes of the populations légales file that are not communes of the COG 2022
+  referential (arrondissements municipaux from cog/commune_2021.csv, communes merged on
+  1 January 2022 from cog/EPCI_2020.csv), used to name and place the simulated CAF and France
+  Travail rows of those codes.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -47,6 +53,35 @@ def epci_du_departement(reel: Path, departement: str) -> set[str]:
     return epci
 
 
+def hors_referentiel(reel: Path, cible: Path) -> int:
+    """Codes of the populations légales 2019 file absent from the COG 2022 referential: name, parent
+    commune (arrondissements municipaux) and EPCI (composition 2020 for merged communes)."""
+    import csv
+    import io
+
+    with gzip.open(RACINE / "src" / "diagnostic_territorial" / "referentiel" / "communes_2022.csv.gz", "rt",
+                   encoding="utf-8") as f:
+        referentiel = {r["CODGEO"] for r in csv.DictReader(f)}
+    texte = (reel / "population" / "donnees_communes_pop_2019.csv").read_text(encoding="utf-8-sig")
+    codes = [l.split(";")[2] for l in texte.splitlines()[1:] if l.strip()]
+    absents = [c for c in codes if c not in referentiel]
+    cog = {r["COM"]: r for r in csv.DictReader(io.StringIO((reel / "cog" / "commune_2021.csv").read_text(encoding="utf-8-sig")))
+           if r["TYPECOM"] in ("COM", "ARM")}
+    epci = {}
+    for ligne in (reel / "cog" / "EPCI_2020.csv").read_text(encoding="utf-8-sig").splitlines()[1:]:
+        champs = ligne.split(";")
+        if len(champs) >= 3:
+            epci[champs[0]] = (champs[1], champs[2])
+    lignes = ["CODGEO;LIBGEO;COMPARENT;EPCI"]
+    for code in absents:
+        commune = cog.get(code, {})
+        parent = commune.get("COMPARENT", "") if commune.get("TYPECOM") == "ARM" else ""
+        nom = commune.get("LIBELLE") or epci.get(code, ("", ""))[0]
+        lignes.append(f"{code};{nom};{parent};{'' if parent else epci.get(code, ('', ''))[1]}")
+    cible.write_text("\n".join(lignes) + "\n", encoding="utf-8")
+    return len(absents)
+
+
 def main(reel: Path) -> None:
     SORTIE.mkdir(parents=True, exist_ok=True)
     epci = epci_du_departement(reel, DEPARTEMENT)
@@ -66,15 +101,15 @@ def main(reel: Path) -> None:
     with gzip.GzipFile(SORTIE / "donnees_communes.csv.gz", "wb", compresslevel=9, mtime=0) as sortie:
         sortie.write(source.read_bytes())
     print(f"donnees_communes.csv.gz : {len(_lignes(source)) - 1} communes")
-    # BPE 2018: third field is DEPCOM
-    with zipfile.ZipFile(reel / "bpe" / "bpe18_ensemble_csv.zip") as archive:
-        lignes = archive.read("bpe18_ensemble.csv").splitlines(keepends=True)
-    gardees = [lignes[0]] + [l for l in lignes[1:] if l.split(b";", 3)[2].startswith(DEPARTEMENT.encode())]
-    info = zipfile.ZipInfo("bpe18_ensemble.csv", date_time=(2019, 1, 1, 0, 0, 0))
-    info.compress_type = zipfile.ZIP_DEFLATED
-    with zipfile.ZipFile(SORTIE / "bpe18_ensemble_csv.zip", "w") as sortie_zip:
-        sortie_zip.writestr(info, b"".join(gardees), compresslevel=9)
-    print(f"bpe18_ensemble_csv.zip : {len(gardees) - 1} lignes")
+    # BPE 2018: the whole published archive, unchanged
+    source = reel / "bpe" / "bpe18_ensemble_csv.zip"
+    with zipfile.ZipFile(source) as archive:
+        assert archive.namelist() == ["bpe18_ensemble.csv"], archive.namelist()
+        n = archive.read("bpe18_ensemble.csv").count(b"\n") - 1
+    shutil.copyfile(source, SORTIE / "bpe18_ensemble_csv.zip")
+    print(f"bpe18_ensemble_csv.zip : {n} lignes (archive officielle copiée telle quelle)")
+    n = hors_referentiel(reel, SORTIE / "_communes_hors_cog2022.csv")
+    print(f"_communes_hors_cog2022.csv : {n} codes")
     n = _extraire(reel / "caf" / "data_CAF_2020_IRIS.csv", SORTIE / "data_CAF_2020_IRIS.csv",
                   lambda code: code.startswith(DEPARTEMENT))
     print(f"data_CAF_2020_IRIS.csv : {n} lignes")

@@ -111,8 +111,17 @@ def test_telecharger_renomme_et_enregistre_l_empreinte(tmp_path):
 
 def test_donnees_demo_legeres_et_copiees_a_l_octet():
     fichiers = [p for p in demo.DOSSIER_DEMO.iterdir() if p.is_file()]
-    assert sum(p.stat().st_size for p in fichiers) < 2_000_000
+    # only real extracts are shipped (the simulated files are generated at install time)
+    assert sum(p.stat().st_size for p in fichiers) < 5_000_000
     noms = {p.name for p in fichiers}
+    assert not noms & {"s_ben_com_f.csv", "txcouv_pe_com.csv", demo.FICHIER_DEFM, demo.FICHIER_DEFM_INSTALLE}
+    # the whole published BPE 2018 archive: its real lines, for every département
+    with zipfile.ZipFile(demo.DOSSIER_DEMO / "bpe18_ensemble_csv.zip") as z:
+        assert z.namelist() == ["bpe18_ensemble.csv"]
+        bpe = set(z.read("bpe18_ensemble.csv").splitlines())
+    with zipfile.ZipFile(FIXTURES / "bpe18_ensemble_csv.zip") as z:
+        assert set(z.read("bpe18_ensemble.csv").splitlines()) <= bpe
+    assert len(bpe) > 1_000_000 and {l.split(b";")[1] for l in bpe} >= {b"01", b"2A", b"31", b"76", b"974"}
     assert {f"FILO{a}_DISP_{n}.csv" for a in (2016, 2019) for n in ("COM", "EPCI", "DEP", "REG", "METROPOLE")} <= noms
     # lines copied byte for byte from the published file (BOM, CRLF, decimal comma)
     extrait = (demo.DOSSIER_DEMO / "FILO2019_DISP_COM.csv").read_bytes()
@@ -153,9 +162,16 @@ def test_preparer_demo(demo_preparee):
         ("rp_diplomes_formation", 2019, "ok"),
         ("bpe", 2018, "ok"),
         ("caf_iris", 2020, "ok"),
+        ("caf_communes", 2020, "ok"),
+        ("caf_communes", 2017, "ok"),
+        ("caf_txcouv_pe", 2020, "ok"),
+        ("caf_txcouv_pe", 2017, "ok"),
+        ("france_travail", 2020, "ok"),
+        ("france_travail", 2017, "ok"),
     ]
     for nom in ("rp_evol_struct_pop_2019", "filosofi_2019", "filosofi_2016", "populations_legales_2019",
-                "rp_logement_2019", "bpe_2018", "caf_iris_2020"):
+                "rp_logement_2019", "bpe_2018", "caf_iris_2020", "caf_communes_2020", "caf_communes_2017",
+                "caf_txcouv_pe_2020", "france_travail_2020", "france_travail_2017"):
         assert (e.dossier_cache / f"{nom}.parquet").exists()
     assert all(r.message == "cache à jour" for r in donnees.preparer(e, telecharger=False))
 
@@ -355,3 +371,260 @@ def test_lecture_rapide_du_cache(demo_preparee):
     assert len(par_variable) == 3 * 34990 and len(territoire) > 10_000
     # generous bounds for slow CI machines; typical figures are ~0.05 s
     assert min(mesures_variables) < 0.5 and min(mesures_territoire) < 0.5
+
+
+# --- Catalogue and millésimes of the CAF and France Travail sources -----------------------------
+
+
+def test_catalogue_caf_et_france_travail():
+    fichiers = catalogue.fichiers("caf_txcouv_pe", 2020)
+    assert [f.nom_fichier for f in fichiers] == [f"txcouv_pe_{n}.csv" for n in ("com", "epci", "dep", "reg", "fra")]
+    assert fichiers[1].url == "https://data.caf.fr/api/explore/v2.1/catalog/datasets/txcouv_pe_epci/exports/csv?delimiter=%3B"
+    (communes,) = catalogue.fichiers("caf_communes", 2017)
+    assert communes.nom_fichier == "s_ben_com_f.csv" and "s_ben_com_f/exports/csv" in communes.url
+    (defm,) = catalogue.fichiers("france_travail", 2020)
+    assert defm.nom_fichier == "demandeurs_emploi_communes_T4.csv"
+    assert defm.url.startswith("https://dares.travail-emploi.gouv.fr/")
+    assert defm.source == "France Travail - Dares, demandeurs d'emploi T4 2020"
+    assert {2017, 2020} <= set(catalogue.millesimes("france_travail")) & set(catalogue.millesimes("caf_communes"))
+    # the same name every year: a file dropped by hand is not given a millésime from its name
+    assert catalogue.chercher("demandeurs_emploi_communes_T4.csv") is None
+
+
+def test_france_travail_hors_ligne_message_francais(tmp_path):
+    (defm,) = catalogue.fichiers("france_travail", 2020)
+    injoignable = catalogue.FichierOfficiel(**{**defm.__dict__, "url": "http://127.0.0.1:9/defm"})
+    with pytest.raises(DonneeManquante) as exc:
+        catalogue.telecharger(injoignable, tmp_path, timeout=2)
+    message = str(exc.value)
+    assert "demandeurs_emploi_communes_T4.csv" in message and str(tmp_path) in message
+
+
+def test_sources_etude_et_millesime_source(tmp_path):
+    assert {donnees.SOURCES_ETUDE[k] for k in ("caf_communes", "caf_txcouv_pe", "france_travail")} == {
+        "caf_communes", "caf_txcouv_pe", "france_travail"}
+    e = etude(tmp_path)
+    assert donnees.millesime_source(e, "caf_communes") == 2020
+    assert donnees.millesime_source(e, "france_travail_precedent") == 2017
+    assert donnees.millesime_source(e, "rp_logement") == 2019  # None: the study's RP millésime
+    assert donnees.millesime_source(e, "filosofi") == 2019
+    assert donnees.millesime_source(e, "inconnue") is None
+    e.millesimes = {**e.millesimes, "caf_communes": 2021}
+    assert donnees.millesime_source(e, "caf_communes") == 2021
+    sans_rp = etude(tmp_path, filosofi=2019)
+    assert donnees.millesime_source(sans_rp, "rp_logement") is None
+    assert ("france_travail", 2020) in donnees.besoins(e) and ("caf_txcouv_pe", 2020) in donnees.besoins(e)
+    assert not any(cle == "france_travail" for cle, _ in donnees.besoins(sans_rp))
+
+
+# --- CAF and France Travail files simulated for the demo -----------------------------------------
+
+
+def _inferieur(a: pd.Series, b: pd.Series) -> bool:
+    """a <= b wherever both are published."""
+    publies = a.notna() & b.notna()
+    return bool(publies.any() and (a[publies] <= b[publies]).all())
+
+
+def _lignes(chemin: Path) -> list[str]:
+    import gzip
+
+    octets = gzip.open(chemin).read() if chemin.suffix == ".gz" else chemin.read_bytes()
+    assert octets.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, as the exports
+    return octets.decode("utf-8-sig").split("\n")
+
+
+@pytest.fixture(scope="module")
+def rp_simule(demo_preparee):
+    """Simulated RP of every commune of France (the files the CAF and France Travail data derive from)."""
+    e, _ = demo_preparee
+    tables = {}
+    for nom in ("base-cc-evol-struct-pop-2019_csv.zip", "base-cc-coupl-fam-men-2019_csv.zip",
+                "base-cc-emploi-pop-active-2019_csv.zip"):
+        with zipfile.ZipFile(e.dossier_brut / nom) as z:
+            tables[nom.split("-2019")[0]] = pd.read_csv(z.open(z.namelist()[0]), sep=";", dtype={"CODGEO": str}).set_index("CODGEO")
+    return tables["base-cc-evol-struct-pop"].join(tables["base-cc-coupl-fam-men"][["C19_MEN"]]).join(
+        tables["base-cc-emploi-pop-active"][["P19_CHOM1564", "P19_ACT1564"]])
+
+
+def test_arrondi_cnaf(monkeypatch):
+    comptes = [0, 1, 2, 3, 4, 5, 7, 12, 13, 1187]
+    monkeypatch.setattr(demo, "CAF_CELLULE_VIDE_SOUS_5", True)
+    assert demo._arrondi_cnaf(comptes).to_pylist() == ["", "", "", "", "", "5", "5", "10", "15", "1185"]
+    monkeypatch.setattr(demo, "CAF_CELLULE_VIDE_SOUS_5", False)
+    assert demo._arrondi_cnaf(comptes).to_pylist() == ["0", "0", "0", "5", "5", "5", "5", "10", "15", "1185"]
+    taux = demo._taux(np.array([0, 1, 33, 5]), np.array([10, 3, 141, 0]), np.array([False, False, False, False]))
+    assert taux.to_pylist() == ["0.0", "33.3", "23.4", ""]
+
+
+def test_caf_communes_simule_mise_en_page_publiee(demo_preparee):
+    e, _ = demo_preparee
+    lignes = _lignes(e.dossier_brut / "s_ben_com_f.csv")
+    assert lignes[0] == ("dtreffre;numcomdo;nomcom;numepci;nomepci;numdepdo;indfoy_ndur;indnbp_ndur;indfoy_af;"
+                         "indfoy_cf;indfoy_asf;indfoy_ab;indfoy_cmg;indfoy_apl;indfoy_als;indfoy_alf;indfoy_rsa;indfoy_ppa")
+    assert lignes[-1] == "" and all(l.count(";") == 17 for l in lignes[1:-1])
+    cazeres = [l for l in lignes if l.startswith("2020-12;31135;Cazères;200068815;CC Cœur de Garonne;31;")]
+    assert len(cazeres) == 1
+    table = pd.read_csv(e.dossier_brut / "s_ben_com_f.csv", sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert set(table["dtreffre"]) == {"2017-12", "2020-12"}
+    comptes = table.iloc[:, 6:]
+    vides = (comptes == "").to_numpy()
+    valeurs = np.array([int(x) for x in comptes.to_numpy(dtype=object).ravel() if x != ""])
+    assert (valeurs % 5 == 0).all()  # rounded to 5 by the CNAF
+    if demo.CAF_CELLULE_VIDE_SOUS_5:  # under 5: an empty cell (secret), never 0
+        assert vides.any() and (valeurs >= 5).all()
+    else:
+        assert not vides.any()
+    # every commune of the populations légales, both years
+    populations = pd.read_csv(e.dossier_brut / "donnees_communes.csv", sep=";", dtype=str)
+    for annee in ("2017-12", "2020-12"):
+        assert set(table.loc[table["dtreffre"] == annee, "numcomdo"]) == set(populations["COM"])
+    assert (e.dossier_brut / "simulations.yaml").read_text().count("- s_ben_com_f.csv") == 1
+
+
+def test_caf_communes_simule_coherent_avec_le_rp(demo_preparee, rp_simule):
+    e, _ = demo_preparee
+    from diagnostic_territorial.sources import caf
+
+    for annee in (2017, 2020):
+        df = caf.lire_communes(e.dossier_brut / "s_ben_com_f.csv", annee)
+        large = df.pivot_table(index="codgeo", columns="variable", values="valeur", aggfunc="first")
+        rp_ = rp_simule.reindex(large.index)
+        couvertes = large["indnbp_ndur"].dropna()
+        assert (couvertes <= rp_.loc[couvertes.index, "P19_POP"]).all()  # personnes couvertes <= population
+        assert _inferieur(large["indfoy_ndur"], large["indnbp_ndur"])  # foyers <= personnes
+        for prestation in ("af", "rsa", "ppa", "apl", "ab", "cmg"):
+            assert _inferieur(large[f"indfoy_{prestation}"], large["indfoy_ndur"]), prestation
+        grandes = rp_["P19_POP"] >= 5_000
+        foyers_par_menage = (large["indfoy_ndur"] / rp_["C19_MEN"])[grandes]
+        assert 0.3 < foyers_par_menage.median() < 0.65
+        part_couverte = large["indnbp_ndur"].sum() / rp_["P19_POP"].sum()
+        assert 0.40 < part_couverte < 0.55
+        # RSA more frequent where the simulated unemployment is higher
+        chomage = (rp_["P19_CHOM1564"] / rp_["P19_ACT1564"])[grandes]
+        rsa = (large["indfoy_rsa"] / rp_["C19_MEN"])[grandes]
+        assert rsa.corr(chomage, method="spearman") > 0.3
+        # PAJE allocation de base and CMG follow the children under 3 (RP 0-14 ans)
+        assert large.loc[grandes, "indfoy_ab"].corr(rp_.loc[grandes, "P19_POP0014"]) > 0.9
+        assert large.loc[grandes, "indfoy_cmg"].corr(rp_.loc[grandes, "P19_POP0014"]) > 0.8
+
+
+def test_caf_communes_simule_dans_le_cache_et_le_territoire(demo_preparee):
+    e, _ = demo_preparee
+    df = donnees.charger(e, "caf_communes", 2020)
+    assert df.attrs["provenance"].simule
+    assert df.attrs["provenance"].mention() == (
+        "Source : Cnaf, allocataires par commune 2020 (données simulées pour la démonstration)")
+    assert set(df["codgeo"]) == set(COMMUNES) and set(df["millesime"]) == {2020}
+    precedent = donnees.charger(e, "caf_communes_precedent", 2017)
+    assert set(precedent["millesime"]) == {2017}
+    fustignac = df[(df["codgeo"] == "31204") & (df["variable"] == "indfoy_rsa")].iloc[0]
+    if demo.CAF_CELLULE_VIDE_SOUS_5:  # 82 inhabitants: under 5, secret
+        assert fustignac["secret"] and math.isnan(fustignac["valeur"])
+
+
+def test_taux_de_couverture_simules_coherents_entre_niveaux(demo_preparee):
+    e, _ = demo_preparee
+    from diagnostic_territorial.sources import caf
+
+    lignes = {n: _lignes(e.dossier_brut / f"txcouv_pe_{n}.csv")[0] for n in ("com", "epci", "dep", "reg", "fra")}
+    mesures = "nbenf_moins3;txcouv_eaje_psu;txcouv_eaje;txcouv_assmat;txcouv_salar;txcouv_presco;txcouv"
+    assert lignes["com"] == "annee;numcom;nomcom;numdep;nomdep;" + mesures
+    assert lignes["epci"] == "annee;numepci;nomepci;" + mesures
+    assert lignes["dep"] == "annee;numdep;nomdep;" + mesures
+    assert lignes["reg"] == "annee;numreg;nomreg;" + mesures
+    assert lignes["fra"] == "annee;pays;" + mesures
+    lus = {n: caf.lire_txcouv_pe(e.dossier_brut / f"txcouv_pe_{n}.csv", 2020) for n in lignes}
+    assert {n: set(t["niveau"]) for n, t in lus.items()} == {
+        "com": {"commune"}, "epci": {"epci"}, "dep": {"departement"}, "reg": {"region"}, "fra": {"france"}}
+    com = lus["com"].pivot_table(index="codgeo", columns="variable", values="valeur", aggfunc="first")
+    communes = pd.read_csv(e.dossier_brut / "s_ben_com_f.csv", sep=";", dtype=str, keep_default_na=False,
+                           encoding="utf-8-sig").drop_duplicates("numcomdo").set_index("numcomdo")
+    appartenance = {
+        ("epci", CŒUR_DE_GARONNE): com.index.map(communes["numepci"]) == CŒUR_DE_GARONNE,
+        ("dep", "31"): com.index.map(communes["numdepdo"]) == "31",
+        ("fra", "FRM"): np.ones(len(com), dtype=bool),
+    }
+    for (niveau, code), membres in appartenance.items():
+        publie = lus[niveau][lus[niveau]["codgeo"] == code].set_index("variable")["valeur"]
+        enfants = com.loc[membres, "nbenf_moins3"]
+        assert publie["nbenf_moins3"] == enfants.sum(), niveau  # children summed
+        for taux in ("txcouv", "txcouv_eaje", "txcouv_assmat"):
+            # places summed over children summed: the level's rate from its communes' rounded rates
+            pondere = (com.loc[membres, taux] * enfants).sum() / enfants[com.loc[membres, taux].notna()].sum()
+            assert abs(publie[taux] - pondere) < 0.06, (niveau, taux)
+    modes = com[["txcouv_eaje", "txcouv_assmat", "txcouv_salar", "txcouv_presco"]]
+    publies = modes.notna().all(axis=1) & com["txcouv"].notna()
+    assert publies.mean() > 0.5 and ((modes[publies].sum(axis=1) - com.loc[publies, "txcouv"]).abs() < 0.25).all()
+    assert _inferieur(com["txcouv_eaje_psu"], com["txcouv_eaje"])
+    # 1 to 4 children with a salaried home carer: secret in the commune file, still in the total rate
+    secrets_salar = com["txcouv_salar"].isna() & com["txcouv"].notna()
+    assert secrets_salar.any()
+    assert (com.loc[secrets_salar, "txcouv"] > modes[secrets_salar].sum(axis=1)).all()
+    cazeres = com.loc["31135"]
+    # crèches where the real BPE lists some: Cazères has one, Fustignac none
+    assert cazeres["txcouv_eaje"] > 0 and com.loc["31204", "txcouv_eaje"] == 0
+    cache_ = donnees.charger(e, "caf_txcouv_pe", 2020)
+    assert set(cache_["niveau"]) == {"commune", "epci", "departement", "region", "france"}
+    assert cache_.attrs["provenance"].simule
+
+
+def test_demandeurs_emploi_simules_mise_en_page_et_secret(demo_preparee, rp_simule):
+    e, _ = demo_preparee
+    from diagnostic_territorial.sources import france_travail
+
+    chemin = e.dossier_brut / "demandeurs_emploi_communes_T4.csv.gz"
+    lignes = _lignes(chemin)
+    assert lignes[0] == ("Code commune;Libellé commune;Catégorie;Sexe;Tranche d'âge;Trimestre;"
+                         "Nombre de demandeurs d'emploi")
+    assert "31135;Cazères;ABC;Ensemble;Ensemble;2020T4;" in "\n".join(lignes[1:30000]) or any(
+        l.startswith("31135;Cazères;ABC;Ensemble;Ensemble;2020T4;") for l in lignes)
+    table = pd.read_csv(chemin, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert set(table["Trimestre"]) == {"2017T4", "2020T4"} and set(table["Catégorie"]) == {"ABC", "A"}
+    assert len(table) == 2 * 24 * table["Code commune"].nunique()
+    total = (table["Sexe"] == "Ensemble") & (table["Tranche d'âge"] == "Ensemble")
+    assert (table.loc[total, "Nombre de demandeurs d'emploi"].str.fullmatch(r"\d+")).all()  # totals published
+    detail = table.loc[~total, "Nombre de demandeurs d'emploi"]
+    assert (detail == "<5").any() and (detail[detail != "<5"].astype(int) >= 5).all()
+    assert (e.dossier_brut / "simulations.yaml").read_text().count("- demandeurs_emploi_communes_T4.csv.gz") == 1
+    for annee in (2017, 2020):
+        df = france_travail.lire(chemin, annee)
+        large = df.pivot_table(index="codgeo", columns="variable", values="valeur", aggfunc="first")
+        np.testing.assert_array_equal((large["DEFM_ABC_H_TOT"] + large["DEFM_ABC_F_TOT"]).dropna(),
+                                      large["DEFM_ABC_T_TOT"][large[["DEFM_ABC_H_TOT", "DEFM_ABC_F_TOT"]].notna().all(axis=1)])
+        ages = large[["DEFM_ABC_T_M25", "DEFM_ABC_T_2549", "DEFM_ABC_T_50P"]]
+        np.testing.assert_array_equal(ages.sum(axis=1)[ages.notna().all(axis=1)],
+                                      large["DEFM_ABC_T_TOT"][ages.notna().all(axis=1)])
+        assert (large["DEFM_A_T_TOT"] <= large["DEFM_ABC_T_TOT"]).all()
+        rp_ = rp_simule.reindex(large.index)
+        rapport = large["DEFM_ABC_T_TOT"].sum() / rp_["P19_CHOM1564"].sum()
+        assert 1.3 < rapport < 2.5  # registered jobseekers ABC vs unemployed (RP)
+        grandes = rp_["P19_POP"] >= 2_000
+        assert large.loc[grandes, "DEFM_ABC_T_TOT"].corr(rp_.loc[grandes, "P19_CHOM1564"]) > 0.95
+    df = donnees.charger(e, "france_travail", 2020)
+    assert df.attrs["provenance"].simule and set(df["millesime"]) == {2020}
+    assert df.attrs["provenance"].mention().startswith("Source : France Travail - Dares, demandeurs d'emploi T4 2020")
+
+
+def test_references_des_sources_simulees(demo_preparee):
+    """Every commune of France is simulated: the département, région and France sums exist."""
+    from diagnostic_territorial import indicateurs as ind
+
+    e, _ = demo_preparee
+    e = types.SimpleNamespace(**vars(e), nom_territoire="CC Cœur de Garonne", type_territoire="epci",
+                              code_territoire=CŒUR_DE_GARONNE)
+    t = ind.additifs(e, "france_travail", 2020, ["DEFM_ABC_T_TOT", "DEFM_A_T_TOT"])[0].set_index("niveau")
+    for niveau in ("territoire", "departement", "region", "france"):
+        assert t.loc[niveau, "DEFM_ABC_T_TOT"] > t.loc[niveau, "DEFM_A_T_TOT"] > 0, niveau
+    assert t.loc["france", "DEFM_ABC_T_TOT"] > t.loc["region", "DEFM_ABC_T_TOT"] > t.loc["departement", "DEFM_ABC_T_TOT"]
+    t = ind.additifs(e, "caf_txcouv_pe", 2020, ["nbenf_moins3"])[0].set_index("niveau")
+    assert (t.loc[["territoire", "departement", "region", "france"], "nbenf_moins3"] > 0).all()
+    t = ind.additifs(e, "caf_communes", 2020, ["indfoy_ndur", "indnbp_ndur"])[0].set_index("niveau")
+    assert t.loc["territoire", "indnbp_ndur"] > t.loc["territoire", "indfoy_ndur"] > 0
+    if demo.CAF_CELLULE_VIDE_SOUS_5:
+        # communes of a few inhabitants have fewer than 5 foyers: their cells are secret, so is any
+        # sum of communes holding one (never a partial sum); the CNAF's own département and
+        # national files would be needed (used by `additifs` when present in the cache)
+        assert t.loc["departement", "indfoy_ndur__secret"] and math.isnan(t.loc["france", "indfoy_ndur"])
+    else:
+        assert t.loc["france", "indfoy_ndur"] > t.loc["departement", "indfoy_ndur"] > 0

@@ -417,3 +417,65 @@ def test_caf_espace_mal_placee_refusee(tmp_path):
     chemin.write_bytes(texte)
     with pytest.raises(FormatInconnu, match="colonne PERCOU, ligne 3"):
         caf.lire_iris(chemin)
+
+
+# --- Large national files: fast path (pyarrow) and the same errors as the strict path ------------
+
+ENTETE_DEFM = "Code commune;Libellé commune;Catégorie;Sexe;Tranche d'âge;Trimestre;Nombre de demandeurs d'emploi"
+
+
+def _gros_defm(lignes_modifiees: dict[int, str] | None = None, n: int = 40_000) -> bytes:
+    """A DEFM file of more than 1 MB (line k of the file = lignes[k - 1])."""
+    lignes = [ENTETE_DEFM] + [f"{10_000 + i:05d};Commune {i};ABC;Ensemble;Ensemble;2023T4;{'<5' if i % 7 == 0 else i % 300 + 5}"
+                              for i in range(n)]
+    for numero, texte in (lignes_modifiees or {}).items():
+        lignes[numero - 1] = texte
+    return ("\ufeff" + "\n".join(lignes) + "\n").encode("utf-8")
+
+
+def test_gros_fichier_lu_comme_par_la_voie_stricte(tmp_path, monkeypatch):
+    from diagnostic_territorial.sources import schema
+
+    chemin = tmp_path / "demandeurs_emploi_communes_T4.csv"
+    chemin.write_bytes(_gros_defm())
+    assert chemin.stat().st_size > 1 << 20
+    rapide = france_travail.lire(chemin)
+    monkeypatch.setattr(schema, "_table_csv_rapide", lambda *a, **k: None)
+    strict = france_travail.lire(chemin)
+    pd.testing.assert_frame_equal(rapide, strict)
+    assert len(rapide) == 40_000 and rapide["secret"].sum() == len(range(0, 40_000, 7))
+    assert une(rapide, "10001", "DEFM_ABC_T_TOT")["valeur"] == 6
+
+
+@pytest.mark.parametrize("numero, texte, attendu", [
+    (30_001, "39999;X;ABC;Ensemble;Ensemble;2023T4", "ligne 30001 : 6 champs au lieu de 7"),
+    (25_000, "34998;X;ABC;Ensemble;Ensemble;2023T4;12a", "colonne Nombre de demandeurs d'emploi, ligne 25000"),
+    (20_000, "", "ligne 20000 vide"),
+    (12_345, "22343;X;ABC;Tous;Ensemble;2023T4;7", "colonne Sexe, ligne 12345 : sexe « Tous »"),
+    (9_999, "1999;X;ABC;Ensemble;Ensemble;2023T4;7", "colonne Code commune, ligne 9999 : code commune « 1999 »"),
+    (7_777, "17775;X;ABC;Ensemble;Ensemble;2023-T5;7", "colonne Trimestre, ligne 7777"),
+])
+def test_gros_fichier_abime_nomme_la_ligne(tmp_path, numero, texte, attendu):
+    chemin = tmp_path / "demandeurs_emploi_communes_T4.csv"
+    chemin.write_bytes(_gros_defm({numero: texte}))
+    with pytest.raises(FormatInconnu) as exc:
+        france_travail.lire(chemin)
+    assert attendu in str(exc.value) and "demandeurs_emploi_communes_T4.csv" in str(exc.value)
+
+
+def test_gros_fichier_latin1_refuse_ou_lu(tmp_path):
+    chemin = tmp_path / "demandeurs_emploi_communes_T4.csv"
+    chemin.write_bytes(_gros_defm().decode("utf-8-sig").encode("cp1252"))
+    df = france_travail.lire(chemin)  # the DEFM reader accepts Windows-1252 (names are not used)
+    assert len(df) == 40_000
+
+
+def test_taux_de_couverture_national_sans_code(tmp_path):
+    chemin = tmp_path / "txcouv_pe_nat.csv"
+    chemin.write_text("annee;nbenf_moins3;txcouv_eaje;txcouv\n2020;2300000;20.7;59.8\n", encoding="utf-8")
+    df = caf.lire_txcouv_pe(chemin, 2020)
+    assert set(df["niveau"]) == {"france"} and set(df["codgeo"]) == {"FRM"}
+    assert une(df, "FRM", "txcouv")["valeur"] == pytest.approx(59.8)
+    fra = tmp_path / "txcouv_pe_fra.csv"
+    fra.write_text("annee;pays;nbenf_moins3;txcouv\n2020;France;2300000;59.8\n", encoding="utf-8")
+    assert caf.lire_txcouv_pe(fra, 2020).attrs["provenance"].url.endswith("/txcouv_pe_fra/exports/csv?delimiter=%3B")

@@ -1,17 +1,27 @@
-"""Demo data: real extracts shipped in donnees_demo/, plus the RP files simulated for the demo.
+"""Demo data: real extracts shipped in donnees_demo/, plus the files simulated for the demo.
 
 `installer_donnees_demo(dossier_brut)` copies the real extracts (Filosofi 2019 and 2016,
-populations légales 2019, BPE 2018 and CAF IRIS 2020 of the demo département) into a study's
-data/brut/, then SIMULATES the recensement bases communales `base-cc-evol-struct-pop-2019_csv.zip`,
-`base-cc-coupl-fam-men-2019_csv.zip`, `base-cc-logement-2019_csv.zip`,
-`base-cc-emploi-pop-active-2019_csv.zip` and `base-cc-diplomes-formation-2019_csv.zip` (not
-available offline) in their exact published layout for every commune of the populations légales
-file, and lists them in data/brut/simulations.yaml so that every figure drawn from them is
-labelled « données simulées ».
+populations légales 2019, the whole BPE 2018 and CAF IRIS 2020 of the demo département) into a
+study's data/brut/, then SIMULATES the files not available offline, in their exact published
+layout, for every commune of the populations légales file:
 
-The simulation is deterministic (fixed seed), consistent with the real populations (P19_POP =
+- the recensement bases communales `base-cc-evol-struct-pop-2019_csv.zip`,
+  `base-cc-coupl-fam-men-2019_csv.zip`, `base-cc-logement-2019_csv.zip`,
+  `base-cc-emploi-pop-active-2019_csv.zip` and `base-cc-diplomes-formation-2019_csv.zip`;
+- the data.caf.fr exports `s_ben_com_f.csv` (foyers allocataires and personnes couvertes by
+  benefit, December 2017 and 2020) and `txcouv_pe_{com,epci,dep,reg,fra}.csv` (taux de
+  couverture petite enfance 2017 and 2020);
+- France Travail's demandeurs d'emploi by commune `demandeurs_emploi_communes_T4.csv` (T4 2017
+  and 2020, written gzip-compressed),
+
+and lists them in data/brut/simulations.yaml so that every figure drawn from them is labelled
+« données simulées ».
+
+The simulation is deterministic (fixed seeds), consistent with the real populations (P19_POP =
 PMUN 2019) and internally consistent: age bands sum to P19_POP, men + women = population,
-socio-professional categories sum to C19_POP15P. Values are weighted counts with 4 decimals.
+socio-professional categories sum to C19_POP15P; CAF and France Travail counts derive from the
+simulated RP of the same communes (households, families, children under 3, renters,
+unemployment) and the crèches of the real BPE. RP values are weighted counts with 4 decimals.
 """
 
 from __future__ import annotations
@@ -254,16 +264,24 @@ def installer_donnees_demo(dossier_brut: Path) -> list[Path]:
     pop = population.lire(dossier / "donnees_communes.csv", MILLESIME_RP)
     pmun = pop[pop["variable"] == "PMUN"][["codgeo", "valeur"]].rename(columns={"valeur": "pmun"})
     rp = simuler_evol_struct_pop(pmun, MILLESIME_RP)
-    chemin_rp = dossier / FICHIER_RP
-    _ecrire_zip_csv(rp, chemin_rp, MEMBRE_RP)
-    _declarer_simulation(dossier, FICHIER_RP)
-    installes.append(chemin_rp)
-    for theme, table in simuler_bases_rp(rp, MILLESIME_RP).items():
-        archive, membre = fichier_base_rp(theme, MILLESIME_RP)
-        _ecrire_zip_csv(table, dossier / archive, membre)
-        _declarer_simulation(dossier, archive)
-        installes.append(dossier / archive)
-    return installes
+    # Writing the archives is mostly CSV formatting and zlib compression, which release the GIL:
+    # they run in threads while the next files are simulated.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as ecrivains:
+        travaux = [ecrivains.submit(_ecrire_zip_csv, rp, dossier / FICHIER_RP, MEMBRE_RP)]
+        simules = [dossier / FICHIER_RP]
+        bases = simuler_bases_rp(rp, MILLESIME_RP)
+        for theme, table in bases.items():
+            archive, membre = fichier_base_rp(theme, MILLESIME_RP)
+            travaux.append(ecrivains.submit(_ecrire_zip_csv, table, dossier / archive, membre))
+            simules.append(dossier / archive)
+        simules += installer_caf_france_travail(dossier, rp, bases, ecrivains=ecrivains, declarer=False)
+        for travail in travaux:
+            travail.result()
+    for chemin in simules:
+        _declarer_simulation(dossier, chemin.name)
+    return installes + simules
 
 
 # --- The other RP bases communales, simulated in their published layout ------------------------
@@ -326,7 +344,11 @@ def _bases_une_annee(evol: pd.DataFrame, yy: str, fixe, rng) -> dict[str, dict[s
     b = {t: u(p + "POP" + t) for t in TRANCHES}
     h = {t: u(p + "H" + t) for t in TRANCHES}
     rural = (pop < 2_000 * UNITE).astype(float)
-    local = lambda moy, et: np.clip(moy + fixe.normal(0, et, n), 0.001, 0.999)  # noqa: E731
+    def local(moy, et):
+        """A rate around `moy`: a lasting local profile (`fixe`, same draws at every census) plus a
+        change between censuses, common to all communes (a trend) and local (`rng`)."""
+        tendance = rng.normal(0, et * 0.6)
+        return np.clip(moy + fixe.normal(0, et, n) + tendance + rng.normal(0, et * 0.25, n), 0.001, 0.999)
 
     # --- couples, familles, ménages
     pop15p = pop - b["0014"]
@@ -447,3 +469,401 @@ def simuler_bases_rp(evol: pd.DataFrame, millesime: int = MILLESIME_RP) -> dict[
                     donnees[f"{prefixe}{yy}_{v}"] = valeurs / UNITE
         resultat[theme] = pd.DataFrame(donnees, columns=colonnes_base_rp(theme, millesime))
     return resultat
+
+
+# --- CAF and France Travail files, simulated consistently with the simulated RP ----------------
+# The commune-level CAF file (data.caf.fr `s_ben_com_f`), the CNAF taux de couverture petite
+# enfance (`txcouv_pe_*`) and France Travail's demandeurs d'emploi by commune are not available
+# offline: they are simulated for every commune of the populations légales file (geography of the
+# populations légales, arrondissements of Paris, Lyon and Marseille included), in their published
+# layout, from the simulated RP of the same communes (households, families, children under 3,
+# renters, unemployment), interpolated between the RP 2013 and 2019 blocks for 2017 and
+# extrapolated one year for 2020. Deterministic: fixed seeds.
+
+MILLESIMES_CAF = (2017, 2020)
+MILLESIMES_DEFM = (2017, 2020)
+FICHIER_CAF = "s_ben_com_f.csv"
+FICHIERS_TXCOUV = {code: f"txcouv_pe_{code}.csv" for code in ("com", "epci", "dep", "reg", "fra")}
+FICHIER_DEFM = "demandeurs_emploi_communes_T4.csv"
+# The DEFM file has 24 rows per commune and quarter (~1.7 million rows, ~80 MB of text): it is
+# written gzip-compressed, a form `catalogue.trouver` and the reader accept for any CSV.
+FICHIER_DEFM_INSTALLE = FICHIER_DEFM + ".gz"
+COLONNES_CAF = [
+    "dtreffre", "numcomdo", "nomcom", "numepci", "nomepci", "numdepdo", "indfoy_ndur", "indnbp_ndur",
+    "indfoy_af", "indfoy_cf", "indfoy_asf", "indfoy_ab", "indfoy_cmg", "indfoy_apl", "indfoy_als",
+    "indfoy_alf", "indfoy_rsa", "indfoy_ppa",
+]
+COLONNES_TXCOUV = ["nbenf_moins3", "txcouv_eaje_psu", "txcouv_eaje", "txcouv_assmat", "txcouv_salar",
+                   "txcouv_presco", "txcouv"]
+ENTETE_DEFM = ["Code commune", "Libellé commune", "Catégorie", "Sexe", "Tranche d'âge", "Trimestre",
+               "Nombre de demandeurs d'emploi"]
+SEXES_DEFM = ("Ensemble", "Hommes", "Femmes")
+AGES_DEFM = ("Ensemble", "Moins de 25 ans", "25 à 49 ans", "50 ans ou plus")
+SEUIL_SECRET = 5
+# s_ben_com_f: the Cnaf rounds every count to 5 (1-2 -> 0, 3-4 -> 5); public code reading the real
+# export finds no empty cell, so the demo simulates rounding only and every sum of communes
+# exists. True simulates empty (secret) cells under 5 instead; the reader handles both.
+CAF_CELLULE_VIDE_SOUS_5 = False
+# Names, EPCI and commune nouvelle of the codes of the populations légales file that are not in
+# the COG 2022 referential (arrondissements municipaux, communes merged on 1 January 2022):
+# extract of the Insee COG 2021 and EPCI 2020 composition (scripts/extraire_donnees_demo.py).
+HORS_COG = "_communes_hors_cog2022.csv"
+
+
+def _departement_du_code(code: str) -> str:
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def geographie_communes(codes) -> pd.DataFrame:
+    """nom, departement, region, epci (SIREN or ""), nomepci, nomdep, nomreg for commune codes of
+    the populations légales geography (COG 2022 referential, then the shipped COG 2021 extract)."""
+    from .territoire import SANS_EPCI, referentiel
+
+    ref = referentiel()
+    extra = {}
+    chemin = DOSSIER_DEMO / HORS_COG
+    if chemin.exists():
+        lignes = chemin.read_text(encoding="utf-8").splitlines()
+        entete = lignes[0].split(";")
+        extra = {r["CODGEO"]: r for r in (dict(zip(entete, ligne.split(";"))) for ligne in lignes[1:])}
+    colonnes = {k: [] for k in ("code", "nom", "departement", "region", "epci", "nomepci", "nomdep", "nomreg")}
+    vide = {}
+    for code in codes:
+        code = str(code)
+        commune = ref["communes"].get(code)
+        hors = extra.get(code, vide)
+        source = commune or ref["communes"].get(hors.get("COMPARENT", ""), vide)
+        dep = source.get("DEP") or _departement_du_code(code)
+        epci = source.get("EPCI") or hors.get("EPCI", "")
+        if epci == SANS_EPCI or epci not in ref["epci"]:
+            epci = ""
+        reg = ref["departements"].get(dep, vide).get("REG", "")
+        colonnes["code"].append(code)
+        colonnes["nom"].append((commune or vide).get("LIBGEO") or hors.get("LIBGEO") or code)
+        colonnes["departement"].append(dep)
+        colonnes["region"].append(reg)
+        colonnes["epci"].append(epci)
+        colonnes["nomepci"].append(ref["epci"].get(epci, vide).get("LIBEPCI", ""))
+        colonnes["nomdep"].append(ref["departements"].get(dep, vide).get("LIBELLE", dep))
+        colonnes["nomreg"].append(ref["regions"].get(reg, vide).get("LIBELLE", reg))
+    return pd.DataFrame({k: np.asarray(v, dtype=object) for k, v in colonnes.items()}, dtype=object)
+
+
+def _creches_bpe(codes: np.ndarray) -> np.ndarray:
+    """Number of EAJE (TYPEQU D502) per commune code in the real BPE 2018 shipped with the demo
+    (codes of communes merged since 2018 are counted in their commune nouvelle when known)."""
+    from .territoire import referentiel
+
+    chemin = DOSSIER_DEMO / "bpe18_ensemble_csv.zip"
+    position = {c: i for i, c in enumerate(codes)}
+    resultat = np.zeros(len(codes), dtype=np.int64)
+    if not chemin.exists():
+        return resultat
+    with zipfile.ZipFile(chemin) as archive:
+        octets = archive.read("bpe18_ensemble.csv")
+    anciennes = referentiel()["anciennes"]
+    debut = octets.find(b";D502;")
+    while debut >= 0:  # ~10 000 lines out of a million: find them without parsing the file
+        ligne = octets[octets.rfind(b"\n", 0, debut) + 1: octets.find(b"\n", debut)].decode("ascii").split(";")
+        code = ligne[2]
+        if code not in position and code in anciennes:
+            code = anciennes[code]["COMPARENT"]
+        if code in position:
+            resultat[position[code]] += int(ligne[6])
+        debut = octets.find(b";D502;", debut + 1)
+    return resultat
+
+
+def _au_millesime(bases: dict[str, pd.DataFrame], annee: int, millesime_rp: int = MILLESIME_RP) -> dict:
+    """RP counts (floats) of every commune at `annee`: linear between the RP millesime-6 and
+    millesime blocks, extrapolated beyond (never negative)."""
+    avant, apres = f"{(millesime_rp - 6) % 100:02d}", f"{millesime_rp % 100:02d}"
+    poids = (annee - (millesime_rp - 6)) / 6.0
+    variables = {
+        "evol": ["P_POP", "P_POP0014"],
+        "coupl-fam-men": ["C_MEN", "C_COUPAENF", "C_FAMMONO", "C_NE24F2", "C_NE24F3", "C_NE24F4P"],
+        "logement": ["P_RP_LOC", "P_RP_LOCHLMV"],
+        "emploi-pop-active": ["P_ACT1564", "P_CHOM1564", "P_ACT1524", "P_CHOM1524"],
+    }
+    sortie = {}
+    for theme, noms in variables.items():
+        table = bases[theme]
+        for v in noms:
+            prefixe, reste = v.split("_", 1)
+            a = table[f"{prefixe}{avant}_{reste}"].to_numpy(dtype=float)
+            b = table[f"{prefixe}{apres}_{reste}"].to_numpy(dtype=float)
+            sortie[v] = np.clip(a + (b - a) * poids, 0, None)
+    return sortie
+
+
+def _comptes_simules(bases: dict[str, pd.DataFrame], creches: np.ndarray, departements: np.ndarray) -> dict:
+    """True (unrounded, unmasked) simulated counts per millésime: CAF benefits, childcare places
+    and jobseekers. Returns {annee: {name: int array}}."""
+    n = len(creches)
+    fixe = np.random.default_rng(GRAINE + 11)  # lasting local profile, same draws every year
+    rng = np.random.default_rng(GRAINE + 12)
+    deps, dep_idx = np.unique(departements, return_inverse=True)
+    local = {k: np.exp(fixe.normal(0, e, n)) for k, e in (
+        ("af", 0.08), ("cf", 0.15), ("asf", 0.15), ("ab", 0.08), ("cmg", 0.12), ("apl", 0.15), ("als", 0.15),
+        ("alf", 0.15), ("rsa", 0.25), ("ppa", 0.12), ("places", 0.25), ("assmat", 0.30), ("salar", 0.6),
+        ("defm", 0.12), ("part_a", 0.05), ("jeunes", 0.15), ("femmes", 0.05))}
+    local["presco"] = np.exp(fixe.normal(0, 0.5, len(deps))[dep_idx] + fixe.normal(0, 0.3, n))
+    taille_creche = fixe.uniform(22, 48, n)
+    part_psu = fixe.uniform(0.75, 1.0, n)
+    micro = fixe.poisson(0.6, n)  # micro-crèches (PAJE) not listed as D502 in the BPE
+    annees = sorted(set(MILLESIMES_CAF) | set(MILLESIMES_DEFM))
+    pop_rp = bases["evol"][f"P{MILLESIME_RP % 100:02d}_POP"].to_numpy(dtype=float)
+    resultat = {}
+    for annee in annees:
+        rp = _au_millesime(bases, annee)
+        pop, men = rp["P_POP"], rp["C_MEN"]
+        rural = (pop < 2_000).astype(float)
+        chomage = np.where(rp["P_ACT1564"] > 0, rp["P_CHOM1564"] / np.maximum(rp["P_ACT1564"], 1e-9), 0.10)
+        relatif = np.clip(chomage / 0.10, 0.2, 4.0)
+        enfants3 = np.round(rp["P_POP0014"] * 0.195).astype(np.int64)
+        annee_rsa = {2017: 0.92, 2020: 1.0}.get(annee, 1.0)
+        annee_ppa = {2017: 0.62, 2020: 1.0}.get(annee, 1.0)
+        tirer = lambda moyenne: rng.poisson(np.clip(moyenne, 0, None))  # noqa: E731
+        c = {"nbenf_moins3": enfants3}
+        c["af"] = tirer(0.85 * (rp["C_NE24F2"] + rp["C_NE24F3"] + rp["C_NE24F4P"]) * local["af"])
+        c["cf"] = tirer(0.35 * (rp["C_NE24F3"] + rp["C_NE24F4P"]) * local["cf"])
+        c["asf"] = tirer(0.30 * rp["C_FAMMONO"] * local["asf"])
+        c["ab"] = np.minimum(tirer(0.62 * enfants3 * local["ab"]), enfants3)
+        hlm = rp["P_RP_LOCHLMV"]
+        prive = np.clip(rp["P_RP_LOC"] - hlm, 0, None)
+        c["apl"] = tirer((0.55 * hlm + 0.12 * prive) * local["apl"])
+        c["als"] = tirer(0.30 * prive * relatif ** 0.3 * local["als"])
+        c["alf"] = tirer(0.10 * rp["P_RP_LOC"] * local["alf"])
+        c["rsa"] = tirer(0.066 * men * relatif ** 1.2 * annee_rsa * local["rsa"])
+        c["ppa"] = tirer(0.15 * men * relatif ** 0.4 * annee_ppa * local["ppa"])
+        # childcare: places located in the commune (EAJE from the real BPE crèches)
+        croissance = {2017: 0.95, 2020: 1.0}.get(annee, 1.0)
+        eaje = np.round((creches * taille_creche + micro * 10 * (pop > 1_000)) * croissance).astype(np.int64)
+        c["pl_eaje_psu"] = np.minimum(np.round(creches * taille_creche * part_psu * croissance).astype(np.int64), eaje)
+        c["pl_eaje"] = eaje
+        c["pl_assmat"] = tirer(enfants3 * 0.30 * (1 + 0.3 * rural) * local["assmat"])
+        c["pl_salar"] = tirer(enfants3 * 0.018 * (1 - 0.7 * rural) * local["salar"])
+        c["pl_presco"] = tirer(enfants3 * 0.035 * local["presco"])
+        c["cmg"] = np.minimum(tirer(0.80 * (c["pl_assmat"] + c["pl_salar"]) * enfants3 / np.maximum(enfants3, 1)), enfants3)
+        somme = sum(c[k] for k in ("af", "cf", "asf", "ab", "cmg", "apl", "als", "alf", "rsa", "ppa"))
+        maximum = np.max(np.column_stack([c[k] for k in ("af", "ab", "apl", "als", "rsa", "ppa")]), axis=1)
+        ndur = np.maximum(np.round(0.62 * somme), maximum)
+        c["ndur"] = np.minimum(ndur, np.floor(0.95 * men)).astype(np.int64)
+        c["ndur"] = np.maximum(c["ndur"], maximum)
+        nbp = np.round(1.45 * c["ndur"] + 1.9 * c["af"] + 1.0 * c["ab"] + 0.8 * c["asf"])
+        # personnes couvertes <= 92 % of the population, and still <= the RP population once
+        # rounded to 5 by the CNAF (largest n with round5(n) <= P is 5 * floor(P / 5) + 2)
+        plafond = np.floor(np.minimum(pop, pop_rp))
+        plafond = np.minimum(np.floor(0.92 * plafond), 5 * np.floor(plafond / 5) + 2)
+        c["nbp"] = np.maximum(np.minimum(nbp, plafond), 0).astype(np.int64)
+        c["ndur"] = np.minimum(c["ndur"], c["nbp"])  # a foyer holds at least one person
+        for prestation in ("af", "cf", "asf", "ab", "cmg", "apl", "als", "alf", "rsa", "ppa"):
+            c[prestation] = np.minimum(c[prestation], c["ndur"])  # every beneficiary is a foyer allocataire
+        # jobseekers at the end of Q4: ABC ~ 1.8 x RP unemployed (registered jobseekers include
+        # people in reduced activity, categories B and C), A ~ 0.58 of ABC
+        facteur = {2017: 1.0, 2020: 1.03}.get(annee, 1.0)
+        abc = tirer(1.8 * rp["P_CHOM1564"] * facteur * local["defm"])
+        jeunes = np.clip(np.where(rp["P_CHOM1564"] > 0, rp["P_CHOM1524"] / np.maximum(rp["P_CHOM1564"], 1e-9), 0.2)
+                         * 0.65 * local["jeunes"], 0.03, 0.45)
+        femmes = np.clip(0.51 * local["femmes"], 0.35, 0.65)
+        parts = np.column_stack([jeunes, 0.73 * (1 - jeunes), 0.27 * (1 - jeunes)])
+        parts = np.column_stack([parts * (1 - femmes)[:, None], parts * femmes[:, None]])
+        parts = parts * np.exp(rng.normal(0, 0.05, parts.shape))
+        # cells H<25, H25-49, H50+, F<25, F25-49, F50+; category A is a part of each ABC cell
+        c["defm_ABC"] = _repartir(abc.astype(np.int64), parts + 1e-12)
+        part_a = np.clip(0.58 * local["part_a"] * (0.98 if annee == 2017 else 1.02), 0.3, 0.9)
+        c["defm_A"] = rng.binomial(c["defm_ABC"], part_a[:, None])
+        resultat[annee] = c
+    return resultat
+
+
+def _texte(valeurs) -> "pa.Array":
+    """Integers -> Arrow strings (fast: no Python object per value)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.cast(pa.array(np.asarray(valeurs, dtype=np.int64)), pa.string())
+
+
+def _arrondi_cnaf(n: np.ndarray) -> "pa.Array":
+    """CNAF rounding to the nearest multiple of 5 (7 -> 5, 12 -> 10); the cell is empty (secret)
+    when the true count is under 5."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = np.asarray(n, dtype=np.int64)
+    texte = _texte(((n + 2) // 5) * 5)
+    if not CAF_CELLULE_VIDE_SOUS_5:
+        return texte
+    return pc.if_else(pa.array(n < SEUIL_SECRET), pa.scalar(""), texte)
+
+
+def _taux(places: np.ndarray, enfants: np.ndarray, secret: np.ndarray | None = None) -> "pa.Array":
+    """Places for 100 children under 3, one decimal (decimal point); empty when there is no child
+    (rate undefined) or when `secret`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    avec = enfants > 0
+    dixiemes = np.floor(1000.0 * places / np.where(avec, enfants, 1) + 0.5).astype(np.int64)
+    texte = pc.binary_join_element_wise(_texte(dixiemes // 10), _texte(dixiemes % 10), ".")
+    vide = ~avec if secret is None else (~avec | secret)
+    return pc.if_else(pa.array(vide), pa.scalar(""), texte)
+
+
+def _ecrire_texte(chemin: Path, contenu: bytes, compresser: bool = False) -> None:
+    fd, temp = tempfile.mkstemp(dir=chemin.parent, prefix=f".{chemin.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if compresser:
+            contenu = gzip.compress(contenu, compresslevel=1, mtime=0)
+        Path(temp).write_bytes(contenu)
+        os.chmod(temp, 0o644)
+        os.replace(temp, chemin)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _csv(colonnes: list[str], donnees: dict) -> bytes:
+    """`;` CSV, UTF-8 with BOM (data.caf.fr exports), no quotes (no field holds a `;` or a quote).
+    `donnees`: column -> list of Arrow string arrays or numpy arrays of str, concatenated."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    def colonne(parties):
+        return pa.concat_arrays([p if isinstance(p, pa.Array) else pa.array(p, pa.string()) for p in parties])
+
+    table = pa.table({c: colonne(donnees[c]) for c in colonnes})
+    tampon = io.BytesIO()
+    tampon.write(("\ufeff" + ";".join(colonnes) + "\n").encode("utf-8"))
+    pacsv.write_csv(table, tampon, pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none"))
+    return tampon.getvalue()
+
+
+def simuler_caf(geo: pd.DataFrame, comptes: dict) -> dict[str, bytes]:
+    """The data.caf.fr files `s_ben_com_f.csv` and `txcouv_pe_{com,epci,dep,reg,fra}.csv`.
+
+    Taux de couverture of a level = 100 x places located in its communes / children under 3 of its
+    communes (theoretical places summed over children summed), so that the EPCI, département,
+    région and France files agree with the commune file of the same simulation."""
+    g = {k: geo[k].to_numpy(dtype=object) for k in geo.columns}
+    n = len(g["code"])
+    caf = {c: [] for c in COLONNES_CAF}
+    colonnes_txcouv = {
+        "com": ["annee", "numcom", "nomcom", "numdep", "nomdep"], "epci": ["annee", "numepci", "nomepci"],
+        "dep": ["annee", "numdep", "nomdep"], "reg": ["annee", "numreg", "nomreg"], "fra": ["annee", "pays"],
+    }
+    txcouv = {code: {c: [] for c in colonnes + COLONNES_TXCOUV} for code, colonnes in colonnes_txcouv.items()}
+    cles = {"com": g["code"], "epci": g["epci"], "dep": g["departement"], "reg": g["region"],
+            "fra": np.full(n, "France", dtype=object)}
+    noms = {"com": g["nom"], "epci": g["nomepci"], "dep": g["nomdep"], "reg": g["nomreg"], "fra": cles["fra"]}
+    for annee in MILLESIMES_CAF:
+        c = comptes[annee]
+        for colonne, valeur in (("dtreffre", np.full(n, f"{annee}-12", dtype=object)), ("numcomdo", g["code"]),
+                                ("nomcom", g["nom"]), ("numepci", g["epci"]), ("nomepci", g["nomepci"]),
+                                ("numdepdo", g["departement"]), ("indfoy_ndur", _arrondi_cnaf(c["ndur"])),
+                                ("indnbp_ndur", _arrondi_cnaf(c["nbp"]))):
+            caf[colonne].append(valeur)
+        for prestation in ("af", "cf", "asf", "ab", "cmg", "apl", "als", "alf", "rsa", "ppa"):
+            caf[f"indfoy_{prestation}"].append(_arrondi_cnaf(c[prestation]))
+        mesures = np.column_stack([c["nbenf_moins3"], c["pl_eaje_psu"], c["pl_eaje"], c["pl_assmat"], c["pl_salar"],
+                                   c["pl_presco"]]).astype(np.int64)
+        for code, colonnes in colonnes_txcouv.items():
+            cle = cles[code]
+            garder = cle != ""  # communes outside any EPCI are in no EPCI row
+            uniques, premier, inverse = np.unique(cle[garder].astype(str), return_index=True, return_inverse=True)
+            somme = np.zeros((len(uniques), mesures.shape[1]), dtype=np.int64)
+            np.add.at(somme, inverse, mesures[garder])
+            enfants, psu, eaje, assmat, salar, presco = somme.T
+            bloc = txcouv[code]
+            bloc["annee"].append(np.full(len(uniques), str(annee), dtype=object))
+            bloc[colonnes[1]].append(uniques.astype(object))
+            if len(colonnes) > 2:
+                bloc[colonnes[2]].append(noms[code][garder][premier])
+            if code == "com":
+                bloc["numdep"].append(g["departement"][garder][premier])
+                bloc["nomdep"].append(g["nomdep"][garder][premier])
+            bloc["nbenf_moins3"].append(_texte(enfants))
+            for nom_taux, places in (("txcouv_eaje_psu", psu), ("txcouv_eaje", eaje), ("txcouv_assmat", assmat),
+                                     ("txcouv_salar", salar), ("txcouv_presco", presco),
+                                     ("txcouv", eaje + assmat + salar + presco)):
+                # in the commune file, 1 to 4 children kept by a salaried home carer are secret
+                secret = (salar > 0) & (salar < SEUIL_SECRET) if code == "com" and nom_taux == "txcouv_salar" else None
+                bloc[nom_taux].append(_taux(places, enfants, secret))
+    sortie = {FICHIER_CAF: _csv(COLONNES_CAF, caf)}
+    for code, bloc in txcouv.items():
+        sortie[FICHIERS_TXCOUV[code]] = _csv(colonnes_txcouv[code] + COLONNES_TXCOUV, bloc)
+    return sortie
+
+
+def simuler_demandeurs_emploi(geo: pd.DataFrame, comptes: dict) -> bytes:
+    """demandeurs_emploi_communes_T4.csv (long layout, one row per commune x catégorie x sexe x âge
+    x trimestre): counts under 5 are published « <5 » except the commune totals by catégorie."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    n = len(geo)
+    combinaisons = [(cat, s, a) for cat in ("ABC", "A") for s in range(3) for a in range(4)]
+    k = len(combinaisons)
+    tables = []
+    for annee in MILLESIMES_DEFM:
+        valeurs = np.zeros((n, k), dtype=np.int64)
+        for j, (cat, s, a) in enumerate(combinaisons):
+            cellules = comptes[annee][f"defm_{cat}"]  # (n, 6): H<25, H25-49, H50+, F<25, F25-49, F50+
+            sexes = [slice(0, 6), slice(0, 3), slice(3, 6)][s]
+            bloc = cellules[:, sexes]
+            if a > 0:
+                bloc = bloc[:, [i for i in range(bloc.shape[1]) if i % 3 == a - 1]]
+            valeurs[:, j] = bloc.sum(axis=1)
+        publie = np.zeros((n, k), dtype=bool)
+        for j, (cat, s, a) in enumerate(combinaisons):
+            publie[:, j] = (s == 0 and a == 0) | (valeurs[:, j] >= SEUIL_SECRET)
+        lignes = np.repeat(np.arange(n, dtype=np.int32), k)
+        indices = np.tile(np.arange(k, dtype=np.int32), n)
+
+        def dico(idx, mots):
+            return pa.DictionaryArray.from_arrays(pa.array(idx, pa.int32()), pa.array(list(mots), pa.string()))
+
+        texte = pc.cast(pa.array(valeurs.reshape(-1)), pa.string())
+        texte = pc.if_else(pa.array(publie.reshape(-1)), texte, pa.scalar("<5"))
+        tables.append(pa.table({
+            "code": dico(lignes, geo["code"].to_numpy(dtype=object)), "nom": dico(lignes, geo["nom"].to_numpy(dtype=object)),
+            "categorie": dico(indices, [c for c, _, _ in combinaisons]),
+            "sexe": dico(indices, [SEXES_DEFM[s] for _, s, _ in combinaisons]),
+            "age": dico(indices, [AGES_DEFM[a] for _, _, a in combinaisons]),
+            "trimestre": dico(np.zeros(n * k, dtype=np.int32), [f"{annee}T4"]),
+            "valeur": texte,
+        }))
+    tampon = io.BytesIO()
+    tampon.write(("\ufeff" + ";".join(ENTETE_DEFM) + "\n").encode("utf-8"))
+    for table in tables:
+        pacsv.write_csv(table, tampon, pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none"))
+    return tampon.getvalue()
+
+
+def installer_caf_france_travail(dossier: Path, evol: pd.DataFrame, bases: dict[str, pd.DataFrame],
+                                 ecrivains=None, declarer: bool = True) -> list[Path]:
+    """Simulate the CAF and France Travail files from the simulated RP (`simuler_evol_struct_pop`
+    and `simuler_bases_rp` of the same communes) into `dossier`; returns their paths. They are
+    listed in simulations.yaml when `declarer`; `ecrivains` (an executor) may write them."""
+    dossier = Path(dossier)
+    evol = evol.sort_values("CODGEO").reset_index(drop=True)
+    tables = {"evol": evol, **{t: b.sort_values("CODGEO").reset_index(drop=True) for t, b in bases.items()}}
+    codes = evol["CODGEO"].astype(str).to_numpy()
+    geo = geographie_communes(codes)
+    comptes = _comptes_simules(tables, _creches_bpe(codes), geo["departement"].to_numpy())
+    fichiers = simuler_caf(geo, comptes)
+    travaux = []
+    ecrire = (lambda *a, **k: travaux.append(ecrivains.submit(_ecrire_texte, *a, **k))) if ecrivains else _ecrire_texte
+    ecrire(dossier / FICHIER_DEFM_INSTALLE, simuler_demandeurs_emploi(geo, comptes), compresser=True)
+    for nom, contenu in fichiers.items():
+        ecrire(dossier / nom, contenu)
+    for travail in travaux:
+        travail.result()
+    installes = [dossier / nom for nom in fichiers] + [dossier / FICHIER_DEFM_INSTALLE]
+    if declarer:
+        for chemin in installes:
+            _declarer_simulation(dossier, chemin.name)
+    return installes

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from .erreurs import DonneeManquante, FormatInconnu
-from .sources import bpe, cache, caf, catalogue, filosofi, population, rp
+from .sources import bpe, cache, caf, catalogue, filosofi, france_travail, population, rp
 
 # keys of etude.millesimes -> source of the catalogue (rp_precedent is inside the rp file)
 SOURCES_ETUDE = {
@@ -30,10 +30,15 @@ SOURCES_ETUDE = {
     "caf": "caf_iris",
     "caf_iris": "caf_iris",
     "caf_communes": "caf_communes",
+    "caf_communes_precedent": "caf_communes",
     "caf_txcouv_pe": "caf_txcouv_pe",
+    "caf_txcouv_pe_precedent": "caf_txcouv_pe",
+    "france_travail": "france_travail",
+    "france_travail_precedent": "france_travail",
 }
 # Sources a full study (one with an "rp" millésime) prepares even when etude.yaml does not name
-# them: key -> default millésime (None: the study's RP millésime).
+# them: key -> default millésime (None: the study's RP millésime). The *_precedent keys give the
+# earlier millésime of the same source, for evolutions (two millésimes of one source).
 SOURCES_PAR_DEFAUT = {
     "rp_couples_familles_menages": None,
     "rp_logement": None,
@@ -41,6 +46,12 @@ SOURCES_PAR_DEFAUT = {
     "rp_diplomes_formation": None,
     "bpe": 2018,
     "caf": 2020,
+    "caf_communes": 2020,
+    "caf_communes_precedent": 2017,
+    "caf_txcouv_pe": 2020,
+    "caf_txcouv_pe_precedent": 2017,
+    "france_travail": 2020,
+    "france_travail_precedent": 2017,
 }
 
 
@@ -57,11 +68,57 @@ def cle_source(source: str) -> str:
     return SOURCES_ETUDE.get(source, source)
 
 
+def millesime_source(etude, cle: str) -> int | None:
+    """The millésime a study uses for a source key of SOURCES_ETUDE (« caf_communes »,
+    « france_travail_precedent »...): etude.millesimes first, then SOURCES_PAR_DEFAUT (whose None
+    means the study's RP millésime). None when the study names no millésime for the key."""
+    millesimes = dict(getattr(etude, "millesimes", None) or {})
+    if millesimes.get(cle) is not None:
+        return int(millesimes[cle])
+    if cle not in SOURCES_PAR_DEFAUT:
+        return None
+    defaut = SOURCES_PAR_DEFAUT[cle]
+    if defaut is None:
+        return int(millesimes["rp"]) if millesimes.get("rp") is not None else None
+    return int(defaut)
+
+
 def chemin_cache(etude, source: str, millesime: int) -> Path:
     return Path(etude.dossier_cache) / f"{cle_source(source)}_{int(millesime)}.parquet"
 
 
+# Sources published as one file holding every year (data.caf.fr exports, demandeurs d'emploi):
+# the file is parsed once and each millésime's cache takes its year (`preparer` builds the
+# millésimes of one source one after the other; only the files of the last source are kept).
+LECTEURS_TOUS_MILLESIMES = {
+    "caf_communes": lambda chemin: caf.lire_communes(chemin, None),
+    "caf_txcouv_pe": lambda chemin: caf.lire_txcouv_pe(chemin, None),
+    "france_travail": lambda chemin: france_travail.lire(chemin, None),
+}
+_LECTURES: dict = {}
+
+
+def _lire_un_millesime(fichier: catalogue.FichierOfficiel, chemin: Path) -> pd.DataFrame:
+    etat = chemin.stat()
+    cle = (fichier.cle, str(chemin), etat.st_mtime_ns, etat.st_size)
+    if cle not in _LECTURES:
+        if any(k[0] != fichier.cle for k in _LECTURES):
+            _LECTURES.clear()
+        _LECTURES[cle] = LECTEURS_TOUS_MILLESIMES[fichier.cle](chemin)
+    tous = _LECTURES[cle]
+    garder = (tous["millesime"] == int(fichier.millesime)).to_numpy()
+    if not garder.any():
+        annees = ", ".join(str(a) for a in sorted(set(tous["millesime"]))) or "aucune"
+        raise FormatInconnu(chemin.name, f"aucune donnée pour {fichier.millesime} dans le fichier "
+                                         f"(années présentes : {annees})")
+    tidy = tous[garder].reset_index(drop=True)
+    tidy.attrs["provenance"] = dataclasses.replace(tous.attrs["provenance"], millesime=int(fichier.millesime))
+    return tidy
+
+
 def _lire_fichier(fichier: catalogue.FichierOfficiel, chemin: Path) -> pd.DataFrame:
+    if fichier.cle in LECTEURS_TOUS_MILLESIMES:
+        return _lire_un_millesime(fichier, chemin)
     membre = fichier.membre if chemin.suffix.lower() == ".zip" else None
     if fichier.cle == "filosofi":
         return filosofi.lire(chemin, membre=membre)
@@ -78,10 +135,6 @@ def _lire_fichier(fichier: catalogue.FichierOfficiel, chemin: Path) -> pd.DataFr
         tidy = pd.concat([iris, caf.agreger_communes(iris)], ignore_index=True)
         tidy.attrs = dict(iris.attrs)
         return tidy
-    if fichier.cle == "caf_communes":
-        return caf.lire_communes(chemin, fichier.millesime)
-    if fichier.cle == "caf_txcouv_pe":
-        return caf.lire_txcouv_pe(chemin, fichier.millesime)
     raise ValueError(f"source sans lecteur : {fichier.cle}")
 
 
@@ -160,8 +213,8 @@ def besoins(etude) -> list[tuple[str, int]]:
     """The (source, millésime) pairs the study needs, in a stable order without duplicates."""
     millesimes = dict(etude.millesimes or {})
     if "rp" in millesimes:
-        for cle, defaut in SOURCES_PAR_DEFAUT.items():
-            millesimes.setdefault(cle, millesimes["rp"] if defaut is None else defaut)
+        for cle in SOURCES_PAR_DEFAUT:
+            millesimes.setdefault(cle, millesime_source(etude, cle))
     vus = []
     for cle, millesime in millesimes.items():
         if cle in SOURCES_ETUDE and millesime is not None and (SOURCES_ETUDE[cle], int(millesime)) not in vus:
@@ -187,6 +240,7 @@ def preparer(etude, telecharger: bool = True) -> list[Disponibilite]:
             resultats.append(Disponibilite(cle, millesime, noms, "manquant", str(exc)))
         except FormatInconnu as exc:
             resultats.append(Disponibilite(cle, millesime, exc.fichier, "illisible", str(exc)))
+    _LECTURES.clear()
     return resultats
 
 
@@ -208,6 +262,9 @@ def charger(etude, source: str, millesime: int) -> pd.DataFrame:
     cle = cle_source(source)
     cible = chemin_cache(etude, cle, millesime)
     if not cible.exists():
-        _construire(etude, cle, int(millesime), telecharger=False)
+        try:
+            _construire(etude, cle, int(millesime), telecharger=False)
+        finally:
+            _LECTURES.clear()
     codes = codes_territoire(etude)
     return cache.lire(cible, niveaux=codes)

@@ -1,11 +1,17 @@
 """Indicators for the territory, its communes and its references, following the data rules:
-- additive counts (RP) are summed; a territory's rate is sum of numerators / sum of denominators;
-- medians and rates that cannot be aggregated (Filosofi) are read at the level the source
-  publishes them (EPCI, département, région, France métropolitaine), never averaged;
-- masked cells stay masked (NaN with secret=True), never 0.
+- additive counts (RP, BPE, CAF, France Travail) are summed; a territory's rate is sum of
+  numerators / sum of denominators; source commune codes are first brought to the study's
+  geography (arrondissements, communes nouvelles); a value the source publishes itself at the
+  territory's or a reference's level is preferred to a sum; a reference territory the source does
+  not cover (an extract) is « n.d. », never a partial sum (see `additifs`);
+- medians and rates that cannot be aggregated (Filosofi, CNAF taux de couverture) are read at the
+  level the source publishes them (EPCI, département, région, France), never averaged;
+- masked cells stay masked (NaN with secret=True), never 0; a sum with a masked part is masked.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -15,6 +21,8 @@ from .sources.schema import Provenance
 from .territoire import referentiel
 
 LIBELLE_TERRITOIRE = "Territoire"
+# Label of the France row of `publies` when the source's national file is not France entière.
+LIBELLES_FRANCE = {"filosofi": "France métropolitaine"}
 SUFFIXE_SECRET = "__secret"
 
 
@@ -68,39 +76,257 @@ def _somme(bloc: pd.DataFrame, variables: list[str]) -> dict:
     return ligne
 
 
+# --- Geography and coverage of a source (additive counts) -------------------------------------
+
+# A reference territory (département, région, France) is summed from a source only when the
+# source has rows for at least this share of its communes (COG referential); otherwise it is
+# « n.d. »: an extract (one département, the IRIS-split communes only) never gives a partial sum.
+COUVERTURE_MINIMALE = 0.90
+# Sources that list what exists (BPE: one row per commune x equipment type present): a commune
+# without a row for a variable has none, when the source covers its département.
+SOURCES_INVENTAIRE = frozenset({"bpe"})
+# Arrondissements municipaux -> their commune (sources count Paris, Lyon, Marseille by arrondissement).
+ARRONDISSEMENTS = (("75101", "75120", "75056"), ("13201", "13216", "13055"), ("69381", "69389", "69123"))
+
+
+def _departement_du_code(code: str) -> str:
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+@lru_cache(maxsize=None)
+def commune_actuelle(code: str) -> str:
+    """Commune of the study's geography (COG referential) holding a source's commune code:
+    arrondissement municipal -> its commune, commune merged into a commune nouvelle (commune
+    déléguée or associée of the referential) -> the commune nouvelle; other codes unchanged."""
+    code = str(code)
+    for debut, fin, commune in ARRONDISSEMENTS:
+        if debut <= code <= fin:
+            return commune
+    ref = referentiel()
+    for _ in range(5):  # a commune nouvelle may itself have merged again
+        if code in ref["communes"] or code not in ref["anciennes"]:
+            return code
+        parent = ref["anciennes"][code]["COMPARENT"]
+        if not parent or parent == code:
+            return code
+        code = parent
+    return code
+
+
+@lru_cache(maxsize=None)
+def _lieu(commune: str) -> tuple[str, str | None]:
+    """(département, région) of a commune of the study's geography (code prefix when unknown)."""
+    ref = referentiel()
+    ligne = ref["communes"].get(commune)
+    if ligne:
+        return ligne["DEP"], ligne["REG"]
+    dep = _departement_du_code(commune)
+    return dep, ref["departements"].get(dep, {}).get("REG")
+
+
+@lru_cache(maxsize=256)
+def _communes_du_niveau(niveau: str, code: str) -> frozenset[str]:
+    """Communes of a département, a région or France in the COG referential."""
+    communes = referentiel()["communes"]
+    if niveau == "france":
+        return frozenset(communes)
+    cle = {"departement": "DEP", "region": "REG"}[niveau]
+    return frozenset(c for c, r in communes.items() if r[cle] == code)
+
+
+_PRESENCE: dict = {}
+
+
+def _communes_presentes(chemin, millesime: int) -> frozenset[str]:
+    """Communes (study geography) with at least one row in a cached source for one millésime."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    cle = (str(chemin), chemin.stat().st_mtime_ns, int(millesime))
+    if cle not in _PRESENCE:
+        table = pq.read_table(chemin, columns=["codgeo"],
+                              filters=[("niveau", "=", "commune"), ("millesime", "=", int(millesime))])
+        codes = pc.unique(table["codgeo"].combine_chunks()).to_pylist()
+        if len(_PRESENCE) > 32:
+            _PRESENCE.clear()
+        _PRESENCE[cle] = frozenset(commune_actuelle(c) for c in codes)
+    return _PRESENCE[cle]
+
+
+def _factoriser(serie: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """(integer code of each value, distinct values) of a string column, without a Python object
+    per row (Arrow dictionary encoding)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tableau = pa.array(serie.astype("str"))
+    if isinstance(tableau, pa.ChunkedArray):
+        tableau = tableau.combine_chunks()
+    tableau = pc.dictionary_encode(tableau)
+    return tableau.indices.to_numpy(zero_copy_only=False).astype(np.int64), tableau.dictionary.to_pylist()
+
+
+def _par_commune(df: pd.DataFrame, variables: list[str], inventaire: bool) -> pd.DataFrame:
+    """Commune rows of a tidy table -> one row per commune of the study's geography (index) with
+    the variables and <variable>__secret, plus departement and region. Parts of one commune
+    (arrondissements, former communes of a commune nouvelle) are summed: a secret part makes the
+    sum secret, a missing part makes it NaN (inventory sources: a missing row counts 0)."""
+    colonnes = variables + [v + SUFFIXE_SECRET for v in variables] + ["departement", "region"]
+    if df.empty:
+        return pd.DataFrame(columns=colonnes, index=pd.Index([], name="commune"))
+    i_code, codes = _factoriser(df["codgeo"])
+    parents_codes = [commune_actuelle(c) for c in codes]
+    propres = set(codes)
+    # an arrondissement is ignored when the source also has its commune's own row
+    garder = np.array([p == c or p not in propres or not any(d <= c <= f for d, f, _ in ARRONDISSEMENTS)
+                       for c, p in zip(codes, parents_codes)], dtype=bool)
+    i_parent, parents = pd.factorize(np.asarray(parents_codes, dtype=object))
+    parents = [str(p) for p in parents]
+    n_parents = len(parents)
+    parties = np.bincount(i_parent[garder], minlength=n_parents)  # source codes per commune
+    i_var, noms = _factoriser(df["variable"])
+    n_var = len(noms)
+    lignes = garder[i_code]
+    cle = (i_parent[i_code] * n_var + i_var)[lignes]
+    valeur = df["valeur"].to_numpy(dtype=float)[lignes]
+    secret = df["secret"].to_numpy(dtype=bool)[lignes]
+    manque = np.isnan(valeur) & ~secret
+    taille = n_parents * n_var
+    somme = np.bincount(cle, weights=np.where(np.isnan(valeur), 0.0, valeur), minlength=taille).reshape(n_parents, n_var)
+    secrets = np.bincount(cle, weights=secret, minlength=taille).reshape(n_parents, n_var) > 0
+    manques = np.bincount(cle, weights=manque, minlength=taille).reshape(n_parents, n_var) > 0
+    nombre = np.bincount(cle, minlength=taille).reshape(n_parents, n_var)
+    # no row for the variable (for a part of the commune): unknown, or none of it for an inventory
+    absent = (nombre == 0) if inventaire else (nombre < parties[:, None])
+    somme = np.where(secrets | manques | (absent & ~np.asarray(inventaire)), np.nan, somme)
+    garder_parents = parties > 0
+    index = pd.Index(np.asarray(parents, dtype=object)[garder_parents], name="commune", dtype=object)
+    sortie = {}
+    for v in variables:
+        if v in noms:
+            j = noms.index(v)
+            sortie[v] = somme[garder_parents, j]
+            sortie[v + SUFFIXE_SECRET] = secrets[garder_parents, j]
+        else:
+            sortie[v] = np.full(len(index), 0.0 if inventaire else np.nan)
+            sortie[v + SUFFIXE_SECRET] = np.zeros(len(index), dtype=bool)
+    lieux = [_lieu(c) for c in index]
+    sortie["departement"] = [d for d, _ in lieux]
+    sortie["region"] = [r for _, r in lieux]
+    return pd.DataFrame(sortie, index=index, columns=colonnes)
+
+
+def _vide(variables: list[str]) -> dict:
+    return {**{v: np.nan for v in variables}, **{v + SUFFIXE_SECRET: False for v in variables}}
+
+
+def _zero(variables: list[str]) -> dict:
+    return {**{v: 0.0 for v in variables}, **{v + SUFFIXE_SECRET: False for v in variables}}
+
+
+def _publies_par_niveau(df: pd.DataFrame, variables: list[str]) -> dict[tuple[str, str], dict]:
+    """Rows the source publishes itself above the communes: {(niveau, codgeo): {variable: (valeur,
+    secret)}} (only the variables present in the row)."""
+    sortie: dict = {}
+    supra = df[df["niveau"] != "commune"]
+    for niveau, code, variable, valeur, secret in zip(supra["niveau"], supra["codgeo"], supra["variable"],
+                                                      supra["valeur"], supra["secret"]):
+        if variable in variables:
+            sortie.setdefault((str(niveau), str(code)), {})[str(variable)] = (float(valeur), bool(secret))
+    france = [k for k in sortie if k[0] == "france"]
+    if ("france", "FRM") not in sortie and len(france) == 1:
+        sortie[("france", "FRM")] = sortie[france[0]]
+    return sortie
+
+
+def _avec_publies(ligne: dict, publie: dict | None) -> dict:
+    """A computed row where the source's own published values (if any) replace the sums."""
+    if not publie:
+        return ligne
+    ligne = dict(ligne)
+    for v, (valeur, secret) in publie.items():
+        ligne[v] = np.nan if secret else valeur
+        ligne[v + SUFFIXE_SECRET] = secret
+    return ligne
+
+
 def additifs(etude, source: str, millesime_fichier: int, variables: list[str],
              millesime: int | None = None) -> tuple[pd.DataFrame, Provenance | None]:
     """Counts for each commune of the territory, the territory (sum of its communes), and the
     département, région and France (sums of all their communes in the source file).
 
+    - Geography: the source's commune codes are brought to the study's geography first
+      (arrondissements municipaux into their commune, former communes into their commune
+      nouvelle, see `commune_actuelle`), so that no commune of the study is silently missing.
+    - A value the source publishes itself at the territory's level (the EPCI's row when the
+      territory is an EPCI, the département's when it is a département) or at a reference level
+      (département, région, France rows of the cache) is used instead of a sum of communes.
+    - A reference territory is summed only when the source has rows for at least
+      COUVERTURE_MINIMALE of its communes (COG referential); otherwise its values are NaN (secret
+      False: « n.d. »), never a partial sum. A commune of the study without a row in the source is
+      NaN, and so is the territory's sum, except for inventory sources (BPE: no row, none of it)
+      where the source covers the commune's département.
+    - Secrecy is contagious: a sum with a secret part is secret (NaN), never a partial sum.
+
     Returns a table with columns libelle, niveau, codgeo, the variables and <variable>__secret.
     """
-    millesime = millesime or millesime_fichier
+    from . import donnees
+
+    variables = list(dict.fromkeys(variables))
+    millesime = int(millesime or millesime_fichier)
     df, prov = _lire_cache(etude, source, millesime_fichier,
-                           [("variable", "in", list(variables)), ("millesime", "=", int(millesime)),
-                            ("niveau", "=", "commune")])
-    large = _pivot(df, variables)
+                           [("variable", "in", list(variables)), ("millesime", "=", millesime),
+                            ("niveau", "in", ["commune", "epci", "departement", "region", "france"])])
+    chemin = donnees.chemin_cache(etude, source, millesime_fichier)
+    inventaire = donnees.cle_source(source) in SOURCES_INVENTAIRE
+    communes_source = df[df["niveau"] == "commune"]
+    large = _par_commune(communes_source, variables, inventaire)
+    publies_ = _publies_par_niveau(df, variables)
+
+    presentes_variables = frozenset(large.index)
+    couvertures: dict = {}
+
+    def couvert(niveau: str, code: str) -> bool:
+        if (niveau, code) not in couvertures:
+            attendues = _communes_du_niveau(niveau, code)
+            seuil = COUVERTURE_MINIMALE * len(attendues)
+            ok = bool(attendues) and len(attendues & presentes_variables) >= seuil
+            if not ok and attendues and inventaire:  # equipment types absent from most communes:
+                ok = len(attendues & _communes_presentes(chemin, millesime)) >= seuil  # any row counts
+            couvertures[(niveau, code)] = ok
+        return couvertures[(niveau, code)]
+
     ref = referentiel()["communes"]
-    large["departement"] = [ref.get(c, {}).get("DEP") for c in large.index]
-    large["region"] = [ref.get(c, {}).get("REG") for c in large.index]
     communes = etude.communes.set_index("code")
     lignes = []
+    valeurs_communes = []
     for code, nom in communes["nom"].sort_values(key=lambda s: s.str.normalize("NFKD")).items():
+        code = str(code)
         if code in large.index:
-            bloc = large.loc[[code]]
-            lignes.append({"libelle": nom, "niveau": "commune", "codgeo": code, **_somme(bloc, variables)})
+            valeurs = {k: large.at[code, k] for k in [*variables, *(v + SUFFIXE_SECRET for v in variables)]}
+            valeurs = {k: (bool(x) if k.endswith(SUFFIXE_SECRET) else float(x)) for k, x in valeurs.items()}
+        elif inventaire and couvert("departement", ref.get(code, {}).get("DEP") or _departement_du_code(code)):
+            valeurs = _zero(variables)
         else:
-            lignes.append({"libelle": nom, "niveau": "commune", "codgeo": code,
-                           **{v: np.nan for v in variables}, **{v + SUFFIXE_SECRET: False for v in variables}})
-    dans_territoire = large[large.index.isin(communes.index)]
+            valeurs = _vide(variables)
+        valeurs_communes.append(valeurs)
+        lignes.append({"libelle": nom, "niveau": "commune", "codgeo": code, **valeurs})
+    territoire = _somme(pd.DataFrame(valeurs_communes, columns=list(_vide(variables))), variables)
+    type_territoire = getattr(etude, "type_territoire", "")
+    if type_territoire in ("epci", "departement"):
+        niveau = "epci" if type_territoire == "epci" else "departement"
+        territoire = _avec_publies(territoire, publies_.get((niveau, str(etude.code_territoire))))
     lignes.append({"libelle": etude.nom_territoire, "niveau": "territoire", "codgeo": etude.code_territoire,
-                   **_somme(dans_territoire, variables)})
+                   **territoire})
     for niveau, code, libelle in _references(etude):
+        code = str(code)
         if niveau == "france":
             bloc = large
         else:
             bloc = large[large[niveau] == code]
-        lignes.append({"libelle": libelle, "niveau": niveau, "codgeo": code, **_somme(bloc, variables)})
+        calcule = _somme(bloc, variables) if couvert(niveau, code) else _vide(variables)
+        lignes.append({"libelle": libelle, "niveau": niveau, "codgeo": code,
+                       **_avec_publies(calcule, publies_.get((niveau, code)))})
     return pd.DataFrame(lignes), prov
 
 
@@ -136,8 +362,11 @@ def publies(etude, source: str, millesime: int, variables: list[str]) -> tuple[p
         territoire = dict(vide)
     lignes.append({"libelle": etude.nom_territoire, "niveau": "territoire", "codgeo": etude.code_territoire,
                    **territoire})
+    from . import donnees
+
     for niveau, code, libelle in _references(etude):
-        nom = "France métropolitaine" if niveau == "france" else libelle
+        # Filosofi's national file is France métropolitaine; the CNAF's is France entière
+        nom = LIBELLES_FRANCE.get(donnees.cle_source(source), libelle) if niveau == "france" else libelle
         lignes.append({"libelle": nom, "niveau": niveau, "codgeo": code, **ligne(niveau, code)})
     return pd.DataFrame(lignes), prov
 

@@ -82,7 +82,7 @@ def _millesime(nom: str, df: pd.DataFrame, attendu: int | None) -> int:
     if not valide.all():
         i = int((~valide).to_numpy().nonzero()[0][0])
         raise FormatInconnu(nom, f"colonne AN, ligne {i + 2} : année « {annees.iloc[i][:10]} » invalide")
-    distinctes = sorted(set(annees))
+    distinctes = sorted(str(a) for a in annees.unique())
     if len(distinctes) > 1:
         raise FormatInconnu(nom, f"colonne AN : plusieurs années dans le fichier ({', '.join(distinctes)})")
     millesime = int(distinctes[0]) if distinctes else attendu
@@ -96,9 +96,9 @@ def _millesime(nom: str, df: pd.DataFrame, attendu: int | None) -> int:
 def _tidy(codes, variables, valeurs, secrets, millesime) -> pd.DataFrame:
     df = pd.DataFrame(
         {
-            "codgeo": pd.Series(codes, dtype="str"),
-            "niveau": pd.Series(["commune"] * len(codes), dtype="str"),
-            "variable": pd.Series(variables, dtype="str"),
+            "codgeo": pd.Series(np.asarray(codes, dtype=object), dtype="str"),
+            "niveau": pd.Series(np.full(len(codes), "commune", dtype=object), dtype="str"),
+            "variable": pd.Series(np.asarray(variables, dtype=object), dtype="str"),
             "millesime": np.full(len(codes), millesime, dtype="int64"),
             "valeur": np.asarray(valeurs, dtype="float64"),
             "secret": np.asarray(secrets, dtype=bool),
@@ -123,7 +123,8 @@ def _agrege(nom: str, octets: bytes, millesime: int | None):
         raise FormatInconnu(nom, f"colonne NB_EQUIP, ligne {i + 2} : nombre d'équipements « {df['NB_EQUIP'].iloc[i]} » invalide")
     somme = pd.DataFrame({"c": codes, "t": types, "n": nombre}).groupby(["c", "t"], sort=True)["n"].sum()
     codes_, types_ = somme.index.get_level_values(0), somme.index.get_level_values(1)
-    return _tidy(list(codes_), list(types_), somme.to_numpy(), np.zeros(len(somme), bool), millesime), millesime
+    return _tidy(codes_.to_numpy(dtype=object), types_.to_numpy(dtype=object), somme.to_numpy(),
+                 np.zeros(len(somme), bool), millesime), millesime
 
 
 def _geolocalise(nom: str, octets: bytes, millesime: int | None):

@@ -9,8 +9,11 @@
   and `indnbp_*` (personnes couvertes), rounded to 5 by the Cnaf; an empty cell is secret.
   Field names are kept as published (lower case).
 - `lire_txcouv_pe`: data.caf.fr datasets `txcouv_pe_com`, `txcouv_pe_epci`, `txcouv_pe_dep`,
-  `txcouv_pe_reg`, `txcouv_pe_fra`: taux de couverture de l'accueil du jeune enfant (L), a rate read
-  at its own level, never recomputed.
+  `txcouv_pe_reg`, `txcouv_pe_fra` (`txcouv_pe_nat` accepted): taux de couverture de l'accueil du
+  jeune enfant (places pour 100 enfants de moins de 3 ans), a rate read at its own level, never
+  recomputed; columns annee, the level's code (numcom, numepci, numdep, numreg; the national file
+  may have none) and name, nbenf_moins3, txcouv_eaje_psu, txcouv_eaje, txcouv_assmat,
+  txcouv_salar, txcouv_presco, txcouv (decimal point; an empty cell is secret).
 """
 
 from __future__ import annotations
@@ -38,7 +41,23 @@ MILLIERS = re.compile(r"-?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?")
 
 def _nombres(serie: pd.Series, nom: str, colonne: str, decimale: str = ".") -> tuple[pd.Series, pd.Series]:
     """Numbers whose thousands may be separated by a space or a (narrow) no-break space ("2 256");
-    a space anywhere else ("2 56") is an error, never silently glued."""
+    a space anywhere else ("2 56") is an error, never silently glued.
+
+    A national file repeats few distinct values (counts rounded to 5): they are converted once;
+    an error is then looked for on the whole column, so that it names the first faulty line."""
+    indices, uniques = pd.factorize(serie)
+    if len(uniques) < len(serie) // 4 and not (indices < 0).any():
+        try:
+            valeurs, secrets = _nombres_exact(pd.Series(np.asarray(uniques, dtype=object)), nom, colonne, decimale)
+        except FormatInconnu:
+            _nombres_exact(serie, nom, colonne, decimale)
+            raise
+        return (pd.Series(valeurs.to_numpy()[indices], index=serie.index, dtype="float64"),
+                pd.Series(secrets.to_numpy()[indices], index=serie.index, dtype=bool))
+    return _nombres_exact(serie, nom, colonne, decimale)
+
+
+def _nombres_exact(serie: pd.Series, nom: str, colonne: str, decimale: str = ".") -> tuple[pd.Series, pd.Series]:
     texte = serie.astype(str).str.strip()
     espace = texte.str.contains(ESPACES)
     mal_groupe = espace & ~texte.str.fullmatch(MILLIERS.pattern)
@@ -227,9 +246,10 @@ NIVEAUX_TXCOUV = {
     "epci": ("epci", ("numepci", "siren_epci", "code_epci"), re.compile(r"\d{9}")),
     "dep": ("departement", ("numdep", "code_departement"), re.compile(r"\d[\dAB]\d?")),
     "reg": ("region", ("numreg", "code_region"), re.compile(r"\d{2}")),
-    "fra": ("france", ("numfra", "pays", "code_pays"), re.compile(r".+")),
+    "fra": ("france", ("numfra", "pays", "code_pays", "national"), re.compile(r".+")),
 }
-MOTIF_TXCOUV = re.compile(r"txcouv_pe_(com|epci|dep|reg|fra)(?:_hist)?\.csv", re.IGNORECASE)
+NIVEAUX_TXCOUV["nat"] = NIVEAUX_TXCOUV["fra"]
+MOTIF_TXCOUV = re.compile(r"txcouv_pe_(com|epci|dep|reg|fra|nat)(?:_hist)?\.csv", re.IGNORECASE)
 
 
 def lire_txcouv_pe(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
@@ -240,6 +260,9 @@ def lire_txcouv_pe(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
         raise FormatInconnu(nom, "nom de fichier inattendu : txcouv_pe_com/epci/dep/reg/fra.csv attendu (nom du jeu data.caf.fr)")
     niveau, candidates, motif = NIVEAUX_TXCOUV[trouve.group(1).lower()]
     colonne_code = next((c for c in candidates if c in df.columns), None)
+    if colonne_code is None and niveau == "france":
+        colonne_code = "numfra"  # the national file may carry no geographic column: every row is France
+        df = df.assign(numfra="FRM")
     if colonne_code is None:
         raise FormatInconnu(nom, f"colonne manquante : {candidates[0]} (code géographique du niveau {niveau})")
     if "annee" not in df.columns:
@@ -254,6 +277,10 @@ def lire_txcouv_pe(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
     tidy.attrs["provenance"] = catalogue.provenance(
         chemin, nom_donnees(nom), annee, f"Cnaf, taux de couverture petite enfance {annee}",
         f"Cnaf / Onape, taux de couverture de l'accueil du jeune enfant, niveau {niveau}",
-        officiel=catalogue.fichiers("caf_txcouv_pe", annee)[0] if annee in catalogue.millesimes("caf_txcouv_pe") else None,
+        officiel=next(
+            (f for f in catalogue.fichiers("caf_txcouv_pe", annee)
+             if f.nom_fichier.lower() == f"txcouv_pe_{trouve.group(1).lower().replace('nat', 'fra')}.csv"),
+            None,
+        ) if annee in catalogue.millesimes("caf_txcouv_pe") else None,
     )
     return verifier(tidy)

@@ -205,11 +205,65 @@ def _cafdata(cle: str, jeu: str, source: str, libelle: str):
     return fabrique
 
 
-_ANNEES_CAFDATA = {m: "" for m in range(2018, 2024)}
+# December of each year (s_ben_com_f: dtreffre aaaa-12) / reference year (txcouv_pe: annee). One
+# export holds every year: the same file serves several millésimes.
+_ANNEES_CAFDATA = {m: "" for m in range(2017, 2024)}
+
+# Taux de couverture petite enfance: one data.caf.fr dataset per level, each read at its own level
+# (a rate is never recomputed from the communes): code of the dataset name -> niveau.
+NIVEAUX_TXCOUV_PE = {
+    "com": "commune",
+    "epci": "epci",
+    "dep": "departement",
+    "reg": "region",
+    "fra": "france",
+}
+
+
+def _caf_txcouv_pe(millesime: int) -> list[FichierOfficiel]:
+    return [
+        FichierOfficiel(
+            cle="caf_txcouv_pe",
+            source=f"Cnaf, taux de couverture petite enfance {millesime}",
+            libelle=(
+                "Cnaf / Onape, data.caf.fr, taux de couverture de l'accueil du jeune enfant (places pour "
+                f"100 enfants de moins de 3 ans ; communes, EPCI, départements, régions, France) ({millesime})"
+            ),
+            millesime=millesime,
+            nom_fichier=f"txcouv_pe_{code}.csv",
+            url=f"{CAFDATA}/txcouv_pe_{code}/exports/csv?delimiter=%3B",
+        )
+        for code in NIVEAUX_TXCOUV_PE
+    ]
+
+
+# --- France Travail / Dares: demandeurs d'emploi inscrits en fin de trimestre, par commune -----
+# No stable direct URL of the commune-level file is known offline: the URL is the Dares page of
+# the « statistiques du marché du travail » (STMT) where the files are published; `telecharger`
+# refuses the HTML page and asks the user to drop the file by hand under its name.
+DARES_STMT = "https://dares.travail-emploi.gouv.fr/enquete-source/les-statistiques-du-marche-du-travail"
+_ANNEES_FRANCE_TRAVAIL = {m: "" for m in range(2017, 2024)}
+
+
+def _france_travail(millesime: int) -> list[FichierOfficiel]:
+    return [
+        FichierOfficiel(
+            cle="france_travail",
+            source=f"France Travail - Dares, demandeurs d'emploi T4 {millesime}",
+            libelle=(
+                "France Travail - Dares, demandeurs d'emploi inscrits en fin de trimestre (catégories A et "
+                f"A, B, C) par commune, sexe et âge, 4e trimestre {millesime} (effectifs inférieurs à 5 masqués)"
+            ),
+            millesime=millesime,
+            nom_fichier="demandeurs_emploi_communes_T4.csv",
+            url=DARES_STMT,
+        )
+    ]
+
 
 SOURCES = (
     "filosofi", "rp_evol_struct_pop", "populations_legales", *_RP_BASES, "bpe", "caf_iris",
-    "caf_communes", "caf_txcouv_pe",
+    "caf_communes", "caf_txcouv_pe", "france_travail",
 )
 
 
@@ -307,11 +361,12 @@ _REGISTRE = {
         "caf_communes", "s_ben_com_f", "Cnaf, allocataires par commune",
         "Cnaf, data.caf.fr, foyers allocataires et personnes couvertes par prestation et par commune",
     )),
-    "caf_txcouv_pe": (_ANNEES_CAFDATA, _cafdata(
-        "caf_txcouv_pe", "txcouv_pe_com", "Cnaf, taux de couverture petite enfance",
-        "Cnaf / Onape, taux de couverture de l'accueil du jeune enfant, par commune",
-    )),
+    "caf_txcouv_pe": (_ANNEES_CAFDATA, _caf_txcouv_pe),
+    "france_travail": (_ANNEES_FRANCE_TRAVAIL, _france_travail),
 }
+
+# Sources published under the same file name every year: the millésime cannot be told from the name.
+_NOM_SANS_MILLESIME = ("populations_legales", "caf_communes", "caf_txcouv_pe", "france_travail")
 
 
 def millesimes(cle_source: str) -> list[int]:
@@ -335,8 +390,8 @@ def chercher(nom_fichier: str) -> FichierOfficiel | None:
     """The registered file published under this name (used to fill provenance), if any."""
     nom = nom_fichier.lower()
     for cle, (table, fabrique) in _REGISTRE.items():
-        if cle in ("populations_legales", "caf_communes", "caf_txcouv_pe"):
-            continue  # same name every year: cannot tell the millésime from the name  # same name every year: cannot tell the millésime from the name
+        if cle in _NOM_SANS_MILLESIME:
+            continue  # same name every year: cannot tell the millésime from the name
         for m in table:
             for f in fabrique(m):
                 if nom in (f.nom_fichier.lower(), f.membre.lower()):

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..erreurs import FormatInconnu
+from . import catalogue
 from .catalogue import provenance as _provenance
 from .schema import contenu_brut, nom_donnees, nombres, table_csv, table_vide, verifier
 
@@ -76,49 +77,78 @@ def lire(chemin: Path, millesime: int | None = None, trimestre: int = 4) -> pd.D
         if colonne is None:
             raise FormatInconnu(nom, f"colonne manquante : {role} (noms acceptés : {', '.join(alias[:4])}...)")
         choisies[role] = colonne
-    codes = df[choisies["codgeo"]].str.strip()
-    valide = codes.str.fullmatch(MOTIF_COMMUNE)
-    if not valide.all():
-        i = int((~valide).to_numpy().nonzero()[0][0])
-        raise FormatInconnu(nom, f"colonne {choisies['codgeo']}, ligne {i + 2} : code commune « {codes.iloc[i][:20]} » invalide")
+    # A national file has millions of rows but few distinct labels: every column is factorised and
+    # its distinct values checked and converted once (errors still name the first faulty line).
+    def distinctes(role):
+        indices, uniques = pd.factorize(df[choisies[role]])
+        return indices, [str(u) for u in uniques]
+
+    def premiere_ligne(indices, mauvais) -> int:
+        return int(np.flatnonzero(np.isin(indices, np.flatnonzero(mauvais)))[0])
+
+    i_code, u_code = distinctes("codgeo")
+    u_code = [u.strip() for u in u_code]
+    mauvais = [re.fullmatch(MOTIF_COMMUNE, u) is None for u in u_code]
+    if any(mauvais):
+        i = premiere_ligne(i_code, mauvais)
+        raise FormatInconnu(nom, f"colonne {choisies['codgeo']}, ligne {i + 2} : code commune « {u_code[i_code[i]][:20]} » invalide")
+    codes = np.asarray(u_code, dtype=object)[i_code]
 
     def coder(role, table, quoi):
-        brut = df[choisies[role]]
-        code = brut.map(lambda x: table.get(_simple(x)))
-        if code.isna().any():
-            i = int(code.isna().to_numpy().nonzero()[0][0])
-            raise FormatInconnu(nom, f"colonne {choisies[role]}, ligne {i + 2} : {quoi} « {brut.iloc[i][:30]} » inconnu(e)")
-        return code.astype(str)
+        indices, uniques = distinctes(role)
+        valeurs = [table.get(_simple(x)) for x in uniques]
+        mauvais = [v is None for v in valeurs]
+        if any(mauvais):
+            i = premiere_ligne(indices, mauvais)
+            raise FormatInconnu(nom, f"colonne {choisies[role]}, ligne {i + 2} : {quoi} « {uniques[indices[i]][:30]} » inconnu(e)")
+        return indices, valeurs
 
-    sexe = coder("sexe", SEXES, "sexe")
-    age = coder("age", AGES, "tranche d'âge")
-    categorie = df[choisies["categorie"]].str.strip().str.upper().str.replace(r"^CAT(?:EGORIES?|\.)?\s*", "", regex=True)
-    inconnue = ~categorie.isin(CATEGORIES)
-    if inconnue.any():
-        i = int(inconnue.to_numpy().nonzero()[0][0])
-        raise FormatInconnu(nom, f"colonne {choisies['categorie']}, ligne {i + 2} : catégorie « {df[choisies['categorie']].iloc[i][:20]} » inconnue")
-    periodes = df[choisies["periode"]].map(_trimestre)
-    if periodes.isna().any():
-        i = int(periodes.isna().to_numpy().nonzero()[0][0])
-        raise FormatInconnu(nom, f"colonne {choisies['periode']}, ligne {i + 2} : trimestre « {df[choisies['periode']].iloc[i][:20]} » illisible (aaaaT4 attendu)")
-    annees = periodes.map(lambda p: p[0]).astype(int)
-    trimestres = periodes.map(lambda p: p[1]).astype(int)
-    valeur, secret = nombres(df[choisies["valeur"]].str.replace(r"[\s\u00a0\u202f]", "", regex=True), nom, choisies["valeur"], ".", 2, MARQUES)
-    if (valeur < 0).any():
-        i = int((valeur < 0).to_numpy().nonzero()[0][0])
+    i_sexe, u_sexe = coder("sexe", SEXES, "sexe")
+    i_age, u_age = coder("age", AGES, "tranche d'âge")
+    i_cat, u_brut = distinctes("categorie")
+    u_cat = [re.sub(r"^CAT(?:EGORIES?|\.)?\s*", "", u.strip().upper()) for u in u_brut]
+    mauvais = [u not in CATEGORIES for u in u_cat]
+    if any(mauvais):
+        i = premiere_ligne(i_cat, mauvais)
+        raise FormatInconnu(nom, f"colonne {choisies['categorie']}, ligne {i + 2} : catégorie « {u_brut[i_cat[i]][:20]} » inconnue")
+    i_per, u_per = distinctes("periode")
+    lues = [_trimestre(u) for u in u_per]
+    mauvais = [p is None for p in lues]
+    if any(mauvais):
+        i = premiere_ligne(i_per, mauvais)
+        raise FormatInconnu(nom, f"colonne {choisies['periode']}, ligne {i + 2} : trimestre « {u_per[i_per[i]][:20]} » illisible (aaaaT4 attendu)")
+    annees = np.array([p[0] for p in lues], dtype=np.int64)[i_per]
+    trimestres = np.array([p[1] for p in lues], dtype=np.int64)[i_per]
+    i_val, u_val = distinctes("valeur")
+    propres = pd.Series([re.sub(r"[\s\u00a0\u202f]", "", u) for u in u_val], dtype=object)
+    try:
+        v_u, s_u = nombres(propres, nom, choisies["valeur"], ".", 2, MARQUES)
+    except FormatInconnu:  # name the first faulty line of the file, not of the distinct values
+        nombres(df[choisies["valeur"]].str.replace(r"[\s\u00a0\u202f]", "", regex=True), nom, choisies["valeur"], ".", 2, MARQUES)
+        raise
+    negatif = (v_u < 0).to_numpy()
+    if negatif.any():
+        i = premiere_ligne(i_val, negatif)
         raise FormatInconnu(nom, f"colonne {choisies['valeur']}, ligne {i + 2} : effectif négatif")
-    garder = (trimestres == int(trimestre)).to_numpy()
+    valeur = v_u.to_numpy()[i_val]
+    secret = s_u.to_numpy()[i_val]
+    garder = trimestres == int(trimestre)
     if millesime is not None:
-        garder = garder & (annees == int(millesime)).to_numpy()
-    variables = "DEFM_" + categorie + "_" + sexe + "_" + age
+        garder = garder & (annees == int(millesime))
+    cle = (i_cat.astype(np.int64) * len(u_sexe) + i_sexe) * len(u_age) + i_age
+    i_var, u_var = pd.factorize(cle)
+    noms_variables = np.array(
+        [f"DEFM_{u_cat[c // (len(u_sexe) * len(u_age))]}_{u_sexe[(c // len(u_age)) % len(u_sexe)]}_{u_age[c % len(u_age)]}"
+         for c in u_var], dtype=object)
+    variables = noms_variables[i_var]
     tidy = pd.DataFrame(
         {
-            "codgeo": codes[garder].to_numpy(),
+            "codgeo": codes[garder],
             "niveau": "commune",
-            "variable": variables[garder].to_numpy(),
-            "millesime": annees[garder].to_numpy().astype("int64"),
-            "valeur": valeur[garder].to_numpy(),
-            "secret": secret[garder].to_numpy(),
+            "variable": variables[garder],
+            "millesime": annees[garder],
+            "valeur": valeur[garder],
+            "secret": secret[garder],
         }
     ) if garder.any() else table_vide()
     tidy = tidy.astype({"codgeo": "str", "niveau": "str", "variable": "str", "millesime": "int64", "valeur": "float64", "secret": "bool"})
@@ -127,8 +157,12 @@ def lire(chemin: Path, millesime: int | None = None, trimestre: int = 4) -> pd.D
         ligne = int(np.flatnonzero(garder)[doublons.to_numpy().nonzero()[0][0]])
         raise FormatInconnu(nom, f"ligne {ligne + 2} : même commune, catégorie, sexe, âge et trimestre en double")
     annee = int(millesime) if millesime is not None else (int(tidy["millesime"].max()) if len(tidy) else 0)
+    officiel = None
+    if int(trimestre) == 4 and annee in catalogue.millesimes("france_travail"):
+        officiel = catalogue.fichiers("france_travail", annee)[0]
     tidy.attrs["provenance"] = _provenance(
         chemin, nom_donnees(nom), annee, f"France Travail - Dares, demandeurs d'emploi T{trimestre} {annee}",
         f"France Travail - Dares, demandeurs d'emploi inscrits en fin de trimestre (catégories A, B, C) par commune, T{trimestre} {annee}",
+        officiel=officiel,
     )
     return verifier(tidy.reset_index(drop=True))

@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 COLONNES = ["codgeo", "niveau", "variable", "millesime", "valeur", "secret"]
@@ -198,6 +199,42 @@ def _read_csv(nom: str, texte: str, colonnes: list[str], n: int, sep: str, **opt
     return df
 
 
+def _table_csv_rapide(octets: bytes, obligatoires, sep: str) -> "pd.DataFrame | None":
+    """Fast path of `table_csv` for large well-formed UTF-8 files (pyarrow's multi-threaded CSV
+    reader, strings kept as they are). Returns None as soon as anything is unusual (encoding,
+    header, ragged or empty line...): the strict path then parses the file or names the fault."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if len(octets) < 1 << 20 or b"\x00" in octets:
+        return None
+    corps = octets[3:] if octets.startswith(b"\xef\xbb\xbf") else octets
+    interieur = corps.rstrip(b"\r\n")
+    if b"\n\n" in interieur or b"\n\r\n" in interieur or b"\r\r" in interieur:
+        return None  # an empty line in the middle: the strict path names it
+    try:
+        entete = corps[: corps.find(b"\n")].rstrip(b"\r").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    colonnes = [c.strip() for c in entete.split(sep)]
+    if (sep not in entete or len(set(colonnes)) != len(colonnes) or "" in colonnes
+            or any(c not in colonnes for c in obligatoires)):
+        return None
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(corps),
+            read_options=pacsv.ReadOptions(column_names=colonnes, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char=False, double_quote=False,
+                                             escape_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in colonnes},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    chaine = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+    return table.to_pandas(types_mapper={pa.string(): chaine, pa.large_string(): chaine}.get)
+
+
 def table_csv(
     nom: str, octets: bytes, obligatoires=("CODGEO",), sep: str = ";", encodages=("utf-8-sig",)
 ) -> "pd.DataFrame":
@@ -207,6 +244,10 @@ def table_csv(
     columns are ignored), `sep` in the header, the same number of fields on every line (a
     truncated or ragged line is named), required columns present. Values are not converted.
     """
+    if any(e.lower().replace("_", "-") in ("utf-8", "utf-8-sig", "utf8") for e in encodages):
+        rapide = _table_csv_rapide(octets, obligatoires, sep)
+        if rapide is not None:
+            return rapide
     texte, colonnes, n = _lignes_csv(nom, octets, obligatoires, sep, encodages)
     try:
         return _read_csv(nom, texte, colonnes, n, sep, dtype=str, keep_default_na=False, na_filter=False)
