@@ -15,6 +15,7 @@ ETUDE = Path.cwd()
 sys.path.insert(0, str(ETUDE / "src"))
 
 from diagnostic_territorial.etude import ecrire_etude_yaml  # noqa: E402
+from diagnostic_territorial.plan import lire_thematiques  # noqa: E402
 from diagnostic_territorial.territoire import resoudre  # noqa: E402
 
 CONTEXTE = json.loads({{ cookiecutter | tojson | tojson }})
@@ -100,6 +101,7 @@ def main() -> None:
         rp=int(CONTEXTE["millesime_rp"]),
         filosofi=int(CONTEXTE["millesime_filosofi"]),
         sous_titre=CONTEXTE["cadre"],
+        thematiques=lire_thematiques(CONTEXTE.get("thematiques", "aucune")),
     )
     ecrire_cruft()
     print(f"\nÉtude « {territoire.nom} » créée dans {ETUDE} ({len(territoire.communes)} communes).")

@@ -32,6 +32,7 @@ sys.path.insert(0, str(dossier_modele({{ cookiecutter.get("_repo_dir", "") | toj
 
 from diagnostic_territorial.erreurs import ErreurDiagnostic  # noqa: E402
 from diagnostic_territorial.etude import verifier_millesime  # noqa: E402
+from diagnostic_territorial.plan import lire_thematiques  # noqa: E402
 from diagnostic_territorial.territoire import resoudre  # noqa: E402
 
 REPONSES = {
@@ -39,6 +40,7 @@ REPONSES = {
     "code_territoire": {{ cookiecutter.code_territoire | tojson }},
     "millesime_rp": {{ cookiecutter.millesime_rp | tojson }},
     "millesime_filosofi": {{ cookiecutter.millesime_filosofi | tojson }},
+    "thematiques": {{ cookiecutter.thematiques | tojson }},
 }
 
 
@@ -59,6 +61,10 @@ def valider(reponses: dict) -> list[str]:
             verifier_millesime(cle, reponses[question])
         except ErreurDiagnostic as e:
             erreurs.append(str(e))
+    try:
+        lire_thematiques(reponses["thematiques"])
+    except ValueError as e:
+        erreurs.append(str(e))
     return erreurs
 
 

@@ -389,3 +389,25 @@ def test_titres_echappes_et_mis_en_forme(tmp_path):
     sommaire = _sommaire(texte)
     assert "Emploi &amp; chômage" in sommaire and "&amp;amp;" not in texte
     assert "Revenus &lt; 1 000 €" in sommaire
+
+
+def test_section_facultative_sans_contenu_retiree(tmp_path):
+    """A heading tagged « si-contenu » (a thématique spécifique the study did not retain) is dropped
+    with its section when its code cells show nothing; kept, and numbered, otherwise."""
+    nb = new_notebook()
+    html_ok = {"text/html": '<p>Mobilité : 12,3 %</p>', "text/plain": "x"}
+    nb.cells = [
+        new_markdown_cell("# Thématiques spécifiques"),
+        new_markdown_cell("## Nouveaux habitants", metadata={"tags": ["si-contenu"]}),
+        new_code_cell('ch.thematique("nouveaux_habitants")', outputs=[]),
+        new_markdown_cell("## Mobilité", metadata={"tags": ["si-contenu"]}),
+        new_code_cell('ch.thematique("mobilite")', outputs=[new_output("display_data", data=html_ok)]),
+        new_markdown_cell("## Analyse"),
+        new_code_cell("analyse()", outputs=[new_output("display_data", data=html_ok)]),
+    ]
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    texte = assembler([ChapitreExecute(11, "t", "T", tmp_path / "t.ipynb", "ok")], tmp_path / "r.html",
+                      META).read_text(encoding="utf-8")
+    assert "Nouveaux habitants" not in texte
+    assert re.search(r'<span class="numero">11\.1</span>\s*Mobilité', texte)
+    assert re.search(r'<span class="numero">11\.2</span>\s*Analyse', texte)

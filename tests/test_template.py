@@ -112,6 +112,18 @@ def test_un_autre_epci_de_metropole(racine, tmp_path):
     assert data["etude"]["consultant"] == "Agence Test"
 
 
+def test_thematiques_choisies_a_la_generation(racine, tmp_path):
+    """Keys or French names, any case: the study keeps the retained thématiques, in order."""
+    from diagnostic_territorial.etude import Etude
+
+    etude = generer(racine, tmp_path, territoire="deux-themes", thematiques="Mobilité, insertion ,mobilite")
+    data = yaml.safe_load((etude / "etude.yaml").read_text(encoding="utf-8"))
+    assert data["etude"]["thematiques"] == ["mobilite", "insertion"]
+    assert Etude.charger(etude / "etude.yaml").thematiques == ["mobilite", "insertion"]
+    aucune = generer(racine, tmp_path, territoire="sans-theme", thematiques="aucune")
+    assert Etude.charger(aucune / "etude.yaml").thematiques == []
+
+
 @pytest.mark.parametrize(
     "reponses, message",
     [
@@ -121,6 +133,7 @@ def test_un_autre_epci_de_metropole(racine, tmp_path):
         ({"millesime_rp": "2035"}, "hors plage : 2035"),
         ({"millesime_filosofi": "deux mille"}, "« deux mille »"),
         ({"territoire": "Mon Étude"}, "« Mon Étude »"),
+        ({"thematiques": "mobilite, petite_enfance"}, "Thématique spécifique inconnue : « petite_enfance »"),
     ],
 )
 def test_reponses_invalides_rejetees_sans_laisser_de_dossier(racine, tmp_path, capfd, reponses, message):

@@ -61,6 +61,9 @@ class Etude:
     titre: str = "Diagnostic social de territoire"
     sous_titre: str = ""
     geographie: int = 2022
+    # Thématiques spécifiques retained (plan.THEMATIQUES_SPECIFIQUES keys); None: etude.yaml is
+    # silent (a study generated before the question existed) and every thématique is shown.
+    thematiques: list[str] | None = None
     brut: dict = field(default_factory=dict)
 
     @property
@@ -157,6 +160,15 @@ class Etude:
 
     @classmethod
     def _construire(cls, chemin, data, ter, et, df, millesimes) -> "Etude":
+        from .plan import lire_thematiques
+
+        thematiques = None
+        if "thematiques" in et:
+            try:
+                thematiques = lire_thematiques(et.get("thematiques") or "aucune")
+            except ValueError as e:
+                ligne = _ligne_de(chemin, "thematiques")
+                raise EtudeInvalide(f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : {e}") from None
         return cls(
             racine=chemin.parent,
             nom_territoire=str(ter.get("nom", "")),
@@ -172,6 +184,7 @@ class Etude:
             titre=str(et.get("titre", "Diagnostic social de territoire")),
             sous_titre=str(et.get("sous_titre", "")),
             geographie=int(ter.get("geographie", 2022)),
+            thematiques=thematiques,
             brut=data,
         )
 
@@ -201,7 +214,7 @@ def _verifier_communes(chemin: Path, communes) -> None:
 
 
 def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: int, filosofi: int,
-                      sous_titre: str = "") -> None:
+                      sous_titre: str = "", thematiques: list[str] | None = None) -> None:
     """Write etude.yaml for a resolved territoire (used by the post-generation hook)."""
     data = {
         "etude": {
@@ -209,6 +222,7 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
             "titre": "Diagnostic social de territoire",
             "sous_titre": sous_titre,
             "consultant": consultant,
+            "thematiques": list(thematiques) if thematiques is not None else [],
         },
         "territoire": territoire.to_dict(),
         "millesimes": {"rp": rp, "filosofi": filosofi},
@@ -218,6 +232,9 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
         "# Configuration de l'étude (écrite à la génération ; modifiable à la main).\n"
         "# territoire.communes : communes de l'étude, résolues depuis le Code officiel géographique.\n"
         "# millesimes : rp = recensement (le fichier contient aussi rp - 6), filosofi = revenus.\n"
+        "# etude.thematiques : thématiques spécifiques retenues (nouveaux_habitants, pauvrete_precarite,\n"
+        "#   isolement_personnes_agees, mobilite, logement, insertion), chacune traitée dans le chapitre\n"
+        "#   « Thématiques spécifiques ».\n"
         "# execution.workers : nombre de notebooks exécutés en parallèle (0 = nombre de cœurs).\n"
     )
     texte = entete + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)

@@ -140,12 +140,27 @@ def tableau(df: pd.DataFrame, source: str | None,
 # --- Figures and maps ------------------------------------------------------------------------
 
 
+COULEURS_PNG = 256
+
+
 def png_base64(fig, dpi: int = DPI_PNG) -> str:
-    """The figure as a base64 PNG (no timestamp, so the same figure gives the same bytes)."""
+    """The figure as a base64 PNG (no timestamp, so the same figure gives the same bytes).
+
+    Charts and maps use few colours: the image is stored with a palette of at most 256 colours
+    (no dithering), about four times smaller than the RGBA image, so that a report with dozens of
+    maps stays small and its PDF fast to build."""
+    from PIL import Image
+
     tampon = io.BytesIO()
     fig.savefig(tampon, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08,
                 facecolor="white", metadata={"Software": None})
-    return base64.b64encode(tampon.getvalue()).decode("ascii")
+    tampon.seek(0)
+    with Image.open(tampon) as image:
+        palette = image.convert("RGB").quantize(COULEURS_PNG, method=Image.Quantize.MEDIANCUT,
+                                                dither=Image.Dither.NONE)
+        sortie = io.BytesIO()
+        palette.save(sortie, format="PNG", optimize=True)
+    return base64.b64encode(sortie.getvalue()).decode("ascii")
 
 
 def _titre_figure(fig) -> str:

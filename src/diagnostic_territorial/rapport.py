@@ -44,6 +44,9 @@ TAGS_RETIRES = frozenset(
         "remove_cell",
     }
 )
+# A markdown cell with this tag (an optional section's heading) is dropped when its section shows
+# nothing (e.g. a thématique spécifique the study did not retain).
+TAG_SI_CONTENU = "si-contenu"
 # Outputs that would need a live kernel or JupyterLab: fall back to the next representation.
 MIMETYPES_RETIRES = ("application/vnd.jupyter.widget-view+json",)
 
@@ -178,8 +181,9 @@ def _chapitre_produit(chapitre: ChapitreExecute, nb) -> _ChapitrePrepare:
     sous_sections = 0
     corps: list = []
 
-    for cellule in nb.cells:
-        if TAGS_RETIRES.intersection(cellule.get("metadata", {}).get("tags", [])):
+    vides = _sections_facultatives_vides(nb.cells)
+    for position, cellule in enumerate(nb.cells):
+        if TAGS_RETIRES.intersection(cellule.get("metadata", {}).get("tags", [])) or position in vides:
             continue
         if cellule.cell_type == "code":
             sorties = _sorties_lisibles(cellule.get("outputs", []))
@@ -216,6 +220,26 @@ def _chapitre_produit(chapitre: ChapitreExecute, nb) -> _ChapitrePrepare:
         titre = _titre(str(n), f"chap-{n}", chapitre.titre)
     cellules = [_cellule_html(_ouverture_chapitre(titre, produit=True)), *corps, _cellule_html("</section>")]
     return _ChapitrePrepare(titre=titre, produit=True, sections=sections, cellules=cellules)
+
+
+def _sections_facultatives_vides(cellules) -> set[int]:
+    """Positions of the markdown cells tagged ``si-contenu`` (an optional section's heading, e.g. a
+    thématique the study did not retain) whose section produced no readable output: the cells up
+    to the next markdown cell that holds a heading."""
+    vides = set()
+    for i, cellule in enumerate(cellules):
+        if cellule.cell_type != "markdown" or TAG_SI_CONTENU not in cellule.get("metadata", {}).get("tags", []):
+            continue
+        contenu = False
+        for suivante in cellules[i + 1:]:
+            if suivante.cell_type == "markdown" and any(isinstance(m, tuple) for m in _decouper_markdown(suivante.source)):
+                break
+            if suivante.cell_type == "code" and _sorties_lisibles(suivante.get("outputs", [])):
+                contenu = True
+                break
+        if not contenu:
+            vides.add(i)
+    return vides
 
 
 def _preparer_annexe(annexe: Annexe) -> _ChapitrePrepare:

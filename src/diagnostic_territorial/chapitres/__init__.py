@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..plan import chapitre
 
 
 def ouvrir_etude(etude_yaml: str):
@@ -24,24 +23,9 @@ def analyse(etude, cle: str):
     return presentation.analyse(Path(etude.dossier_analyses) / f"{cle}.md")
 
 
-def en_attente(etude, cle: str):
-    """A chapter whose sources the library cannot read yet: say plainly which data it lacks."""
-    from .. import presentation, resultats
-
-    c = chapitre(cle)
-    lignes = "".join(f"<li>{s}</li>" for s in c.sources_attendues)
-    message = (
-        f"Ce chapitre n'est pas encore alimenté pour {etude.nom_territoire} : "
-        f"il lui manque les données suivantes.<ul>{lignes}</ul>"
-        "Aucun chiffre n'est affiché tant que ces sources ne sont pas intégrées."
-    )
-    resultats.enregistrer(etude, cle, [], {"donnees_manquantes": list(c.sources_attendues)})
-    return presentation.donnees_manquantes(message)
-
-
 # --- large territories (a whole département): readable tables -------------------------------
 
-SEUIL_COMMUNES = 30  # above this number of communes, tables show the extremes only
+SEUIL_COMMUNES = 60  # above this number of communes, tables show the extremes only
 N_EXTREMES = 10
 
 

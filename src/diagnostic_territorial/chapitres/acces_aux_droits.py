@@ -107,10 +107,12 @@ def points_cles(etude, r: Revenus) -> list[str]:
     return points
 
 
-def afficher_a_retenir(etude, r: Revenus):
+def afficher_a_retenir(etude, r: Revenus, caf=None):
+    """The « À retenir » box: Filosofi key figures, then those of the Caf allocataires (`caf`: the
+    chapter's catalogue indicators, generique.ouvrir(etude, "acces_aux_droits"))."""
     from .. import presentation, resultats
 
-    points = points_cles(etude, r)
+    points = points_cles(etude, r) + (caf.points() if caf is not None else [])
     resultats.enregistrer(etude, "acces_aux_droits", points)
     if points:
         presentation.a_retenir(points)

@@ -83,14 +83,23 @@ def croissance(d: Demographie) -> pd.DataFrame:
     return t
 
 
-def structure_ages(d: Demographie) -> pd.DataFrame:
-    """Share of each age band in the population (ratio of sums), territory and references."""
-    t = d.rp_actuel
-    lignes = t[t["niveau"] != "commune"]
-    sortie = pd.DataFrame({"libelle": lignes["libelle"].values})
-    for code, libelle in TRANCHES:
-        sortie[libelle] = ind.ratio(lignes, f"P_POP{code}", "P_POP").values
-    sortie["Indice de jeunesse"] = ind.ratio(lignes, ["P_H0019", "P_F0019"], ["P_H65P", "P_F65P"], 100).values
+# Age bands of the structure table: catalogue indicators (ratios of sums), youngest first.
+INDICATEURS_AGES = ("part_0_14", "part_15_29", "part_30_44", "part_45_59", "part_60_74", "part_75_plus")
+
+
+def structure_ages(etude) -> pd.DataFrame:
+    """Share of each age band in the population and indice de jeunesse (catalogue indicators),
+    territory and references: columns libelle, then one per age band label and the index."""
+    from .. import catalogue_indicateurs as ci
+
+    calcul = ci.Calcul(etude)
+    sortie = None
+    for id_, (_, libelle) in zip(INDICATEURS_AGES + ("indice_jeunesse",), TRANCHES + [("", "Indice de jeunesse")]):
+        table, _ = calcul.calculer(id_)
+        lignes = table[table["niveau"] != "commune"].reset_index(drop=True)
+        if sortie is None:
+            sortie = pd.DataFrame({"libelle": lignes["libelle"]})
+        sortie[libelle] = lignes["valeur"]
     return sortie
 
 
@@ -113,7 +122,7 @@ def points_cles(etude, d: Demographie) -> list[str]:
             f"Évolution annuelle moyenne de la population entre {d.rp_precedent} et {d.rp} : "
             f"{fm.evolution(ter['tcam'], 2)} par an ({dep['libelle']} : {fm.evolution(dep['tcam'], 2)})."
         )
-        s = structure_ages(d)
+        s = structure_ages(etude)
         ter_s = s.iloc[0]
         dep_s = s.iloc[1]
         part_60 = ter_s["60-74 ans"] + ter_s["75 ans ou plus"]
@@ -199,7 +208,7 @@ def afficher_structure_ages(etude, d: Demographie):
 
     if d.rp_actuel is None:
         return None
-    s = structure_ages(d)
+    s = structure_ages(etude)
     tranches = [lib for _, lib in TRANCHES]
     table = pd.DataFrame({"Territoire": s["libelle"]})
     for lib in tranches:

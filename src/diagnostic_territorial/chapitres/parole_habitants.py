@@ -151,35 +151,61 @@ def _figure_question(t: eq.Tableau, mention: str):
     return presentation.figure(fig, mention)
 
 
+def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
+    """Each question's protected table (shares, Wilson 95 % interval) and chart, then the crossings
+    the mapping asks for."""
+    from .. import presentation
+
+    e = p.enquete
+    for q in questions:
+        t = eq.tabuler(e, q.cle)
+        presentation._afficher(f"<p><strong>{html.escape(q.libelle)}</strong></p>")
+        presentation.tableau(t.tableau_affichage(), p.mention)
+        _figure_question(t, p.mention)
+        for par in q.croiser:
+            if e.questionnaire.par_type(par) is None:
+                continue
+            c = eq.tabuler(e, q.cle, par)
+            presentation._afficher(f"<p><em>{html.escape(q.libelle)} — selon "
+                                   f"{eq.tabulation.CROISEMENTS.get(par, par).lower()}</em></p>")
+            presentation.tableau(c.tableau_affichage(), p.mention)
+
+
+def _afficher_qualitatif_theme(etude, theme: str) -> None:
+    from .. import presentation
+
+    morceau = qualitatif.html_synthese(etude, theme) if theme else ""
+    if morceau:
+        presentation._afficher("<p><strong>Ce qu'en disent les habitants et les acteurs (entretiens, ateliers)"
+                               "</strong></p>" + morceau)
+
+
 def afficher_resultats(etude, p: ParoleHabitants):
-    """For each theme: each question's protected table (shares, Wilson 95 % interval) and chart,
-    then the crossings the mapping asks for, then the qualitative summary of the theme."""
+    """For each theme: each question's protected table and chart, its crossings, then the
+    qualitative summary of the theme."""
     from .. import presentation
 
     if p.enquete is None:
         return None
-    e = p.enquete
-    contenu = []
     for theme, questions in _questions_par_theme(p).items():
         presentation._afficher(f"<h3>{html.escape(_titre_theme(theme))}</h3>")
-        for q in questions:
-            t = eq.tabuler(e, q.cle)
-            presentation._afficher(f"<p><strong>{html.escape(q.libelle)}</strong></p>")
-            presentation.tableau(t.tableau_affichage(), p.mention)
-            _figure_question(t, p.mention)
-            for par in q.croiser:
-                if e.questionnaire.par_type(par) is None:
-                    continue
-                c = eq.tabuler(e, q.cle, par)
-                presentation._afficher(f"<p><em>{html.escape(q.libelle)} — selon "
-                                       f"{eq.tabulation.CROISEMENTS.get(par, par).lower()}</em></p>")
-                presentation.tableau(c.tableau_affichage(), p.mention)
-        morceau = qualitatif.html_synthese(etude, theme) if theme else ""
-        if morceau:
-            presentation._afficher("<p><strong>Ce qu'en disent les habitants et les acteurs (entretiens, ateliers)"
-                                   "</strong></p>" + morceau)
-        contenu.append(theme)
+        _afficher_questions(p, questions)
+        _afficher_qualitatif_theme(etude, theme)
     return None
+
+
+def afficher_theme(etude, theme: str, p: ParoleHabitants | None = None) -> None:
+    """In a thematic chapter: the survey questions of this theme (protected tables and charts) and
+    the summary of interviews and workshops about it; nothing at all when there is neither (the
+    report then drops the section's heading)."""
+    from .. import presentation
+
+    p = p if p is not None else calculer(etude)
+    questions = _questions_par_theme(p).get(theme, []) if p.enquete is not None else []
+    if questions:
+        presentation._afficher("<p><strong>Ce qu'en disent les habitants (enquête)</strong></p>")
+        _afficher_questions(p, questions)
+    _afficher_qualitatif_theme(etude, theme)
 
 
 def afficher_verbatims(etude, p: ParoleHabitants):

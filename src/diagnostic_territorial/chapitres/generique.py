@@ -1,0 +1,587 @@
+"""Chapters built from the indicator catalogue: each chapter is a declared plan (sections, their
+indicators, the indicator mapped by commune, the key figures), rendered the same way everywhere:
+
+- an « À retenir » box: key figures of the territory against the département, their evolution
+  between two millésimes and the spread between communes;
+- per section: a table of the territory against its references (département, région, France),
+  the evolution between two millésimes when the source has one, a seaborn chart in the report's
+  style, the table of the communes, and a choropleth map (static PNG for the PDF, folium for the
+  HTML) of one commune-level indicator;
+- the source and millésime under every table, chart and map; « s » for a secret value, « n.d. »
+  for an unavailable one, never 0;
+- what inhabitants and local actors said about the theme (survey, interviews, workshops).
+
+The notebooks stay thin: ``ch = generique.ouvrir(etude, "parentalite")``, then ``ch.a_retenir()``
+and one ``ch.section("familles")`` per ``##`` heading of the notebook (headings live in markdown
+cells, never in outputs). ``scripts/ecrire_notebooks.py`` writes those notebooks from the plans.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import catalogue_indicateurs as ci
+from .. import formats as fm
+from ..erreurs import DonneeManquante
+from ..plan import THEMATIQUES_SPECIFIQUES as _TITRES
+
+SEUIL_BARRES = 30  # above this number of communes, the bar chart shows the extremes only
+N_POINTS_MAX = 5
+COLONNES_COMMUNES = 5  # indicators shown in the communes' table (the mapped one first)
+
+
+@dataclass(frozen=True)
+class Section:
+    cle: str
+    titre: str
+    indicateurs: tuple[str, ...]
+    carte: str | None = None  # indicator mapped by commune
+    graphique: str = "references"  # "references": grouped bars; "communes": bars by commune
+    texte: str = ""  # a sentence introducing the section (HTML)
+
+
+@dataclass(frozen=True)
+class PlanChapitre:
+    cle: str
+    introduction: str
+    a_retenir: tuple[str, ...]
+    sections: tuple[Section, ...]
+    parole: bool = True  # a section with what inhabitants and actors said about the theme
+
+
+PLANS: dict[str, PlanChapitre] = {p.cle: p for p in [
+    PlanChapitre(
+        "economie",
+        "Le tissu économique local : les emplois offerts sur le territoire au regard des actifs qui y "
+        "résident, la composition sociale de la population et l'origine des revenus des ménages.",
+        ("emplois", "concentration_emploi", "part_ouvriers", "part_revenus_activite"),
+        (
+            Section("emploi_local", "Emplois et concentration de l'emploi",
+                    ("emplois", "actifs_occupes", "concentration_emploi", "part_salaries"),
+                    carte="concentration_emploi", graphique="communes",
+                    texte="Un indicateur de concentration d'emploi inférieur à 100 signale un territoire "
+                          "résidentiel : une partie des actifs travaille ailleurs."),
+            Section("csp", "Catégories socioprofessionnelles",
+                    ("part_agriculteurs", "part_artisans", "part_cadres", "part_professions_intermediaires",
+                     "part_employes", "part_ouvriers", "part_retraites", "part_sans_activite"),
+                    carte="part_ouvriers"),
+            Section("revenus", "Origine des revenus des ménages",
+                    ("part_revenus_activite", "part_pensions", "part_prestations_sociales"),
+                    carte="part_pensions"),
+        ),
+    ),
+    PlanChapitre(
+        "emploi",
+        "L'activité et l'emploi des habitants, le chômage déclaré au recensement et les demandeurs "
+        "d'emploi inscrits à France Travail, la qualification et les déplacements domicile-travail.",
+        ("taux_activite", "taux_chomage", "part_emplois_precaires", "part_sans_diplome", "demandeurs_emploi"),
+        (
+            Section("activite", "Activité, emploi et chômage",
+                    ("taux_activite", "taux_emploi", "taux_chomage", "taux_activite_femmes"),
+                    carte="taux_chomage"),
+            Section("conditions", "Conditions d'emploi des salariés",
+                    ("part_temps_partiel", "part_emplois_precaires"), carte="part_emplois_precaires"),
+            Section("demandeurs", "Demandeurs d'emploi inscrits à France Travail",
+                    ("demandeurs_emploi", "demandeurs_pour_100_actifs", "part_demandeurs_femmes",
+                     "part_demandeurs_jeunes", "part_demandeurs_seniors"),
+                    carte="demandeurs_pour_100_actifs", graphique="communes"),
+            Section("diplomes", "Niveau de diplôme", ("part_sans_diplome", "part_diplomes_superieur"),
+                    carte="part_sans_diplome"),
+            Section("mobilite", "Déplacements domicile-travail",
+                    ("part_actifs_voiture", "part_actifs_transports_commun", "part_actifs_modes_doux"),
+                    carte="part_actifs_voiture"),
+        ),
+    ),
+    PlanChapitre(
+        "cadre_de_vie",
+        "Le parc de logements, les conditions d'occupation et l'accès aux services et équipements du "
+        "quotidien.",
+        ("part_proprietaires", "part_locataires_hlm", "part_logements_vacants", "medecins_pour_1000"),
+        (
+            Section("parc", "Parc de logements",
+                    ("logements", "part_maisons", "part_residences_secondaires", "part_logements_vacants"),
+                    carte="part_logements_vacants"),
+            Section("occupation", "Statut d'occupation et motorisation des ménages",
+                    ("part_proprietaires", "part_locataires_hlm", "part_menages_sans_voiture"),
+                    carte="part_locataires_hlm"),
+            Section("equipements", "Équipements et services",
+                    ("medecins_pour_1000", "pharmacies_pour_1000", "services_publics_pour_1000"),
+                    carte="medecins_pour_1000", graphique="communes"),
+        ),
+    ),
+    PlanChapitre(
+        "petite_enfance",
+        "Les enfants de moins de 3 ans, l'offre d'accueil du jeune enfant mesurée par le taux de couverture "
+        "de la Cnaf, et les familles qui perçoivent les prestations de la petite enfance.",
+        ("enfants_moins_3_ans", "taux_couverture_accueil", "taux_couverture_eaje", "creches"),
+        (
+            Section("accueil", "Accueil du jeune enfant : taux de couverture",
+                    ("enfants_moins_3_ans", "taux_couverture_accueil", "taux_couverture_eaje",
+                     "taux_couverture_assmat", "taux_couverture_prescolarisation"),
+                    carte="taux_couverture_accueil",
+                    texte="Les taux de couverture sont calculés et publiés par la Cnaf à chaque niveau "
+                          "géographique ; ils ne sont jamais recalculés à partir des communes."),
+            Section("equipements_prestations", "Crèches et prestations de la petite enfance",
+                    ("creches", "foyers_paje", "foyers_cmg", "taux_scolarisation_2_5"),
+                    carte="foyers_paje", graphique="communes"),
+        ),
+    ),
+    PlanChapitre(
+        "enfance",
+        "Les enfants de 3 à 11 ans, leur scolarisation, les écoles du territoire et les familles "
+        "bénéficiaires des allocations familiales.",
+        ("enfants_6_10", "part_familles_avec_enfants", "ecoles_elementaires"),
+        (
+            Section("enfants", "Les enfants et leur scolarisation",
+                    ("enfants_2_5", "enfants_6_10", "taux_scolarisation_6_10", "part_familles_avec_enfants"),
+                    carte="part_familles_avec_enfants"),
+            Section("ecoles", "Écoles et prestations familiales",
+                    ("ecoles_maternelles", "ecoles_elementaires", "foyers_af"),
+                    carte="ecoles_elementaires", graphique="communes"),
+        ),
+    ),
+    PlanChapitre(
+        "jeunesse",
+        "Les jeunes de 11 à 24 ans : leur nombre, leur scolarisation, leur entrée dans la vie active et "
+        "les établissements du second degré.",
+        ("jeunes_15_17", "jeunes_18_24", "taux_scolarisation_18_24", "taux_chomage_jeunes"),
+        (
+            Section("jeunes", "Les jeunes du territoire",
+                    ("part_15_29", "jeunes_11_14", "jeunes_15_17", "jeunes_18_24"), carte="part_15_29"),
+            Section("scolarite_insertion", "Scolarité et insertion professionnelle",
+                    ("taux_scolarisation_15_17", "taux_scolarisation_18_24", "taux_activite_jeunes",
+                     "taux_chomage_jeunes", "demandeurs_jeunes", "part_demandeurs_jeunes"),
+                    carte="taux_scolarisation_18_24"),
+            Section("etablissements", "Collèges et lycées", ("colleges", "lycees"), carte="colleges",
+                    graphique="communes"),
+        ),
+    ),
+    PlanChapitre(
+        "parentalite",
+        "La composition des familles (couples avec ou sans enfants, familles monoparentales, familles "
+        "nombreuses) et les prestations familiales versées par la Caf.",
+        ("part_familles_monoparentales", "part_familles_nombreuses", "part_couples_avec_enfants"),
+        (
+            Section("familles", "Structure des familles",
+                    ("familles", "part_couples_avec_enfants", "part_couples_sans_enfant",
+                     "part_familles_monoparentales", "part_monoparentales_meres", "part_familles_nombreuses"),
+                    carte="part_familles_monoparentales"),
+            Section("prestations", "Prestations familiales de la Caf",
+                    ("foyers_asf", "foyers_cf", "part_allocataires_asf"), carte="part_allocataires_asf"),
+        ),
+    ),
+    PlanChapitre(
+        "vie_sociale",
+        "L'isolement résidentiel (personnes vivant seules, ménages d'une personne), le vieillissement et "
+        "l'offre de services aux personnes âgées.",
+        ("part_personnes_seules", "part_80_plus_seules", "taille_moyenne_menages"),
+        (
+            Section("isolement", "Ménages et isolement",
+                    ("menages", "taille_moyenne_menages", "part_menages_une_personne", "part_personnes_seules"),
+                    carte="part_menages_une_personne"),
+            Section("personnes_agees", "Personnes âgées",
+                    ("personnes_80_plus", "part_75_plus", "part_80_plus_seules",
+                     "equipements_personnes_agees_pour_1000"),
+                    carte="part_80_plus_seules"),
+        ),
+    ),
+    PlanChapitre(
+        "acces_aux_droits",
+        "",
+        ("part_population_couverte_caf", "part_allocataires_rsa", "part_allocataires_aide_logement"),
+        (
+            Section("allocataires", "Allocataires de la Caf",
+                    ("allocataires", "part_population_couverte_caf", "part_allocataires_rsa",
+                     "part_allocataires_prime_activite", "part_allocataires_aide_logement",
+                     "foyers_rsa_pour_100_menages"),
+                    carte="part_population_couverte_caf"),
+        ),
+        parole=True,
+    ),
+]}
+
+# Thématiques spécifiques chosen at generation (cookiecutter « thematiques », etude.yaml).
+THEMATIQUES: dict[str, Section] = {s.cle: s for s in [
+    Section("nouveaux_habitants", _TITRES["nouveaux_habitants"],
+            ("part_menages_emmenages_moins_2_ans", "part_nouveaux_arrivants", "part_nouveaux_venus_commune",
+             "part_menages_emmenages_10_ans_plus"),
+            carte="part_menages_emmenages_moins_2_ans",
+            texte="Les ménages récemment installés et les habitants venus d'une autre commune : un public à "
+                  "accueillir et à informer sur les services du territoire."),
+    Section("pauvrete_precarite", _TITRES["pauvrete_precarite"],
+            ("premier_decile", "part_minima_sociaux", "part_allocataires_rsa", "foyers_rsa_pour_100_menages"),
+            carte="foyers_rsa_pour_100_menages",
+            texte="Les plus bas revenus (1er décile), le poids des minima sociaux et les foyers au RSA."),
+    Section("isolement_personnes_agees", _TITRES["isolement_personnes_agees"],
+            ("part_75_plus", "part_80_plus_seules", "personnes_80_plus", "equipements_personnes_agees_pour_1000"),
+            carte="part_80_plus_seules"),
+    Section("mobilite", _TITRES["mobilite"],
+            ("part_menages_sans_voiture", "part_actifs_voiture", "part_actifs_transports_commun",
+             "part_actifs_modes_doux"),
+            carte="part_menages_sans_voiture"),
+    Section("logement", _TITRES["logement"],
+            ("part_logements_vacants", "part_locataires_hlm", "part_allocataires_aide_logement",
+             "part_aides_logement"),
+            carte="part_logements_vacants"),
+    Section("insertion", _TITRES["insertion"],
+            ("part_sans_diplome", "taux_chomage_jeunes", "demandeurs_pour_100_actifs",
+             "part_allocataires_prime_activite"),
+            carte="demandeurs_pour_100_actifs"),
+]}
+PLANS["thematiques_specifiques"] = PlanChapitre(
+    "thematiques_specifiques",
+    "Les thématiques retenues avec les partenaires de l'étude, chacune éclairée par ses propres indicateurs.",
+    (), tuple(THEMATIQUES.values()),
+)
+
+
+def plan(cle: str) -> PlanChapitre:
+    try:
+        return PLANS[cle]
+    except KeyError:
+        raise KeyError(f"Chapitre sans plan d'indicateurs : « {cle} » ({', '.join(PLANS)})") from None
+
+
+def verifier_plans() -> None:
+    """Every indicator of every plan exists in the catalogue (raises KeyError otherwise)."""
+    for p in PLANS.values():
+        for id_ in p.a_retenir:
+            ci.indicateur(id_)
+        for s in p.sections:
+            for id_ in s.indicateurs + ((s.carte,) if s.carte else ()):
+                ci.indicateur(id_)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Valeur:
+    table: pd.DataFrame  # libelle, niveau, codgeo, valeur, secret
+    mention: str
+    annee: int
+    precedente: pd.DataFrame | None = None
+    annee_precedente: int | None = None
+
+    def ligne(self, niveau: str) -> pd.Series:
+        return self.table[self.table["niveau"] == niveau].iloc[0]
+
+    def communes(self) -> pd.DataFrame:
+        return self.table[self.table["niveau"] == "commune"]
+
+
+class ChapitreIndicateurs:
+    """The indicators of one chapter, computed once, and their display."""
+
+    def __init__(self, etude, cle: str):
+        self.etude = etude
+        self.plan = plan(cle)
+        self.calcul = ci.Calcul(etude)
+        self.valeurs: dict[str, Valeur] = {}
+        self.manquants: dict[str, str] = {}
+        sections = self._sections_retenues()
+        ids = list(dict.fromkeys(
+            [i for s in sections for i in s.indicateurs + ((s.carte,) if s.carte else ())]
+            + [i for i in self.plan.a_retenir]))
+        self.calcul.precharger(ids)
+        for id_ in ids:
+            self._calculer(id_)
+
+    def _sections_retenues(self) -> list[Section]:
+        if self.plan.cle != "thematiques_specifiques":
+            return list(self.plan.sections)
+        choisies = thematiques_de(self.etude)
+        return [s for s in self.plan.sections if s.cle in choisies]
+
+    def _calculer(self, id_: str) -> None:
+        i = ci.indicateur(id_)
+        try:
+            table, mention = self.calcul.calculer(id_)
+        except DonneeManquante as e:
+            self.manquants[id_] = str(e)
+            return
+        except ci.MillesimeInconnu as e:
+            self.manquants[id_] = str(e)
+            return
+        annee = ci.millesimes(self.etude, i)[1]
+        v = Valeur(table, mention, annee)
+        precedent = ci.millesimes(self.etude, i, precedent=True)
+        if precedent is not None and precedent[1] != annee:
+            try:
+                v.precedente, _ = self.calcul.calculer(id_, precedent=True)
+                v.annee_precedente = precedent[1]
+            except (DonneeManquante, ValueError):
+                pass
+        self.valeurs[id_] = v
+
+    # --- À retenir ------------------------------------------------------------------------
+
+    def points(self) -> list[str]:
+        ids = list(self.plan.a_retenir)
+        if self.plan.cle == "thematiques_specifiques":
+            ids = [s.indicateurs[0] for s in self._sections_retenues()]
+        points = []
+        dep = self.etude.departement[1]
+        for id_ in ids:
+            v = self.valeurs.get(id_)
+            if v is None:
+                continue
+            i = ci.indicateur(id_)
+            ter = v.ligne("territoire")
+            if fm.est_manquant(ter["valeur"]):
+                continue
+            texte = f"{html.escape(i.libelle, quote=False)} : <strong>{ci.formater(i, ter['valeur'])}</strong> en {v.annee}"
+            d = v.ligne("departement")
+            if i.unite != "nombre" and not fm.est_manquant(d["valeur"]):
+                texte += f" ({html.escape(dep, quote=False)} : {ci.formater(i, d['valeur'], bool(d['secret']))})"
+            if v.precedente is not None:
+                avant = v.precedente[v.precedente["niveau"] == "territoire"]["valeur"].iloc[0]
+                e = ci.ecart(i, avant, ter["valeur"])
+                if e != fm.NON_DISPONIBLE:
+                    texte += f", {e} depuis {v.annee_precedente}"
+            points.append(texte + ".")
+            if len(points) >= N_POINTS_MAX - 1:
+                break
+        etendue = self._etendue(ids)
+        if etendue:
+            points.append(etendue)
+        return points
+
+    def _etendue(self, ids: list[str]) -> str:
+        """« Selon les communes, de 8,1 % (A) à 21,4 % (B). » for the first rate with commune values."""
+        for id_ in ids:
+            v = self.valeurs.get(id_)
+            i = ci.indicateur(id_)
+            if v is None or i.unite == "nombre":
+                continue
+            c = v.communes().dropna(subset=["valeur"])
+            if len(c) < 3:
+                continue
+            bas, haut = c.loc[c["valeur"].idxmin()], c.loc[c["valeur"].idxmax()]
+            return (f"{html.escape(i.libelle, quote=False)} selon les communes : de {ci.formater(i, bas['valeur'])} "
+                    f"({html.escape(bas['libelle'], quote=False)}) à {ci.formater(i, haut['valeur'])} "
+                    f"({html.escape(haut['libelle'], quote=False)}).")
+        return ""
+
+    def a_retenir(self) -> None:
+        """Display the « À retenir » box and record the key figures for the synthèse."""
+        from .. import presentation, resultats
+
+        points = self.points()
+        chiffres = {}
+        for id_, v in self.valeurs.items():
+            lignes = {n: v.ligne(n) for n in ("territoire", "departement", "region", "france")}
+            chiffres[id_] = {n: (None if fm.est_manquant(l["valeur"]) else float(l["valeur"]))
+                             for n, l in lignes.items()} | {"annee": v.annee}
+        resultats.enregistrer(self.etude, self.plan.cle, points, {"indicateurs": chiffres})
+        if points:
+            presentation.a_retenir(points)
+        elif not self.valeurs:
+            presentation.donnees_manquantes("Aucun indicateur de ce chapitre n'a pu être calculé : les sources "
+                                            "manquantes sont indiquées dans chaque section.")
+
+    # --- Sections -------------------------------------------------------------------------
+
+    def section(self, cle: str) -> None:
+        """Display one section: missing sources, references table, evolution, chart, communes, map."""
+        from .. import presentation
+
+        s = next((s for s in self.plan.sections if s.cle == cle), None)
+        if s is None:
+            raise KeyError(f"Section inconnue « {cle} » du chapitre {self.plan.cle} "
+                           f"({', '.join(x.cle for x in self.plan.sections)})")
+        messages = list(dict.fromkeys(self.manquants[i] for i in s.indicateurs if i in self.manquants))
+        for message in messages:
+            presentation.donnees_manquantes(html.escape(message, quote=False))
+        ids = [i for i in s.indicateurs if i in self.valeurs]
+        if not ids:
+            return
+        if s.texte:
+            presentation._afficher(f'<p class="introduction-section">{s.texte}</p>')
+        self._tableau_references(ids)
+        self._graphique(s, ids)
+        self._tableau_communes(s, ids)
+        self._carte(s)
+
+    def thematique(self, cle: str) -> None:
+        """The section of a thématique spécifique, only when the study retained it (otherwise
+        nothing is displayed and the report drops its heading)."""
+        if cle not in THEMATIQUES:
+            raise KeyError(f"Thématique inconnue « {cle} » ({', '.join(THEMATIQUES)})")
+        if cle in thematiques_de(self.etude):
+            self.section(cle)
+            from . import parole_habitants
+
+            parole_habitants.afficher_theme(self.etude, cle)
+
+    def parole(self) -> None:
+        """What inhabitants (survey) and local actors (interviews, workshops) said about the theme."""
+        from . import parole_habitants
+
+        parole_habitants.afficher_theme(self.etude, self.plan.cle)
+
+    # --- pieces ---------------------------------------------------------------------------
+
+    def _mention(self, ids: list[str]) -> str:
+        from ..observation import joindre_mentions
+
+        return joindre_mentions([self.valeurs[i].mention for i in ids])
+
+    def _tableau_references(self, ids: list[str]) -> None:
+        """One row per indicator (with its millésime): the territory, its evolution since the
+        previous millésime when the source has one, the département, the région and France."""
+        from .. import presentation
+
+        e = self.etude
+        publie = [not ci.indicateur(i).agregeable for i in ids]
+        filosofi = [ci.indicateur(i).source == "filosofi" for i in ids]
+        france = ("France métropolitaine" if all(filosofi)
+                  else "France (métropolitaine pour Filosofi)" if any(filosofi) else "France")
+        periodes = sorted({(self.valeurs[i].annee_precedente, self.valeurs[i].annee) for i in ids
+                           if self.valeurs[i].precedente is not None})
+        evolution = f"Évolution {periodes[0][0]}-{periodes[0][1]}" if len(periodes) == 1 else "Évolution"
+        lignes = []
+        for id_ in ids:
+            i, v = ci.indicateur(id_), self.valeurs[id_]
+            ligne = {"Indicateur": f"{i.libelle_court} ({v.annee})"}
+            ter = v.ligne("territoire")
+            ligne[e.nom_territoire] = ci.formater(i, ter["valeur"], bool(ter["secret"]))
+            if periodes:
+                if v.precedente is None:
+                    ligne[evolution] = ""
+                else:
+                    avant = v.precedente.set_index("niveau")["valeur"].get("territoire")
+                    texte = ci.ecart(i, avant, ter["valeur"])
+                    ligne[evolution] = texte + (f" ({v.annee_precedente}-{v.annee})" if len(periodes) > 1 else "")
+            for niveau, nom in (("departement", e.departement[1]), ("region", e.region[1]), ("france", france)):
+                l = v.ligne(niveau)
+                ligne[nom] = ci.formater(i, l["valeur"], bool(l["secret"]))
+            lignes.append(ligne)
+        source = self._mention(ids) + (" ; pt : point de pourcentage" if any(
+            ci.indicateur(i).unite in ("part", "pourcent") for i in ids) and periodes else "")
+        presentation.tableau(pd.DataFrame(lignes), source)
+        if any(publie) and e.type_territoire == "communes" and len(e.communes) > 1:
+            presentation._afficher(
+                '<p class="note">n.d. : l\'Insee et la Cnaf ne publient pas de médiane ni de taux pour un '
+                "regroupement libre de communes ; lisez les communes ci-dessous et les territoires de "
+                "référence.</p>")
+
+    def _graphique(self, s: Section, ids: list[str]) -> None:
+        from .. import graphiques, presentation
+
+        e = self.etude
+        taux = [i for i in ids if ci.indicateur(i).unite in ("part", "pourcent")][:8]
+        if s.graphique == "references" and len(taux) >= 1:
+            noms = {"territoire": e.nom_territoire, "departement": e.departement[1], "region": e.region[1],
+                    "france": "France"}
+            lignes = []
+            for id_ in taux:
+                i, v = ci.indicateur(id_), self.valeurs[id_]
+                for n, nom in noms.items():
+                    lignes.append({"categorie": i.libelle_court, "groupe": nom,
+                                   "valeur": ci.en_ratio(i, v.ligne(n)["valeur"])})
+            long = pd.DataFrame(lignes)
+            if long["valeur"].notna().any():
+                annee = self.valeurs[taux[0]].annee
+                fig = graphiques.barres_comparees(long, "categorie", "valeur", "groupe",
+                                                  titre=f"{s.titre} : le territoire et ses références ({annee})",
+                                                  source="", format_valeur=fm.pourcentage,
+                                                  etiquettes=len(taux) <= 3)
+                presentation.figure(fig, self._mention(taux))
+                return
+        cible = s.carte if s.carte in self.valeurs else ids[0]
+        self._barres_communes(cible)
+
+    def _barres_communes(self, id_: str) -> None:
+        i, v = ci.indicateur(id_), self.valeurs[id_]
+        table = v.table.assign(valeur=[ci.en_ratio(i, x) for x in v.table["valeur"]])
+        barres_communes(self.etude, table, i.libelle, v.annee, v.mention, self._format_graphique(i))
+
+    @staticmethod
+    def _format_graphique(i: ci.Indicateur):
+        if i.unite in ("part", "pourcent"):
+            return fm.pourcentage
+        return lambda x, secret=False: ci.formater(i, x, secret)
+
+    def _tableau_communes(self, s: Section, ids: list[str]) -> None:
+        from .. import presentation
+        from . import reduire_communes
+
+        cle = s.carte if s.carte in self.valeurs else ids[0]
+        colonnes = ([cle] + [i for i in ids if i != cle])[:COLONNES_COMMUNES]
+        colonnes = [i for i in ids if i in colonnes]  # the section's order
+        c = self.valeurs[ids[0]].communes()
+        table = pd.DataFrame({"Commune": list(c["libelle"])})
+        for id_ in colonnes:
+            i, v = ci.indicateur(id_), self.valeurs[id_]
+            vc = v.communes().set_index("codgeo")
+            table[i.libelle_court] = [ci.formater(i, vc.loc[code, "valeur"], bool(vc.loc[code, "secret"]))
+                                      if code in vc.index else fm.NON_DISPONIBLE for code in c["codgeo"]]
+        tri = self.valeurs[cle].communes().set_index("codgeo")["valeur"]
+        valeurs = [tri.get(code) for code in c["codgeo"]]
+        i = ci.indicateur(cle)
+        table = reduire_communes(table, ["commune"] * len(table), valeurs,
+                                 f"Les communes aux valeurs les plus élevées ({i.libelle_court}) :",
+                                 f"Les communes aux valeurs les plus faibles ({i.libelle_court}) :")
+        presentation._afficher('<p class="titre-tableau">Les communes du territoire</p>')
+        presentation.tableau(table, self._mention(colonnes) + ". s : secret statistique ; n.d. : non disponible")
+
+    def _carte(self, s: Section) -> None:
+        from .. import cartes, presentation
+
+        if not s.carte or s.carte not in self.valeurs:
+            return
+        i, v = ci.indicateur(s.carte), self.valeurs[s.carte]
+        c = v.communes()[["codgeo", "valeur", "secret"]].rename(columns={"codgeo": "code"})
+        if c["valeur"].notna().sum() < 2:
+            return
+        c = c.assign(valeur=[ci.en_ratio(i, x) for x in c["valeur"]])
+        gdf = cartes.contours_depuis_cache(list(c["code"]), self.etude.dossier_cache).merge(c, on="code")
+        presentation.carte(gdf, "valeur", f"{i.libelle} par commune ({v.annee})", v.mention,
+                           format_valeur=self._format_graphique(i), legende=i.libelle_court,
+                           colonne_secret="secret")
+
+
+def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: str, format_valeur,
+                    references: tuple[str, ...] = ("territoire", "departement")) -> None:
+    """Horizontal bars of an indicator by commune, highest first (the 10 highest and 10 lowest
+    beyond SEUIL_BARRES communes), with the territory's and the département's values as reference
+    lines. `table`: libelle, niveau, codgeo, valeur, secret (values on the chart's scale)."""
+    from .. import graphiques, presentation
+
+    c = table[table["niveau"] == "commune"].copy()
+    if c["valeur"].notna().sum() < 2:
+        return
+    suffixe = f" ({annee})" if annee else ""
+    titre = f"{libelle} par commune{suffixe}"
+    if len(c) > SEUIL_BARRES:
+        publies = c.dropna(subset=["valeur"]).sort_values("valeur")
+        c = pd.concat([publies.head(10), publies.tail(10)])
+        titre = f"{libelle} : les 10 communes aux valeurs les plus faibles et les 10 plus élevées{suffixe}"
+    c = c.sort_values("valeur", ascending=False, na_position="last")
+    noms = {"territoire": etude.nom_territoire, "departement": etude.departement[1]}
+    reference = {}
+    for n in references:
+        lignes = table[table["niveau"] == n]
+        if len(lignes) and not fm.est_manquant(lignes["valeur"].iloc[0]):
+            reference[noms[n]] = float(lignes["valeur"].iloc[0])
+    fig = graphiques.barres_horizontales(c, "valeur", "libelle", titre, "", format_valeur=format_valeur,
+                                         reference=reference or None, colonne_secret="secret")
+    presentation.figure(fig, mention)
+
+
+def thematiques_de(etude) -> list[str]:
+    """The thématiques spécifiques retained by the study (all of them when etude.yaml is silent)."""
+    choisies = getattr(etude, "thematiques", None)
+    if choisies is None:
+        return list(THEMATIQUES)
+    return [t for t in choisies if t in THEMATIQUES]
+
+
+def ouvrir(etude, cle: str) -> ChapitreIndicateurs:
+    """Compute the indicators of a chapter (first cell of the chapter's notebook)."""
+    return ChapitreIndicateurs(etude, cle)
