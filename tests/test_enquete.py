@@ -390,3 +390,14 @@ def test_qualitatif_et_constats(tmp_path):
     assert qualitatif.themes(E) == ["jeunesse"]
     assert qualitatif.constats_partages(E) == ["Mobilité", "Garde"]
     assert "local" in qualitatif.html_synthese(E, "jeunesse") and qualitatif.html_synthese(E, "enfance") == ""
+
+
+def test_suppression_secondaire_minimale_calculee_a_la_main():
+    """Two small cells (4 and 4) in the « Oui » row: hiding them needs the rectangle closed in the
+    « Non » row (23 and 24), nothing more; the totals stay published."""
+    effectifs = np.array([[4, 5, 7, 4, 14, 37], [23, 39, 33, 24, 26, 179]], dtype=float)
+    m = protection.supprimer(effectifs, effectifs.sum(axis=0), 5)
+    attendu = np.zeros((2, 6), dtype=bool)
+    attendu[:, [0, 3]] = True
+    assert (m.cellules == attendu).all()
+    assert not m.totaux_lignes.any() and not m.totaux_colonnes.any() and not m.total

@@ -159,3 +159,34 @@ def test_valeurs_dans_le_notebook_execute(etude, tmp_path):
     assert f"Part des 15-29 ans : {fm.pourcentage(part)}" in html
     assert "Population 2030" in html and "Fragilité" in html
     assert html.count('class="carte-interactive"') == 3
+
+
+def test_indicateur_d_enquete_protege(etude, tmp_path):
+    """« enquete » type: share of respondents answering Y to « renoncement », from the protected
+    table by commune of residence: the territory's value is the table's Ensemble share, communes
+    with few respondents are grouped (n.d.), a commune whose cell is suppressed is « s »."""
+    from diagnostic_territorial import enquete as eq
+
+    chemin = tmp_path / "observation_ciblee.yaml"
+    chemin.write_text("indicateurs:\n  - id: renoncement\n    type: enquete\n    libelle: Renoncement\n"
+                      "    question: renoncement\n    reponses: [Y]\n", encoding="utf-8")
+    r = observation.calculer(etude, chemin)[0]
+    e = eq.charger_enquete(etude)
+    publie = eq.tabuler(e, "renoncement", par="commune").publie()
+    oui = publie[publie["modalite"] == "Oui"].set_index("groupe")
+    assert ligne(r.table, "territoire")["valeur"] == pytest.approx(oui.loc[eq.ENSEMBLE, "part"])
+    assert 0.05 < ligne(r.table, "territoire")["valeur"] < 0.5
+    noms = dict(zip(etude.communes["code"], etude.communes["nom"]))
+    for _, l in r.table[r.table["niveau"] == "commune"].iterrows():
+        nom = noms[l["codgeo"]]
+        if nom not in oui.index:  # grouped with the small communes: not published alone
+            assert np.isnan(l["valeur"]) and not l["secret"]
+        elif oui.loc[nom, "secret"]:
+            assert np.isnan(l["valeur"]) and l["secret"]
+        else:
+            assert l["valeur"] == pytest.approx(oui.loc[nom, "part"])
+    assert r.table["valeur"].notna().sum() >= 3  # a few communes have enough respondents
+    assert "enquête auprès des habitants" in r.mention
+    chemin.write_text(chemin.read_text(encoding="utf-8").replace("[Y]", "[Peut-être]"), encoding="utf-8")
+    with pytest.raises(observation.ObservationInvalide, match="Peut-être.*codes possibles : N, Y"):
+        observation.calculer(etude, chemin)

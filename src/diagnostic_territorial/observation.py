@@ -1,11 +1,14 @@
 """Observation ciblée: indicators the consultant declares without code in the study's
 observation_ciblee.yaml, co-built with local actors.
 
-Three kinds:
+Four kinds:
 - populationnel: a variable (or a sum of variables) over another, summed over communes;
 - conceptuel: a composite score of several weighted indicators (each standardised over the
   territory's communes: z-scores), e.g. an index of précarité or isolement;
-- prospectif: a projection to a horizon year from two millésimes (constant annual growth).
+- prospectif: a projection to a horizon year from two millésimes (constant annual growth);
+- enquete: the share of the survey's respondents giving some answers to a question (enquete/),
+  by commune of residence and for the territory, protected like every survey table (cells under
+  the threshold and those that would let one recompute them are secret).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from . import catalogue_indicateurs as ci
 from . import indicateurs as ind
 from .erreurs import ErreurDiagnostic
 
-TYPES = ("populationnel", "conceptuel", "prospectif")
+TYPES = ("populationnel", "conceptuel", "prospectif", "enquete")
 UNITES = ("part", "nombre", "indice", "euros", "decimal", "score")
 
 
@@ -45,6 +48,8 @@ class Definition:
     composantes: list[dict] = field(default_factory=list)
     indicateur: str = ""
     horizon: int = 0
+    question: str = ""
+    reponses: list[str] = field(default_factory=list)
     ligne: int | None = None
 
 
@@ -99,12 +104,17 @@ def lire(chemin: Path) -> list[Definition]:
             d = Definition(
                 id=id_, type=type_, libelle=str(brut.get("libelle") or id_), commentaire=str(brut.get("commentaire")
                                                                                           or ""),
-                source=str(brut.get("source", "rp_evol_struct_pop")), millesime=str(brut.get("millesime", "rp")),
+                source=str(brut.get("source", "rp_evol_struct_pop")), millesime=str(brut.get("millesime", "")),
                 numerateur=_liste(brut.get("numerateur")), denominateur=_liste(brut.get("denominateur")),
                 unite=str(brut.get("unite", "part" if brut.get("denominateur") else "nombre")),
                 facteur=float(brut.get("facteur", 1.0)), composantes=list(brut.get("composantes") or []),
-                indicateur=str(brut.get("indicateur", "")), horizon=int(brut.get("horizon", 0)), ligne=ligne,
+                indicateur=str(brut.get("indicateur", "")), horizon=int(brut.get("horizon", 0)),
+                question=str(brut.get("question", "")),
+                reponses=[str(r) for r in (brut.get("reponses") or [])] if isinstance(brut.get("reponses"), list)
+                else _liste(brut.get("reponses")), ligne=ligne,
             )
+            if type_ == "enquete" and "unite" not in brut:
+                d.unite = "part"
         except (TypeError, ValueError) as e:
             raise ObservationInvalide(f"{ou} : champ mal formé ({e}).") from None
         if d.unite not in UNITES:
@@ -115,6 +125,8 @@ def lire(chemin: Path) -> list[Definition]:
             if not d.composantes or not all(isinstance(c, dict) and c.get("indicateur") for c in d.composantes):
                 raise ObservationInvalide(
                     f"{ou} : un indicateur conceptuel a besoin de « composantes » (indicateur, poids).")
+        if d.type == "enquete" and (not d.question or not d.reponses):
+            raise ObservationInvalide(f"{ou} : un indicateur d'enquête a besoin de « question » et de « reponses ».")
         if d.type == "prospectif" and (not d.indicateur or d.horizon < 2000):
             raise ObservationInvalide(f"{ou} : un indicateur prospectif a besoin de « indicateur » et « horizon ».")
         definitions.append(d)
@@ -132,11 +144,19 @@ def _variables_connues(etude, source: str, millesime: int) -> list[str]:
     return sorted(set(pq.read_table(chemin, columns=["variable"]).column(0).to_pylist()))
 
 
+def _millesime(etude, d: Definition, chemin: Path) -> int:
+    """The millésime of the indicator's source file: « millesime » names a key of etude.millesimes
+    (rp, filosofi...); by default the source's own (the RP millésime for the RP bases...)."""
+    cle = d.millesime or ci.CLE_MILLESIME.get(d.source, "rp")
+    try:
+        return ci.millesime_fichier(etude, cle)
+    except ci.MillesimeInconnu:
+        raise ObservationInvalide(f"{chemin}, indicateur « {d.id} » : millésime « {cle} » inconnu "
+                                  f"(possibles : {', '.join(etude.millesimes)}).") from None
+
+
 def _verifier_variables(etude, d: Definition, chemin: Path) -> None:
-    fichier = etude.millesimes.get(d.millesime)
-    if fichier is None:
-        raise ObservationInvalide(f"{chemin}, indicateur « {d.id} » : millésime « {d.millesime} » inconnu "
-                                  f"(possibles : {', '.join(etude.millesimes)}).")
+    fichier = _millesime(etude, d, chemin)
     connues = _variables_connues(etude, d.source, fichier)
     if not connues:
         return  # the source is missing: the chapter says so (DonneeManquante)
@@ -157,8 +177,8 @@ def joindre_mentions(mentions: list[str]) -> str:
     return "Source : " + " ; ".join(dict.fromkeys(textes)) if textes else ""
 
 
-def _populationnel(etude, d: Definition) -> Resultat:
-    fichier = etude.millesimes[d.millesime]
+def _populationnel(etude, d: Definition, chemin: Path) -> Resultat:
+    fichier = _millesime(etude, d, chemin)
     variables = list(dict.fromkeys(d.numerateur + d.denominateur))
     table, prov = ind.additifs(etude, d.source, fichier, variables, fichier)
     if d.denominateur:
@@ -198,7 +218,7 @@ def _conceptuel(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -
 
 def _prospectif(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -> Resultat:
     i = ci.CATALOGUE.get(d.indicateur)
-    if i is None or not i.agregeable or i.millesime != "rp":
+    if i is None or not i.agregeable or i.cle_millesime != "rp" or i.sources != (i.source,):
         raise ObservationInvalide(
             f"{chemin}, indicateur « {d.id} » : « {d.indicateur} » doit être un indicateur du recensement du "
             "catalogue (ex. population_rp), disponible à deux millésimes.")
@@ -212,6 +232,51 @@ def _prospectif(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -
                                f"{etude.millesimes['rp']}")
 
 
+def _enquete(etude, d: Definition, chemin: Path) -> Resultat:
+    """Share of the respondents giving one of `reponses` to `question`, per commune of residence and
+    for the territory, from the protected tables (a secret cell makes the sum secret)."""
+    from . import enquete as eq
+
+    ou = f"{chemin}" + (f", ligne {d.ligne}" if d.ligne else "") + f", indicateur « {d.id} »"
+    try:
+        e = eq.charger_enquete(etude)
+    except eq.EnqueteAbsente as exc:
+        raise ObservationInvalide(f"{ou} : pas d'enquête à exploiter ({exc}).") from None
+    questions = {q.cle: q for q in e.questionnaire.questions}
+    q = questions.get(d.question)
+    if q is None or q.type not in ("unique", "multiple", "echelle"):
+        proches = difflib.get_close_matches(d.question, list(questions), n=5, cutoff=0.5)
+        raise ObservationInvalide(f"{ou} : question « {d.question} » inconnue ou non tabulée dans "
+                                  "enquete/questionnaire.yaml." + (f" Questions proches : {', '.join(proches)}."
+                                                                    if proches else ""))
+    codes = {str(m.code) for m in q.modalites}
+    inconnues = [r for r in d.reponses if r not in codes]
+    if inconnues:
+        raise ObservationInvalide(f"{ou} : réponse(s) {', '.join(inconnues)} inconnue(s) pour la question "
+                                  f"« {q.cle} » (codes possibles : {', '.join(sorted(codes))}).")
+    # Communes with few respondents are grouped (« Autres communes du territoire ») before any
+    # publication: they are « n.d. » here, the others get their own protected share.
+    libelles = {m.libelle for m in q.modalites if str(m.code) in d.reponses}
+    publie = eq.tabuler(e, q.cle, par="commune").publie()
+    publie = publie[publie["modalite"].isin(libelles)]
+    somme = publie.groupby("groupe").agg(valeur=("part", "sum"), secret=("secret", "any"),
+                                         n=("modalite", "size"))
+    lignes = []
+    noms = dict(zip(etude.communes["code"], etude.communes["nom"]))
+    cles = [("commune", c, noms[c]) for c in sorted(noms, key=lambda c: noms[c])]
+    cles.append(("territoire", etude.code_territoire, etude.nom_territoire))
+    for niveau, code, libelle in cles:
+        groupe = eq.ENSEMBLE if niveau == "territoire" else libelle
+        ligne = somme.loc[groupe] if groupe in somme.index else None
+        complet = ligne is not None and int(ligne["n"]) == len(libelles)
+        secret = bool(ligne["secret"]) if ligne is not None else False
+        valeur = float(ligne["valeur"]) * d.facteur if complet and not secret else np.nan
+        lignes.append({"libelle": libelle, "niveau": niveau, "codgeo": code, "valeur": valeur, "secret": secret})
+    for niveau, code, libelle in ind._references(etude):
+        lignes.append({"libelle": libelle, "niveau": niveau, "codgeo": code, "valeur": np.nan, "secret": False})
+    return Resultat(d, pd.DataFrame(lignes), eq.mention(e))
+
+
 def calculer(etude, chemin: Path | None = None) -> list[Resultat]:
     chemin = Path(chemin) if chemin else Path(etude.racine) / "observation_ciblee.yaml"
     definitions = lire(chemin)
@@ -219,7 +284,9 @@ def calculer(etude, chemin: Path | None = None) -> list[Resultat]:
     for d in definitions:
         if d.type == "populationnel":
             _verifier_variables(etude, d, chemin)
-            resultats[d.id] = _populationnel(etude, d)
+            resultats[d.id] = _populationnel(etude, d, chemin)
+        elif d.type == "enquete":
+            resultats[d.id] = _enquete(etude, d, chemin)
         elif d.type == "conceptuel":
             resultats[d.id] = _conceptuel(etude, d, resultats, chemin)
         else:

@@ -19,7 +19,7 @@ FORMATS = {
     "score": lambda v, secret=False: fm.decimal(v, 2, secret=secret),
 }
 TYPES = {"populationnel": "indicateur populationnel", "conceptuel": "indicateur conceptuel (score composite)",
-         "prospectif": "indicateur prospectif"}
+         "prospectif": "indicateur prospectif", "enquete": "indicateur tiré de l'enquête auprès des habitants"}
 
 
 def calculer(etude) -> tuple[list[observation.Resultat], list[str]]:
@@ -67,7 +67,7 @@ def afficher_indicateur(etude, r: observation.Resultat):
     t = r.table
     ordre = t["niveau"].map({"territoire": 0, "departement": 1, "region": 2, "france": 3, "commune": 4})
     t = t.iloc[ordre.argsort(kind="stable")]
-    if d.type == "conceptuel":  # a score standardised over the communes: references are not comparable
+    if d.type in ("conceptuel", "enquete"):  # a score over the communes, a survey: no reference territory
         t = t[t["niveau"].isin(["territoire", "commune"])]
     table = pd.DataFrame({"Territoire": t["libelle"].values,
                           d.libelle: [f(v, secret=bool(s)) for v, s in zip(t["valeur"], t["secret"])]})
@@ -76,6 +76,12 @@ def afficher_indicateur(etude, r: observation.Resultat):
                              f"Les {N_EXTREMES} communes aux valeurs les plus élevées :",
                              f"Les {N_EXTREMES} communes aux valeurs les plus faibles :")
     presentation.tableau(table, r.mention)
+    from .generique import barres_communes
+
+    # the territory's reference line only for a score standardised over the communes
+    barres_communes(etude, r.table, d.libelle, "", r.mention, lambda v, secret=False: f(v, secret=secret),
+                    references=("territoire",) if d.type in ("conceptuel", "enquete") else
+                    ("territoire", "departement"))
     communes = r.table[r.table["niveau"] == "commune"][["codgeo", "valeur", "secret"]]
     if communes["valeur"].notna().sum() >= 2:
         communes = communes.rename(columns={"codgeo": "code", "secret": "valeur__secret"})

@@ -51,6 +51,36 @@ def _determines(A: np.ndarray, inconnues: list[int]) -> list[int]:
     return [inconnues[j] for j in range(len(inconnues)) if normes[j] < 1e-9]
 
 
+def _voisins(A: np.ndarray, i: int) -> set[int]:
+    voisins = set()
+    for a in A:
+        if a[i] != 0:
+            voisins |= set(np.flatnonzero(a))
+    return voisins
+
+
+def _complement(A, masque, i, candidats, valeurs, est_total, taille_max: int = 120) -> list[int]:
+    """The published values to suppress so that cell `i` is no longer determined: the cheapest
+    single neighbour that hides it, else the cheapest pair (a cell of its row and one closing the
+    rectangle through its column...), else the smallest neighbour (the loop then goes on)."""
+    inconnues = list(np.flatnonzero(masque))
+    cout = lambda ks: (sum(est_total[k] for k in ks), sum(valeurs[k] for k in ks), tuple(ks))  # noqa: E731
+    ordre = sorted(candidats, key=lambda k: cout([k]))
+    for k in ordre:
+        if i not in _determines(A, sorted(inconnues + [k])):
+            return [k]
+    if len(valeurs) <= taille_max:
+        paires = []
+        for k in ordre:
+            for m in _voisins(A, k) | set(candidats):
+                if m != k and not masque[m]:
+                    paires.append(tuple(sorted((k, m))))
+        for paire in sorted(set(paires), key=lambda ks: cout(list(ks))):
+            if i not in _determines(A, sorted(inconnues + list(paire))):
+                return list(paire)
+    return [ordre[0]]
+
+
 def supprimer(cellules, totaux_colonnes, seuil_: int = SEUIL_DEFAUT, totaux_lignes: bool = True,
               colonnes_additives: bool = True) -> Masques:
     """Primary and secondary suppression for a table of respondent counts.
@@ -113,8 +143,8 @@ def supprimer(cellules, totaux_colonnes, seuil_: int = SEUIL_DEFAUT, totaux_lign
         candidats = [j for j in voisins if not masque[j]] or list(np.flatnonzero(~masque))
         if not candidats:
             break
-        j = min(candidats, key=lambda k: (est_total[k], valeurs[k], k))
-        masque[j] = True
+        for j in _complement(A, masque, i, candidats, valeurs, est_total):
+            masque[j] = True
     return Masques(
         cellules=masque[: R * C].reshape(R, C),
         totaux_lignes=masque[idx_tr] if totaux_lignes else np.zeros(0, dtype=bool),

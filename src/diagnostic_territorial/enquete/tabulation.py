@@ -16,6 +16,7 @@ from .questionnaire import HORS_TERRITOIRE, Question, Questionnaire
 ENSEMBLE = "Ensemble"
 AUTRES_COMMUNES = "Autres communes du territoire"
 HORS = "Hors territoire"
+AUTRES_ET_HORS = "Autres communes et hors territoire"
 EFFECTIF_MIN_COMMUNE = 30
 CROISEMENTS = {"sexe": "Sexe", "tranche_age": "Âge", "commune": "Commune de résidence"}
 
@@ -54,22 +55,26 @@ class Enquete:
 
     def groupes_communes(self, cle: str, regrouper: bool = True) -> tuple[pd.Series, list[str]]:
         """Commune names; with `regrouper`, the communes with fewer than `effectif_min_commune`
-        respondents are grouped into "Autres communes du territoire"."""
+        respondents are grouped into "Autres communes du territoire", and the few respondents
+        living outside the territory join them ("Autres communes et hors territoire"): a group
+        under the threshold would otherwise force the suppression of most of the table."""
         noms = dict(zip(self.communes["code"], self.communes["nom"]))
         codes = self.reponses[cle]
         comptes = codes.value_counts()
+        hors = sum(n for c, n in comptes.items() if c == HORS_TERRITOIRE or c not in noms)
+        peu_hors = regrouper and 0 < hors < self.effectif_min_commune
         def libelle(c):
             if c is None or (isinstance(c, float) and np.isnan(c)):
                 return None
             if c == HORS_TERRITOIRE or c not in noms:
-                return HORS
+                return AUTRES_ET_HORS if peu_hors else HORS
             if regrouper and comptes.get(c, 0) < self.effectif_min_commune:
-                return AUTRES_COMMUNES
+                return AUTRES_ET_HORS if peu_hors else AUTRES_COMMUNES
             return noms[c]
         serie = codes.map(libelle).astype(object)
         presents = set(serie.dropna())
         ordre = [n for n in sorted(set(noms.values()), key=lambda s: s.lower()) if n in presents]
-        ordre += [g for g in (AUTRES_COMMUNES, HORS) if g in presents]
+        ordre += [g for g in (AUTRES_COMMUNES, AUTRES_ET_HORS, HORS) if g in presents]
         return serie, ordre
 
 
