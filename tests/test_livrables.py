@@ -22,18 +22,23 @@ def normaliser(texte: str) -> str:
     return re.sub(r"\s+", " ", texte)
 
 
+def textes_pages(chemin: Path) -> list[str]:
+    """Text of each page (pypdf, extra « test »: these checks run everywhere, poppler or not).
+    pypdf keeps the narrow no-break spaces of the French formats; normaliser() turns them into
+    plain spaces, as it does every Unicode space."""
+    from pypdf import PdfReader
+
+    return [normaliser(page.extract_text()) for page in PdfReader(chemin).pages]
+
+
 def texte_pdf(chemin: Path) -> str:
-    if shutil.which("pdftotext") is None:
-        pytest.skip("pdftotext absent (paquet poppler-utils)")
-    sortie = subprocess.run(["pdftotext", "-layout", str(chemin), "-"], capture_output=True, text=True, check=True)
-    return normaliser(sortie.stdout)
+    return normaliser(" ".join(textes_pages(chemin)))
 
 
 def pages_pdf(chemin: Path) -> int:
-    if shutil.which("pdfinfo") is None:
-        pytest.skip("pdfinfo absent (paquet poppler-utils)")
-    sortie = subprocess.run(["pdfinfo", str(chemin)], capture_output=True, text=True, check=True).stdout
-    return int(re.search(r"Pages:\s+(\d+)", sortie).group(1))
+    from pypdf import PdfReader
+
+    return len(PdfReader(chemin).pages)
 
 
 @pytest.fixture(scope="module")
@@ -102,16 +107,50 @@ def test_fiches_communes(etude_executee, livrables):
     assert len(communes) == 48
     fichiers = sorted((livrables / "fiches-communes").glob("*.pdf"))
     assert len(fichiers) == len(communes)
-    assert pages_pdf(livrables / "fiches-communes.pdf") == len(communes)
     par_code = {f.name[:5]: f for f in fichiers}
     for c in communes:
         assert c["code"] in par_code, c
-    for c in communes[:: max(1, len(communes) // 8)]:  # a sample: pdftotext costs ~20 ms a file
+        assert pages_pdf(par_code[c["code"]]) == 1, c["nom"]  # exactly one A4 page per commune
+    # The combined PDF: one page per commune of the study, each commune on exactly one page.
+    pages = textes_pages(livrables / "fiches-communes.pdf")
+    assert len(pages) == len(communes)
+    codes_par_page = [re.findall(r"Code commune (\d[\dAB]\d{3})", p) for p in pages]
+    assert all(len(codes) == 1 for codes in codes_par_page), codes_par_page
+    assert sorted(codes[0] for codes in codes_par_page) == sorted(c["code"] for c in communes)
+    for c in communes[:: max(1, len(communes) // 8)]:  # a sample of the texts
         texte = texte_pdf(par_code[c["code"]])
         assert c["nom"] in texte and NOM.lower() in texte.lower() and "Haute-Garonne" in texte, c["nom"]
-        assert pages_pdf(par_code[c["code"]]) == 1
+    # Real figures, checked by hand in donnees_demo/: Cazères (31135), population municipale 2019
+    # 4 799 (donnees_communes.csv.gz, PMUN), revenu disponible médian par UC 2019 19 060 €
+    # (FILO2019_DISP_COM.csv), the EPCI's 21 800 €; sources and millésimes written on the page.
     cazeres = texte_pdf(par_code["31135"])
-    assert "4 799" in cazeres and "21 800 €" in cazeres
+    assert "Cazères" in cazeres and "Population municipale 2019" in cazeres
+    assert "4 799" in cazeres and "19 060 €" in cazeres and "21 800 €" in cazeres
+    assert "Insee, populations légales 2019" in cazeres and "Insee, Filosofi 2019" in cazeres
+    # Beaufort (31051): D9/D1 not published by Filosofi (secret statistique) is « s », never 0.
+    beaufort = texte_pdf(par_code["31051"])
+    assert re.search(r"Rapport interdécile D9/D1 \(2019\) \S* ?s 2,8 3,5", beaufort), beaufort
+    assert "23 560 €" in beaufort
+
+
+def test_fiches_communes_echec_laisse_les_anciennes(etude_executee, livrables, monkeypatch):
+    """Every fiche is built in memory before anything is written: a failure while rendering leaves
+    the previous fiches and recueil untouched, and no temporary file behind."""
+    from diagnostic_territorial import livrables as module
+    from diagnostic_territorial.etude import Etude
+
+    avant = {f: f.read_bytes() for f in [livrables / "fiches-communes.pdf",
+                                          *sorted((livrables / "fiches-communes").glob("*.pdf"))[:3]]}
+
+    def panne(*args, **kwargs):
+        raise RuntimeError("panne simulée du rendu")
+
+    monkeypatch.setattr(module, "_document_weasyprint", panne)
+    with pytest.raises(RuntimeError, match="panne simulée"):
+        module.fiches_communes(Etude.charger(etude_executee / "etude.yaml"))
+    for chemin, contenu in avant.items():
+        assert chemin.read_bytes() == contenu, chemin.name
+    assert not list(livrables.rglob(".*.tmp"))
 
 
 def test_diaporama(livrables, points):
