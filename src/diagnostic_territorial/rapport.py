@@ -12,7 +12,9 @@ project's template (``templates/rapport``: cover page, table of contents, print 
   raw error outputs;
 - a failed or absent chapter keeps its numbered heading and shows a "Chapitre non produit" box with
   a short summary of the error: it is never silently dropped;
-- the file is written atomically (temporary file in the same folder, then ``os.replace``).
+- the file is written atomically (temporary file in the same folder, then ``os.replace``);
+- the output is reproducible: the same notebooks give the same bytes, except for the one line that
+  carries the generation date (``date_generation``: today, or ``SOURCE_DATE_EPOCH`` when set).
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ import copy
 import datetime as dt
 import html
 import mimetypes
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
+
+from .ecriture import _ecrire_atomiquement, date_generation
 
 DOSSIER_TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOM_TEMPLATE = "rapport"
@@ -58,6 +60,12 @@ _RE_IMAGE_MD = re.compile(r"(!\[[^\]]*\]\()(<[^>]+>|[^)\s]+)")
 _RE_DIV_OUVRANT = re.compile(r"<div\b", re.IGNORECASE)
 _RE_DIV_FERMANT = re.compile(r"</div\s*>", re.IGNORECASE)
 _RE_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# IPython's warning when parallel kernels share one history database: noise from the run, not
+# report content (and a different session number on each run).
+_RE_BRUIT_IPYTHON = re.compile(
+    r"^ERROR! Session/line number was not unique in database\. History logging moved to new session \d+\n?",
+    re.MULTILINE,
+)
 
 
 @dataclass
@@ -273,8 +281,15 @@ def _sorties_lisibles(sorties: list) -> list:
             continue
         if sortie.get("output_type") == "stream" and sortie.get("name") != "stdout":
             continue
-        if sortie.get("output_type") == "stream" and not sortie.get("text", "").strip():
-            continue
+        if sortie.get("output_type") == "stream":
+            texte = sortie.get("text", "")
+            texte = "".join(texte) if isinstance(texte, list) else texte
+            nettoye = _RE_BRUIT_IPYTHON.sub("", texte)
+            if not nettoye.strip():
+                continue
+            if nettoye != texte:
+                sortie = copy.deepcopy(sortie)
+                sortie["text"] = nettoye
         if "data" in sortie:
             sortie = copy.deepcopy(sortie)
             for mime in MIMETYPES_RETIRES:
@@ -465,7 +480,7 @@ def _rendre(chapitres: list[_ChapitrePrepare], meta: dict) -> str:
 def _contexte(chapitres: list[_ChapitrePrepare], meta: dict) -> dict:
     nom = str(meta.get("nom_territoire") or "Territoire")
     sous_titre = str(meta.get("sous_titre") or "Diagnostic social de territoire")
-    date = meta.get("date") or dt.date.today()
+    date = meta.get("date") or date_generation()
     perimetre = []
     communes = meta.get("communes")
     if communes:
@@ -499,22 +514,3 @@ def _contexte(chapitres: list[_ChapitrePrepare], meta: dict) -> dict:
             for c in chapitres
         ],
     }
-
-
-def _ecrire_atomiquement(sortie: Path, contenu: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over the previous report."""
-    sortie.parent.mkdir(parents=True, exist_ok=True)
-    descripteur, temporaire = tempfile.mkstemp(dir=sortie.parent, prefix=f".{sortie.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descripteur, "wb") as f:
-            f.write(contenu)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporaire, 0o644)
-        os.replace(temporaire, sortie)
-    except BaseException:
-        try:
-            os.unlink(temporaire)
-        except FileNotFoundError:
-            pass
-        raise
