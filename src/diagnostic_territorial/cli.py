@@ -1,11 +1,18 @@
-"""Commands called by a study's Makefile: python -m diagnostic_territorial <commande>."""
+"""Commands called by a study's Makefile: python -m diagnostic_territorial <commande>.
+
+Interruptions: Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the command cleanly. Every deliverable is
+written atomically, so an interruption leaves each file either as it was or fully rewritten (never
+half-written) and removes the temporary file being written; a stale temporary file left by a
+process killed outright (SIGKILL) is removed by the next run. The command then ends the way an
+interrupted program does (killed by the same signal), so that ``make`` and the shell stop too.
+"""
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -14,9 +21,12 @@ from .erreurs import ErreurDiagnostic
 
 
 def _etude(args):
+    """The study of the command, read once per command (« livrables » runs several)."""
     from .etude import Etude
 
-    return Etude.charger(args.etude)
+    if getattr(args, "_etude_lue", None) is None:
+        args._etude_lue = Etude.charger(args.etude)
+    return args._etude_lue
 
 
 def cmd_donnees(args) -> int:
@@ -76,19 +86,40 @@ def cmd_notebooks(args) -> int:
             continue
         ancien[r.chapitre.cle] = {"statut": r.statut, "erreur": r.erreur, "duree": round(r.duree, 2),
                                   "reutilise": r.reutilise}
-    journal.parent.mkdir(parents=True, exist_ok=True)
-    tmp = journal.with_suffix(".tmp")
-    tmp.write_text(json.dumps(ancien, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, journal)
+    from .ecriture import _ecrire_atomiquement
+
+    _ecrire_atomiquement(journal, json.dumps(ancien, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
     print(resume(resultats))
     return 0 if all(r.statut == "ok" for r in resultats) else 1
 
 
+def _si_modifie(args, etude, nom: str, sorties, construire) -> int:
+    """Run `construire()` unless the deliverable `nom` is up to date (see a_jour.py); record its
+    inputs after a successful build."""
+    from .a_jour import Livrable
+
+    livrable = Livrable(etude, nom, sorties, force=getattr(args, "force", False))
+    if livrable.a_jour():
+        noms = ", ".join(Path(s).name for s in livrable.sorties)
+        print(f"À jour, rien n'a changé depuis la dernière production : {noms} (--force pour refaire)")
+        return 0
+    statut = construire()
+    if statut == 0:
+        livrable.enregistrer()
+    return statut
+
+
 def cmd_assembler(args) -> int:
+    etude = _etude(args)
+    return _si_modifie(args, etude, "rapport-html", [Path(etude.dossier_livrables) / "rapport.html"],
+                       lambda: _assembler(etude))
+
+
+def _assembler(etude) -> int:
     from .plan import CHAPITRES
+    from .ecriture import date_generation
     from .rapport import ChapitreExecute, assembler
 
-    etude = _etude(args)
     journal = _journal(etude)
     etats = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}
     chapitres = []
@@ -105,7 +136,7 @@ def cmd_assembler(args) -> int:
         "nom_territoire": etude.nom_territoire,
         "sous_titre": etude.sous_titre or "Diagnostic social de territoire",
         "consultant": etude.consultant,
-        "date": dt.date.today(),
+        "date": date_generation(),
         "version": __version__,
         "communes": len(etude.communes),
         "departement": etude.departement[1],
@@ -126,64 +157,100 @@ def cmd_assembler(args) -> int:
 def cmd_rapport_pdf(args) -> int:
     import time
 
-    from .livrables import rapport_pdf
-
     etude = _etude(args)
     source = Path(etude.dossier_livrables) / "rapport.html"
     if not source.exists():
         print("Le rapport HTML n'existe pas encore : lancez « make livrables » (ou « make rapport »).",
               file=sys.stderr)
         return 2
-    debut = time.perf_counter()
-    sortie = rapport_pdf(source)
-    print(f"Rapport PDF écrit : {sortie} ({time.perf_counter() - debut:.1f} s)")
-    return 0
+
+    def construire() -> int:
+        from .livrables import rapport_pdf
+
+        debut = time.perf_counter()
+        sortie = rapport_pdf(source)
+        print(f"Rapport PDF écrit : {sortie} ({time.perf_counter() - debut:.1f} s)")
+        return 0
+
+    # The HTML is one of the inputs: a report re-assembled by hand gives a new PDF.
+    return _si_modifie(args, etude, "rapport-pdf", [source.with_suffix(".pdf")], construire)
 
 
 def cmd_synthese(args) -> int:
-    from .livrables import synthese
-
     etude = _etude(args)
-    html_, pdf = synthese(etude)
-    print(f"Synthèse écrite : {html_} et {pdf}")
-    return 0
+
+    def construire() -> int:
+        from .livrables import synthese
+
+        html_, pdf = synthese(etude)
+        print(f"Synthèse écrite : {html_} et {pdf}")
+        return 0
+
+    d = Path(etude.dossier_livrables)
+    return _si_modifie(args, etude, "synthese", [d / "synthese.html", d / "synthese.pdf"], construire)
 
 
 def cmd_fiches_communes(args) -> int:
-    from .livrables import fiches_communes
-
     etude = _etude(args)
-    r = fiches_communes(etude)
-    t = r["secondes"]
-    print(f"Fiches communes écrites : {len(r['fichiers'])} fiches dans {r['combine'].parent / 'fiches-communes'} "
-          f"et {r['combine']} ({t['total']:.1f} s, {t['par_commune']:.2f} s par commune)")
-    trop_longues = [k for k, n in r["pages"].items() if n > 1]
-    if trop_longues:
-        print(f"Attention : {len(trop_longues)} fiche(s) sur plus d'une page : {', '.join(trop_longues)}",
-              file=sys.stderr)
-    return 0
+
+    def construire() -> int:
+        from .livrables import fiches_communes
+
+        r = fiches_communes(etude)
+        t = r["secondes"]
+        print(f"Fiches communes écrites : {len(r['fichiers'])} fiches dans {r['combine'].parent / 'fiches-communes'} "
+              f"et {r['combine']} ({t['total']:.1f} s, {t['par_commune']:.2f} s par commune)")
+        trop_longues = [k for k, n in r["pages"].items() if n > 1]
+        if trop_longues:
+            print(f"Attention : {len(trop_longues)} fiche(s) sur plus d'une page : {', '.join(trop_longues)}",
+                  file=sys.stderr)
+        return 0
+
+    d = Path(etude.dossier_livrables)
+    return _si_modifie(args, etude, "fiches-communes", [d / "fiches-communes.pdf", d / "fiches-communes"],
+                       construire)
 
 
 def cmd_presentation(args) -> int:
-    from .livrables import presentation
-
     etude = _etude(args)
-    print(f"Support de présentation écrit : {presentation(etude)}")
-    return 0
+
+    def construire() -> int:
+        from .livrables import presentation
+
+        print(f"Support de présentation écrit : {presentation(etude)}")
+        return 0
+
+    return _si_modifie(args, etude, "presentation", [Path(etude.dossier_livrables) / "presentation.slides.html"],
+                       construire)
 
 
 def cmd_plan_action(args) -> int:
-    from .livrables import plan_action
-
     etude = _etude(args)
-    html_, pdf = plan_action(etude)
-    print(f"Plan d'action écrit : {html_} et {pdf}")
-    return 0
+
+    def construire() -> int:
+        from .livrables import plan_action
+
+        html_, pdf = plan_action(etude)
+        print(f"Plan d'action écrit : {html_} et {pdf}")
+        return 0
+
+    d = Path(etude.dossier_livrables)
+    return _si_modifie(args, etude, "plan-action", [d / "plan-action.html", d / "plan-action.pdf"], construire)
+
+
+def _nettoyer_livrables(etude) -> None:
+    """Remove the temporary files a killed run left in livrables/ (see ecriture.nettoyer_temporaires)."""
+    from .ecriture import nettoyer_temporaires
+
+    dossier = Path(etude.dossier_livrables)
+    for d in (dossier, dossier / "fiches-communes"):
+        nettoyer_temporaires(d)
 
 
 def cmd_livrables(args) -> int:
     """Every deliverable from the executed notebooks; one failing deliverable does not stop the
     others, the command ends in error and names it."""
+    _nettoyer_livrables(_etude(args))
     echecs = []
     for nom, fonction in (("rapport HTML", cmd_assembler), ("rapport PDF", cmd_rapport_pdf),
                           ("synthèse", cmd_synthese), ("fiches communes", cmd_fiches_communes),
@@ -201,7 +268,47 @@ def cmd_livrables(args) -> int:
     return 0
 
 
+# Signals that stop a command cleanly (KeyboardInterrupt in the main process).
+SIGNAUX_ARRET = tuple(getattr(signal, nom) for nom in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, nom))
+_signal_recu: list[int] = []
+
+
+def _installer_signaux() -> None:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt like Ctrl-C does, so that the temporary file being
+    written is removed (``finally`` blocks run) instead of the process dying on the spot. A process
+    forked from this one (a worker of the notebooks' pool) keeps the default behaviour."""
+    principal = os.getpid()
+
+    def gestionnaire(signum, frame):
+        if os.getpid() != principal:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        _signal_recu.append(signum)
+        raise KeyboardInterrupt
+
+    for signum in SIGNAUX_ARRET:
+        try:
+            signal.signal(signum, gestionnaire)
+        except (ValueError, OSError):  # not the main thread, or not supported here
+            pass
+
+
+def _mourir_du_signal(signum: int) -> None:
+    """End like a program killed by `signum` (what shells and make expect from an interrupted
+    command: « make rapport » stops instead of going on with the next step)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Entry point. With ``argv=None`` (the command line), termination signals are handled as
+    described in the module's docstring; a call from Python (tests) keeps the caller's handlers."""
+    ligne_de_commande = argv is None
+    if ligne_de_commande:
+        _installer_signaux()
     parser = argparse.ArgumentParser(prog="diagnostic_territorial",
                                      description="Diagnostic social de territoire : données, notebooks, rapport.")
     parser.add_argument("--etude", default="etude.yaml", help="fichier etude.yaml (défaut : ./etude.yaml)")
@@ -221,6 +328,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="réexécuter tous les chapitres, même ceux dont rien n'a changé")
     p.set_defaults(func=cmd_notebooks)
     p = sub.add_parser("assembler", help="assembler les notebooks exécutés en livrables/rapport.html")
+    p.add_argument("--force", action="store_true", help="refaire le rapport même si rien n'a changé")
     p.set_defaults(func=cmd_assembler)
     from .multi import ajouter_sous_commande as ajouter_multi
 
@@ -234,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         ("livrables", "tous les livrables depuis les notebooks exécutés", cmd_livrables),
     ):
         p = sub.add_parser(nom, help=aide)
+        p.add_argument("--force", action="store_true", help="refaire même si rien n'a changé")
         p.set_defaults(func=fonction)
     args = parser.parse_args(argv)
     try:
@@ -242,8 +351,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Erreur : {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("Interrompu : les livrables précédents sont intacts.", file=sys.stderr)
-        return 130
+        print("Interrompu : les fichiers déjà écrits sont complets, celui qui était en cours d'écriture est "
+              "resté dans sa version précédente (aucun fichier à moitié écrit) ; relancez la commande.",
+              file=sys.stderr)
+        signum = _signal_recu[-1] if _signal_recu else signal.SIGINT
+        if ligne_de_commande:
+            _mourir_du_signal(signum)
+        return 128 + int(signum)
 
 
 if __name__ == "__main__":

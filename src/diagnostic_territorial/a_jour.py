@@ -1,0 +1,109 @@
+"""Incremental deliverables: a deliverable is rebuilt only when something it is made from changed.
+
+A deliverable (rapport HTML, rapport PDF, synthèse, fiches communes...) is made from the executed
+notebooks and their journal, the study's files (etude.yaml, the other YAML files, analyses/,
+enquete/, qualitatif/), the data cache, the library (code, templates, version) and the generation
+date. After a successful build, ``build/livrables/<nom>.json`` records the hash of all of these and
+the hash of each file written. The next run reuses the deliverable when both still match: same
+inputs, and the files in livrables/ are those it wrote (a file deleted or replaced by hand is
+rebuilt). A failed build records nothing, so it is retried next time; ``--force`` rebuilds anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .execution import DOSSIERS_ETUDE, Empreintes, _sha_bytes, empreinte_bibliotheque
+
+
+def _empreintes(etude) -> Empreintes:
+    return Empreintes(Path(etude.dossier_build) / "empreintes_livrables.json")
+
+
+def composantes(etude, empreintes: Empreintes) -> dict:
+    """Hashes of everything a deliverable is made from (see the module's docstring)."""
+    from .ecriture import date_generation
+
+    racine = Path(etude.racine)
+    build = Path(etude.dossier_build)
+    h = hashlib.sha256()
+    for p in sorted(racine.glob("*.y*ml")):
+        if p.suffix in (".yaml", ".yml") and p.is_file():
+            h.update(p.name.encode() + b"\0" + empreintes.sha(p).encode() + b"\n")
+    for nom in (*DOSSIERS_ETUDE, "analyses"):
+        h.update(nom.encode() + b"\0" + empreintes.arbre(racine / nom).encode() + b"\n")
+    journal = build / "execution.json"
+    return {
+        "notebooks": empreintes.arbre(build / "notebooks", ("*.ipynb",)),
+        "resultats": empreintes.arbre(build / "resultats"),
+        "journal": empreintes.sha(journal) if journal.exists() else "absent",
+        "fichiers_etude": h.hexdigest(),
+        "donnees": empreintes.arbre(Path(etude.dossier_cache)),
+        "bibliotheque": empreinte_bibliotheque(empreintes),
+        "date": date_generation().isoformat(),
+    }
+
+
+def _chemin_etat(etude, nom: str) -> Path:
+    return Path(etude.dossier_build) / "livrables" / f"{nom}.json"
+
+
+def _fichiers(sorties) -> list[Path]:
+    """The files of `sorties` (files, or folders whose files all belong to the deliverable)."""
+    fichiers = []
+    for s in sorties:
+        s = Path(s)
+        if s.is_dir():
+            fichiers.extend(sorted(p for p in s.iterdir() if p.is_file() and not p.name.startswith(".")))
+        else:
+            fichiers.append(s)
+    return fichiers
+
+
+def _etat_sorties(sorties, empreintes: Empreintes) -> dict | None:
+    etat = {}
+    for f in _fichiers(sorties):
+        if not f.is_file():
+            return None
+        etat[f.as_posix()] = empreintes.sha(f)
+    return etat
+
+
+class Livrable:
+    """``with``-less helper: ``l = Livrable(etude, "synthese", [html, pdf])``; ``l.a_jour()`` says
+    whether the files can be reused; after a successful build ``l.enregistrer()``."""
+
+    def __init__(self, etude, nom: str, sorties, force: bool = False):
+        self.etude = etude
+        self.nom = nom
+        self.sorties = [Path(s) for s in sorties]
+        self.force = force
+        self.empreintes = _empreintes(etude)
+        self.composantes = composantes(etude, self.empreintes)
+
+    def a_jour(self) -> bool:
+        if self.force:
+            return False
+        try:
+            ancien = json.loads(_chemin_etat(self.etude, self.nom).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if ancien.get("cle") != _sha_bytes(json.dumps(self.composantes, sort_keys=True).encode()):
+            return False
+        actuel = _etat_sorties(self.sorties, self.empreintes)
+        self.empreintes.enregistrer()
+        return actuel is not None and actuel == ancien.get("sorties")
+
+    def enregistrer(self) -> None:
+        from .ecriture import _ecrire_atomiquement
+
+        sorties = _etat_sorties(self.sorties, self.empreintes)
+        if sorties is None:
+            return
+        etat = {"cle": _sha_bytes(json.dumps(self.composantes, sort_keys=True).encode()),
+                "composantes": self.composantes, "sorties": sorties}
+        _ecrire_atomiquement(_chemin_etat(self.etude, self.nom),
+                             json.dumps(etat, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        self.empreintes.enregistrer()
