@@ -95,9 +95,18 @@ def test_cles_incrementales(etude):
 
 def test_parametre_et_notebook_modifies(etude):
     lancer(etude)
+    # The consultant's name and the subtitle only appear in the deliverables: nothing re-executed.
     texte = etude.chemin.read_text(encoding="utf-8").replace("consultant: ", "consultant: Autre ", 1)
+    texte = texte.replace("sous_titre: ", "sous_titre: Diagnostic partagé ", 1)
     etude.chemin.write_text(texte, encoding="utf-8")
-    assert executes(lancer(etude)) == set(CLES)
+    assert executes(lancer(etude)) == set()
+    # A parameter the chapters read (the study's thematic sections): every chapter.
+    assert "  - insertion\n" in texte
+    texte = texte.replace("  - insertion\n", "", 1)
+    etude.chemin.write_text(texte, encoding="utf-8")
+    resultats = lancer(etude)
+    assert executes(resultats) == set(CLES)
+    assert resultats["economie"].raisons == ["etude.yaml modifié"]
     nb_path = Path(etude.dossier_notebooks) / chapitre("economie").notebook
     nb = nbformat.read(nb_path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("1 + 1"))

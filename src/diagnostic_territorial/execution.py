@@ -138,9 +138,15 @@ def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
     return _sha_bytes(f"{__version__}\0{empreintes.arbre(paquet)}".encode())
 
 
+# Fields of etude.yaml's « etude » section that only the deliverables show (cover, footer): no
+# notebook reads them, so changing them re-assembles the deliverables without re-executing anything.
+CHAMPS_LIVRABLES_SEULS = ("consultant", "sous_titre")
+
+
 def _empreinte_etude(chemin: Path) -> str:
-    """Hash of etude.yaml without its « execution » section (workers...): changing how the
-    notebooks run does not change what they produce. Comments are ignored too."""
+    """Hash of etude.yaml without its « execution » section (workers...) and the fields only the
+    deliverables show (CHAMPS_LIVRABLES_SEULS): changing them does not change what the notebooks
+    produce. Comments are ignored too."""
     import yaml
 
     if not chemin.exists():
@@ -151,6 +157,8 @@ def _empreinte_etude(chemin: Path) -> str:
         return _sha_fichier(chemin)
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "execution"}
+        if isinstance(data.get("etude"), dict):
+            data["etude"] = {k: v for k, v in data["etude"].items() if k not in CHAMPS_LIVRABLES_SEULS}
     return _sha_bytes(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode())
 
 
