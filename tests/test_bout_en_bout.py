@@ -12,7 +12,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from cookiecutter.main import cookiecutter
 
 from diagnostic_territorial.plan import CHAPITRES
 

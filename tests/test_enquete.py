@@ -2,7 +2,6 @@
 suppression, free text), weighting, and the « Parole des habitants » chapter on the demo study."""
 
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path

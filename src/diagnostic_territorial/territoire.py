@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import difflib
 import gzip
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
