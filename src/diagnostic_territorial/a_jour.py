@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .execution import DOSSIERS_ETUDE, Empreintes, _sha_bytes, empreinte_bibliotheque
+from .execution import DOSSIERS_ETUDE, Empreintes, _sha_bytes, empreinte_bibliotheque, empreinte_donnees
 
 
 def _empreintes(etude) -> Empreintes:
@@ -34,16 +34,26 @@ def composantes(etude, empreintes: Empreintes) -> dict:
             h.update(p.name.encode() + b"\0" + empreintes.sha(p).encode() + b"\n")
     for nom in (*DOSSIERS_ETUDE, "analyses"):
         h.update(nom.encode() + b"\0" + empreintes.arbre(racine / nom).encode() + b"\n")
-    journal = build / "execution.json"
     return {
         "notebooks": empreintes.arbre(build / "notebooks", ("*.ipynb",)),
         "resultats": empreintes.arbre(build / "resultats"),
-        "journal": empreintes.sha(journal) if journal.exists() else "absent",
+        "journal": _etats_chapitres(build / "execution.json"),
         "fichiers_etude": h.hexdigest(),
-        "donnees": empreintes.arbre(Path(etude.dossier_cache)),
+        "donnees": empreinte_donnees(etude, empreintes),
         "bibliotheque": empreinte_bibliotheque(empreintes),
         "date": date_generation().isoformat(),
     }
+
+
+def _etats_chapitres(journal: Path) -> str:
+    """Hash of what the deliverables show from the execution journal: each chapter's status and
+    error. Its durations and « reused » flags change from one run to the next and are left out."""
+    try:
+        etats = json.loads(journal.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "absent"
+    utiles = {cle: [e.get("statut"), e.get("erreur")] for cle, e in etats.items() if isinstance(e, dict)}
+    return _sha_bytes(json.dumps(utiles, sort_keys=True, ensure_ascii=False).encode())
 
 
 def _chemin_etat(etude, nom: str) -> Path:
@@ -62,12 +72,19 @@ def _fichiers(sorties) -> list[Path]:
     return fichiers
 
 
-def _etat_sorties(sorties, empreintes: Empreintes) -> dict | None:
+def _etat_sorties(sorties, empreintes: Empreintes, racine: Path) -> dict | None:
+    """{path relative to the study: sha256} of the deliverable's files (None: one is missing).
+    Relative paths: a study moved or copied elsewhere keeps its deliverables up to date."""
     etat = {}
+    racine = Path(racine).resolve()
     for f in _fichiers(sorties):
         if not f.is_file():
             return None
-        etat[f.as_posix()] = empreintes.sha(f)
+        try:
+            nom = f.resolve().relative_to(racine).as_posix()
+        except ValueError:
+            nom = f.resolve().as_posix()
+        etat[nom] = empreintes.sha(f)
     return etat
 
 
@@ -92,14 +109,14 @@ class Livrable:
             return False
         if ancien.get("cle") != _sha_bytes(json.dumps(self.composantes, sort_keys=True).encode()):
             return False
-        actuel = _etat_sorties(self.sorties, self.empreintes)
+        actuel = _etat_sorties(self.sorties, self.empreintes, self.etude.racine)
         self.empreintes.enregistrer()
         return actuel is not None and actuel == ancien.get("sorties")
 
     def enregistrer(self) -> None:
         from .ecriture import _ecrire_atomiquement
 
-        sorties = _etat_sorties(self.sorties, self.empreintes)
+        sorties = _etat_sorties(self.sorties, self.empreintes, self.etude.racine)
         if sorties is None:
             return
         etat = {"cle": _sha_bytes(json.dumps(self.composantes, sort_keys=True).encode()),
