@@ -163,7 +163,9 @@ def alleger(gdf: gpd.GeoDataFrame, simplification: float = SIMPLIFICATION_M,
     else:
         sortie = sortie.to_crs(CRS_GPS)
     geoms = shapely.set_precision(sortie.geometry.values, 10.0 ** -decimales)
-    geoms = [_polygones(g) for g in geoms]
+    # normalize: one canonical order of the parts and rings (make_valid and union_all may return
+    # them in any order), so that the same communes always give the same maps, byte for byte
+    geoms = shapely.normalize([_polygones(g) for g in geoms])
     return sortie.set_geometry(gpd.GeoSeries(geoms, index=sortie.index, crs=CRS_GPS))
 
 
@@ -271,6 +273,7 @@ def contours_depuis_cache(
         os.close(fd)
         try:
             tout.to_parquet(temporaire, index=False)
+            os.chmod(temporaire, 0o644)
             os.replace(temporaire, chemin)
         finally:
             if os.path.exists(temporaire):

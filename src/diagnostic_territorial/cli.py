@@ -35,14 +35,12 @@ def cmd_donnees(args) -> int:
     etude = _etude(args)
     print(f"Préparation des données de « {etude.nom_territoire} » ({len(etude.communes)} communes)")
     dispo = donnees.preparer(etude, telecharger=not args.hors_ligne)
+    dispo.append(donnees.preparer_contours(etude))
     manquants = 0
     for d in dispo:
-        statut = getattr(d, "statut", None) or d.get("statut")
-        source = getattr(d, "source", None) or d.get("source")
-        millesime = getattr(d, "millesime", None) or d.get("millesime")
-        message = getattr(d, "message", None) or d.get("message") or ""
+        statut, source, millesime, message = d.statut, d.source, d.millesime, d.message or ""
         marque = "ok " if statut == "ok" else "-- "
-        print(f"  {marque}{source} {millesime}" + (f" : {message}" if statut != "ok" else ""))
+        print(f"  {marque}{source}" + (f" {millesime}" if millesime else "") + (f" : {message}" if statut != "ok" else ""))
         manquants += statut != "ok"
     if manquants:
         print(

@@ -244,6 +244,20 @@ def preparer(etude, telecharger: bool = True) -> list[Disponibilite]:
     return resultats
 
 
+def preparer_contours(etude) -> Disponibilite:
+    """The communes' contours for the maps, simplified once here rather than by the first notebook
+    that draws a map (notebooks running in parallel then only read them)."""
+    from .cartes import ContoursIndisponibles, contours_depuis_cache, tolerance
+
+    codes = list(etude.communes["code"])
+    try:
+        contours_depuis_cache(codes, etude.dossier_cache)
+    except ContoursIndisponibles as exc:
+        return Disponibilite("contours_communes", 0, "", "manquant", str(exc))
+    return Disponibilite("contours_communes", 0, f"contours_communes_{int(round(tolerance(len(codes))))}m.parquet", "ok",
+                         "")
+
+
 def codes_territoire(etude) -> dict[str, set[str]]:
     """Codes of the territory and its references, by niveau."""
     communes = etude.communes
