@@ -240,9 +240,13 @@ def html_analyse(chemin_md) -> str:
         except UnicodeDecodeError as e:
             from .erreurs import ErreurDiagnostic
 
+            brut = chemin.read_bytes()
+            ligne = brut[:e.start].count(b"\n") + 1
+            extrait = brut[brut.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")[-40:]
             raise ErreurDiagnostic(
-                f"Le fichier d'analyse « {chemin} » n'est pas encodé en UTF-8 (octet {e.start}) : "
-                "enregistrez-le en UTF-8 depuis votre éditeur."
+                f"Le fichier d'analyse « {chemin} » n'est pas encodé en UTF-8 : ligne {ligne}, "
+                f"octet {e.start} (après « {extrait} »). Enregistrez-le en UTF-8 depuis votre éditeur "
+                "(« Enregistrer sous », encodage UTF-8) ; votre texte n'a pas été modifié."
             ) from None
         # The writing guide shipped in each file is an HTML comment: it does not count as text.
         texte = re.sub(r"<!--.*?-->", "", texte, flags=re.DOTALL)
