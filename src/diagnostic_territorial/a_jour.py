@@ -7,11 +7,13 @@ date. After a successful build, ``build/livrables/<nom>.json`` records the hash 
 the hash of each file written. The next run reuses the deliverable when both still match: same
 inputs, and the files in livrables/ are those it wrote (a file deleted or replaced by hand is
 rebuilt). A failed build records nothing, so it is retried next time; ``--force`` rebuilds anyway.
+
+The report depends on all of these; the other deliverables on the part they read (``ENTREES``):
+editing analyses/ rebuilds the report, not the fiches communes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -23,26 +25,53 @@ def _empreintes(etude) -> Empreintes:
 
 
 def composantes(etude, empreintes: Empreintes) -> dict:
-    """Hashes of everything a deliverable is made from (see the module's docstring)."""
+    """Hashes of everything a deliverable may be made from (see the module's docstring): one entry
+    per study file (``yaml:<nom>``) and folder (``dossier:<nom>``), the executed notebooks, their
+    results and statuses, the data, the library and the generation date."""
     from .ecriture import date_generation
 
     racine = Path(etude.racine)
     build = Path(etude.dossier_build)
-    h = hashlib.sha256()
+    sortie = {}
     for p in sorted(racine.glob("*.y*ml")):
         if p.suffix in (".yaml", ".yml") and p.is_file():
-            h.update(p.name.encode() + b"\0" + empreintes.sha(p).encode() + b"\n")
+            sortie[f"yaml:{p.name}"] = empreintes.sha(p)
     for nom in (*DOSSIERS_ETUDE, "analyses"):
-        h.update(nom.encode() + b"\0" + empreintes.arbre(racine / nom).encode() + b"\n")
-    return {
+        sortie[f"dossier:{nom}"] = empreintes.arbre(racine / nom)
+    sortie.update({
         "notebooks": empreintes.arbre(build / "notebooks", ("*.ipynb",)),
         "resultats": empreintes.arbre(build / "resultats"),
         "journal": _etats_chapitres(build / "execution.json"),
-        "fichiers_etude": h.hexdigest(),
         "donnees": empreinte_donnees(etude, empreintes),
         "bibliotheque": empreinte_bibliotheque(empreintes),
         "date": date_generation().isoformat(),
-    }
+    })
+    return sortie
+
+
+# What each deliverable is made from, when it is not everything (the report is made from everything).
+# A name ending with ":" keeps every entry with that prefix. Being too narrow here would keep a stale
+# deliverable: each list follows what the deliverable's function in livrables.py reads.
+_COMMUN = ("yaml:etude.yaml", "bibliotheque", "date")
+ENTREES = {
+    # indicators computed from the data cache (livrables.indicateurs_cles), contours, cover fields
+    "fiches-communes": (*_COMMUN, "donnees"),
+    # key figures from the data cache, « À retenir » of build/resultats/
+    "synthese": (*_COMMUN, "donnees", "resultats"),
+    # one slide per « À retenir » point of build/resultats/
+    "presentation": (*_COMMUN, "resultats"),
+    # the fiches actions of plan_action.yaml
+    "plan-action": (*_COMMUN, "yaml:plan_action.yaml"),
+}
+
+
+def entrees(nom: str, toutes: dict) -> dict:
+    """The components deliverable `nom` is made from."""
+    gardees = ENTREES.get(nom)
+    if gardees is None:
+        return dict(toutes)
+    return {k: v for k, v in toutes.items()
+            if k in gardees or any(g.endswith(":") and k.startswith(g) for g in gardees)}
 
 
 def _etats_chapitres(journal: Path) -> str:
@@ -98,7 +127,7 @@ class Livrable:
         self.sorties = [Path(s) for s in sorties]
         self.force = force
         self.empreintes = _empreintes(etude)
-        self.composantes = composantes(etude, self.empreintes)
+        self.composantes = entrees(nom, composantes(etude, self.empreintes))
 
     def a_jour(self) -> bool:
         if self.force:
