@@ -1,9 +1,6 @@
 """Survey of the inhabitants: import of each export format, protection (primary and secondary
 suppression, free text), weighting, and the « Parole des habitants » chapter on the demo study."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +15,8 @@ from diagnostic_territorial.enquete import protection, qualitatif
 from diagnostic_territorial.enquete.questionnaire import charger_questionnaire, importer
 from diagnostic_territorial.enquete.tabulation import Enquete
 from diagnostic_territorial.erreurs import FormatInconnu
+
+from conftest import copie_etude
 
 COMMUNES = pd.DataFrame({"code": ["31135", "31299", "31065"], "nom": ["Cazères", "Rieumes", "Bérat"]})
 
@@ -291,15 +290,9 @@ def test_intervalle_de_wilson():
 # --- The chapter on the demo study ------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def etude_demo(racine, tmp_path_factory):
-    from cookiecutter.main import cookiecutter
-
-    chemin = Path(cookiecutter(str(racine), no_input=True, output_dir=str(tmp_path_factory.mktemp("enq"))))
-    env = dict(os.environ, PYTHONPATH=str(chemin / "src"))
-    for commande in ("donnees-demo", "donnees"):
-        r = subprocess.run([sys.executable, "-m", "diagnostic_territorial", commande], cwd=chemin, env=env,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr[-2000:]
+def etude_demo(etude_preparee, tmp_path_factory):
+    """The demo study with its data (a copy: these tests edit its survey settings)."""
+    chemin = copie_etude(etude_preparee, tmp_path_factory.mktemp("enq"))
     from diagnostic_territorial.etude import Etude
 
     eq.installer_enquete_demo(Etude.charger(chemin / "etude.yaml"))

@@ -2,29 +2,23 @@
 populations légales; RP simulated in the published layout)."""
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
-from cookiecutter.main import cookiecutter
 
 from diagnostic_territorial import catalogue_indicateurs as ci
 from diagnostic_territorial import indicateurs as ind
 from diagnostic_territorial import observation
 from diagnostic_territorial.etude import Etude
 
+from conftest import copie_etude
+
 
 @pytest.fixture(scope="module")
-def etude(racine, tmp_path_factory):
-    chemin = Path(cookiecutter(str(racine), no_input=True, output_dir=str(tmp_path_factory.mktemp("obs"))))
-    env = {**os.environ, "PYTHONPATH": str(chemin / "src")}
-    for commande in ("donnees-demo", "donnees"):
-        subprocess.run([sys.executable, "-m", "diagnostic_territorial", commande], cwd=chemin, env=env, check=True,
-                       capture_output=True)
-    return Etude.charger(chemin / "etude.yaml")
+def etude(etude_preparee, tmp_path_factory):
+    """The demo study with its data (a copy: these tests edit observation_ciblee.yaml)."""
+    return Etude.charger(copie_etude(etude_preparee, tmp_path_factory.mktemp("obs")) / "etude.yaml")
 
 
 def ligne(table, niveau, code=None):
