@@ -6,8 +6,9 @@
 2. naive route: « papermill » then « jupyter nbconvert --to html » for each notebook, one after the
    other (one Python process and one kernel per notebook);
 3. the project's route: « notebooks » (worker processes with warm kernels) + « assembler »;
-4. re-run with nothing changed; after editing analyses/demographie.md; after editing a parameter
-   of the study (etude.yaml);
+4. all the deliverables; re-run with nothing changed (notebooks + assembler, and the whole
+   « make rapport »); after editing analyses/demographie.md; after editing the consultant (shown by
+   the deliverables only); after editing a parameter of the study (etude.yaml: thématiques);
 5. fiches communes when the library has that deliverable (skipped otherwise);
 6. peak memory (largest process of each phase, resource.getrusage of the children) and sizes.
 """
@@ -63,14 +64,6 @@ def mo(octets: int) -> str:
     return f"{octets / 1e6:.2f} Mo"
 
 
-def sous_commandes_cli(py: str, env: dict) -> set[str]:
-    r = subprocess.run([py, "-m", "diagnostic_territorial", "--help"], capture_output=True, text=True, env=env)
-    texte = r.stdout
-    if "{" in texte:
-        return set(texte.split("{", 1)[1].split("}", 1)[0].split(","))
-    return set()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dossier", help="dossier de travail (défaut : temporaire)")
@@ -95,7 +88,6 @@ def main() -> int:
     etude = Path(cookiecutter(str(RACINE), no_input=True, output_dir=str(travail)))
     t_generation = time.perf_counter() - debut
     env = {"PYTHONPATH": str(etude / "src"), "PYTHONWARNINGS": "ignore"}
-    full_env = {**os.environ, **env}
     dt = [py, "-m", "diagnostic_territorial", "--etude", str(etude / "etude.yaml")]
     lignes: list[tuple[str, str, str, str]] = []  # (étape, durée, mémoire, remarque)
 
@@ -126,16 +118,15 @@ def main() -> int:
     e = Etude.charger(etude / "etude.yaml")
     lectures = []
     try:
-        import pyarrow.parquet as pq
+        from diagnostic_territorial import donnees
 
-        codes = list(e.communes["code"])
         for f in sorted((etude / "data" / "cache").glob("*.parquet")):
-            schema = pq.read_schema(f)
-            filtre = [("codgeo", "in", codes)] if "codgeo" in schema.names else (
-                [("code", "in", codes)] if "code" in schema.names else None)
+            source, _, millesime = f.stem.rpartition("_")
+            if not millesime.isdigit():
+                continue  # contours (GeoParquet)
             t0 = time.perf_counter()
-            pq.read_table(f, filters=filtre).to_pandas()
-            lectures.append((f.stem, time.perf_counter() - t0))
+            n = len(donnees.charger(e, source, int(millesime)))  # the territory, its communes and references
+            lectures.append((f"{f.stem} ({n} valeurs)", time.perf_counter() - t0))
     except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not fail
         lectures.append((f"lecture impossible : {exc}", 0.0))
 
@@ -157,30 +148,49 @@ def main() -> int:
                      [dt + ["notebooks"] + workers, dt + ["assembler"]])
     m_rien = etape("relance sans changement : notebooks + assembler", [dt + ["notebooks"] + workers, dt + ["assembler"]])
     m_rien_nb = etape("relance sans changement : notebooks seuls", [dt + ["notebooks"] + workers])
+    m_livrables = etape("tous les livrables (livrables : HTML, PDF, synthèse, fiches, présentation...)",
+                        [dt + ["livrables"]])
+    m_rien_tout = etape("relance sans changement : donnees + notebooks + livrables (make rapport)",
+                        [dt + ["donnees"], dt + ["notebooks"] + workers, dt + ["livrables"]])
     analyse = etude / "analyses" / "demographie.md"
     analyse.write_text(analyse.read_text(encoding="utf-8") + "\nPhrase ajoutée par le banc d'essai.\n",
                        encoding="utf-8")
     m_analyse = etape("relance après modification de analyses/demographie.md",
-                      [dt + ["notebooks"] + workers, dt + ["assembler"]])
+                      [dt + ["notebooks"] + workers, dt + ["assembler"]], "son notebook (qui l'affiche) réexécuté")
     yaml_txt = (etude / "etude.yaml").read_text(encoding="utf-8")
     (etude / "etude.yaml").write_text(yaml_txt.replace("consultant: ", "consultant: Banc d'essai - ", 1),
                                       encoding="utf-8")
-    m_param = etape("relance après modification d'un paramètre (etude.yaml : consultant)",
+    m_consultant = etape("relance après modification du consultant (etude.yaml)",
+                         [dt + ["notebooks"] + workers, dt + ["assembler"]], "affiché par les livrables seuls")
+    yaml_txt = (etude / "etude.yaml").read_text(encoding="utf-8")
+    (etude / "etude.yaml").write_text(yaml_txt.replace("\n  - insertion\n", "\n", 1), encoding="utf-8")
+    m_param = etape("relance après modification d'un paramètre (etude.yaml : thématiques)",
                     [dt + ["notebooks"] + workers, dt + ["assembler"]], "ils lisent tous etude.yaml")
     yaml_txt = (etude / "etude.yaml").read_text(encoding="utf-8")
     (etude / "etude.yaml").write_text(yaml_txt.replace("workers: 0", "workers: 2"), encoding="utf-8")
     etape("relance après modification de execution.workers seul", [dt + ["notebooks"], dt + ["assembler"]],
           "hors clé")
 
-    # Fiches communes (another deliverable of the library, when present).
-    commandes_cli = sous_commandes_cli(py, full_env)
-    fiches = next((c for c in ("fiches", "fiches-communes", "fiches_communes") if c in commandes_cli), None)
+    # Fiches communes: the whole command, then the marginal cost of a commune (in this process,
+    # the same library function for the first 10 communes and for all of them).
     n_communes = len(e.communes)
-    if fiches:
-        m_fiches = etape(f"fiches communes ({n_communes} communes)", [dt + [fiches]])
-        lignes.append(("  soit par commune", f"{m_fiches['duree'] / max(1, n_communes):.2f} s", "-", ""))
-    else:
-        lignes.append(("fiches communes", "-", "-", "commande absente de la bibliothèque : ignoré"))
+    etape(f"fiches communes, commande complète ({n_communes} communes)", [dt + ["fiches-communes", "--force"]])
+    try:
+        from diagnostic_territorial import livrables
+
+        temps = {}
+        for n in (3, 10, n_communes):  # 3: warm-up (imports, fonts, the shared locator map's cache)
+            sous = Etude.charger(etude / "etude.yaml")
+            sous.communes = e.communes.head(n).reset_index(drop=True)
+            t0 = time.perf_counter()
+            livrables.fiches_communes(sous, livrables.indicateurs_cles(sous))  # indicators included
+            temps[n] = time.perf_counter() - t0
+        marginal = (temps[n_communes] - temps[10]) / max(1, n_communes - 10)
+        lignes.append((f"  fiches : 10 communes puis {n_communes}", f"{temps[10]:.1f} s", "-",
+                       f"{temps[n_communes]:.1f} s pour {n_communes}"))
+        lignes.append(("  soit par commune supplémentaire", f"{marginal:.2f} s", "-", "objectif ≤ 0,3 s"))
+    except Exception as exc:  # noqa: BLE001
+        lignes.append(("  fiches par commune", "-", "-", f"mesure impossible : {exc}"))
 
     # Table.
     largeur = max(len(l[0]) for l in lignes) + 2
@@ -191,7 +201,8 @@ def main() -> int:
         print(f"{nom:<{largeur}}{duree:>9}{memoire:>11}  {remarque}")
     print()
     print("Rapports :")
-    print(f"  rapport.html du projet : {mo(taille(etude / 'livrables' / 'rapport.html'))}")
+    print(f"  rapport.html du projet : {mo(taille(etude / 'livrables' / 'rapport.html'))} "
+          f"pour {n_communes} communes (objectif ≤ 15 Mo pour 50 communes)")
     for p in sorted((etude / "livrables").iterdir()):
         if p.name in ("rapport.html", ".gitkeep"):
             continue
@@ -200,7 +211,7 @@ def main() -> int:
     htmls = list(naif.glob("*.html"))
     print(f"  route naïve : {len(htmls)} fichiers HTML, {mo(sum(taille(p) for p in htmls))} au total")
     print(f"  notebooks exécutés (build/notebooks) : {mo(taille(etude / 'build' / 'notebooks'))}")
-    print("Lecture du cache pour le territoire (par source) :")
+    print("Lecture du cache pour le territoire et ses références (donnees.charger, par source ; objectif ≤ 0,2 s) :")
     for nom, duree in lectures:
         print(f"  {nom} : {duree:.3f} s")
     print("Ratios :")
@@ -208,7 +219,11 @@ def main() -> int:
     print(f"  relance sans changement / route du projet : {m_rien['duree'] / m_projet['duree']:.1%} "
           f"(notebooks seuls : {m_rien_nb['duree'] / m_projet['duree']:.1%} ; objectif ≤ 5 %)")
     print(f"  relance après une analyse modifiée / route du projet : {m_analyse['duree'] / m_projet['duree']:.1%}")
+    print(f"  relance après le consultant modifié / route du projet : {m_consultant['duree'] / m_projet['duree']:.1%}")
     print(f"  relance après un paramètre modifié / route du projet : {m_param['duree'] / m_projet['duree']:.1%}")
+    complet = m_projet["duree"] + m_livrables["duree"]
+    print(f"  make rapport sans changement / production complète (notebooks + assembler + livrables) : "
+          f"{m_rien_tout['duree'] / complet:.1%} (objectif ≤ 5 %)")
     if not args.garder and not args.dossier:
         shutil.rmtree(travail, ignore_errors=True)
     else:
