@@ -118,7 +118,10 @@ def _filo(id_, libelle, variable, unite, chapitre="acces_aux_droits", **kw) -> I
 
 
 def _bpe(id_, libelle, categorie, chapitre, **kw) -> Indicateur:
-    """Number of equipments of a BPE category per 1,000 inhabitants (population municipale)."""
+    """Number of equipments of a BPE category per 1,000 inhabitants (population municipale). The
+    short label says the unit too: a table cell « 0,4 » alone would not."""
+    if kw.get("court"):
+        kw["court"] = f"{kw['court']} (pour 1 000 hab.)"
     return _i(id_, libelle, chapitre, "bpe", f"bpe:{categorie}", "PMUN", "pour_mille", facteur=1000.0,
               source_denominateur=_POP, **kw)
 
