@@ -159,31 +159,46 @@ def agreger_communes(df: pd.DataFrame) -> pd.DataFrame:
 # --- data.caf.fr datasets ----------------------------------------------------------------------
 
 
-def _annees(nom: str, serie: pd.Series, colonne: str) -> pd.Series:
+def _annees(nom: str, serie: pd.Series, colonne: str, origine=None) -> pd.Series:
     texte = serie.astype(str).str.strip()
     trouve = texte.str.extract(r"^(\d{4})(?:-?\d{2}(?:-\d{2})?)?$")[0]
     if trouve.isna().any():
         i = int(trouve.isna().to_numpy().nonzero()[0][0])
+        i = int(origine[i]) if origine is not None else i
         raise FormatInconnu(nom, f"colonne {colonne}, ligne {i + 2} : date « {texte.iloc[i][:12]} » invalide (aaaa, aaaamm ou aaaa-mm attendu)")
     return trouve.astype(int)
 
 
-def _cafdata(nom, df, colonne_code, motif, niveau, colonne_date, variables, millesime, decimale="."):
+def _cafdata(nom, df, colonne_code, motif, niveau, colonne_date, variables, millesime, decimale=".",
+             origine=None):
+    """Tidy table of a data.caf.fr export. `origine` (index of each row of `df` in the file) keeps
+    the file's line numbers in the messages when rows were left out beforehand.
+
+    Rows repeated identically (same code, date and values) are kept once; two different rows for
+    the same code and date are an error naming both lines."""
+    origine = np.arange(len(df)) if origine is None else np.asarray(origine)
     codes = df[colonne_code].astype(str).str.strip()
     valide = codes.str.fullmatch(motif.pattern)
     if not valide.all():
         i = int((~valide).to_numpy().nonzero()[0][0])
-        raise FormatInconnu(nom, f"colonne {colonne_code}, ligne {i + 2} : code « {codes.iloc[i][:20]} » invalide")
-    annees = _annees(nom, df[colonne_date], colonne_date)
+        raise FormatInconnu(nom, f"colonne {colonne_code}, ligne {origine[i] + 2} : code « {codes.iloc[i][:20]} » invalide")
+    annees = _annees(nom, df[colonne_date], colonne_date, origine)
     garder = np.ones(len(df), bool) if millesime is None else (annees == int(millesime)).to_numpy()
+    brutes = df[variables].astype(str).apply(lambda c: c.str.strip())
+    identiques = pd.concat([codes.rename("__c"), annees.rename("__a"), brutes], axis=1).duplicated().to_numpy()
+    garder &= ~identiques
     cles = pd.DataFrame({"c": codes, "a": annees})[garder]
-    doublons = cles.duplicated()
+    doublons = cles.duplicated(keep=False)
     if doublons.any():
-        i = int(np.flatnonzero(garder)[doublons.to_numpy().nonzero()[0][0]])
-        raise FormatInconnu(nom, f"ligne {i + 2} : {colonne_code} « {codes.iloc[i]} » en double pour la même année")
+        lignes = np.flatnonzero(garder)[doublons.to_numpy().nonzero()[0][:2]]
+        raise FormatInconnu(nom, f"lignes {origine[lignes[0]] + 2} et {origine[lignes[1]] + 2} : {colonne_code} "
+                                 f"« {codes.iloc[lignes[0]]} » deux fois pour la même date avec des valeurs différentes")
     parties = []
     for colonne in variables:
-        v, s = _nombres(df[colonne], nom, colonne, decimale)
+        try:
+            v, s = _nombres(df[colonne], nom, colonne, decimale)
+        except FormatInconnu as exc:
+            raise _relocaliser(exc, nom, origine) from None
         v = v.to_numpy().copy()
         s = s.to_numpy()
         parties.append(
@@ -202,6 +217,15 @@ def _cafdata(nom, df, colonne_code, motif, niveau, colonne_date, variables, mill
         return table_vide()
     tidy = pd.concat(parties, ignore_index=True)
     return tidy.astype({"codgeo": "str", "niveau": "str", "variable": "str", "millesime": "int64", "valeur": "float64", "secret": "bool"})
+
+
+def _relocaliser(exc: FormatInconnu, nom: str, origine) -> FormatInconnu:
+    """The same error with the line number of the file (rows were left out before the check)."""
+    trouve = re.search(r"ligne (\d+)", exc.detail)
+    if not trouve:
+        return exc
+    i = int(trouve.group(1)) - 2
+    return FormatInconnu(nom, exc.detail.replace(trouve.group(0), f"ligne {origine[i] + 2}", 1))
 
 
 def _lire_cafdata(chemin: Path):
@@ -223,21 +247,38 @@ def _decimale(df: pd.DataFrame, colonnes) -> str:
 
 
 def lire_communes(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
-    """Read the data.caf.fr `s_ben_com_f` export (commune level); only `millesime` when given."""
+    """Read the data.caf.fr `s_ben_com_f` export (commune level); only `millesime` when given.
+
+    Rows with an empty `numcomdo` (allocataires the Cnaf could not locate in a commune, one per
+    date) are left out of the communes and counted in the provenance (`extra`); the counts are
+    rounded to 5 by the Cnaf (a 0 is a count under 3, kept as published)."""
     chemin, nom, df = _lire_cafdata(chemin)
     manquantes = [c for c in ("numcomdo", "dtreffre") if c not in df.columns]
     if manquantes:
         raise FormatInconnu(nom, f"colonne(s) manquante(s) : {', '.join(manquantes)} (jeu s_ben_com_f de data.caf.fr)")
-    variables = [c for c in df.columns if c.startswith(("indfoy_", "indnbp_", "nbfoy", "nbpers"))]
+    variables = [c for c in df.columns if c.startswith(("indfoy_", "indnbp_", "indmtt_", "nbfoy", "nbpers"))]
     if not variables:
         raise FormatInconnu(nom, "aucune colonne indfoy_* ou indnbp_* (jeu s_ben_com_f de data.caf.fr)")
-    tidy = _cafdata(nom, df, "numcomdo", MOTIF_COMMUNE, "commune", "dtreffre", variables, millesime, _decimale(df, variables))
+    sans_commune = (df["numcomdo"].astype(str).str.strip() == "").to_numpy()
+    origine = np.flatnonzero(~sans_commune)
+    non_localises = df[sans_commune]
+    if sans_commune.any():
+        df = df[~sans_commune].reset_index(drop=True)
+    tidy = _cafdata(nom, df, "numcomdo", MOTIF_COMMUNE, "commune", "dtreffre", variables, millesime,
+                    _decimale(df, variables), origine)
     annee = int(millesime) if millesime is not None else int(tidy["millesime"].max()) if len(tidy) else 0
     tidy.attrs["provenance"] = catalogue.provenance(
         chemin, nom_donnees(nom), annee, f"Cnaf, allocataires par commune {annee}",
-        "Cnaf, data.caf.fr (s_ben_com_f), foyers allocataires et personnes couvertes par commune",
+        "Cnaf, data.caf.fr (s_ben_com_f), foyers allocataires et montants par prestation et par commune "
+        "(effectifs arrondis à 5)",
         officiel=catalogue.fichiers("caf_communes", annee)[0] if annee in catalogue.millesimes("caf_communes") else None,
     )
+    if len(non_localises):
+        import dataclasses
+
+        prov = tidy.attrs["provenance"]
+        tidy.attrs["provenance"] = dataclasses.replace(
+            prov, extra={**prov.extra, "lignes_sans_commune": int(len(non_localises))})
     return verifier(tidy)
 
 
