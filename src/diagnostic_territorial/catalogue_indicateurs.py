@@ -39,6 +39,7 @@ CLE_MILLESIME = {
     "rp_couples_familles_menages": "rp",
     "rp_logement": "rp",
     "rp_emploi_pop_active": "rp",
+    "rp_caract_emploi": "rp",
     "rp_diplomes_formation": "rp",
     "filosofi": "filosofi",
     "populations_legales": "populations_legales",
@@ -110,6 +111,7 @@ def _i(id_, libelle, chapitre, source, num, den=(), unite="part", **kw) -> Indic
 
 _EVOL, _CFM, _LOG, _EMP, _DIP = ("rp_evol_struct_pop", "rp_couples_familles_menages", "rp_logement",
                                  "rp_emploi_pop_active", "rp_diplomes_formation")
+_CAR = "rp_caract_emploi"  # base-cc « caractéristiques de l'emploi » / Melodi activité, navettes
 _POP = "populations_legales"
 
 
@@ -137,6 +139,16 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
        definition="Personnes ayant leur résidence habituelle sur le territoire de la commune."),
     _i("population_rp", "Population (recensement)", "demographie", _EVOL, "P_POP", (), "nombre", court="Population"),
     _i("part_0_14", "Part des 0-14 ans", "demographie", _EVOL, "P_POP0014", "P_POP", court="0-14 ans"),
+    # Age bands published by Insee since the RP 2023 (Melodi): 15-24, 25-39, 40-54, 55-64, 65-79, 80+
+    _i("part_15_24", "Part des 15-24 ans", "demographie", _EVOL, "P_POP1524", "P_POP", court="15-24 ans"),
+    _i("part_25_39", "Part des 25-39 ans", "demographie", _EVOL, "P_POP2539", "P_POP", court="25-39 ans"),
+    _i("part_40_54", "Part des 40-54 ans", "demographie", _EVOL, "P_POP4054", "P_POP", court="40-54 ans"),
+    _i("part_55_64", "Part des 55-64 ans", "demographie", _EVOL, "P_POP5564", "P_POP", court="55-64 ans"),
+    _i("part_65_79", "Part des 65-79 ans", "demographie", _EVOL, "P_POP6579", "P_POP", court="65-79 ans"),
+    _i("part_80_plus", "Part des 80 ans ou plus", "demographie", _EVOL, "P_POP80P", "P_POP", court="80 ans ou plus"),
+    _i("part_65_plus", "Part des 65 ans ou plus", "demographie", _EVOL, ["P_H65P", "P_F65P"], "P_POP",
+       court="65 ans ou plus"),
+    # Age bands of the base communale (RP 2022 and before): 15-29, 30-44, 45-59, 60-74, 75+
     _i("part_15_29", "Part des 15-29 ans", "demographie", _EVOL, "P_POP1529", "P_POP", court="15-29 ans"),
     _i("part_30_44", "Part des 30-44 ans", "demographie", _EVOL, "P_POP3044", "P_POP", court="30-44 ans"),
     _i("part_45_59", "Part des 45-59 ans", "demographie", _EVOL, "P_POP4559", "P_POP", court="45-59 ans"),
@@ -176,11 +188,11 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
     _i("emplois", "Emplois au lieu de travail", "economie", _EMP, "P_EMPLT", (), "nombre", court="Emplois",
        definition="Emplois localisés sur le territoire, quel que soit le lieu de résidence de ceux qui les occupent."),
     _i("concentration_emploi", "Indicateur de concentration d'emploi", "economie", _EMP, "P_EMPLT",
-       "P_ACTOCC15P", "indice", facteur=100.0, court="Concentration d'emploi",
+       "P_ACTOCC15P", "indice", facteur=100.0, court="Concentration d'emploi", source_denominateur=_CAR,
        definition="Nombre d'emplois dans la zone pour 100 actifs ayant un emploi qui y résident."),
-    _i("actifs_occupes", "Actifs occupés de 15 ans ou plus résidant sur le territoire", "economie", _EMP,
+    _i("actifs_occupes", "Actifs occupés de 15 ans ou plus résidant sur le territoire", "economie", _CAR,
        "P_ACTOCC15P", (), "nombre", court="Actifs occupés résidents"),
-    _i("part_salaries", "Part des salariés parmi les actifs occupés de 15 ans ou plus", "economie", _EMP,
+    _i("part_salaries", "Part des salariés parmi les actifs occupés de 15 ans ou plus", "economie", _CAR,
        "P_SAL15P", "P_ACTOCC15P", court="Salariés"),
     _filo("revenu_median", "Revenu disponible médian par unité de consommation", "Q2", "euros",
           court="Revenu médian (€/UC)",
@@ -188,6 +200,10 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
     _filo("premier_decile", "1er décile du revenu disponible par UC", "D1", "euros", court="1er décile (€/UC)"),
     _filo("neuvieme_decile", "9e décile du revenu disponible par UC", "D9", "euros", court="9e décile (€/UC)"),
     _filo("rapport_interdecile", "Rapport interdécile D9/D1", "RD", "decimal", court="D9/D1"),
+    _filo("taux_pauvrete", "Taux de pauvreté (seuil à 60 % du niveau de vie médian)", "TP60", "pourcent",
+          court="Taux de pauvreté",
+          definition="Part des personnes dont le niveau de vie est inférieur à 60 % du niveau de vie médian "
+                     "de France métropolitaine."),
     _filo("part_revenus_activite", "Part des revenus d'activité dans le revenu disponible", "PACT", "pourcent",
           "economie", court="Revenus d'activité"),
     _filo("part_pensions", "Part des pensions et retraites dans le revenu disponible", "PPEN", "pourcent",
@@ -213,20 +229,20 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
        court="Activité des femmes"),
     _i("taux_chomage_jeunes", "Taux de chômage des 15-24 ans (recensement)", "jeunesse", _EMP, "P_CHOM1524",
        "P_ACT1524", court="Chômage des 15-24 ans"),
-    _i("part_temps_partiel", "Part des salariés à temps partiel", "emploi", _EMP, "P_SAL15P_TP", "P_SAL15P",
+    _i("part_temps_partiel", "Part des salariés à temps partiel", "emploi", _CAR, "P_SAL15P_TP", "P_SAL15P",
        court="Temps partiel"),
-    _i("part_emplois_precaires", "Part des salariés en CDD ou en intérim", "emploi", _EMP,
+    _i("part_emplois_precaires", "Part des salariés en CDD ou en intérim", "emploi", _CAR,
        ["P_SAL15P_CDD", "P_SAL15P_INTERIM"], "P_SAL15P", court="CDD et intérim"),
     _i("part_sans_diplome", "Part des non-scolarisés de 15 ans ou plus sans diplôme ou au plus le brevet",
        "emploi", _DIP, ["P_NSCOL15P_DIPLMIN", "P_NSCOL15P_BEPC"], "P_NSCOL15P", court="Sans diplôme ou brevet"),
     _i("part_diplomes_superieur", "Part des non-scolarisés de 15 ans ou plus diplômés du supérieur", "emploi",
        _DIP, ["P_NSCOL15P_SUP2", "P_NSCOL15P_SUP34", "P_NSCOL15P_SUP5"], "P_NSCOL15P",
        court="Diplômés du supérieur"),
-    _i("part_actifs_voiture", "Part des actifs occupés allant travailler en voiture", "emploi", _EMP,
+    _i("part_actifs_voiture", "Part des actifs occupés allant travailler en voiture", "emploi", _CAR,
        "C_ACTOCC15P_VOIT", "C_ACTOCC15P", court="Voiture"),
     _i("part_actifs_transports_commun", "Part des actifs occupés allant travailler en transports en commun",
-       "emploi", _EMP, "C_ACTOCC15P_TCOM", "C_ACTOCC15P", court="Transports en commun"),
-    _i("part_actifs_modes_doux", "Part des actifs occupés allant travailler à pied ou à vélo", "emploi", _EMP,
+       "emploi", _CAR, "C_ACTOCC15P_TCOM", "C_ACTOCC15P", court="Transports en commun"),
+    _i("part_actifs_modes_doux", "Part des actifs occupés allant travailler à pied ou à vélo", "emploi", _CAR,
        ["C_ACTOCC15P_MAR", "C_ACTOCC15P_VELO"], "C_ACTOCC15P", court="À pied ou à vélo"),
     _i("demandeurs_emploi", "Demandeurs d'emploi inscrits en catégories A, B, C (fin d'année)", "emploi",
        "france_travail", "DEFM_ABC_T_TOT", (), "nombre", court="Demandeurs d'emploi ABC"),
@@ -260,8 +276,9 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
     _bpe("services_publics_pour_1000", "Services publics (gendarmerie, police, poste) pour 1 000 habitants",
          "services_publics", "cadre_de_vie", court="Services publics"),
     # --- Petite enfance --------------------------------------------------------------------
-    _i("enfants_moins_3_ans", "Enfants de moins de 3 ans", "petite_enfance", "caf_txcouv_pe", "nbenf_moins3",
-       (), "nombre", agregeable=False, court="Enfants de moins de 3 ans"),
+    _i("enfants_moins_3_ans", "Enfants de moins de 3 ans", "petite_enfance", _EVOL, "P_POP0002",
+       (), "nombre", court="Enfants de moins de 3 ans",
+       definition="Enfants de 0 à 2 ans révolus (recensement, âges détaillés)."),
     _i("taux_couverture_accueil", "Taux de couverture global de l'accueil du jeune enfant", "petite_enfance",
        "caf_txcouv_pe", "txcouv", (), "pourcent", agregeable=False, court="Taux de couverture global",
        definition="Places d'accueil formel (EAJE, assistants maternels, salariés à domicile, école à 2 ans) "
@@ -269,9 +286,11 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
     _i("taux_couverture_eaje", "Taux de couverture en établissements d'accueil du jeune enfant (EAJE)",
        "petite_enfance", "caf_txcouv_pe", "txcouv_eaje", (), "pourcent", agregeable=False, court="EAJE"),
     _i("taux_couverture_assmat", "Taux de couverture par les assistants maternels", "petite_enfance",
-       "caf_txcouv_pe", "txcouv_assmat", (), "pourcent", agregeable=False, court="Assistants maternels"),
-    _i("taux_couverture_prescolarisation", "Taux de couverture par la scolarisation à 2 ans", "petite_enfance",
-       "caf_txcouv_pe", "txcouv_presco", (), "pourcent", agregeable=False, court="École à 2 ans"),
+       "caf_txcouv_pe", "txcouv_am_ind", (), "pourcent", agregeable=False, court="Assistants maternels"),
+    _i("taux_couverture_prescolarisation", "Taux de couverture par la scolarisation avant 3 ans", "petite_enfance",
+       "caf_txcouv_pe", "txcouv_prescol", (), "pourcent", agregeable=False, court="École avant 3 ans"),
+    _i("taux_couverture_domicile", "Taux de couverture par les salariés à domicile", "petite_enfance",
+       "caf_txcouv_pe", "txcouv_gad_ind", (), "pourcent", agregeable=False, court="Garde à domicile"),
     _nb_bpe("creches", "Établissements d'accueil du jeune enfant (crèches)", "creches_eaje", "petite_enfance",
             court="Crèches (EAJE)"),
     _i("foyers_paje", "Foyers percevant l'allocation de base de la PAJE", "petite_enfance", "caf_communes",
@@ -608,3 +627,73 @@ def ecart(i: Indicateur, avant, apres) -> str:
     if avant == 0:
         return fm.NON_DISPONIBLE
     return fm.evolution(apres / avant - 1, 1)
+
+
+# --- Diagnostics: no indicator silently empty ---------------------------------------------------
+
+
+@dataclass
+class Diagnostic:
+    id: str
+    libelle: str
+    source: str
+    statut: str  # "ok", "vide" (computed but no value: `raison` says why), "indisponible" (no data)
+    raison: str = ""
+
+
+def _variables_du_cache(etude, source: str, millesime: int) -> tuple[set[str], dict, str]:
+    """(variables present in the cache, declared variables absent with their reason, file names)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from . import donnees
+    from .sources import cache
+
+    chemin = donnees.chemin_cache(etude, source, millesime)
+    if not chemin.exists():
+        return set(), {}, ""
+    table = pq.read_table(chemin, columns=["variable"])
+    presentes = set(pc.unique(table.column(0)).to_pylist())
+    prov = cache.provenance(chemin)
+    extra = (prov.extra if prov else {}) or {}
+    return presentes, dict(extra.get("variables_absentes", {})), prov.fichier if prov else chemin.name
+
+
+def diagnostiquer(etude, ids=None) -> list[Diagnostic]:
+    """Every indicator of the catalogue (or `ids`) computed for the study: values, or the reason
+    there is none (which file is missing, which variable the file does not hold, which cells are
+    secret). Used by `make donnees` and the technical annex; nothing is ever silently empty."""
+    calcul = Calcul(etude)
+    sortie = []
+    for id_ in ids or list(CATALOGUE):
+        i = indicateur(id_)
+        try:
+            table, _ = calcul.calculer(id_)
+        except MillesimeInconnu as exc:
+            sortie.append(Diagnostic(id_, i.libelle, i.source, "indisponible", str(exc)))
+            continue
+        except DonneeManquante as exc:
+            sortie.append(Diagnostic(id_, i.libelle, i.source, "indisponible",
+                                     f"fichier « {exc.fichier} » absent de data/brut ({exc.source})"))
+            continue
+        except ErreurDiagnostic as exc:
+            sortie.append(Diagnostic(id_, i.libelle, i.source, "indisponible", str(exc)))
+            continue
+        if table["valeur"].notna().any():
+            sortie.append(Diagnostic(id_, i.libelle, i.source, "ok"))
+            continue
+        raisons = []
+        m = millesimes(etude, i)
+        for source, fichier, _, termes in calcul._parties(i, m):
+            presentes, absentes, noms = _variables_du_cache(etude, source, fichier)
+            for variable in dict.fromkeys(v for v, _ in termes):
+                if variable not in presentes:
+                    detail = absentes.get(variable)
+                    raisons.append(f"variable {variable} absente de {noms or source}" + (f" : {detail}" if detail else ""))
+        if not raisons and table["secret"].all():
+            raisons.append("toutes les valeurs sont masquées par le secret statistique")
+        if not raisons:
+            raisons.append("aucune valeur pour le territoire, ses communes ni ses références dans le fichier lu "
+                           "(territoire non couvert par le fichier)")
+        sortie.append(Diagnostic(id_, i.libelle, i.source, "vide", " ; ".join(raisons)))
+    return sortie

@@ -34,7 +34,7 @@ def cmd_donnees(args) -> int:
 
     etude = _etude(args)
     print(f"Préparation des données de « {etude.nom_territoire} » ({len(etude.communes)} communes)")
-    dispo = donnees.preparer(etude, telecharger=not args.hors_ligne)
+    dispo, rapport = donnees.preparer(etude, telecharger=not args.hors_ligne, rapport=True)
     dispo.append(donnees.preparer_contours(etude))
     manquants = 0
     for d in dispo:
@@ -42,12 +42,59 @@ def cmd_donnees(args) -> int:
         marque = "ok " if statut == "ok" else "-- "
         print(f"  {marque}{source}" + (f" {millesime}" if millesime else "") + (f" : {message}" if statut != "ok" else ""))
         manquants += statut != "ok"
+    _afficher_rapport(etude, rapport)
     if manquants:
         print(
             f"{manquants} source(s) manquante(s) : les chapitres concernés l'indiqueront dans le rapport. "
             "Déposez les fichiers officiels dans data/brut/ puis relancez « make donnees »."
         )
     return 1 if (manquants and args.strict) else 0
+
+
+def _afficher_rapport(etude, rapport) -> None:
+    """What `make donnees` tells the consultant beyond the sources: the millésimes chosen, what
+    each file of data/brut/ was used for, the files not recognised, the indicators left empty."""
+    from . import catalogue_indicateurs as ci
+
+    if rapport.millesimes and rapport.millesimes.explications:
+        print("Millésimes retenus :")
+        for cle, texte in sorted(rapport.millesimes.explications.items()):
+            print(f"  {cle} : {texte}")
+    utilisees = {ci.indicateur(i).source for i in ci.CATALOGUE} | {
+        s for i in ci.CATALOGUE for s in ci.indicateur(i).sources} | {"rp_evol_struct_pop", "populations_legales",
+                                                                        "filosofi"}
+    if rapport.fichiers or rapport.inconnus:
+        print("Fichiers de data/brut/ :")
+    for nom, usages in sorted(rapport.fichiers.items()):
+        sources = [(s, m) for s, m in usages if s != "doublon"]
+        if any(s == "doublon" for s, _ in usages) and not sources:
+            print(f"  {nom} : copie d'un autre fichier du même jeu, non lue (la plus récente est utilisée)")
+        elif not sources:
+            incertain = next((t for t in (rapport.millesimes.explications.values() if rapport.millesimes else [])
+                              if t.startswith("millésime inconnu") and nom in t), "")
+            print(f"  {nom} : reconnu, non utilisé : "
+                  + (incertain or "millésime ou source non demandé par l'étude"))
+        else:
+            texte = ", ".join(f"{s} {m}" for s, m in sources)
+            if rapport.sans_commune.get(nom):
+                print(f"  {nom} : lu ({texte}) mais aucune ligne pour les communes de l'étude : inutilisé")
+            elif not any(s in utilisees for s, _ in sources):
+                print(f"  {nom} : lu ({texte}) mais utilisé par aucun chapitre du rapport")
+            else:
+                print(f"  {nom} : {texte}")
+    for inconnu in rapport.inconnus:
+        detail = f" ; {inconnu.proche}" if inconnu.proche else ""
+        print(f"  {inconnu.nom} : NON RECONNU ({inconnu.raison}){detail}")
+    diagnostics = [d for d in ci.diagnostiquer(etude) if d.statut != "ok"]
+    vides = [d for d in diagnostics if d.statut == "vide"]
+    if vides:
+        print(f"Indicateurs sans valeur ({len(vides)}) :")
+        for d in vides:
+            print(f"  {d.id} ({d.libelle}) : {d.raison}")
+    indisponibles = [d for d in diagnostics if d.statut == "indisponible"]
+    if indisponibles:
+        print(f"Indicateurs dont la source manque ({len(indisponibles)}) : "
+              + ", ".join(d.id for d in indisponibles[:12]) + ("…" if len(indisponibles) > 12 else ""))
 
 
 def cmd_donnees_demo(args) -> int:

@@ -1,20 +1,27 @@
-"""Data preparation for a study: find or download the official files, parse them once into the
-parquet cache, and load them restricted to the study's territory and its references.
+"""Data preparation for a study: recognise the files of data/brut/ (whatever their names), decide
+the millésime of each source (« dernier » = the latest the files provided hold), download what is
+missing when online, parse each source once into the parquet cache, and load it restricted to the
+study's territory and its references.
 
-`etude` is any object with: dossier_brut, dossier_cache (Path), millesimes (dict), communes
-(DataFrame: code, nom, departement, region, epci), departement and region ((code, nom) tuples).
+`etude` is any object with: racine or dossier_brut/dossier_cache (Path), millesimes (dict),
+communes (DataFrame: code, nom, departement, region, epci), departement and region ((code, nom)).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import hashlib
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .erreurs import DonneeManquante, FormatInconnu
-from .sources import bpe, cache, caf, catalogue, filosofi, france_travail, population, rp
+from .sources import bpe, cache, caf, catalogue, filosofi, france_travail, melodi, population, reconnaissance, rp
+
+# Version of the readers: a cache built by another version is rebuilt.
+VERSION_LECTEURS = 2
 
 # keys of etude.millesimes -> source of the catalogue (rp_precedent is inside the rp file)
 SOURCES_ETUDE = {
@@ -25,6 +32,7 @@ SOURCES_ETUDE = {
     "rp_couples_familles_menages": "rp_couples_familles_menages",
     "rp_logement": "rp_logement",
     "rp_emploi_pop_active": "rp_emploi_pop_active",
+    "rp_caract_emploi": "rp_caract_emploi",
     "rp_diplomes_formation": "rp_diplomes_formation",
     "bpe": "bpe",
     "caf": "caf_iris",
@@ -36,23 +44,36 @@ SOURCES_ETUDE = {
     "france_travail": "france_travail",
     "france_travail_precedent": "france_travail",
 }
-# Sources a full study (one with an "rp" millésime) prepares even when etude.yaml does not name
-# them: key -> default millésime (None: the study's RP millésime). The *_precedent keys give the
-# earlier millésime of the same source, for evolutions (two millésimes of one source).
+DERNIER = "dernier"
+# What a full study (one with an "rp" millésime) reads when etude.yaml does not name a source:
+# key -> default request (None: the study's RP millésime; "dernier": the latest held by the
+# files provided, or the latest published when nothing is provided).
 SOURCES_PAR_DEFAUT = {
     "rp_couples_familles_menages": None,
     "rp_logement": None,
     "rp_emploi_pop_active": None,
+    "rp_caract_emploi": None,
     "rp_diplomes_formation": None,
-    "bpe": 2018,
-    "caf": 2020,
-    "caf_communes": 2020,
-    "caf_communes_precedent": 2017,
-    "caf_txcouv_pe": 2020,
-    "caf_txcouv_pe_precedent": 2017,
-    "france_travail": 2020,
-    "france_travail_precedent": 2017,
+    "filosofi": DERNIER,
+    "populations_legales": DERNIER,
+    "bpe": DERNIER,
+    "caf": DERNIER,
+    "caf_communes": DERNIER,
+    "caf_txcouv_pe": DERNIER,
+    "france_travail": DERNIER,
 }
+# Previous millésime of a key when etude.yaml does not give it: (main key, years back). None:
+# the earliest year the file holds within ECART_MAX years (one export holds every year).
+PRECEDENTS = {
+    "rp_precedent": ("rp", 6),
+    "filosofi_precedent": ("filosofi", 3),
+    "caf_communes_precedent": ("caf_communes", None),
+    "caf_txcouv_pe_precedent": ("caf_txcouv_pe", None),
+    "france_travail_precedent": ("france_travail", None),
+}
+ECART_MAX = 10
+# Sources whose files hold the main census and earlier ones: a file serves its latest year only.
+SOURCES_RP = frozenset(c for c in SOURCES_ETUDE.values() if c.startswith("rp_"))
 
 
 @dataclass
@@ -64,149 +85,450 @@ class Disponibilite:
     message: str = ""
 
 
+@dataclass
+class Piece:
+    """A data file of data/brut/ recognised by its content, and the millésimes it can serve."""
+
+    reconnu: reconnaissance.Reconnu
+    annees: tuple[int, ...]
+
+    @property
+    def source(self) -> str:
+        return self.reconnu.source
+
+    @property
+    def servis(self) -> tuple[int, ...]:
+        if self.source in SOURCES_RP and self.annees:
+            return (max(self.annees),)
+        return self.annees
+
+    @property
+    def nom(self) -> str:
+        return self.reconnu.nom
+
+
 def cle_source(source: str) -> str:
     return SOURCES_ETUDE.get(source, source)
 
 
+def _dossier_brut(etude) -> Path:
+    return Path(etude.dossier_brut)
+
+
+def _dossier_cache(etude) -> Path:
+    return Path(etude.dossier_cache)
+
+
+# --- Inventory of data/brut/ ----------------------------------------------------------------------
+
+
+def _signature(chemin: Path) -> list:
+    etat = chemin.stat()
+    return [etat.st_size, etat.st_mtime_ns]
+
+
+def inventaire(dossier_brut: Path, dossier_cache: Path | None = None) -> tuple[list[Piece], list]:
+    """The recognised files of data/brut/ with the years they hold, and the unrecognised ones.
+    The years of each file are kept in data/cache/inventaire.json (by name, size and date) so that
+    a national file is scanned once."""
+    reconnus, inconnus = reconnaissance.inventaire(dossier_brut)
+    memoire_chemin = Path(dossier_cache) / "inventaire.json" if dossier_cache else None
+    memoire = {}
+    if memoire_chemin and memoire_chemin.exists():
+        try:
+            memoire = json.loads(memoire_chemin.read_text(encoding="utf-8"))
+        except (ValueError, OSError):
+            memoire = {}
+    pieces, nouvelle = [], {}
+    for r in reconnus:
+        cle = r.nom
+        signature = _signature(r.chemin)
+        connu = memoire.get(cle)
+        if connu and connu.get("signature") == signature:
+            annees = tuple(connu["annees"])
+        else:
+            annees = reconnaissance.annees(r)
+        nouvelle[cle] = {"signature": signature, "annees": list(annees)}
+        pieces.append(Piece(r, annees))
+    if memoire_chemin and nouvelle != memoire and memoire_chemin.parent.exists():
+        from .ecriture import _ecrire_atomiquement
+
+        try:
+            _ecrire_atomiquement(memoire_chemin, json.dumps(nouvelle, indent=1, sort_keys=True).encode("utf-8"))
+        except OSError:
+            pass  # a read-only study still works: the years are scanned again next time
+    return pieces, inconnus
+
+
+# --- Millésimes ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Resolution:
+    millesimes: dict  # key of etude.millesimes -> year
+    explications: dict = field(default_factory=dict)  # key -> French sentence for make donnees
+    explicites: set = field(default_factory=set)  # sources whose year etude.yaml gives
+
+
+def _demandes(millesimes: dict) -> dict:
+    """The millésimes requested by etude.yaml completed with the defaults of a full study."""
+    demandes = {str(k): v for k, v in (millesimes or {}).items()}
+    if demandes.get("rp") is not None:
+        for cle, defaut in SOURCES_PAR_DEFAUT.items():
+            if demandes.get(cle) is None:
+                demandes[cle] = demandes["rp"] if defaut is None else defaut
+    return demandes
+
+
+def _est_dernier(valeur) -> bool:
+    return isinstance(valeur, str) and valeur.strip().lower() in (DERNIER, "latest", "dernière", "derniere")
+
+
+def resoudre(millesimes: dict, pieces: list[Piece]) -> Resolution:
+    """Years of every key of etude.millesimes: an explicit year is kept; « dernier » is the latest
+    year held by the files of data/brut/ for that source (the latest published when none is
+    there: it will be downloaded); previous millésimes follow PRECEDENTS unless given."""
+    demandes = _demandes(millesimes)
+    resolus, explications, explicites = {}, {}, set()
+    servis: dict[str, set[int]] = {}
+    noms: dict[str, list[str]] = {}
+    for p in pieces:
+        servis.setdefault(p.source, set()).update(p.servis)
+        noms.setdefault(p.source, []).append(p.nom)
+    for cle, valeur in demandes.items():
+        if cle in PRECEDENTS or cle.endswith("_precedent"):
+            continue
+        source = cle_source(cle)
+        if _est_dernier(valeur):
+            sans_annee = [p.nom for p in pieces if p.source == source and not p.annees and cle != "rp"]
+            if sans_annee and not servis.get(source):
+                explications[cle] = (f"millésime inconnu : {', '.join(sans_annee)} ne porte pas son année ; "
+                                     f"indiquez « {cle}: <année> » dans la section millesimes d'etude.yaml")
+            if cle == "rp":
+                disponibles = set().union(*(servis.get(s, set()) for s in SOURCES_RP))
+            else:
+                disponibles = servis.get(source, set())
+            if disponibles:
+                resolus[cle] = max(disponibles)
+                sources = [*SOURCES_RP] if cle == "rp" else [source]
+                fichiers = sorted({p.nom for p in pieces if p.source in sources and resolus[cle] in p.servis})
+                explications[cle] = (f"{resolus[cle]} : dernier millésime des fichiers fournis "
+                                     f"({', '.join(fichiers[:3])}{'…' if len(fichiers) > 3 else ''})")
+            elif catalogue.dernier(source) is not None:
+                resolus[cle] = catalogue.dernier(source)
+                explications.setdefault(
+                    cle, f"{resolus[cle]} : dernier millésime publié connu (aucun fichier dans data/brut)")
+            continue
+        try:
+            resolus[cle] = int(valeur)
+            explicites.add(source)
+        except (TypeError, ValueError):
+            continue
+    for cle, (principale, ecart) in PRECEDENTS.items():
+        demande = demandes.get(cle)
+        if demande is not None and not _est_dernier(demande):
+            try:
+                resolus[cle] = int(demande)
+            except (TypeError, ValueError):
+                pass
+            continue
+        if principale not in resolus:
+            continue
+        m = resolus[principale]
+        disponibles = sorted(a for a in servis.get(cle_source(principale), set()) if a < m)
+        if ecart is not None:
+            if cle == "rp_precedent" or not disponibles or (m - ecart) in disponibles:
+                resolus[cle] = m - ecart
+            else:
+                resolus[cle] = disponibles[-1]
+                explications[cle] = f"{resolus[cle]} : millésime précédent le plus récent des fichiers fournis"
+        else:
+            dans_la_fenetre = [a for a in disponibles if a >= m - ECART_MAX]
+            if dans_la_fenetre:
+                resolus[cle] = dans_la_fenetre[0]
+                explications[cle] = f"{resolus[cle]} : plus ancien millésime du fichier (évolution {resolus[cle]}-{m})"
+    if "rp" in resolus and "populations_legales" not in resolus:
+        resolus["populations_legales"] = resolus["rp"]
+    return Resolution(resolus, explications, explicites)
+
+
+def millesimes_etude(racine: Path, millesimes: dict) -> Resolution:
+    """The millésimes of a study (etude.yaml's requests resolved against its data/brut/), read from
+    data/cache/millesimes.json when `make donnees` wrote it for the same requests and files."""
+    racine = Path(racine)
+    brut, dossier_cache = racine / "data" / "brut", racine / "data" / "cache"
+    chemin = dossier_cache / "millesimes.json"
+    signature = _signature_brut(brut)
+    demandes = {str(k): v for k, v in (millesimes or {}).items()}
+    if chemin.exists():
+        try:
+            enregistre = json.loads(chemin.read_text(encoding="utf-8"))
+            if enregistre.get("demandes") == demandes and enregistre.get("brut") == signature:
+                return Resolution({k: int(v) for k, v in enregistre["millesimes"].items()},
+                                  enregistre.get("explications", {}))
+        except (ValueError, OSError, KeyError, TypeError):
+            pass
+    pieces, _ = inventaire(brut, dossier_cache if dossier_cache.exists() else None)
+    return resoudre(demandes, pieces)
+
+
+def _signature_brut(brut: Path) -> dict:
+    if not brut.is_dir():
+        return {}
+    return {p.name: _signature(p) for p in sorted(brut.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+def _enregistrer_millesimes(etude, resolution: Resolution) -> None:
+    from .ecriture import _ecrire_atomiquement
+
+    demandes = {str(k): v for k, v in (getattr(etude, "millesimes_demandes", None) or etude.millesimes).items()}
+    contenu = {"demandes": demandes, "brut": _signature_brut(_dossier_brut(etude)),
+               "millesimes": resolution.millesimes, "explications": resolution.explications}
+    _ecrire_atomiquement(_dossier_cache(etude) / "millesimes.json",
+                         json.dumps(contenu, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
+
+
 def millesime_source(etude, cle: str) -> int | None:
-    """The millésime a study uses for a source key of SOURCES_ETUDE (« caf_communes »,
-    « france_travail_precedent »...): etude.millesimes first, then SOURCES_PAR_DEFAUT (whose None
-    means the study's RP millésime). None when the study names no millésime for the key."""
+    """The millésime a study uses for a key of SOURCES_ETUDE (« caf_communes »,
+    « france_travail_precedent »...): the resolved etude.millesimes, then the defaults of a full
+    study (None: the study's RP millésime). None when nothing gives one."""
     millesimes = dict(getattr(etude, "millesimes", None) or {})
-    if millesimes.get(cle) is not None:
-        return int(millesimes[cle])
-    if cle not in SOURCES_PAR_DEFAUT:
-        return None
-    defaut = SOURCES_PAR_DEFAUT[cle]
-    if defaut is None:
+    valeur = millesimes.get(cle)
+    if valeur is not None and not _est_dernier(valeur):
+        return int(valeur)
+    if cle in SOURCES_PAR_DEFAUT and SOURCES_PAR_DEFAUT[cle] is None:
         return int(millesimes["rp"]) if millesimes.get("rp") is not None else None
-    return int(defaut)
+    if _est_dernier(valeur) or (cle in SOURCES_PAR_DEFAUT and millesimes.get("rp") is not None):
+        return catalogue.dernier(cle_source(cle))
+    return None
 
 
 def chemin_cache(etude, source: str, millesime: int) -> Path:
-    return Path(etude.dossier_cache) / f"{cle_source(source)}_{int(millesime)}.parquet"
+    return _dossier_cache(etude) / f"{cle_source(source)}_{int(millesime)}.parquet"
 
 
-# Sources published as one file holding every year (data.caf.fr exports, demandeurs d'emploi):
-# the file is parsed once and each millésime's cache takes its year (`preparer` builds the
-# millésimes of one source one after the other; only the files of the last source are kept).
-LECTEURS_TOUS_MILLESIMES = {
-    "caf_communes": lambda chemin: caf.lire_communes(chemin, None),
-    "caf_txcouv_pe": lambda chemin: caf.lire_txcouv_pe(chemin, None),
-    "france_travail": lambda chemin: france_travail.lire(chemin, None),
-}
-_LECTURES: dict = {}
+# --- Reading the files of one (source, millésime) ---------------------------------------------------
 
 
-def _lire_un_millesime(fichier: catalogue.FichierOfficiel, chemin: Path) -> pd.DataFrame:
-    etat = chemin.stat()
-    cle = (fichier.cle, str(chemin), etat.st_mtime_ns, etat.st_size)
-    if cle not in _LECTURES:
-        if any(k[0] != fichier.cle for k in _LECTURES):
-            _LECTURES.clear()
-        _LECTURES[cle] = LECTEURS_TOUS_MILLESIMES[fichier.cle](chemin)
-    tous = _LECTURES[cle]
-    garder = (tous["millesime"] == int(fichier.millesime)).to_numpy()
-    if not garder.any():
-        annees = ", ".join(str(a) for a in sorted(set(tous["millesime"]))) or "aucune"
-        raise FormatInconnu(chemin.name, f"aucune donnée pour {fichier.millesime} dans le fichier "
-                                         f"(années présentes : {annees})")
-    tidy = tous[garder].reset_index(drop=True)
-    tidy.attrs["provenance"] = dataclasses.replace(tous.attrs["provenance"], millesime=int(fichier.millesime))
-    return tidy
+def _codes_etude(etude) -> set[str]:
+    return {str(c) for c in etude.communes["code"]}
 
 
-def _lire_fichier(fichier: catalogue.FichierOfficiel, chemin: Path) -> pd.DataFrame:
-    if fichier.cle in LECTEURS_TOUS_MILLESIMES:
-        return _lire_un_millesime(fichier, chemin)
-    membre = fichier.membre if chemin.suffix.lower() == ".zip" else None
-    if fichier.cle == "filosofi":
+def _lire_piece(etude, cle: str, millesime: int, piece: Piece) -> pd.DataFrame:
+    r = piece.reconnu
+    chemin, membre = r.chemin, r.membre
+    if r.disposition == "melodi":
+        return melodi.lire(chemin, membre=membre, codgeos=_codes_etude(etude) | _arrondissements(etude))
+    if r.disposition == "filosofi":
         return filosofi.lire(chemin, membre=membre)
-    if fichier.cle == "rp_evol_struct_pop":
-        return rp.lire(chemin, fichier.millesime, membre=membre)
-    if fichier.cle == "populations_legales":
-        return population.lire(chemin, fichier.millesime)
-    if fichier.cle.startswith("rp_"):
-        return rp.lire(chemin, fichier.millesime, membre=membre)
-    if fichier.cle == "bpe":
-        return bpe.lire(chemin, fichier.millesime, membre=membre)
-    if fichier.cle == "caf_iris":
-        iris = caf.lire_iris(chemin, fichier.millesime)
+    if r.disposition == "rp_base_cc":
+        return rp.lire(chemin, millesime, membre=membre)
+    if r.disposition == "populations_legales":
+        return population.lire(chemin, millesime, membre=membre)
+    if r.disposition in ("bpe_agregee", "bpe_xy"):
+        return bpe.lire(chemin, millesime, membre=membre)
+    if r.disposition == "caf_iris":
+        iris = caf.lire_iris(chemin, millesime if r.millesime_nom is None else None)
         tidy = pd.concat([iris, caf.agreger_communes(iris)], ignore_index=True)
         tidy.attrs = dict(iris.attrs)
         return tidy
-    raise ValueError(f"source sans lecteur : {fichier.cle}")
+    lecteurs = {"caf_communes": caf.lire_communes, "caf_txcouv_pe": caf.lire_txcouv_pe,
+                "france_travail": france_travail.lire}
+    if r.disposition in lecteurs:
+        tous = _lire_tous_millesimes(r, lecteurs[r.disposition])
+        garder = (tous["millesime"] == int(millesime)).to_numpy()
+        if not garder.any():
+            presentes = ", ".join(str(a) for a in sorted(set(tous["millesime"]))) or "aucune"
+            raise FormatInconnu(r.nom, f"aucune donnée pour {millesime} dans le fichier (années présentes : {presentes})")
+        tidy = tous[garder].reset_index(drop=True)
+        tidy.attrs["provenance"] = dataclasses.replace(tous.attrs["provenance"], millesime=int(millesime))
+        return tidy
+    raise ValueError(f"disposition sans lecteur : {r.disposition}")
 
 
-def _localiser(etude, fichiers, telecharger: bool) -> tuple[list[Path], list[DonneeManquante]]:
-    brut = Path(etude.dossier_brut)
-    chemins, manquants = [], []
-    for fichier in fichiers:
-        chemin = catalogue.trouver(fichier, brut)
-        if chemin is None and telecharger:
-            try:
-                catalogue.telecharger(fichier, brut)
-            except DonneeManquante as exc:
-                manquants.append(exc)
-                continue
-            chemin = catalogue.trouver(fichier, brut)
-        if chemin is None:
-            manquants.append(DonneeManquante(fichier.nom_fichier, fichier.url, brut, fichier.source))
-            continue
-        chemins.append(chemin)
-    return chemins, manquants
+def _arrondissements(etude) -> set[str]:
+    """Arrondissement codes of Paris, Lyon, Marseille when the study holds these communes (the
+    sources publish them by arrondissement)."""
+    from .indicateurs import ARRONDISSEMENTS
+
+    codes = _codes_etude(etude)
+    sortie = set()
+    for debut, fin, commune in ARRONDISSEMENTS:
+        if commune in codes:
+            sortie |= {str(c) for c in range(int(debut), int(fin) + 1)}
+    return sortie
 
 
-def _provenance(fichiers, chemins: list[Path], tables: list[pd.DataFrame], dossier_brut: Path):
-    premiere = tables[0].attrs["provenance"]
-    simules = catalogue.fichiers_simules(dossier_brut)
-    simule = any(
-        f.noms_reconnus() & simules or chemin.name.lower() in simules for f, chemin in zip(fichiers, chemins)
-    )
-    empreintes = {t.attrs["provenance"].fichier: t.attrs["provenance"].sha256 for t in tables}
-    return dataclasses.replace(
-        premiere,
-        source=fichiers[0].source,
-        libelle=fichiers[0].libelle,
-        fichier=", ".join(f.nom_fichier for f in fichiers),
-        url=fichiers[0].url if len({f.url for f in fichiers}) == 1 else premiere.url,
-        sha256=premiere.sha256 if len(tables) == 1 else "",
-        simule=simule,
-        extra={"sha256": empreintes, "urls": sorted({f.url for f in fichiers})},
-    )
+# Files holding every year are parsed once per preparation (each millésime's cache takes its year).
+_LECTURES: dict = {}
 
 
-def _construire(etude, cle: str, millesime: int, telecharger: bool) -> Disponibilite:
-    """Build (or keep) the cache of one (source, millésime); raises DonneeManquante/FormatInconnu."""
-    fichiers = catalogue.fichiers(cle, millesime)
-    noms = ", ".join(f.nom_fichier for f in fichiers)
-    chemins, manquants = _localiser(etude, fichiers, telecharger)
-    cible = chemin_cache(etude, cle, millesime)
-    if manquants:
-        if cible.exists():  # data/brut/ was cleaned after the cache was built: keep the cache
-            return Disponibilite(cle, millesime, noms, "ok", "cache existant (fichier source absent de data/brut)")
-        raise manquants[0] if len(manquants) == 1 else _Manquants(manquants)
-    entrees = chemins + [p for p in [Path(etude.dossier_brut) / "simulations.yaml"] if p.exists()]
-    if cible.exists() and cible.stat().st_mtime >= max(p.stat().st_mtime for p in entrees):
-        return Disponibilite(cle, millesime, noms, "ok", "cache à jour")
-    tables = [_lire_fichier(f, p) for f, p in zip(fichiers, chemins)]
-    tidy = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-    tidy.attrs["provenance"] = _provenance(fichiers, chemins, tables, Path(etude.dossier_brut))
-    cache.ecrire(tidy, cible)
-    return Disponibilite(cle, millesime, noms, "ok", f"{len(tidy)} valeurs mises en cache dans {cible.name}")
+def _lire_tous_millesimes(r: reconnaissance.Reconnu, lecteur) -> pd.DataFrame:
+    cle = (str(r.chemin), r.membre, *_signature(r.chemin))
+    if cle not in _LECTURES:
+        if len(_LECTURES) > 4:
+            _LECTURES.clear()
+        chemin = r.chemin
+        _LECTURES[cle] = lecteur(chemin, None)
+    return _LECTURES[cle]
 
 
 class _Manquants(DonneeManquante):
-    """Several files of one source are missing: the message lists them all."""
+    """Several files of one source are missing: one message lists them all, each with its address."""
 
     def __init__(self, erreurs: list[DonneeManquante]):
         premiere = erreurs[0]
         super().__init__(premiere.fichier, premiere.url, premiere.dossier, premiere.source, premiere.raison)
         self.erreurs = erreurs
-        self.args = ("\n".join(str(e) for e in erreurs),)
+        raisons = sorted({e.raison for e in erreurs if e.raison})
+        lignes = [f"Fichiers manquants ({premiere.source})"
+                  + (f", téléchargement impossible : {' ; '.join(raisons)}" if raisons else "")
+                  + f". Téléchargez-les et déposez-les dans {premiere.dossier}/ (tels quels : ils sont reconnus à "
+                  "leur contenu) puis relancez « make donnees » :"]
+        lignes += [f"      - {e.fichier} : {e.url}" for e in erreurs]
+        self.args = ("\n".join(lignes),)
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+def _manquant(etude, fichier: catalogue.FichierOfficiel, raison: str = "") -> DonneeManquante:
+    return DonneeManquante(fichier.nom_fichier, fichier.adresse, _dossier_brut(etude), fichier.source, raison=raison)
+
+
+def _pieces_de(pieces: list[Piece], cle: str, millesime: int, explicite: bool = False) -> tuple[list[Piece], list[Piece]]:
+    """Files of data/brut/ serving (source, millésime): one per layout and detail (the most recent
+    copy when a file was dropped twice: `s_ben_com_f (1).csv`), current before historical. A file
+    that does not carry its year (donnees_communes.csv) serves the year etude.yaml gives explicitly."""
+    candidates = [p for p in pieces if p.source == cle and int(millesime) in p.servis]
+    if not candidates and explicite:
+        candidates = [p for p in pieces if p.source == cle and not p.annees]
+    garder, doublons = {}, []
+    for p in sorted(candidates, key=lambda p: p.reconnu.chemin.stat().st_mtime_ns, reverse=True):
+        r = p.reconnu
+        cle_copie = (r.disposition, r.detail, reconnaissance._simple(r.membre or "") if r.membre else "",
+                     "hist" if "hist" in r.nom.lower() else "")
+        if r.disposition in ("melodi",):
+            cle_copie = (r.disposition, r.detail)
+        if cle_copie in garder:
+            doublons.append(p)
+        else:
+            garder[cle_copie] = p
+    choisis = sorted(garder.values(), key=lambda p: ("hist" in p.nom.lower(), p.nom.lower()))
+    return choisis, doublons
+
+
+def _telecharger(etude, cle: str, millesime: int) -> list[DonneeManquante]:
+    """Download the official files of (source, millésime) into data/brut/; returns the failures."""
+    manquants = []
+    for fichier in catalogue.fichiers(cle, millesime):
+        try:
+            if fichier.melodi:
+                from .sources import melodi_api
+
+                try:
+                    melodi_api.telecharger_etude(fichier, etude, _dossier_brut(etude))
+                except DonneeManquante as exc:  # the bulk file's address is the one to give by hand
+                    raise _manquant(etude, fichier, exc.raison) from None
+            elif fichier.url:
+                catalogue.telecharger(fichier, _dossier_brut(etude))
+            else:
+                manquants.append(_manquant(etude, fichier, "adresse de téléchargement inconnue"))
+        except DonneeManquante as exc:
+            manquants.append(exc)
+    return manquants
+
+
+def _empreinte_entrees(etude, choisis: list[Piece]) -> dict:
+    perimetre = hashlib.sha256(",".join(sorted(_codes_etude(etude))).encode()).hexdigest()[:16]
+    return {"version": VERSION_LECTEURS, "perimetre": perimetre,
+            "fichiers": {p.nom: _signature(p.reconnu.chemin) for p in choisis}}
+
+
+def _provenance(etude, cle: str, millesime: int, choisis: list[Piece], tables: list[pd.DataFrame], entrees: dict):
+    premiere = tables[0].attrs["provenance"]
+    officiels = []
+    try:
+        officiels = catalogue.fichiers(cle, millesime)
+    except ValueError:
+        pass
+    officiel = next((f for f in officiels if f.melodi and f.melodi == choisis[0].reconnu.detail), None) or (
+        officiels[0] if officiels else None)
+    simules = catalogue.fichiers_simules(_dossier_brut(etude))
+    simule = any(p.reconnu.chemin.name.lower() in simules or (p.reconnu.membre or "").lower() in simules
+                 or any(f.noms_reconnus() & simules for f in officiels if p.reconnu.chemin.name.lower() in f.noms_reconnus())
+                 for p in choisis)
+    absentes = {}
+    for t in tables:
+        for variable, raison in (t.attrs["provenance"].extra or {}).get("variables_absentes", {}).items():
+            absentes.setdefault(variable, f"{raison} ({t.attrs['provenance'].fichier})")
+    presentes = set()
+    for t in tables:
+        presentes |= set(t["variable"].unique())
+    absentes = {v: r for v, r in absentes.items() if v not in presentes}
+    france = next((t.attrs["provenance"].extra.get("france") for t in tables
+                   if (t.attrs["provenance"].extra or {}).get("france")), "")
+    return dataclasses.replace(
+        premiere,
+        source=officiel.source if officiel else premiere.source,
+        libelle=officiel.libelle if officiel and len(choisis) > 1 else premiere.libelle,
+        millesime=int(millesime),
+        fichier=", ".join(p.nom for p in choisis),
+        url=officiel.url if officiel else premiere.url,
+        sha256=premiere.sha256 if len(tables) == 1 else "",
+        simule=simule,
+        extra={"sha256": {t.attrs["provenance"].fichier: t.attrs["provenance"].sha256 for t in tables},
+               "urls": sorted({f.url for f in officiels if f.url}), "variables_absentes": absentes,
+               "france": france, "entrees": entrees,
+               "lignes_sans_commune": sum(int((t.attrs["provenance"].extra or {}).get("lignes_sans_commune", 0))
+                                          for t in tables)},
+    )
+
+
+def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list[Piece] | None = None,
+                utilisation: dict | None = None, explicite: bool | None = None) -> Disponibilite:
+    """Build (or keep) the cache of one (source, millésime); raises DonneeManquante/FormatInconnu."""
+    if pieces is None:
+        pieces, _ = inventaire(_dossier_brut(etude), _dossier_cache(etude))
+    if explicite is None:
+        demandes = getattr(etude, "millesimes_demandes", None) or {}
+        explicite = any(cle_source(k) == cle and not _est_dernier(v) and v is not None for k, v in demandes.items())
+    choisis, doublons = _pieces_de(pieces, cle, millesime, explicite)
+    cible = chemin_cache(etude, cle, millesime)
+    if not choisis:
+        try:
+            officiels = catalogue.fichiers(cle, millesime)
+        except ValueError as exc:
+            raise DonneeManquante(f"{cle} {millesime}", "", _dossier_brut(etude), cle, raison=str(exc)) from None
+        manquants = _telecharger(etude, cle, millesime) if telecharger else [
+            _manquant(etude, f) for f in officiels]
+        pieces, _ = inventaire(_dossier_brut(etude), _dossier_cache(etude))
+        choisis, doublons = _pieces_de(pieces, cle, millesime, explicite)
+        if not choisis:
+            if cible.exists():  # data/brut/ was cleaned after the cache was built: keep the cache
+                return Disponibilite(cle, millesime, cible.name, "ok", "cache existant (fichier source absent de data/brut)")
+            manquants = manquants or [_manquant(etude, f) for f in officiels]
+            raise manquants[0] if len(manquants) == 1 else _Manquants(manquants)
+    noms = ", ".join(p.nom for p in choisis)
+    if utilisation is not None:
+        for p in choisis:
+            utilisation.setdefault(p.nom, []).append((cle, int(millesime)))
+        for p in doublons:
+            utilisation.setdefault(p.nom, []).append(("doublon", int(millesime)))
+    entrees = _empreinte_entrees(etude, choisis)
+    simulations = _dossier_brut(etude) / "simulations.yaml"
+    if cible.exists():
+        prov = cache.provenance(cible)
+        recent = not simulations.exists() or cible.stat().st_mtime >= simulations.stat().st_mtime
+        if prov is not None and (prov.extra or {}).get("entrees") == entrees and recent:
+            return Disponibilite(cle, millesime, noms, "ok", "cache à jour")
+    tables = [_lire_piece(etude, cle, millesime, p) for p in choisis]
+    tidy = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    if len(tables) > 1:  # the same variable from two files (current and historical): the first wins
+        tidy = tidy.drop_duplicates(["codgeo", "niveau", "variable", "millesime"], keep="first").reset_index(drop=True)
+    tidy.attrs["provenance"] = _provenance(etude, cle, millesime, choisis, tables, entrees)
+    cache.ecrire(tidy, cible)
+    return Disponibilite(cle, millesime, noms, "ok", f"{len(tidy)} valeurs mises en cache dans {cible.name}")
 
 
 def besoins(etude) -> list[tuple[str, int]]:
@@ -214,19 +536,45 @@ def besoins(etude) -> list[tuple[str, int]]:
     millesimes = dict(etude.millesimes or {})
     if "rp" in millesimes:
         for cle in SOURCES_PAR_DEFAUT:
-            millesimes.setdefault(cle, millesime_source(etude, cle))
+            if millesimes.get(cle) is None or _est_dernier(millesimes.get(cle)):
+                m = millesime_source(etude, cle)
+                if m is not None:
+                    millesimes[cle] = m
     vus = []
     for cle, millesime in millesimes.items():
-        if cle in SOURCES_ETUDE and millesime is not None and (SOURCES_ETUDE[cle], int(millesime)) not in vus:
-            vus.append((SOURCES_ETUDE[cle], int(millesime)))
+        if cle not in SOURCES_ETUDE or millesime is None or _est_dernier(millesime):
+            continue
+        paire = (SOURCES_ETUDE[cle], int(millesime))
+        if paire not in vus:
+            vus.append(paire)
     return vus
 
 
-def preparer(etude, telecharger: bool = True) -> list[Disponibilite]:
-    """Find (or download) and parse every source the study needs; never stops on one failure."""
-    resultats = []
+@dataclass
+class Rapport:
+    """What `make donnees` found: each (source, millésime), each file of data/brut/ and its use."""
+
+    disponibilites: list[Disponibilite]
+    fichiers: dict  # file name -> [(source, millésime)] it served ("doublon": a copy left aside)
+    inconnus: list  # reconnaissance.NonReconnu
+    millesimes: Resolution | None = None
+    sans_commune: dict = field(default_factory=dict)  # file name -> True when no row for the study
+
+
+def preparer(etude, telecharger: bool = True, rapport: bool = False):
+    """Find (or download) and parse every source the study needs; never stops on one failure.
+
+    Returns the list of Disponibilite (and, with `rapport=True`, a Rapport of every file)."""
+    pieces, inconnus = inventaire(_dossier_brut(etude), _dossier_cache(etude))
+    demandes = getattr(etude, "millesimes_demandes", None)
+    resolution = None
+    if demandes is not None:
+        resolution = resoudre(demandes, pieces)
+        etude.millesimes = resolution.millesimes
+    resultats, utilisation = [], {}
     for cle, millesime in besoins(etude):
-        if millesime not in catalogue.millesimes(cle):
+        if millesime not in catalogue.millesimes(cle) and cle not in catalogue.TOUS_MILLESIMES and not any(
+                p.source == cle and millesime in p.servis for p in pieces):
             message = (
                 f"Millésime {millesime} non pris en charge pour « {cle} » "
                 f"(millésimes connus : {', '.join(map(str, catalogue.millesimes(cle)))})."
@@ -234,14 +582,30 @@ def preparer(etude, telecharger: bool = True) -> list[Disponibilite]:
             resultats.append(Disponibilite(cle, millesime, "", "manquant", message))
             continue
         try:
-            resultats.append(_construire(etude, cle, millesime, telecharger))
+            resultats.append(_construire(etude, cle, millesime, telecharger, pieces, utilisation,
+                                         resolution is not None and cle in resolution.explicites))
         except DonneeManquante as exc:
-            noms = ", ".join(f.nom_fichier for f in catalogue.fichiers(cle, millesime))
-            resultats.append(Disponibilite(cle, millesime, noms, "manquant", str(exc)))
+            resultats.append(Disponibilite(cle, millesime, exc.fichier, "manquant", str(exc)))
         except FormatInconnu as exc:
             resultats.append(Disponibilite(cle, millesime, exc.fichier, "illisible", str(exc)))
+        pieces, inconnus = inventaire(_dossier_brut(etude), _dossier_cache(etude))  # downloads
+    if resolution is not None:
+        resolution = resoudre(demandes, pieces)
+        _dossier_cache(etude).mkdir(parents=True, exist_ok=True)
+        _enregistrer_millesimes(etude, resolution)
     _LECTURES.clear()
-    return resultats
+    if not rapport:
+        return resultats
+    sans_commune = {}
+    for d in resultats:
+        if d.statut == "ok" and chemin_cache(etude, d.source, d.millesime).exists():
+            lu = cache.lire(chemin_cache(etude, d.source, d.millesime), niveaux={"commune": codes_territoire(etude)["commune"]})
+            if lu.empty:
+                for nom in d.fichier.split(", "):
+                    sans_commune[nom] = True
+    for p in pieces:
+        utilisation.setdefault(p.nom, [])
+    return resultats, Rapport(resultats, utilisation, inconnus, resolution, sans_commune)
 
 
 def preparer_contours(etude) -> Disponibilite:
@@ -258,14 +622,24 @@ def preparer_contours(etude) -> Disponibilite:
                          "")
 
 
+def references(etude) -> list[tuple[str, str, str]]:
+    """(niveau, code, libellé) of the study's reference territories (several départements and
+    régions for a list of communes across départements)."""
+    deps = list(getattr(etude, "departements", None) or [etude.departement])
+    regs = list(getattr(etude, "regions", None) or [etude.region])
+    return ([("departement", str(c), n) for c, n in deps] + [("region", str(c), n) for c, n in regs]
+            + [("france", "FRM", "France")])
+
+
 def codes_territoire(etude) -> dict[str, set[str]]:
     """Codes of the territory and its references, by niveau."""
     communes = etude.communes
+    refs = references(etude)
     return {
-        "commune": {str(c) for c in communes["code"]},
+        "commune": {str(c) for c in communes["code"]} | _arrondissements(etude),
         "epci": {str(c) for c in communes["epci"].dropna().unique()},
-        "departement": {str(etude.departement[0])},
-        "region": {str(etude.region[0])},
+        "departement": {c for n, c, _ in refs if n == "departement"},
+        "region": {c for n, c, _ in refs if n == "region"},
         "france": {"FRM"},
     }
 

@@ -37,7 +37,7 @@ class DonneeManquante(ErreurDiagnostic):
             f"Fichier manquant : « {fichier} »"
             + (f" ({source})" if source else "")
             + (f". Téléchargement impossible : {raison}" if raison else "")
-            + f". Téléchargez-le depuis {url} et déposez-le, sous ce nom, dans {self.dossier}/"
-            + " puis relancez « make donnees »."
+            + f". Téléchargez-le depuis {url} et déposez-le dans {self.dossier}/ (tel quel : il est reconnu à"
+            + " son contenu, quel que soit son nom) puis relancez « make donnees »."
         )
         super().__init__(message)

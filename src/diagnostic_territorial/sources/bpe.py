@@ -44,15 +44,18 @@ _CATEGORIES_2018 = {
     "medecins_generalistes": ["D201"],
     "pharmacies": ["D301"],
 }
-# BPE 2021 and later: new health and school codes (médecin généraliste D265, écoles C107-C109);
-# the old codes are kept so that a code present in a file is never lost. France services and
-# centres sociaux are not equipment types of the BPE files read here (no code is invented).
+# BPE 2021 and later (the geolocated files, then the Melodi dataset DS_BPE of 2024 and 2025, whose
+# FACILITY_TYPE codes are the same TYPEQU codes): new health and school codes (médecin généraliste
+# D265, pharmacie D307, écoles C107-C109); the old codes are kept so that a code present in a file
+# is never lost. France services and centres sociaux are not equipment types of the BPE files
+# read here (no code is invented).
 _CATEGORIES_2021 = {
     **_CATEGORIES_2018,
     "creches_eaje": ["D502", "D509"],
     "ecoles_maternelles": ["C101", "C102", "C107"],
     "ecoles_elementaires": ["C104", "C105", "C108", "C109"],
     "medecins_generalistes": ["D201", "D265"],
+    "pharmacies": ["D301", "D307"],
 }
 
 

@@ -55,6 +55,8 @@ RENOMMAGES_BASE_CC = {"MED": "Q2", "NBMENFISC": "NBMEN", "NBPERSMENFISC": "NBPER
 
 def _codes_valides(nom: str, codes: pd.Series, niveau: str, premiere_ligne: int) -> pd.Series:
     codes = codes.astype(str).str.strip()
+    if niveau is None:
+        niveau = _niveau_des_codes(nom, codes)
     valide = codes.str.fullmatch(MOTIF_CODE[niveau].pattern)
     if not valide.all():
         i = int((~valide).to_numpy().nonzero()[0][0])
@@ -116,6 +118,26 @@ def _lire_base_cc(chemin: Path, nom: str, octets: bytes, millesime: int) -> pd.D
     return verifier(tidy)
 
 
+def _selon_contenu(nom: str, octets: bytes) -> int:
+    entete = octets[:4096].split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
+    trouve = re.search(r"(?:^|;)Q2(\d\d)(?:;|$)", entete.strip())
+    if not trouve:
+        raise FormatInconnu(nom, "colonne Q2aa (médiane du niveau de vie) introuvable : fichier Filosofi DISP attendu")
+    return 2000 + int(trouve.group(1))
+
+
+def _niveau_des_codes(nom: str, codes: pd.Series) -> str:
+    """The level of a Filosofi DISP file from its codes (file renamed by the browser)."""
+    for niveau in ("commune", "epci"):
+        if len(codes) and codes.str.fullmatch(MOTIF_CODE[niveau].pattern).all():
+            return niveau
+    if len(codes) == 1 and codes.iloc[0] in ("1", "FRM", "FM", "METRO"):
+        return "france"
+    if len(codes) and codes.str.fullmatch(MOTIF_CODE["departement"].pattern).all():
+        return "departement" if len(codes) > 20 else "region"
+    raise FormatInconnu(nom, "niveau géographique introuvable (codes ni communes, ni EPCI, ni départements, ni régions)")
+
+
 def lire(chemin: Path, membre: str | None = None) -> pd.DataFrame:
     """Read one Filosofi DISP file (or `membre` of a published zip) into the tidy table; a
     `base-cc-filosofi-yyyy.xls` workbook gives every niveau at once."""
@@ -126,16 +148,23 @@ def lire(chemin: Path, membre: str | None = None) -> pd.DataFrame:
     if base_cc:
         return _lire_base_cc(chemin, nom, octets, int(base_cc.group(1)))
     trouve = MOTIF_NOM.fullmatch(nom_fichier)
-    if not trouve:
+    extension = nom_fichier.rsplit(".", 1)[-1].lower()
+    if trouve:
+        millesime = int(trouve.group(1))
+        niveau = catalogue.NIVEAUX_FILOSOFI[trouve.group(2).upper()]
+    elif extension in ("csv", "txt", "gz"):
+        # a renamed file (« FILO2019_DISP_COM (1).csv »): the millésime from the median's column
+        # name, the level from the codes
+        millesime, niveau = _selon_contenu(nom, octets), None
+        extension = "csv"
+    else:
         raise FormatInconnu(
-            nom, "nom de fichier inattendu : FILOaaaa_DISP_COM/EPCI/DEP/REG/METROPOLE.csv attendu (nom officiel)"
+            nom, "nom de fichier inattendu : FILOaaaa_DISP_COM/EPCI/DEP/REG/METROPOLE attendu (nom officiel)"
         )
-    millesime = int(trouve.group(1))
-    niveau = catalogue.NIVEAUX_FILOSOFI[trouve.group(2).upper()]
     yy = f"{millesime % 100:02d}"
     mediane = f"Q2{yy}"
 
-    if trouve.group(3).lower() == "csv":
+    if extension == "csv":
         textes, colonnes, valeurs, masques = valeurs_csv(
             nom, octets, IGNOREES, ",", obligatoires=("CODGEO", mediane)
         )
@@ -151,6 +180,8 @@ def lire(chemin: Path, membre: str | None = None) -> pd.DataFrame:
         masques = np.column_stack([m.to_numpy() for _, m in converties]) if colonnes else np.empty((len(df), 0), bool)
 
     codes = codes.astype(str).str.strip()
+    if niveau is None:
+        niveau = _niveau_des_codes(nom, codes)
     valide = codes.str.fullmatch(MOTIF_CODE[niveau].pattern)
     if not valide.all():
         i = int((~valide).to_numpy().nonzero()[0][0])

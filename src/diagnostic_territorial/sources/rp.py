@@ -25,6 +25,20 @@ MOTIF_VARIABLE = re.compile(r"([PC])(\d{2})_([A-Z0-9_]+)")
 MOTIF_FEUILLE = re.compile(r"(COM|ARM)_\d{4}")
 MOTIF_COMMUNE = r"\d[\dAB]\d{3}"
 IGNOREES = {"LIBGEO", "REG", "DEP", "ARR", "LIBELLE"}
+# Variables renamed by Insee between millésimes: name of the report <- names in some files. The
+# RP 2022 « caractéristiques de l'emploi » base gives the commuting modes in the principal
+# exploitation under new names (P22_ACTOCC15P_VOITURE...); some 2019 files say CHOMEUR1564.
+SYNONYMES = {
+    "C_ACTOCC15P_PAS": ("P_ACTOCC15P_PASTRANS",),
+    "C_ACTOCC15P_MAR": ("P_ACTOCC15P_MARCHE",),
+    "C_ACTOCC15P_VELO": ("P_ACTOCC15P_VELO",),
+    "C_ACTOCC15P_2ROUESMOT": ("P_ACTOCC15P_2ROUESMOT",),
+    "C_ACTOCC15P_VOIT": ("P_ACTOCC15P_VOITURE",),
+    "C_ACTOCC15P_TCOM": ("P_ACTOCC15P_COMMUN",),
+    "P_CHOM1564": ("P_CHOMEUR1564",),
+}
+# The total of the commuting modes, only in a file that gives the modes under their new names.
+TOTAL_MODES = ("C_ACTOCC15P", "P_ACTOCC15P", "P_ACTOCC15P_VOITURE")
 
 
 def annee(yy: str) -> int:
@@ -116,6 +130,24 @@ def _officiel(nom_fichier: str, millesime: int):
     return None
 
 
+def _synonymes(tidy: pd.DataFrame) -> pd.DataFrame:
+    """Add the report's name of a variable a file gives under another name (see SYNONYMES)."""
+    presentes = set(tidy["variable"].unique())
+    ajouts = []
+    paires = [(nom, autres) for nom, autres in SYNONYMES.items()]
+    if TOTAL_MODES[2] in presentes:
+        paires.append((TOTAL_MODES[0], (TOTAL_MODES[1],)))
+    for nom, autres in paires:
+        if nom in presentes:
+            continue
+        autre = next((a for a in autres if a in presentes), None)
+        if autre is not None:
+            ajouts.append(tidy[tidy["variable"] == autre].assign(variable=nom))
+    if not ajouts:
+        return tidy
+    return pd.concat([tidy, *ajouts], ignore_index=True)
+
+
 def lire(chemin: Path, millesime: int | None = None, membre: str | None = None) -> pd.DataFrame:
     """Read a base communale (CSV, `_csv.zip` or XLSX) into the tidy table.
 
@@ -139,7 +171,7 @@ def lire(chemin: Path, millesime: int | None = None, membre: str | None = None) 
         tables.append(
             assembler(codes, "commune", variables, valeurs, np.zeros(valeurs.shape, bool), millesimes)
         )
-    tidy = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
+    tidy = _synonymes(pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0])
     principal = max(annees)
     if millesime is not None and int(millesime) != principal:
         raise FormatInconnu(nom, f"le fichier contient le recensement {principal}, {millesime} attendu")
