@@ -361,6 +361,14 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
     # --- Accès aux droits (Caf) ------------------------------------------------------------
     _i("allocataires", "Foyers allocataires de la Caf", "acces_aux_droits", "caf_communes", "indfoy_ndur", (),
        "nombre", court="Foyers allocataires"),
+    _i("foyers_rsa", "Foyers allocataires du RSA", "acces_aux_droits", "caf_communes", "indfoy_rsa", (), "nombre",
+       court="Foyers au RSA", definition="Foyers percevant le revenu de solidarité active en décembre (Caf, "
+                                         "effectifs arrondis à 5)."),
+    _i("foyers_prime_activite", "Foyers allocataires de la prime d'activité", "acces_aux_droits", "caf_communes",
+       "indfoy_ppa", (), "nombre", court="Foyers à la prime d'activité"),
+    _i("montant_moyen_rsa", "Montant moyen du RSA versé par foyer en décembre", "acces_aux_droits", "caf_communes",
+       "indmtt_rsa", "indfoy_rsa", "euros", court="RSA moyen par foyer (€/mois)",
+       definition="Montant du RSA versé au titre du mois de décembre rapporté au nombre de foyers bénéficiaires."),
     _i("part_population_couverte_caf", "Part de la population couverte par au moins une prestation de la Caf",
        "acces_aux_droits", "caf_communes", "indnbp_ndur", "PMUN", source_denominateur=_POP,
        court="Population couverte par la Caf",
