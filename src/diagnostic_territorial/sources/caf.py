@@ -8,12 +8,16 @@
   (reference date), numcomdo (commune code), nomcom, then counts `indfoy_*` (foyers allocataires)
   and `indnbp_*` (personnes couvertes), rounded to 5 by the Cnaf; an empty cell is secret.
   Field names are kept as published (lower case).
-- `lire_txcouv_pe`: data.caf.fr datasets `txcouv_pe_com`, `txcouv_pe_epci`, `txcouv_pe_dep`,
-  `txcouv_pe_reg`, `txcouv_pe_fra` (`txcouv_pe_nat` accepted): taux de couverture de l'accueil du
-  jeune enfant (places pour 100 enfants de moins de 3 ans), a rate read at its own level, never
-  recomputed; columns annee, the level's code (numcom, numepci, numdep, numreg; the national file
-  may have none) and name, nbenf_moins3, txcouv_eaje_psu, txcouv_eaje, txcouv_assmat,
-  txcouv_salar, txcouv_presco, txcouv (decimal point; an empty cell is secret).
+- `lire_txcouv_pe`: data.caf.fr datasets `txcouv_pe_com` (communes over 10 000 inhabitants and
+  arrondissements of Paris/Lyon/Marseille), `txcouv_pe_epci`, `txcouv_pe_dep`, `txcouv_pe_nat`
+  (France; not `_fra`), the région file (code `numregi`), and `txcouv_pe_{epci,dep}_hist`
+  (2017-2022, overlapping the current 2022-2023 on one year: `fusionner_txcouv_pe`): taux de
+  couverture de l'accueil du jeune enfant (places pour 100 enfants de moins de 3 ans), read at its
+  own level, never recomputed. Fields carry the level as a suffix (`txcouv_com`,
+  `txcouv_eaje_epci`, `txcouv_am_ind_dep`...), which tells the level whatever the file's name;
+  codes `numcom`, `numepci`, `numdep`, `numregi`, the national file has `national` (« FRANCE
+  ENTIERE HORS MAYOTTE ») and a date as `annee`; placeholder rows `XX` are left out. No count of
+  children is published.
 """
 
 from __future__ import annotations
@@ -282,46 +286,216 @@ def lire_communes(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
     return verifier(tidy)
 
 
+# --- data.caf.fr: taux de couverture petite enfance (txcouv_pe_*) ------------------------------
+
+# Level suffix carried by every rate field (`txcouv_{s}`, `txcouv_eaje_{s}`...) -> niveau.
+SUFFIXES_TXCOUV = {"com": "commune", "epci": "epci", "dep": "departement", "reg": "region", "regi": "region",
+                   "nat": "france", "fra": "france"}
+# niveau -> (code columns, name columns, code pattern, level code in the data.caf.fr dataset id).
+# The commune file also carries numepci/numdep, the EPCI file numdep, the département file numregi:
+# the code read is the one of the level told by the fields.
 NIVEAUX_TXCOUV = {
-    "com": ("commune", ("numcom", "numcomdo", "code_commune"), MOTIF_COMMUNE),
-    "epci": ("epci", ("numepci", "siren_epci", "code_epci"), re.compile(r"\d{9}")),
-    "dep": ("departement", ("numdep", "code_departement"), re.compile(r"\d[\dAB]\d?")),
-    "reg": ("region", ("numreg", "code_region"), re.compile(r"\d{2}")),
-    "fra": ("france", ("numfra", "pays", "code_pays", "national"), re.compile(r".+")),
+    "commune": (("numcom",), ("nomcom",), MOTIF_COMMUNE, "com"),
+    "epci": (("numepci",), ("nomepci",), re.compile(r"\d{9}"), "epci"),
+    "departement": (("numdep",), ("nomdep",), re.compile(r"\d[\dAB]|97\d"), "dep"),
+    "region": (("numregi", "numreg"), ("nomregi", "nomreg"), re.compile(r"\d{2}"), "reg"),
+    "france": ((), ("national",), re.compile(r"FRM"), "nat"),
 }
-NIVEAUX_TXCOUV["nat"] = NIVEAUX_TXCOUV["fra"]
-MOTIF_TXCOUV = re.compile(r"txcouv_pe_(com|epci|dep|reg|fra|nat)(?:_hist)?\.csv", re.IGNORECASE)
+# Field stem (level suffix removed) -> variable of the tidy table. The national file is documented
+# with two spellings (`txcouv_psu_col_nat` or `txcouv_psu_nat`, `txcouv_am_ind_nat` or
+# `txcouv_am_nat`, `txcouv_gad_ind_nat` or `txcouv_gad_nat`): both give the same variable.
+VARIABLES_TXCOUV = {
+    "txcouv": "txcouv",  # global: places for 100 children under 3 (may exceed 100)
+    "txcouv_eaje": "txcouv_eaje",  # accueil collectif (EAJE) = PSU + hors PSU
+    "txcouv_psu_col": "txcouv_psu_col", "txcouv_psu": "txcouv_psu_col",  # EAJE financed by the PSU
+    "txcouv_hors_psu_col": "txcouv_hors_psu_col", "txcouv_hors_psu": "txcouv_hors_psu_col",  # EAJE hors PSU
+    "txcouv_ind": "txcouv_ind",  # accueil individuel = assistants maternels + salarié à domicile
+    "txcouv_am_ind": "txcouv_am_ind", "txcouv_am": "txcouv_am_ind",  # assistants maternels
+    "txcouv_gad_ind": "txcouv_gad_ind", "txcouv_gad": "txcouv_gad_ind",  # salarié(e) à domicile
+    "txcouv_prescol": "txcouv_prescol",  # préscolarisation (école avant 3 ans)
+}
+CHAMP_TXCOUV = re.compile(r"(txcouv(?:_[a-z0-9]+)*?)_(com|epci|dep|regi|reg|nat|fra)")
+NOM_TXCOUV = re.compile(r"txcouv_pe_(com|epci|dep|regi|reg|nat|fra)(_hist)?(?![a-z])", re.IGNORECASE)
+FACTICE = re.compile(r"X+", re.IGNORECASE)
+ANNEE_TXCOUV = re.compile(
+    r"(\d{4})(?:-\d{2}(?:-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?")
+ANNEE_TXCOUV_FR = re.compile(r"\d{2}/\d{2}/(\d{4})")
+MOTS_FRANCE = {"france": "France", "entiere": "entière", "metropolitaine": "métropolitaine", "mayotte": "Mayotte",
+               "drom": "DROM", "dom": "DOM", "com": "COM"}
+
+
+def niveau_txcouv_pe(colonnes) -> str | None:
+    """Niveau told by the rate fields of a `txcouv_pe_*` file (`txcouv_epci` -> `epci`), whatever the
+    file's name; None when no field carries one level suffix."""
+    niveaux = {SUFFIXES_TXCOUV[t.group(2)] for c in colonnes
+               if (t := CHAMP_TXCOUV.fullmatch(str(c).strip().lower()))}
+    return niveaux.pop() if len(niveaux) == 1 else None
+
+
+def _libelle_france(texte: str) -> str:
+    """« FRANCE ENTIERE HORS MAYOTTE » -> « France entière hors Mayotte » (a label not in capitals is kept)."""
+    if texte != texte.upper():
+        return texte
+    mots = [MOTS_FRANCE.get(m.lower(), m.lower()) for m in texte.split()]
+    libelle = " ".join(mots)
+    return libelle[:1].upper() + libelle[1:]
+
+
+def _champs_txcouv(nom: str, colonnes: list[str]) -> tuple[str, dict[str, str]]:
+    """(niveau, {field: variable}) of the rate fields `txcouv*_{s}`; FormatInconnu names the column
+    at fault (no level suffix, several levels, two spellings of one variable)."""
+    niveaux: dict[str, list[str]] = {}
+    souches: dict[str, str] = {}
+    for colonne in colonnes:
+        if not colonne.lower().startswith("txcouv"):
+            continue
+        trouve = CHAMP_TXCOUV.fullmatch(colonne.lower())
+        if not trouve:
+            raise FormatInconnu(nom, f"colonne {colonne} (en-tête, ligne 1) : champ de taux sans suffixe de niveau "
+                                     "(data.caf.fr publie txcouv_com, txcouv_eaje_epci, txcouv_am_ind_dep...)")
+        niveaux.setdefault(SUFFIXES_TXCOUV[trouve.group(2)], []).append(colonne)
+        souches[colonne] = trouve.group(1)
+    if not souches:
+        raise FormatInconnu(nom, "aucune colonne txcouv_* (jeu txcouv_pe_* de data.caf.fr, taux de couverture "
+                                 "petite enfance)")
+    if len(niveaux) > 1:
+        detail = ", ".join(f"{cols[0]} ({niveau})" for niveau, cols in niveaux.items())
+        raise FormatInconnu(nom, f"champs de taux de plusieurs niveaux dans un même fichier : {detail}")
+    variables: dict[str, str] = {}
+    for colonne, souche in souches.items():
+        variable = VARIABLES_TXCOUV.get(souche, souche)
+        autre = next((c for c, v in variables.items() if v == variable), None)
+        if autre is not None:
+            raise FormatInconnu(nom, f"colonnes {autre} et {colonne} (en-tête, ligne 1) : deux champs pour le même "
+                                     f"taux ({variable})")
+        variables[colonne] = variable
+    return next(iter(niveaux)), variables
 
 
 def lire_txcouv_pe(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
-    """Read a CNAF `txcouv_pe_{com,epci,dep,reg,fra}` export: rates and counts at their level."""
+    """Read a data.caf.fr `txcouv_pe_{com,epci,dep,nat}` export (also `txcouv_pe_{epci,dep}_hist` and
+    the région file, code `numregi`): rates read at their own level, never recomputed; every year
+    of the file when `millesime` is None.
+
+    The level is told by the fields' suffix (`txcouv_com`...), so a file saved as
+    `txcouv_pe_com (1).csv` or under another name is read; a name announcing another level is an
+    error. Variables lose the suffix (`txcouv_am_ind_epci` -> `txcouv_am_ind`; the national
+    spellings `txcouv_psu_nat`, `txcouv_am_nat`, `txcouv_gad_nat` give `txcouv_psu_col`,
+    `txcouv_am_ind`, `txcouv_gad_ind`). `annee` is a year or a date (national file). Placeholder
+    rows (code and name `XX`, `XXX`...) are left out and counted in the provenance (`extra`
+    `lignes_factices`), with the dataset id (`jeu`) and, for the national file, which France
+    (`france`, from the `national` column). Decimal point or comma; an empty cell is secret."""
+    import dataclasses
+
     chemin, nom, df = _lire_cafdata(chemin)
-    trouve = MOTIF_TXCOUV.fullmatch(nom_donnees(nom))
-    if not trouve:
-        raise FormatInconnu(nom, "nom de fichier inattendu : txcouv_pe_com/epci/dep/reg/fra.csv attendu (nom du jeu data.caf.fr)")
-    niveau, candidates, motif = NIVEAUX_TXCOUV[trouve.group(1).lower()]
-    colonne_code = next((c for c in candidates if c in df.columns), None)
-    if colonne_code is None and niveau == "france":
-        colonne_code = "numfra"  # the national file may carry no geographic column: every row is France
-        df = df.assign(numfra="FRM")
-    if colonne_code is None:
-        raise FormatInconnu(nom, f"colonne manquante : {candidates[0]} (code géographique du niveau {niveau})")
-    if "annee" not in df.columns:
-        raise FormatInconnu(nom, "colonne manquante : annee")
-    variables = [c for c in df.columns if c.startswith(("txcouv", "tx_", "nbenf", "capacite", "cap_"))]
-    if not variables:
-        raise FormatInconnu(nom, "aucune colonne txcouv* (taux de couverture)")
+    colonnes = {c.lower(): c for c in df.columns}
+    if len(colonnes) != len(df.columns):
+        raise FormatInconnu(nom, "en-tête (ligne 1) : deux colonnes de même nom à la casse près")
+    if "annee" not in colonnes:
+        raise FormatInconnu(nom, "colonne manquante : annee (jeu txcouv_pe_* de data.caf.fr, export CSV avec les "
+                                 "noms des champs et non leurs libellés)")
+    niveau, variables = _champs_txcouv(nom, list(df.columns))
+    nom_fichier = nom_donnees(nom)
+    au_nom = NOM_TXCOUV.search(nom_fichier)
+    if au_nom and SUFFIXES_TXCOUV[au_nom.group(1).lower()] != niveau:
+        raise FormatInconnu(nom, f"le nom du fichier annonce le niveau {SUFFIXES_TXCOUV[au_nom.group(1).lower()]} "
+                                 f"mais ses champs ({next(iter(variables))}...) sont ceux du niveau {niveau}")
+    colonnes_code, colonnes_nom, motif, code_jeu = NIVEAUX_TXCOUV[niveau]
+    colonne_nom = next((colonnes[c] for c in colonnes_nom if c in colonnes), None)
+    libelles = df[colonne_nom].astype(str).str.strip() if colonne_nom else None
     if niveau == "france":
-        df = df.assign(**{colonne_code: "FRM"})
-    tidy = _cafdata(nom, df, colonne_code, motif, niveau, "annee", variables, millesime, _decimale(df, variables))
+        colonne_code = colonne_nom or "national"
+        codes = pd.Series("FRM", index=df.index, dtype=object)
+        factice = np.zeros(len(df), bool)
+    else:
+        colonne_code = next((colonnes[c] for c in colonnes_code if c in colonnes), None)
+        if colonne_code is None:
+            raise FormatInconnu(nom, f"colonne manquante : {colonnes_code[0]} (code du niveau {niveau} des champs "
+                                     f"{next(iter(variables))}...)")
+        codes = df[colonne_code].astype(str).str.strip()
+        if niveau == "region":
+            codes = codes.str.replace(r"^(\d)$", r"0\1", regex=True)  # an integer field: « 1 » for Guadeloupe
+        code_x = codes.str.fullmatch(FACTICE.pattern, flags=re.IGNORECASE).to_numpy(bool)
+        if libelles is None:
+            factice = code_x
+        else:
+            nom_x = libelles.str.fullmatch(FACTICE.pattern, flags=re.IGNORECASE).to_numpy(bool)
+            factice = ((code_x | (codes == "").to_numpy()) & (nom_x | (libelles == "").to_numpy())
+                       & (code_x | nom_x))
+    origine = np.flatnonzero(~factice)
+    colonne_annee = colonnes["annee"]
+    texte = df[colonne_annee].astype(str).str.strip()[~factice].reset_index(drop=True)
+    annees = texte.str.extract(f"^{ANNEE_TXCOUV.pattern}$")[0].fillna(
+        texte.str.extract(f"^{ANNEE_TXCOUV_FR.pattern}$")[0])
+    if annees.isna().any():
+        i = int(np.flatnonzero(annees.isna().to_numpy())[0])
+        raise FormatInconnu(nom, f"colonne {colonne_annee}, ligne {origine[i] + 2} : année « {texte.iloc[i][:25]} » "
+                                 "invalide (aaaa ou date aaaa-mm-jj attendue)")
+    travail = df.loc[~factice, list(variables)].reset_index(drop=True)
+    travail[colonne_code] = codes[~factice].to_numpy()
+    travail[colonne_annee] = annees.to_numpy()
+    # every year is checked (duplicates, numbers), then `millesime` is kept
+    tidy = _cafdata(nom, travail, colonne_code, motif, niveau, colonne_annee, list(variables), None,
+                    _decimale(travail, list(variables)), origine)
+    if millesime is not None:
+        tidy = tidy[tidy["millesime"] == int(millesime)].reset_index(drop=True)
+    tidy["variable"] = tidy["variable"].map(variables).astype("str")
+
     annee = int(millesime) if millesime is not None else int(tidy["millesime"].max()) if len(tidy) else 0
-    tidy.attrs["provenance"] = catalogue.provenance(
-        chemin, nom_donnees(nom), annee, f"Cnaf, taux de couverture petite enfance {annee}",
-        f"Cnaf / Onape, taux de couverture de l'accueil du jeune enfant, niveau {niveau}",
-        officiel=next(
-            (f for f in catalogue.fichiers("caf_txcouv_pe", annee)
-             if f.nom_fichier.lower() == f"txcouv_pe_{trouve.group(1).lower().replace('nat', 'fra')}.csv"),
-            None,
-        ) if annee in catalogue.millesimes("caf_txcouv_pe") else None,
+    jeu = f"txcouv_pe_{code_jeu}" + ("_hist" if au_nom and au_nom.group(2) else "")
+    noms_officiels = {f"{jeu}.csv"} | ({"txcouv_pe_fra.csv"} if jeu == "txcouv_pe_nat" else set())
+    publies = {m: [f for f in catalogue.fichiers("caf_txcouv_pe", m) if f.nom_fichier.lower() in noms_officiels]
+               for m in catalogue.millesimes("caf_txcouv_pe")}
+    officiel = (publies.get(annee) or [None])[0]
+    # the same dataset registered for other years only (a `_hist` file read for its last year): its URL
+    url = next((f[0].url for f in publies.values() if f), "")
+    prov = catalogue.provenance(
+        chemin, nom_fichier, annee, f"Cnaf, taux de couverture petite enfance {annee}",
+        f"Cnaf / Onape, data.caf.fr ({jeu}), taux de couverture de l'accueil du jeune enfant (places pour 100 "
+        f"enfants de moins de 3 ans), niveau {niveau}",
+        officiel=officiel,
     )
+    extra = {"jeu": jeu, "niveau": niveau}
+    if int(factice.sum()):
+        extra["lignes_factices"] = int(factice.sum())
+    if niveau == "france" and libelles is not None:
+        lues = pd.DataFrame({"annee": annees.astype(int).to_numpy(), "libelle": libelles[~factice].to_numpy()})
+        if millesime is not None:
+            lues = lues[lues["annee"] == int(millesime)]
+        lues = lues[lues["libelle"] != ""].drop_duplicates().sort_values("annee")
+        if len(lues):
+            extra["france"] = _libelle_france(lues["libelle"].iloc[-1])
+            if lues["libelle"].nunique() > 1:
+                extra["france_par_annee"] = {int(a): _libelle_france(t) for a, t in zip(lues["annee"], lues["libelle"])}
+    tidy.attrs["provenance"] = dataclasses.replace(prov, url=prov.url or url, extra={**prov.extra, **extra})
     return verifier(tidy)
+
+
+def fusionner_txcouv_pe(courant: pd.DataFrame, historique: pd.DataFrame) -> pd.DataFrame:
+    """One table from a current `txcouv_pe_*` dataset (its last two years) and the `_hist` dataset of
+    the same level (2017 onwards), both read by `lire_txcouv_pe`.
+
+    A year published in both (the Cnaf revises it: the two may differ) is taken from the current
+    dataset alone, for every territory of the level: two vintages are never mixed within a year.
+    Provenance: the current dataset's, with `extra` `historique` (file), `millesimes_historique`
+    (years taken from it) and `millesimes_remplaces` (years of the historical file left out)."""
+    import dataclasses
+
+    prov_c, prov_h = courant.attrs.get("provenance"), historique.attrs.get("provenance")
+    niveaux_c, niveaux_h = set(courant["niveau"]), set(historique["niveau"])
+    if niveaux_c and niveaux_h and niveaux_c != niveaux_h:
+        raise FormatInconnu(prov_h.fichier if prov_h else "historique",
+                            f"niveau {', '.join(sorted(niveaux_h))} alors que le fichier courant "
+                            f"{prov_c.fichier if prov_c else ''} est au niveau {', '.join(sorted(niveaux_c))}")
+    annees_c = set(courant["millesime"].astype(int))
+    remplace = historique["millesime"].astype(int).isin(annees_c).to_numpy()
+    resultat = pd.concat([historique[~remplace], courant], ignore_index=True)
+    resultat = resultat.astype({c: t for c, t in courant.dtypes.items()}) if len(resultat) else table_vide()
+    if prov_c is not None:
+        extra = {
+            "historique": prov_h.fichier if prov_h else "",
+            "millesimes_historique": sorted(set(historique.loc[~remplace, "millesime"].astype(int))),
+            "millesimes_remplaces": sorted(set(historique.loc[remplace, "millesime"].astype(int))),
+        }
+        resultat.attrs["provenance"] = dataclasses.replace(prov_c, extra={**prov_c.extra, **extra})
+    return verifier(resultat)
