@@ -104,7 +104,9 @@ def main() -> None:
         thematiques=lire_thematiques(CONTEXTE.get("thematiques", "aucune")),
     )
     ecrire_cruft()
-    print(f"\nÉtude « {territoire.nom} » créée dans {ETUDE} ({len(territoire.communes)} communes).")
+    n = len(territoire.communes)
+    departements = ", ".join(nom for _, nom in territoire.departements)
+    print(f"\nÉtude « {territoire.nom} » créée dans {ETUDE} ({n} commune{'s' if n > 1 else ''}, {departements}).")
     print("Étapes suivantes : cd dans ce dossier, puis « make rapport » (voir README.md).")
 
 

@@ -65,6 +65,14 @@ class Etude:
     # silent (a study generated before the question existed) and every thématique is shown.
     thematiques: list[str] | None = None
     brut: dict = field(default_factory=dict)
+    # Every reference département / région (code, nom), the main one (`departement`, `region`)
+    # first: a territory across a boundary is compared with each of them.
+    departements: list[tuple[str, str]] = field(default_factory=list)
+    regions: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.departements = _avec_principal(self.departement, self.departements)
+        self.regions = _avec_principal(self.region, self.regions)
 
     @property
     def chemin(self) -> Path:
@@ -178,6 +186,8 @@ class Etude:
             communes=df,
             departement=(str(ter["departement"]["code"]), str(ter["departement"]["nom"])),
             region=(str(ter["region"]["code"]), str(ter["region"]["nom"])),
+            departements=_liste_references(ter, "departements", df["departement"]),
+            regions=_liste_references(ter, "regions", df["region"]),
             epci=[(str(e["code"]), str(e["nom"])) for e in ter.get("epci", [])],
             millesimes=millesimes,
             consultant=str(et.get("consultant", "")),
@@ -187,6 +197,30 @@ class Etude:
             thematiques=thematiques,
             brut=data,
         )
+
+
+def _avec_principal(principal: tuple[str, str], liste) -> list[tuple[str, str]]:
+    """The references with the main one first, each once (by code)."""
+    sortie = [tuple(principal)] if principal and principal[0] else []
+    for code, nom in liste or []:
+        if code not in [c for c, _ in sortie]:
+            sortie.append((code, nom))
+    return sortie
+
+
+def _liste_references(ter: dict, cle: str, codes_communes) -> list[tuple[str, str]]:
+    """territoire.departements / territoire.regions of etude.yaml; a study written before these
+    lists existed (only territoire.departement / region) gets the départements / régions of its
+    communes, named from the COG, the most frequent first (the main one is put first anyway)."""
+    if ter.get(cle) is not None:
+        return [(str(r["code"]), str(r["nom"])) for r in ter[cle]]
+    from collections import Counter
+
+    from .territoire import referentiel
+
+    table = referentiel()["departements" if cle == "departements" else "regions"]
+    return [(code, table.get(code, {}).get("LIBELLE", code))
+            for code, _ in Counter(str(c) for c in codes_communes).most_common()]
 
 
 def _ligne_de(chemin: Path, valeur: str) -> int | None:
@@ -231,6 +265,8 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
     entete = (
         "# Configuration de l'étude (écrite à la génération ; modifiable à la main).\n"
         "# territoire.communes : communes de l'étude, résolues depuis le Code officiel géographique.\n"
+        "# territoire.departements, territoire.regions : territoires de référence (le principal d'abord,\n"
+        "#   aussi écrit dans territoire.departement et territoire.region).\n"
         "# millesimes : rp = recensement (le fichier contient aussi rp - 6), filosofi = revenus.\n"
         "# etude.thematiques : thématiques spécifiques retenues (nouveaux_habitants, pauvrete_precarite,\n"
         "#   isolement_personnes_agees, mobilite, logement, insertion), chacune traitée dans le chapitre\n"

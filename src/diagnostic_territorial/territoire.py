@@ -7,6 +7,12 @@ Syntax of code_territoire:
 - ``31003,31010``: INSEE codes of communes (5 characters, ``2A004`` in Corse), separated by commas;
 - ``dep:31`` (or ``31``, ``2A``, ``974``): every commune of a département.
 
+References: a territory spread over several départements (a list of communes, an EPCI across a
+boundary) is compared with each of them and with each of their régions (`departements`,
+`regions`, the main one first: the one holding most communes); `departement` and `region` stay
+the main one. The arrondissements municipaux of Paris, Lyon and Marseille are not communes of the
+COG: they are refused with the code of their commune.
+
 Pure standard library (csv, gzip) so that the cookiecutter hooks can use it before any
 dependency of the study is installed.
 """
@@ -14,7 +20,6 @@ dependency of the study is installed.
 from __future__ import annotations
 
 import csv
-import difflib
 import gzip
 import re
 from collections import Counter
@@ -72,10 +77,19 @@ class Territoire:
     code: str  # normalised code_territoire
     nom: str
     communes: list[Commune] = field(default_factory=list)
-    departement: tuple[str, str] = ("", "")
-    region: tuple[str, str] = ("", "")
+    departement: tuple[str, str] = ("", "")  # the main one (most communes)
+    region: tuple[str, str] = ("", "")  # the main département's
     epci: list[tuple[str, str]] = field(default_factory=list)
     geographie: int = GEOGRAPHIE
+    # every département / région holding a commune of the territory, the main one first
+    departements: list[tuple[str, str]] = field(default_factory=list)
+    regions: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.departements and self.departement[0]:
+            self.departements = [self.departement]
+        if not self.regions and self.region[0]:
+            self.regions = [self.region]
 
     def to_dict(self) -> dict:
         return {
@@ -85,6 +99,8 @@ class Territoire:
             "geographie": self.geographie,
             "departement": {"code": self.departement[0], "nom": self.departement[1]},
             "region": {"code": self.region[0], "nom": self.region[1]},
+            "departements": [{"code": c, "nom": n} for c, n in self.departements],
+            "regions": [{"code": c, "nom": n} for c, n in self.regions],
             "epci": [{"code": c, "nom": n} for c, n in self.epci],
             "communes": [
                 {"code": c.code, "nom": c.nom, "departement": c.departement, "region": c.region, "epci": c.epci}
@@ -93,15 +109,99 @@ class Territoire:
         }
 
 
-def _suggestions(code: str, connus) -> str:
-    proches = difflib.get_close_matches(code, list(connus), n=3, cutoff=0.8)
-    return f" Codes proches : {', '.join(proches)}." if proches else ""
+# Arrondissements municipaux (not communes of the COG): (first code, last code, commune, name).
+ARRONDISSEMENTS_MUNICIPAUX = (
+    ("75101", "75120", "75056", "Paris"),
+    ("69381", "69389", "69123", "Lyon"),
+    ("13201", "13216", "13055", "Marseille"),
+)
+MAX_SUGGESTIONS = 3
+
+
+def arrondissement_municipal(code: str) -> tuple[str, str, int] | None:
+    """(commune code, commune name, number) when `code` is an arrondissement municipal of Paris,
+    Lyon or Marseille (75101 -> ("75056", "Paris", 1)); None otherwise."""
+    code = str(code).strip().upper()
+    for debut, fin, commune, ville in ARRONDISSEMENTS_MUNICIPAUX:
+        if len(code) == len(debut) and debut <= code <= fin:
+            return commune, ville, int(code) - int(debut) + 1
+    return None
+
+
+def _departement_du_code(code: str) -> str:
+    return code[:3] if code.startswith("97") else code[:2]
+
+
+def _fautes_de_frappe(code: str, connus) -> list[str]:
+    """Known codes one typing slip away from `code` (same length): two adjacent characters swapped
+    first, then one character replaced. Several equally close codes are no help (and a
+    « close » code of another place is misleading): none is returned beyond MAX_SUGGESTIONS."""
+    connus = set(connus)
+    inversions, substitutions = [], []
+    for i in range(len(code) - 1):
+        autre = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+        if autre != code and autre in connus:
+            inversions.append(autre)
+    for i in range(len(code)):
+        for c in "0123456789AB":
+            autre = code[:i] + c + code[i + 1:]
+            if autre != code and autre in connus and autre not in inversions:
+                substitutions.append(autre)
+    candidats = sorted(inversions) + sorted(substitutions)
+    if len(candidats) <= MAX_SUGGESTIONS:
+        return candidats
+    return sorted(inversions) if len(inversions) <= MAX_SUGGESTIONS else []
+
+
+def _suggestions_commune(code: str) -> str:
+    """A hint for an unknown commune code: the Corsican codes (2A/2B) of a 20xxx code, or the
+    codes of the same département one typing slip away, with their names. Nothing rather than
+    unrelated codes."""
+    communes = referentiel()["communes"]
+    if code.startswith("20"):
+        corses = [c for c in (f"2A{code[2:]}", f"2B{code[2:]}") if c in communes]
+        return (" Les communes de Corse ont un code en 2A (Corse-du-Sud) ou 2B (Haute-Corse)"
+                + (" : " + ", ".join(f"{c} ({communes[c]['LIBGEO']})" for c in corses) if corses else "") + ".")
+    dep = _departement_du_code(code)
+    if dep not in referentiel()["departements"]:
+        return f" Aucun département n'a le code « {dep} »."
+    voisins = _fautes_de_frappe(code, (c for c in communes if _departement_du_code(c) == dep))
+    if not voisins:
+        return ""
+    return (" Vouliez-vous dire : " + ", ".join(f"{c} ({communes[c]['LIBGEO']})" for c in voisins) + " ?")
+
+
+def _suggestions_departement(code: str) -> str:
+    departements = referentiel()["departements"]
+    if code == "20":
+        return " La Corse compte deux départements : dep:2A (Corse-du-Sud) et dep:2B (Haute-Corse)."
+    voisins = _fautes_de_frappe(code, departements)
+    if not voisins:
+        return ""
+    return " Vouliez-vous dire : " + ", ".join(f"dep:{d} ({departements[d]['LIBELLE']})" for d in voisins) + " ?"
+
+
+def _suggestions_epci(siren: str) -> str:
+    epci = referentiel()["epci"]
+    voisins = _fautes_de_frappe(siren, (e for e in epci if e != SANS_EPCI))
+    if not voisins:
+        return ""
+    return " Vouliez-vous dire : " + ", ".join(f"{e} ({epci[e]['LIBEPCI']})" for e in voisins) + " ?"
 
 
 def _commune(code: str) -> Commune:
     ref = referentiel()
     row = ref["communes"].get(code)
     if row is None:
+        arrondissement = arrondissement_municipal(code)
+        if arrondissement is not None:
+            commune, ville, numero = arrondissement
+            raise TerritoireInvalide(
+                f"« {code} » est le code d'un arrondissement municipal de {ville} "
+                f"({numero}{'er' if numero == 1 else 'e'} arrondissement), pas celui d'une commune : "
+                f"l'étude porte sur des communes du code officiel géographique {GEOGRAPHIE}, où {ville} est "
+                f"une seule commune. Utilisez le code commune {commune} ({ville})."
+            )
         ancienne = ref["anciennes"].get(code)
         if ancienne is not None:
             parent = ref["communes"].get(ancienne["COMPARENT"], {})
@@ -111,21 +211,25 @@ def _commune(code: str) -> Commune:
                 f"« {ancienne['COMPARENT']} » ({parent.get('LIBGEO', '?')}). Utilisez ce code."
             )
         raise TerritoireInvalide(
-            f"Code commune inconnu : « {code} » (code officiel géographique {GEOGRAPHIE})."
-            + _suggestions(code, ref["communes"])
+            f"Code commune inconnu : « {code} » (code officiel géographique {GEOGRAPHIE} ; code INSEE de la "
+            "commune, différent de son code postal)."
+            + _suggestions_commune(code)
         )
     return Commune(code, row["LIBGEO"], row["DEP"], row["REG"], row["EPCI"])
 
 
-def _references(communes: list[Commune]) -> tuple[tuple[str, str], tuple[str, str]]:
-    """Main département / région: the one holding most of the territory's communes."""
+def _references(communes: list[Commune]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Every département and région holding a commune of the territory, (code, name), the main
+    one first: the département with most communes (the first listed on a tie) and its région."""
     ref = referentiel()
-    dep = Counter(c.departement for c in communes).most_common(1)[0][0]
-    reg = ref["departements"][dep]["REG"] if dep in ref["departements"] else communes[0].region
-    return (dep, ref["departements"].get(dep, {}).get("LIBELLE", dep)), (
-        reg,
-        ref["regions"].get(reg, {}).get("LIBELLE", reg),
-    )
+    departements = [d for d, _ in Counter(c.departement for c in communes).most_common()]
+    regions = []
+    for dep in departements:
+        reg = ref["departements"].get(dep, {}).get("REG") or next(c.region for c in communes if c.departement == dep)
+        if reg not in regions:
+            regions.append(reg)
+    return ([(d, ref["departements"].get(d, {}).get("LIBELLE", d)) for d in departements],
+            [(r, ref["regions"].get(r, {}).get("LIBELLE", r)) for r in regions])
 
 
 def analyser_code(code_territoire: str) -> tuple[str, list[str]]:
@@ -164,7 +268,7 @@ def resoudre(code_territoire: str) -> Territoire:
             raise TerritoireInvalide(
                 f"Département inconnu : « {code} » (code officiel géographique {GEOGRAPHIE} ; "
                 "ex. dep:31 pour la Haute-Garonne, dep:2A pour la Corse-du-Sud)."
-                + _suggestions(code, ref["departements"])
+                + _suggestions_departement(code)
             )
         communes = [_commune(c) for c, r in sorted(ref["communes"].items()) if r["DEP"] == code]
         reg = dep["REG"]
@@ -181,13 +285,14 @@ def resoudre(code_territoire: str) -> Territoire:
             raise TerritoireInvalide(
                 f"Le SIREN « {siren} » n'est pas celui d'un EPCI à fiscalité propre "
                 f"(liste Insee des intercommunalités au 1er janvier {GEOGRAPHIE})."
-                + _suggestions(siren, ref["epci"])
+                + _suggestions_epci(siren)
             )
         communes = [_commune(c) for c, r in sorted(ref["communes"].items()) if r["EPCI"] == siren]
-        dep, reg = _references(communes)
-        return Territoire("epci", siren, epci["LIBEPCI"], communes, dep, reg, [(siren, epci["LIBEPCI"])])
+        deps, regs = _references(communes)
+        return Territoire("epci", siren, epci["LIBEPCI"], communes, deps[0], regs[0], [(siren, epci["LIBEPCI"])],
+                          departements=deps, regions=regs)
     communes = [_commune(c) for c in codes]
-    dep, reg = _references(communes)
+    deps, regs = _references(communes)
     epcis = sorted({c.epci for c in communes if c.epci != SANS_EPCI})
     if len(communes) == 1:
         nom = communes[0].nom
@@ -198,9 +303,11 @@ def resoudre(code_territoire: str) -> Territoire:
         ",".join(codes),
         nom,
         communes,
-        dep,
-        reg,
+        deps[0],
+        regs[0],
         [(e, ref["epci"][e]["LIBEPCI"]) for e in epcis if e in ref["epci"]],
+        departements=deps,
+        regions=regs,
     )
 
 
