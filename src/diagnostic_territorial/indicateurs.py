@@ -47,13 +47,54 @@ def _lire_cache(etude, source: str, millesime: int, filtres: list) -> tuple[pd.D
     return pq.read_table(chemin, filters=filtres).to_pandas(), cache.provenance(chemin)
 
 
+NOMS_NIVEAUX = {"epci": "intercommunalité", "departement": "département", "region": "région"}
+
+
+def epci_de_reference(etude) -> tuple[str, str] | None:
+    """The intercommunalité a list of communes (one commune, the usual ABS of a CCAS) is compared
+    with: the EPCI holding all of them; None for an EPCI or a département, for communes of several
+    EPCI or without one."""
+    if getattr(etude, "type_territoire", "") != "communes":
+        return None
+    epcis = list(getattr(etude, "epci", None) or [])
+    communes = getattr(etude, "communes", None)
+    if len(epcis) != 1 or communes is None or "epci" not in communes:
+        return None
+    code, nom = epcis[0]
+    if set(str(e) for e in communes["epci"]) != {str(code)}:
+        return None
+    return str(code), str(nom)
+
+
 def _references(etude) -> list[tuple[str, str, str]]:
-    """(niveau, codgeo, libelle) of the reference territories, in display order."""
-    return [
-        ("departement", etude.departement[0], etude.departement[1]),
-        ("region", etude.region[0], etude.region[1]),
-        ("france", "FRM", "France"),
-    ]
+    """(niveau, codgeo, libelle) of every reference territory, in display order: the EPCI of a list
+    of communes (see `epci_de_reference`), each département (the main one first), each région,
+    France. A libellé equal to the territory's name or to another reference's (Paris the commune
+    and the département, La Réunion the département and the région) gets its level in brackets."""
+    principal_dep = tuple(etude.departement)
+    principal_reg = tuple(etude.region)
+    departements = list(getattr(etude, "departements", None) or [principal_dep])
+    regions = list(getattr(etude, "regions", None) or [principal_reg])
+    refs = []
+    epci = epci_de_reference(etude)
+    if epci:
+        refs.append(("epci", *epci))
+    vus = set()
+    for niveau, liste in (("departement", departements), ("region", regions)):
+        for code, nom in liste:
+            if (niveau, str(code)) not in vus:
+                vus.add((niveau, str(code)))
+                refs.append((niveau, str(code), str(nom)))
+    refs.append(("france", "FRM", "France"))
+    noms = [str(getattr(etude, "nom_territoire", ""))] + [libelle for _, _, libelle in refs]
+    doublons = {n for n in noms if noms.count(n) > 1}
+    return [(niveau, code, f"{libelle} ({NOMS_NIVEAUX[niveau]})" if libelle in doublons and niveau in NOMS_NIVEAUX
+             else libelle) for niveau, code, libelle in refs]
+
+
+def references(etude) -> list[tuple[str, str, str]]:
+    """(niveau, codgeo, libelle) of the reference territories (public name of `_references`)."""
+    return _references(etude)
 
 
 def _pivot(df: pd.DataFrame, variables: list[str]) -> pd.DataFrame:
@@ -126,11 +167,11 @@ def _lieu(commune: str) -> tuple[str, str | None]:
 
 @lru_cache(maxsize=256)
 def _communes_du_niveau(niveau: str, code: str) -> frozenset[str]:
-    """Communes of a département, a région or France in the COG referential."""
+    """Communes of an EPCI, a département, a région or France in the COG referential."""
     communes = referentiel()["communes"]
     if niveau == "france":
         return frozenset(communes)
-    cle = {"departement": "DEP", "region": "REG"}[niveau]
+    cle = {"epci": "EPCI", "departement": "DEP", "region": "REG"}[niveau]
     return frozenset(c for c, r in communes.items() if r[cle] == code)
 
 
@@ -252,15 +293,17 @@ def _avec_publies(ligne: dict, publie: dict | None) -> dict:
 
 def additifs(etude, source: str, millesime_fichier: int, variables: list[str],
              millesime: int | None = None) -> tuple[pd.DataFrame, Provenance | None]:
-    """Counts for each commune of the territory, the territory (sum of its communes), and the
-    département, région and France (sums of all their communes in the source file).
+    """Counts for each commune of the territory, the territory (sum of its communes), and each
+    reference of `_references` (the EPCI of a list of communes, every département and région of the
+    territory, France): each one the sum of all ITS communes in the source file, never an average
+    nor a share of another reference.
 
     - Geography: the source's commune codes are brought to the study's geography first
       (arrondissements municipaux into their commune, former communes into their commune
       nouvelle, see `commune_actuelle`), so that no commune of the study is silently missing.
     - A value the source publishes itself at the territory's level (the EPCI's row when the
       territory is an EPCI, the département's when it is a département) or at a reference level
-      (département, région, France rows of the cache) is used instead of a sum of communes.
+      (EPCI, département, région, France rows of the cache) is used instead of a sum of communes.
     - A reference territory is summed only when the source has rows for at least
       COUVERTURE_MINIMALE of its communes (COG referential); otherwise its values are NaN (secret
       False: « n.d. »), never a partial sum. A commune of the study without a row in the source is
@@ -322,6 +365,8 @@ def additifs(etude, source: str, millesime_fichier: int, variables: list[str],
         code = str(code)
         if niveau == "france":
             bloc = large
+        elif niveau == "epci":
+            bloc = large[large.index.isin(_communes_du_niveau("epci", code))]
         else:
             bloc = large[large[niveau] == code]
         calcule = _somme(bloc, variables) if couvert(niveau, code) else _vide(variables)
