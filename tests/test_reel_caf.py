@@ -143,9 +143,6 @@ def test_s_ben_com_f_valeur_invalide_nomme_la_ligne_du_fichier(reel, tmp_path):
         caf.lire_communes(copie)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="_cafdata : `garder &= ...` sur le tableau en lecture seule de pandas 3 "
-                          "(`(annees == millesime).to_numpy()`) ; à corriger dans _cafdata, puis retirer ce marqueur")
 def test_s_ben_com_f_un_millesime(reel):
     df = caf.lire_communes(reel, 2024)
     assert set(df["millesime"]) == {2024} and une(df, "2A004", "indfoy_rsa", 2024)["valeur"] == 1095

@@ -190,7 +190,7 @@ def _cafdata(nom, df, colonne_code, motif, niveau, colonne_date, variables, mill
     garder = np.ones(len(df), bool) if millesime is None else (annees == int(millesime)).to_numpy()
     brutes = df[variables].astype(str).apply(lambda c: c.str.strip())
     identiques = pd.concat([codes.rename("__c"), annees.rename("__a"), brutes], axis=1).duplicated().to_numpy()
-    garder &= ~identiques
+    garder = garder & ~identiques
     cles = pd.DataFrame({"c": codes, "a": annees})[garder]
     doublons = cles.duplicated(keep=False)
     if doublons.any():
