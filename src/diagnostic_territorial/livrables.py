@@ -114,10 +114,16 @@ def _meta(etude) -> dict:
         "consultant": etude.consultant or "",
         "date_texte": date_en_francais(date_generation()),
         "version": __version__,
-        "departement": etude.departement[1],
-        "region": etude.region[1],
+        "departement": _noms(getattr(etude, "departements", None) or [etude.departement]),
+        "region": _noms(getattr(etude, "regions", None) or [etude.region]),
         "communes": len(etude.communes),
     }
+
+
+def _noms(references) -> str:
+    """« Haute-Garonne », « Haute-Garonne et Ariège », « Gironde, Dordogne et Landes »."""
+    noms = [str(nom) for _, nom in references]
+    return " et ".join([", ".join(noms[:-1]), noms[-1]]) if len(noms) > 1 else (noms[0] if noms else "")
 
 
 def _texte_brut(contenu: str) -> str:
@@ -374,10 +380,16 @@ class Indicateur:
 
 @dataclass
 class IndicateursCles:
-    table: pd.DataFrame  # one row per commune, territoire, departement, region, france
+    table: pd.DataFrame  # one row per commune, the territoire and each reference (indicateurs.references)
     indicateurs: list[Indicateur]
     sources: list[str]
     manquantes: list[str]
+    references: list[tuple[str, str, str]] = None  # (niveau, codgeo, libelle), display order
+
+    def lignes_references(self, niveaux: tuple[str, ...] = ("epci", "departement", "region", "france")
+                          ) -> list[pd.Series]:
+        """The rows of the references of these niveaux, in display order."""
+        return [self.ligne(n, code) for n, code, _ in (self.references or []) if n in niveaux]
 
     def ligne(self, niveau: str, codgeo: str | None = None) -> pd.Series:
         t = self.table[self.table["niveau"] == niveau]
@@ -407,18 +419,17 @@ def indicateurs_cles(etude) -> IndicateursCles:
     from .chapitres import demographie
     from .erreurs import DonneeManquante
 
+    from .indicateurs import references
+
     d = demographie.calculer(etude)
-    cles = pd.DataFrame(
-        [(c, "commune") for c in etude.communes["code"]]
-        + [(etude.code_territoire, "territoire"), (etude.departement[0], "departement"),
-           (etude.region[0], "region"), ("FRM", "france")],
-        columns=["codgeo", "niveau"],
-    )
+    refs = references(etude)
     noms = dict(zip(etude.communes["code"], etude.communes["nom"]))
-    cles["libelle"] = [noms.get(c) if n == "commune" else
-                       {"territoire": etude.nom_territoire, "departement": etude.departement[1],
-                        "region": etude.region[1], "france": "France"}[n]
-                       for c, n in zip(cles["codgeo"], cles["niveau"])]
+    cles = pd.DataFrame(
+        [(c, "commune", noms[c]) for c in etude.communes["code"]]
+        + [(etude.code_territoire, "territoire", etude.nom_territoire)]
+        + [(code, niveau, libelle) for niveau, code, libelle in refs],
+        columns=["codgeo", "niveau", "libelle"],
+    )
     table = cles.copy()
     indicateurs: list[Indicateur] = []
     sources: list[str] = []
@@ -461,7 +472,7 @@ def indicateurs_cles(etude) -> IndicateursCles:
                   {cle: cle, cle + "__secret": cle + "__secret"})
         indicateurs.append(Indicateur(cle, f"{i.libelle} ({ci.millesimes(etude, i)[1]})",
                                       lambda v, secret=False, i=i: ci.formater(i, v, secret), src(mention)))
-    return IndicateursCles(table, indicateurs, sources, manquantes)
+    return IndicateursCles(table, indicateurs, sources, manquantes, refs)
 
 
 def _lignes_tableau(ic: IndicateursCles, colonnes: list[pd.Series]) -> list[dict]:
@@ -496,7 +507,7 @@ def _a_retenir(etude) -> tuple[list[dict], list[str]]:
 def synthese(etude, ic: IndicateursCles | None = None) -> tuple[Path, Path]:
     ic = ic or indicateurs_cles(etude)
     chapitres, sans = _a_retenir(etude)
-    colonnes = [ic.ligne(n) for n in ("territoire", "departement", "region", "france")]
+    colonnes = [ic.ligne("territoire")] + ic.lignes_references()
     contenu = _jinja().get_template("synthese.html.j2").render(
         m=_meta(etude), chapitres=chapitres, sans=sans,
         entetes=[c["libelle"] for c in colonnes], lignes=_lignes_tableau(ic, colonnes),
@@ -549,10 +560,27 @@ def _chemin_svg(geom, transformer) -> str:
     return "".join(morceaux)
 
 
+def _fond_de_situation(etude) -> tuple[list[str], str]:
+    """The communes drawn in grey under the locator maps and the caption's « parmi les … »: the
+    territory's communes, or for a single commune those of its EPCI (a map of one commune alone
+    situates nothing)."""
+    from .indicateurs import epci_de_reference
+
+    codes = list(etude.communes["code"])
+    epci = epci_de_reference(etude) if len(codes) == 1 else None
+    if epci is None:
+        return codes, f"parmi les {len(codes)} communes de {etude.nom_territoire}" if len(codes) > 1 else ""
+    from .territoire import referentiel
+
+    membres = sorted(c for c, r in referentiel()["communes"].items() if r["EPCI"] == epci[0])
+    return membres, f"parmi les {len(membres)} communes de {epci[1]}"
+
+
 def _cartes_de_situation(etude, codes: list[str], dpi: int = CARTE_DPI) -> _CartesSituation | None:
-    """Locator maps of `codes` among all the territory's communes. The base (communes in grey,
-    territory outline, scale bar) is drawn once by matplotlib; each commune only adds a small SVG
-    path drawn by WeasyPrint on top of it, so a fiche costs almost nothing in drawing or PDF size.
+    """Locator maps of `codes` among all the territory's communes (for a single commune: among the
+    communes of its EPCI, see `_fond_de_situation`). The base (communes in grey, territory outline,
+    scale bar) is drawn once by matplotlib; each commune only adds a small SVG path drawn by
+    WeasyPrint on top of it, so a fiche costs almost nothing in drawing or PDF size.
     None when the contours cannot be read (the fiches are produced without a map)."""
     import warnings
 
@@ -564,7 +592,7 @@ def _cartes_de_situation(etude, codes: list[str], dpi: int = CARTE_DPI) -> _Cart
     from . import cartes
 
     try:
-        gdf = cartes.contours_depuis_cache(list(etude.communes["code"]), etude.dossier_cache)
+        gdf = cartes.contours_depuis_cache(_fond_de_situation(etude)[0], etude.dossier_cache)
     except Exception as e:  # the fiches are still useful without their map
         warnings.warn(f"Fiches communes sans carte de situation : contours des communes illisibles ({e})",
                       stacklevel=2)
@@ -653,9 +681,21 @@ def _est_marque(texte: str) -> bool:
     return texte in (fm.SECRET, fm.NON_DISPONIBLE)
 
 
+def _comparaisons_fiche(etude, ic: IndicateursCles) -> list[pd.Series]:
+    """The columns each commune is compared with: the territory and every département; for a
+    single commune (the territory itself), its EPCI and every département."""
+    if len(etude.communes) == 1:
+        return ic.lignes_references(("epci", "departement"))
+    return [ic.ligne("territoire")] + ic.lignes_references(("departement",))
+
+
+def _nom_colonne(etude, ligne: pd.Series) -> str:
+    return etude.nom_territoire if ligne["niveau"] == "territoire" else str(ligne["libelle"])
+
+
 def _fiches(etude, ic: IndicateursCles, cartes: _CartesSituation | None) -> list[dict]:
     """The content of every fiche (formatted French text), in the alphabetical order of the names."""
-    ter, dep = ic.ligne("territoire"), ic.ligne("departement")
+    comparaisons = _comparaisons_fiche(etude, ic)
     communes = ic.table[ic.table["niveau"] == "commune"]
     communes = communes.iloc[communes["libelle"].map(_cle_tri).argsort(kind="stable")]
     renvois = {s: i for i, s in enumerate(ic.sources, start=1)}
@@ -663,16 +703,21 @@ def _fiches(etude, ic: IndicateursCles, cartes: _CartesSituation | None) -> list
     cles_chiffres = [k for k in CHIFFRES_PREFERES if k in par_cle]
     cles_chiffres += [i.cle for i in ic.indicateurs if i.cle not in cles_chiffres][: 4 - len(cles_chiffres)]
     rangs = {}
-    if "pop" in par_cle:
+    n_communes = len(etude.communes)
+    if "pop" in par_cle and n_communes > 1:
         toutes = ic.table.loc[ic.table["niveau"] == "commune", ["codgeo", "pop"]].dropna()
         rangs = dict(zip(toutes["codgeo"], toutes["pop"].rank(ascending=False, method="min").astype(int)))
-    n_communes = len(etude.communes)
+    lieux = etude.communes.set_index("code")
+    from .territoire import referentiel
+
+    ref = referentiel()
+    legende = _fond_de_situation(etude)[1]
     fiches = []
     for _, c in communes.iterrows():
         code = c["codgeo"]
         lignes = []
         for i in ic.indicateurs:
-            valeurs = [ic.texte(ligne, i.cle) for ligne in (c, ter, dep)]
+            valeurs = [ic.texte(ligne, i.cle) for ligne in (c, *comparaisons)]
             lignes.append({"libelle": i.libelle, "renvoi": renvois.get(i.source), "valeurs": valeurs,
                            "marques": [_est_marque(v) for v in valeurs]})
         chiffres = []
@@ -681,18 +726,22 @@ def _fiches(etude, ic: IndicateursCles, cartes: _CartesSituation | None) -> list
             valeur = ic.texte(c, cle)
             if cle == "pop":
                 details = []
-                if not fm.est_manquant(c.get("part_territoire")):
+                if n_communes > 1 and not fm.est_manquant(c.get("part_territoire")):
                     details.append(f"{fm.pourcentage(c['part_territoire'])} de la population du territoire")
                 if code in rangs:
                     details.append(f"{_ordinal(rangs[code])} commune sur {n_communes} par sa population")
             else:
-                details = [f"{etude.nom_territoire} : {ic.texte(ter, cle)}",
-                           f"{etude.departement[1]} : {ic.texte(dep, cle)}"]
+                details = [f"{_nom_colonne(etude, ligne)} : {ic.texte(ligne, cle)}" for ligne in comparaisons]
             chiffres.append({"libelle": i.libelle, "valeur": valeur, "marque": _est_marque(valeur),
                              "details": details})
+        dep = str(lieux.at[code, "departement"]) if code in lieux.index else ""
+        reg = str(lieux.at[code, "region"]) if code in lieux.index else ""
         fiches.append({
             "code": code, "nom": c["libelle"], "ancre": f"fiche-{code}",
             "carte": cartes.surlignages.get(code) if cartes else None,
+            "legende_carte": f"{c['libelle']} (en couleur) {legende}" if legende else str(c["libelle"]),
+            "departement": ref["departements"].get(dep, {}).get("LIBELLE", ""),
+            "region": ref["regions"].get(reg, {}).get("LIBELLE", ""),
             "chiffres": chiffres, "lignes": lignes, "compacte": False,
         })
     return fiches
@@ -723,9 +772,24 @@ def _rendre_fiches(etude, ic: IndicateursCles, fiches: list[dict], cartes: _Cart
     pages). Returns (document, {ancre: [page indices]})."""
     env = _jinja()
     env.filters["exposant"] = _exposant
+    colonnes = _comparaisons_fiche(etude, ic)
+    css = _css_fiches()
+    if len(colonnes) > 2:  # more than the commune, the territory and one département: narrower columns
+        from markupsafe import Markup
+
+        largeur = round(57.0 / (len(colonnes) + 1), 2)
+        css = Markup(css + f"\ntable.tableau-fiche col.col-valeur {{ width: {largeur}%; }}"
+                           "\ntable.tableau-fiche thead th { font-size: 7.6pt; }")
+    if len(etude.communes) == 1:
+        titre_tableau = "La commune face à ses territoires de référence"
+    elif len(colonnes) > 2:
+        titre_tableau = "La commune face au territoire et aux départements"
+    else:
+        titre_tableau = "La commune face au territoire et au département"
     contenu = env.get_template("fiches_communes.html.j2").render(
-        css=_css_fiches(), m=_meta(etude), fiches=fiches, cartes=cartes, sources=ic.sources,
-        entetes=["Commune", etude.nom_territoire, etude.departement[1]],
+        css=css, m=_meta(etude), fiches=fiches, cartes=cartes, sources=ic.sources,
+        titre_tableau=titre_tableau,
+        entetes=["Commune"] + [_nom_colonne(etude, ligne) for ligne in colonnes],
         geographie=etude.geographie, cles={i.cle for i in ic.indicateurs},
         couleur=COULEUR_COMMUNE, couleur_trait=COULEUR_COMMUNE_TRAIT,
     )

@@ -1,5 +1,9 @@
 """Chapter « Accès aux droits, revenus et pauvreté »: Filosofi disposable income, read at the level
-where INSEE publishes it (communes, EPCI, département, région, France métropolitaine)."""
+where INSEE publishes it (communes, EPCI, département, région, France métropolitaine).
+
+The territory is compared with every reference of `indicateurs.references` (the EPCI of a list of
+communes, each département and région, France); a study of a single commune has no table, chart or
+map « by commune »: the commune is the territory."""
 
 from __future__ import annotations
 
@@ -51,8 +55,26 @@ def calculer(etude) -> Revenus:
     return r
 
 
-def _valeur(table: pd.DataFrame, niveau: str, variable: str) -> float:
-    return float(table.loc[table["niveau"] == niveau, variable].iloc[0])
+def _valeur(table: pd.DataFrame, niveau: str, variable: str, codgeo: str | None = None) -> float:
+    """The value of a niveau (its first row: the main département, région) or of one territory."""
+    lignes = table[table["niveau"] == niveau]
+    if codgeo is not None:
+        lignes = lignes[lignes["codgeo"].astype(str) == str(codgeo)]
+    return float(lignes[variable].iloc[0]) if len(lignes) else float("nan")
+
+
+def _comparaisons(etude, t: pd.DataFrame, variable: str, formater, france: bool = False) -> str:
+    """« CC Cœur de Garonne : 21 800 € ; Haute-Garonne : 23 000 € » for the EPCI (list of communes)
+    and every département of the territory (and France métropolitaine when asked); references
+    without a published value are left out."""
+    morceaux = []
+    for niveau, code, libelle in ind.references(etude):
+        if niveau in ("epci", "departement") or (france and niveau == "france"):
+            v = _valeur(t, niveau, variable, code)
+            if not np.isnan(v):
+                nom = "France métropolitaine" if niveau == "france" else libelle
+                morceaux.append(f"{nom} : {formater(v)}")
+    return " ; ".join(morceaux)
 
 
 def _fmt(table: pd.DataFrame, variable: str, fonction) -> list[str]:
@@ -68,37 +90,50 @@ def communes_publiees(r: Revenus) -> pd.DataFrame:
 def points_cles(etude, r: Revenus) -> list[str]:
     if r.table is None:
         return []
+    from .generique import commune_unique
+
     t = r.table
+    seule = commune_unique(etude)
     points = []
+
+    def entre_parentheses(texte: str) -> str:
+        return f" ({texte})" if texte else ""
+
     q2_ter = _valeur(t, "territoire", "Q2")
-    q2_dep = _valeur(t, "departement", "Q2")
-    q2_fr = _valeur(t, "france", "Q2")
     if not np.isnan(q2_ter):
         points.append(
-            f"Revenu disponible médian {r.millesime} : {fm.euros(q2_ter)} par unité de consommation et par an "
-            f"({etude.departement[1]} : {fm.euros(q2_dep)} ; France métropolitaine : {fm.euros(q2_fr)})."
+            f"Revenu disponible médian {r.millesime} : {fm.euros(q2_ter)} par unité de consommation et par an"
+            + entre_parentheses(_comparaisons(etude, t, "Q2", fm.euros, france=True)) + "."
+        )
+    elif seule:
+        secret = bool(t.loc[t["niveau"] == "territoire", "Q2" + ind.SUFFIXE_SECRET].iloc[0])
+        points.append(
+            f"Le revenu médian de {etude.nom_territoire} n'est pas "
+            + ("publié (secret statistique : trop peu de ménages fiscaux)" if secret else "disponible")
+            + entre_parentheses(_comparaisons(etude, t, "Q2", fm.euros)) + "."
         )
     else:
         points.append(
             "Le revenu médian n'est pas publié pour un regroupement de communes : il se lit commune par "
-            f"commune ({etude.departement[1]} : {fm.euros(q2_dep)})."
+            "commune" + entre_parentheses(_comparaisons(etude, t, "Q2", fm.euros)) + "."
         )
     rd = _valeur(t, "territoire", "RD")
     if not np.isnan(rd):
         points.append(
             f"Les 10 % les plus aisés ont un revenu au moins {fm.decimal(rd, 1)} fois supérieur à celui des "
-            f"10 % les plus modestes (rapport interdécile ; {etude.departement[1]} : "
-            f"{fm.decimal(_valeur(t, 'departement', 'RD'), 1)})."
+            "10 % les plus modestes (rapport interdécile"
+            + (f" ; {comparaison}" if (comparaison := _comparaisons(etude, t, "RD", lambda v: fm.decimal(v, 1)))
+               else "") + ")."
         )
     ppsoc = _valeur(t, "territoire", "PPSOC")
     if not np.isnan(ppsoc):
         points.append(
-            f"Les prestations sociales représentent {fm.decimal(ppsoc, 1)} % du revenu disponible des ménages "
-            f"({etude.departement[1]} : {fm.decimal(_valeur(t, 'departement', 'PPSOC'), 1)} %)."
+            f"Les prestations sociales représentent {fm.decimal(ppsoc, 1)} % du revenu disponible des ménages"
+            + entre_parentheses(_comparaisons(etude, t, "PPSOC", lambda v: f"{fm.decimal(v, 1)} %")) + "."
         )
     publiees = communes_publiees(r)
     n = int((t["niveau"] == "commune").sum())
-    if len(publiees):
+    if len(publiees) and not seule:
         haut, bas = publiees.loc[publiees["Q2"].idxmax()], publiees.loc[publiees["Q2"].idxmin()]
         points.append(
             f"Médiane publiée pour {len(publiees)} communes sur {n} (non publiée pour les communes de trop petite taille) : "
@@ -143,9 +178,12 @@ def afficher_references(etude, r: Revenus):
 
 
 def afficher_communes(etude, r: Revenus):
+    """The communes' medians (table and chart); nothing for a single commune (the commune is the
+    territory, shown with its references above)."""
     from .. import graphiques, presentation
+    from .generique import commune_unique
 
-    if r.table is None:
+    if r.table is None or commune_unique(etude):
         return None
     from . import N_EXTREMES, SEUIL_COMMUNES, reduire_communes
 
@@ -168,10 +206,10 @@ def afficher_communes(etude, r: Revenus):
         publiees = pd.concat([tri.head(N_EXTREMES), tri.tail(N_EXTREMES)])
         titre = (f"Revenu disponible médian en {r.millesime} : les {N_EXTREMES} communes les plus modestes et "
                  f"les {N_EXTREMES} plus aisées (€ par unité de consommation)")
-    references = {
-        etude.nom_territoire: _valeur(r.table, "territoire", "Q2"),
-        etude.departement[1]: _valeur(r.table, "departement", "Q2"),
-    }
+    references = {etude.nom_territoire: _valeur(r.table, "territoire", "Q2")}
+    for niveau, code, libelle in ind.references(etude):
+        if niveau in ("epci", "departement"):
+            references[libelle] = _valeur(r.table, niveau, "Q2", code)
     references = {k: v for k, v in references.items() if not np.isnan(v)}
     fig = graphiques.barres_horizontales(
         publiees.sort_values("Q2"), x="Q2", y="libelle",
@@ -182,14 +220,18 @@ def afficher_communes(etude, r: Revenus):
 
 
 def afficher_carte(etude, r: Revenus):
+    """Map of the communes' medians; nothing for a single commune (a map of one commune compares
+    nothing)."""
     from .. import cartes, presentation
+    from .generique import commune_unique
 
-    if r.table is None:
+    if r.table is None or commune_unique(etude):
         return None
-    c = r.table[r.table["niveau"] == "commune"][["codgeo", "Q2"]].rename(columns={"codgeo": "code"})
+    # the commune rows only: the territory's row may share a commune's code
+    c = r.table[r.table["niveau"] == "commune"][["codgeo", "Q2", "Q2" + ind.SUFFIXE_SECRET]]
+    c = c.rename(columns={"codgeo": "code"})
     gdf = cartes.contours_depuis_cache(list(c["code"]), etude.dossier_cache).merge(c, on="code")
-    gdf = gdf.assign(**{"Q2" + ind.SUFFIXE_SECRET: [
-        bool(s) for s in r.table.set_index("codgeo").loc[gdf["code"], "Q2" + ind.SUFFIXE_SECRET]]})
+    gdf["Q2" + ind.SUFFIXE_SECRET] = gdf["Q2" + ind.SUFFIXE_SECRET].fillna(False).astype(bool)
     return presentation.carte(gdf, "Q2", f"Revenu disponible médian par commune en {r.millesime}", r.mention,
                               format_valeur=fm.euros, legende="Revenu médian (€/UC)",
                               colonne_secret="Q2" + ind.SUFFIXE_SECRET)

@@ -1,5 +1,7 @@
 """Chapter « Dynamique démographique »: population (populations légales, RP), its evolution
-between two censuses, age structure, compared with the département, the région and France."""
+between two censuses, age structure, compared with the references (`indicateurs.references`: the
+EPCI of a list of communes, each département and région, France). A study of a single commune has
+no row or map « by commune »: the commune is the territory."""
 
 from __future__ import annotations
 
@@ -89,7 +91,8 @@ INDICATEURS_AGES = ("part_0_14", "part_15_29", "part_30_44", "part_45_59", "part
 
 def structure_ages(etude) -> pd.DataFrame:
     """Share of each age band in the population and indice de jeunesse (catalogue indicators),
-    territory and references: columns libelle, then one per age band label and the index."""
+    territory and references: columns libelle, niveau, codgeo, then one per age band label and
+    the index."""
     from .. import catalogue_indicateurs as ci
 
     calcul = ci.Calcul(etude)
@@ -98,9 +101,14 @@ def structure_ages(etude) -> pd.DataFrame:
         table, _ = calcul.calculer(id_)
         lignes = table[table["niveau"] != "commune"].reset_index(drop=True)
         if sortie is None:
-            sortie = pd.DataFrame({"libelle": lignes["libelle"]})
+            sortie = lignes[["libelle", "niveau", "codgeo"]].copy()
         sortie[libelle] = lignes["valeur"]
     return sortie
+
+
+def _proches(etude) -> list[tuple[str, str, str]]:
+    """The references quoted beside a key figure: the EPCI of a list of communes, each département."""
+    return [r for r in ind.references(etude) if r[0] in ("epci", "departement")]
 
 
 def points_cles(etude, d: Demographie) -> list[str]:
@@ -109,27 +117,39 @@ def points_cles(etude, d: Demographie) -> list[str]:
         pl = d.population_legale
         ter = _ligne(pl, "territoire")
         communes = pl[pl["niveau"] == "commune"].sort_values("PMUN", ascending=False)
-        premiere = communes.iloc[0]
-        points.append(
-            f"{fm.nombre(ter['PMUN'])} habitants (population municipale {etude.millesimes['populations_legales']}) "
-            f"dans {len(communes)} communes ; la plus peuplée, {premiere['libelle']}, en compte "
-            f"{fm.nombre(premiere['PMUN'])} ({fm.pourcentage(premiere['PMUN'] / ter['PMUN'])})."
-        )
+        annee = etude.millesimes['populations_legales']
+        if len(communes) == 1:
+            points.append(f"{fm.nombre(ter['PMUN'])} habitants (population municipale {annee}).")
+        else:
+            premiere = communes.iloc[0]
+            points.append(
+                f"{fm.nombre(ter['PMUN'])} habitants (population municipale {annee}) "
+                f"dans {len(communes)} communes ; la plus peuplée, {premiere['libelle']}, en compte "
+                f"{fm.nombre(premiere['PMUN'])} ({fm.pourcentage(premiere['PMUN'] / ter['PMUN'])})."
+            )
     if d.rp_actuel is not None:
         c = croissance(d)
-        ter, dep = _ligne(c, "territoire"), _ligne(c, "departement")
+        ter = _ligne(c, "territoire")
+        refs = [(lib, c[(c["niveau"] == n) & (c["codgeo"] == code)]["tcam"]) for n, code, lib in _proches(etude)]
+        comparaisons = " ; ".join(f"{lib} : {fm.evolution(v.iloc[0], 2)}" for lib, v in refs if len(v))
         points.append(
             f"Évolution annuelle moyenne de la population entre {d.rp_precedent} et {d.rp} : "
-            f"{fm.evolution(ter['tcam'], 2)} par an ({dep['libelle']} : {fm.evolution(dep['tcam'], 2)})."
+            f"{fm.evolution(ter['tcam'], 2)} par an" + (f" ({comparaisons})" if comparaisons else "") + "."
         )
         s = structure_ages(etude)
-        ter_s = s.iloc[0]
-        dep_s = s.iloc[1]
-        part_60 = ter_s["60-74 ans"] + ter_s["75 ans ou plus"]
-        part_60_dep = dep_s["60-74 ans"] + dep_s["75 ans ou plus"]
+
+        def part_60(ligne) -> float:
+            return ligne["60-74 ans"] + ligne["75 ans ou plus"]
+
+        ter_s = s[s["niveau"] == "territoire"].iloc[0]
+        comparaisons = " ; ".join(
+            f"{lib} : {fm.pourcentage(part_60(lignes.iloc[0]))}"
+            for lib, lignes in ((lib, s[(s["niveau"] == n) & (s["codgeo"] == code)]) for n, code, lib in _proches(etude))
+            if len(lignes))
         points.append(
-            f"{fm.pourcentage(part_60)} des habitants ont 60 ans ou plus ({dep_s['libelle']} : "
-            f"{fm.pourcentage(part_60_dep)}) ; indice de jeunesse : {fm.decimal(ter_s['Indice de jeunesse'], 0)} "
+            f"{fm.pourcentage(part_60(ter_s))} des habitants ont 60 ans ou plus"
+            + (f" ({comparaisons})" if comparaisons else "")
+            + f" ; indice de jeunesse : {fm.decimal(ter_s['Indice de jeunesse'], 0)} "
             f"jeunes de moins de 20 ans pour 100 personnes de 65 ans ou plus."
         )
     return points
@@ -176,6 +196,8 @@ def afficher_population(etude, d: Demographie):
         sources.append(d.mention_rp)
     table["_niveau"], table["_cle"] = list(base["niveau"]), cle
     table = _ordonner(table, base)
+    if len(etude.communes) == 1:  # the commune is the territory: one row, not two
+        table = table[table["_niveau"] != "commune"].reset_index(drop=True)
     # A département has hundreds of communes: the most and the least populated ones only.
     table = reduire_communes(table.drop(columns=["_niveau", "_cle"]), table["_niveau"], table["_cle"],
                              "Les 10 communes les plus peuplées :", "Les 10 communes les moins peuplées :")
@@ -183,16 +205,21 @@ def afficher_population(etude, d: Demographie):
     return None
 
 
+ORDRE_NIVEAUX = {"territoire": 0, "epci": 1, "departement": 2, "region": 3, "france": 4, "commune": 5}
+
+
 def _ordonner(table: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
     """Territory and references first, then the communes."""
-    ordre = source["niveau"].map({"territoire": 0, "departement": 1, "region": 2, "france": 3, "commune": 4})
+    ordre = source["niveau"].map(ORDRE_NIVEAUX).fillna(len(ORDRE_NIVEAUX)).to_numpy()
     return table.iloc[ordre.argsort(kind="stable")].reset_index(drop=True)
 
 
 def afficher_carte_evolution(etude, d: Demographie):
+    """Map of the communes' growth; nothing for a single commune (a map of one commune compares
+    nothing)."""
     from .. import cartes, presentation
 
-    if d.rp_actuel is None:
+    if d.rp_actuel is None or len(etude.communes) < 2:
         return None
     c = croissance(d)
     communes = c[c["niveau"] == "commune"][["codgeo", "tcam"]].rename(columns={"codgeo": "code"})

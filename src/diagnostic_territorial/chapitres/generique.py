@@ -1,12 +1,16 @@
 """Chapters built from the indicator catalogue: each chapter is a declared plan (sections, their
 indicators, the indicator mapped by commune, the key figures), rendered the same way everywhere:
 
-- an « À retenir » box: key figures of the territory against the département, their evolution
-  between two millésimes and the spread between communes;
-- per section: a table of the territory against its references (département, région, France),
-  the evolution between two millésimes when the source has one, a seaborn chart in the report's
+- an « À retenir » box: key figures of the territory against its département(s) (and its EPCI for
+  a list of communes of one EPCI), their evolution between two millésimes and the spread between
+  communes;
+- per section: a table of the territory against its references (`indicateurs.references`: the
+  EPCI of a list of communes, every département and région of the territory, France), the
+  evolution between two millésimes when the source has one, a seaborn chart in the report's
   style, the table of the communes, and a choropleth map (static PNG for the PDF, folium for the
   HTML) of one commune-level indicator;
+- a study of a single commune has no table, chart or map « by commune » (the commune is the
+  territory): its figures are compared with the references only;
 - the source and millésime under every table, chart and map; « s » for a secret value, « n.d. »
   for an unavailable one, never 0;
 - what inhabitants and local actors said about the theme (survey, interviews, workshops).
@@ -26,6 +30,7 @@ import pandas as pd
 
 from .. import catalogue_indicateurs as ci
 from .. import formats as fm
+from .. import indicateurs as ind
 from ..erreurs import DonneeManquante
 from ..plan import THEMATIQUES_SPECIFIQUES as _TITRES
 
@@ -267,8 +272,13 @@ class Valeur:
     precedente: pd.DataFrame | None = None
     annee_precedente: int | None = None
 
-    def ligne(self, niveau: str) -> pd.Series:
-        return self.table[self.table["niveau"] == niveau].iloc[0]
+    def ligne(self, niveau: str, codgeo: str | None = None) -> pd.Series:
+        """The row of a niveau (the main one first: `departement` is the main département), or of
+        one reference territory when `codgeo` is given."""
+        lignes = self.table[self.table["niveau"] == niveau]
+        if codgeo is not None:
+            lignes = lignes[lignes["codgeo"].astype(str) == str(codgeo)]
+        return lignes.iloc[0]
 
     def communes(self) -> pd.DataFrame:
         return self.table[self.table["niveau"] == "commune"]
@@ -280,6 +290,7 @@ class ChapitreIndicateurs:
     def __init__(self, etude, cle: str):
         self.etude = etude
         self.plan = plan(cle)
+        self.references = ind.references(etude)
         self.calcul = ci.Calcul(etude)
         self.valeurs: dict[str, Valeur] = {}
         self.manquants: dict[str, str] = {}
@@ -290,6 +301,11 @@ class ChapitreIndicateurs:
         self.calcul.precharger(ids)
         for id_ in ids:
             self._calculer(id_)
+
+    @property
+    def commune_unique(self) -> bool:
+        """A study of one commune: the commune is the territory, nothing is shown « by commune »."""
+        return commune_unique(self.etude)
 
     def _sections_retenues(self) -> list[Section]:
         if self.plan.cle != "thematiques_specifiques":
@@ -325,7 +341,7 @@ class ChapitreIndicateurs:
         if self.plan.cle == "thematiques_specifiques":
             ids = [s.indicateurs[0] for s in self._sections_retenues()]
         points = []
-        dep = self.etude.departement[1]
+        proches = [(n, c, lib) for n, c, lib in self.references if n in ("epci", "departement")]
         for id_ in ids:
             v = self.valeurs.get(id_)
             if v is None:
@@ -335,9 +351,15 @@ class ChapitreIndicateurs:
             if fm.est_manquant(ter["valeur"]):
                 continue
             texte = f"{html.escape(i.libelle, quote=False)} : <strong>{ci.formater(i, ter['valeur'])}</strong> en {v.annee}"
-            d = v.ligne("departement")
-            if i.unite != "nombre" and not fm.est_manquant(d["valeur"]):
-                texte += f" ({html.escape(dep, quote=False)} : {ci.formater(i, d['valeur'], bool(d['secret']))})"
+            if i.unite != "nombre":
+                comparaisons = []
+                for niveau, code, libelle in proches:
+                    d = v.ligne(niveau, code)
+                    if not fm.est_manquant(d["valeur"]):
+                        comparaisons.append(f"{html.escape(libelle, quote=False)} : "
+                                            f"{ci.formater(i, d['valeur'], bool(d['secret']))}")
+                if comparaisons:
+                    texte += f" ({' ; '.join(comparaisons)})"
             if v.precedente is not None:
                 avant = v.precedente[v.precedente["niveau"] == "territoire"]["valeur"].iloc[0]
                 e = ci.ecart(i, avant, ter["valeur"])
@@ -457,9 +479,9 @@ class ChapitreIndicateurs:
                     avant = v.precedente.set_index("niveau")["valeur"].get("territoire")
                     texte = ci.ecart(i, avant, ter["valeur"])
                     ligne[evolution] = texte + (f" ({v.annee_precedente}-{v.annee})" if len(periodes) > 1 else "")
-            for niveau, nom in (("departement", e.departement[1]), ("region", e.region[1]), ("france", france)):
-                l = v.ligne(niveau)
-                ligne[nom] = ci.formater(i, l["valeur"], bool(l["secret"]))
+            for niveau, code, nom in self.references:
+                l = v.ligne(niveau, code)
+                ligne[france if niveau == "france" else nom] = ci.formater(i, l["valeur"], bool(l["secret"]))
             lignes.append(ligne)
         source = self._mention(ids) + (" ; pt : point de pourcentage" if any(
             ci.indicateur(i).unite in ("part", "pourcent") for i in ids) and periodes else "")
@@ -475,15 +497,14 @@ class ChapitreIndicateurs:
 
         e = self.etude
         taux = [i for i in ids if ci.indicateur(i).unite in ("part", "pourcent")][:8]
-        if s.graphique == "references" and len(taux) >= 1:
-            noms = {"territoire": e.nom_territoire, "departement": e.departement[1], "region": e.region[1],
-                    "france": "France"}
+        if (s.graphique == "references" or self.commune_unique) and len(taux) >= 1:
+            noms = [("territoire", None, e.nom_territoire)] + list(self.references)
             lignes = []
             for id_ in taux:
                 i, v = ci.indicateur(id_), self.valeurs[id_]
-                for n, nom in noms.items():
+                for n, code, nom in noms:
                     lignes.append({"categorie": i.libelle_court, "groupe": nom,
-                                   "valeur": ci.en_ratio(i, v.ligne(n)["valeur"])})
+                                   "valeur": ci.en_ratio(i, v.ligne(n, code)["valeur"])})
             long = pd.DataFrame(lignes)
             if long["valeur"].notna().any():
                 annee = self.valeurs[taux[0]].annee
@@ -494,7 +515,28 @@ class ChapitreIndicateurs:
                 presentation.figure(fig, self._mention(taux))
                 return
         cible = s.carte if s.carte in self.valeurs else ids[0]
-        self._barres_communes(cible)
+        if self.commune_unique:
+            self._barres_references(cible)
+        else:
+            self._barres_communes(cible)
+
+    def _barres_references(self, id_: str) -> None:
+        """A single commune: one bar for the commune and each of its references (a count has no
+        meaningful reference: nothing is drawn)."""
+        from .. import graphiques, presentation
+
+        i, v = ci.indicateur(id_), self.valeurs[id_]
+        if i.unite == "nombre":
+            return
+        lignes = [("territoire", None, self.etude.nom_territoire)] + list(self.references)
+        table = pd.DataFrame([{"libelle": nom, "valeur": ci.en_ratio(i, v.ligne(n, code)["valeur"]),
+                               "secret": bool(v.ligne(n, code)["secret"])} for n, code, nom in lignes])
+        if table["valeur"].notna().sum() < 2:
+            return
+        fig = graphiques.barres_horizontales(table, "valeur", "libelle",
+                                             f"{i.libelle} : la commune et ses références ({v.annee})", "",
+                                             format_valeur=self._format_graphique(i), colonne_secret="secret")
+        presentation.figure(fig, v.mention)
 
     def _barres_communes(self, id_: str) -> None:
         i, v = ci.indicateur(id_), self.valeurs[id_]
@@ -511,6 +553,8 @@ class ChapitreIndicateurs:
         from .. import presentation
         from . import reduire_communes
 
+        if self.commune_unique:  # the commune is the territory: its figures are in the table above
+            return
         cle = s.carte if s.carte in self.valeurs else ids[0]
         colonnes = ([cle] + [i for i in ids if i != cle])[:COLONNES_COMMUNES]
         colonnes = [i for i in ids if i in colonnes]  # the section's order
@@ -533,7 +577,7 @@ class ChapitreIndicateurs:
     def _carte(self, s: Section) -> None:
         from .. import cartes, presentation
 
-        if not s.carte or s.carte not in self.valeurs:
+        if not s.carte or s.carte not in self.valeurs or self.commune_unique:
             return
         i, v = ci.indicateur(s.carte), self.valeurs[s.carte]
         c = v.communes()[["codgeo", "valeur", "secret"]].rename(columns={"codgeo": "code"})
@@ -549,8 +593,9 @@ class ChapitreIndicateurs:
 def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: str, format_valeur,
                     references: tuple[str, ...] = ("territoire", "departement")) -> None:
     """Horizontal bars of an indicator by commune, highest first (the 10 highest and 10 lowest
-    beyond SEUIL_BARRES communes), with the territory's and the département's values as reference
-    lines. `table`: libelle, niveau, codgeo, valeur, secret (values on the chart's scale)."""
+    beyond SEUIL_BARRES communes), with the values of the `references` niveaux as reference lines
+    (every département for « departement »). `table`: libelle, niveau, codgeo, valeur, secret
+    (values on the chart's scale). Nothing for a single commune (no comparison between communes)."""
     from .. import graphiques, presentation
 
     c = table[table["niveau"] == "commune"].copy()
@@ -563,15 +608,20 @@ def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: st
         c = pd.concat([publies.head(10), publies.tail(10)])
         titre = f"{libelle} : les 10 communes aux valeurs les plus faibles et les 10 plus élevées{suffixe}"
     c = c.sort_values("valeur", ascending=False, na_position="last")
-    noms = {"territoire": etude.nom_territoire, "departement": etude.departement[1]}
     reference = {}
     for n in references:
-        lignes = table[table["niveau"] == n]
-        if len(lignes) and not fm.est_manquant(lignes["valeur"].iloc[0]):
-            reference[noms[n]] = float(lignes["valeur"].iloc[0])
+        for _, ligne in table[table["niveau"] == n].iterrows():
+            nom = etude.nom_territoire if n == "territoire" else str(ligne["libelle"])
+            if not fm.est_manquant(ligne["valeur"]):
+                reference[nom] = float(ligne["valeur"])
     fig = graphiques.barres_horizontales(c, "valeur", "libelle", titre, "", format_valeur=format_valeur,
                                          reference=reference or None, colonne_secret="secret")
     presentation.figure(fig, mention)
+
+
+def commune_unique(etude) -> bool:
+    """True for a study of a single commune (the usual ABS of a CCAS)."""
+    return len(etude.communes) == 1
 
 
 def thematiques_de(etude) -> list[str]:

@@ -9,6 +9,7 @@ import pandas as pd
 from .. import formats as fm
 from .. import observation
 from ..erreurs import DonneeManquante
+from .generique import commune_unique
 
 FORMATS = {
     "part": lambda v, secret=False: fm.pourcentage(v, 1, secret=secret),
@@ -45,6 +46,8 @@ def afficher(etude, resultats: list[observation.Resultat], manquantes: list[str]
             "avec les acteurs locaux (voir les exemples commentés du fichier).")
     points = []
     for r in resultats:
+        if r.definition.type == "conceptuel" and commune_unique(etude):
+            continue  # a score comparing the communes between them (see afficher_indicateur)
         f = FORMATS[_unite(r)]
         ter = r.table[r.table["niveau"] == "territoire"].iloc[0]
         points.append(f"{r.definition.libelle} : {f(ter['valeur'], secret=bool(ter['secret']))} "
@@ -64,11 +67,20 @@ def afficher_indicateur(etude, r: observation.Resultat):
     d = r.definition
     presentation.a_retenir([f"<em>{TYPES[d.type]}</em>" + (f" — {d.commentaire}" if d.commentaire else "")],
                            titre=d.libelle)
+    from .demographie import ORDRE_NIVEAUX
+
+    if d.type == "conceptuel" and commune_unique(etude):
+        # a score centred and reduced over the communes of the territory: nothing to compare with
+        return presentation._afficher(
+            '<p class="note">Score non calculable pour une étude d\'une seule commune : il compare les communes '
+            "du territoire entre elles (valeurs centrées-réduites).</p>")
     t = r.table
-    ordre = t["niveau"].map({"territoire": 0, "departement": 1, "region": 2, "france": 3, "commune": 4})
+    ordre = t["niveau"].map(ORDRE_NIVEAUX).fillna(len(ORDRE_NIVEAUX)).to_numpy()
     t = t.iloc[ordre.argsort(kind="stable")]
     if d.type in ("conceptuel", "enquete"):  # a score over the communes, a survey: no reference territory
         t = t[t["niveau"].isin(["territoire", "commune"])]
+    if commune_unique(etude):  # the commune is the territory: one row, not two
+        t = t[t["niveau"] != "commune"]
     table = pd.DataFrame({"Territoire": t["libelle"].values,
                           d.libelle: [f(v, secret=bool(s)) for v, s in zip(t["valeur"], t["secret"])]})
     # A département has hundreds of communes: the highest and lowest values only.
