@@ -61,10 +61,19 @@ def test_catalogue_filosofi():
 
 def test_catalogue_rp_et_populations():
     (f,) = catalogue.fichiers("rp_evol_struct_pop", 2019)
-    assert f.nom_fichier == "base-cc-evol-struct-pop-2019_csv.zip"
+    assert f.nom_fichier == "base-ccc-evol-struct-pop-2019.zip"  # 2019 is still « base-ccc » (published name)
     assert f.membre == "base-cc-evol-struct-pop-2019.CSV"
-    assert f.url == "https://www.insee.fr/fr/statistiques/fichier/6456153/base-cc-evol-struct-pop-2019_csv.zip"
-    assert set(range(2017, 2022)) <= set(catalogue.millesimes("rp_evol_struct_pop"))
+    assert f.url == "https://www.insee.fr/fr/statistiques/fichier/6456153/base-ccc-evol-struct-pop-2019.zip"
+    (f2020,) = catalogue.fichiers("rp_evol_struct_pop", 2020)
+    assert f2020.url.endswith("/7632446/base-cc-evol-struct-pop-2020_csv.zip")
+    assert set(range(2017, 2024)) <= set(catalogue.millesimes("rp_evol_struct_pop"))
+    # RP 2023: Melodi datasets, one file each
+    melodi_2023 = catalogue.fichiers("rp_evol_struct_pop", 2023)
+    assert {f.melodi for f in melodi_2023} >= {"DS_RP_POPULATION_PRINC", "DS_RP_POPULATION_COMP"}
+    assert all(f.url.startswith("https://api.insee.fr/melodi/file/") for f in melodi_2023)
+    # a page not known from published evidence is not invented: the consultant is told what to seek
+    (inconnu,) = catalogue.fichiers("rp_logement", 2019)
+    assert inconnu.url == "" and "base-ccc-logement-2019.zip" in inconnu.adresse
     (p,) = catalogue.fichiers("populations_legales", 2019)
     assert p.url == "https://www.insee.fr/fr/statistiques/fichier/6011070/ensemble.zip"
     assert p.membre == "donnees_communes.csv"
@@ -103,7 +112,7 @@ def test_telecharger_renomme_et_enregistre_l_empreinte(tmp_path):
     chemin = catalogue.telecharger(local, tmp_path)
     assert chemin.name == "base-cc-evol-struct-pop-2019_csv.zip"
     assert json.loads((tmp_path / "checksums.json").read_text())[chemin.name] == sha256_fichier(source)
-    assert catalogue.trouver(officiel, tmp_path) == chemin
+    assert catalogue.trouver(local, tmp_path) == chemin
 
 
 # --- Demo data ---------------------------------------------------------------------------------
@@ -246,7 +255,7 @@ def test_fichiers_manquants(tmp_path):
     resultats = donnees.preparer(e, telecharger=False)
     assert {r.statut for r in resultats} == {"manquant"}
     rp_manquant = next(r for r in resultats if r.source == "rp_evol_struct_pop")
-    assert "base-cc-evol-struct-pop-2019_csv.zip" in rp_manquant.message
+    assert "base-ccc-evol-struct-pop-2019.zip" in rp_manquant.message
     assert "https://www.insee.fr/fr/statistiques/fichier/6456153/" in rp_manquant.message
     assert str(e.dossier_brut) in rp_manquant.message
     with pytest.raises(DonneeManquante) as exc:
@@ -377,18 +386,23 @@ def test_lecture_rapide_du_cache(demo_preparee):
 
 
 def test_catalogue_caf_et_france_travail():
-    fichiers = catalogue.fichiers("caf_txcouv_pe", 2020)
-    assert [f.nom_fichier for f in fichiers] == [f"txcouv_pe_{n}.csv" for n in ("com", "epci", "dep", "reg", "fra")]
+    fichiers = catalogue.fichiers("caf_txcouv_pe", 2023)
+    assert [f.nom_fichier for f in fichiers] == [f"txcouv_pe_{n}.csv" for n in ("com", "epci", "dep", "nat")]
     assert fichiers[1].url == "https://data.caf.fr/api/explore/v2.1/catalog/datasets/txcouv_pe_epci/exports/csv?delimiter=%3B"
-    (communes,) = catalogue.fichiers("caf_communes", 2017)
+    # before 2022 the rates are in the historical datasets
+    assert [f.nom_fichier for f in catalogue.fichiers("caf_txcouv_pe", 2018)][:2] == [
+        "txcouv_pe_epci_hist.csv", "txcouv_pe_dep_hist.csv"]
+    (communes,) = catalogue.fichiers("caf_communes", 2024)
     assert communes.nom_fichier == "s_ben_com_f.csv" and "s_ben_com_f/exports/csv" in communes.url
+    assert catalogue.millesimes("caf_communes") == [2020, 2021, 2022, 2023, 2024]  # Decembers published
     (defm,) = catalogue.fichiers("france_travail", 2020)
-    assert defm.nom_fichier == "demandeurs_emploi_communes_T4.csv"
-    assert defm.url.startswith("https://dares.travail-emploi.gouv.fr/")
-    assert defm.source == "France Travail - Dares, demandeurs d'emploi T4 2020"
-    assert {2017, 2020} <= set(catalogue.millesimes("france_travail")) & set(catalogue.millesimes("caf_communes"))
+    assert defm.nom_fichier == "dares_defm_communales-brutes.csv"
+    assert defm.url.startswith("https://data.dares.travail-emploi.gouv.fr/api/explore/v2.1/catalog/datasets/"
+                               "dares_defm_communales-brutes/exports/csv?use_labels=true")
+    assert defm.source == "France Travail - Dares, demandeurs d'emploi fin 2020"
+    assert catalogue.millesimes("france_travail")[0] == 2015  # the series starts at 2015-T4
     # the same name every year: a file dropped by hand is not given a millésime from its name
-    assert catalogue.chercher("demandeurs_emploi_communes_T4.csv") is None
+    assert catalogue.chercher("dares_defm_communales-brutes.csv") is None
 
 
 def test_france_travail_hors_ligne_message_francais(tmp_path):
@@ -397,15 +411,16 @@ def test_france_travail_hors_ligne_message_francais(tmp_path):
     with pytest.raises(DonneeManquante) as exc:
         catalogue.telecharger(injoignable, tmp_path, timeout=2)
     message = str(exc.value)
-    assert "demandeurs_emploi_communes_T4.csv" in message and str(tmp_path) in message
+    assert "dares_defm_communales-brutes.csv" in message and str(tmp_path) in message
 
 
 def test_sources_etude_et_millesime_source(tmp_path):
     assert {donnees.SOURCES_ETUDE[k] for k in ("caf_communes", "caf_txcouv_pe", "france_travail")} == {
         "caf_communes", "caf_txcouv_pe", "france_travail"}
     e = etude(tmp_path)
-    assert donnees.millesime_source(e, "caf_communes") == 2020
-    assert donnees.millesime_source(e, "france_travail_precedent") == 2017
+    # « dernier » by default: without files, the latest published (it will be downloaded)
+    assert donnees.millesime_source(e, "caf_communes") == 2024
+    assert donnees.millesime_source(e, "france_travail_precedent") is None  # decided from the file held
     assert donnees.millesime_source(e, "rp_logement") == 2019  # None: the study's RP millésime
     assert donnees.millesime_source(e, "filosofi") == 2019
     assert donnees.millesime_source(e, "inconnue") is None
@@ -413,7 +428,7 @@ def test_sources_etude_et_millesime_source(tmp_path):
     assert donnees.millesime_source(e, "caf_communes") == 2021
     sans_rp = etude(tmp_path, filosofi=2019)
     assert donnees.millesime_source(sans_rp, "rp_logement") is None
-    assert ("france_travail", 2020) in donnees.besoins(e) and ("caf_txcouv_pe", 2020) in donnees.besoins(e)
+    assert ("france_travail", 2024) in donnees.besoins(e) and ("caf_txcouv_pe", 2023) in donnees.besoins(e)
     assert not any(cle == "france_travail" for cle, _ in donnees.besoins(sans_rp))
 
 

@@ -23,8 +23,13 @@ def test_relecture_de_l_etude_generee(etude_yaml):
     e = Etude.charger(etude_yaml)
     assert e.nom_territoire == "CC Cœur de Garonne"
     assert len(e.communes) == 48
-    assert e.millesimes == {"rp": 2019, "rp_precedent": 2013, "filosofi": 2019, "filosofi_precedent": 2016,
-                            "populations_legales": 2019}
+    # explicit years are kept; « dernier » with nothing in data/brut/ is the latest published (it
+    # will be downloaded), previous millésimes follow the rules of donnees.PRECEDENTS
+    assert {k: e.millesimes[k] for k in ("rp", "rp_precedent", "filosofi", "filosofi_precedent")} == {
+        "rp": 2019, "rp_precedent": 2013, "filosofi": 2019, "filosofi_precedent": 2016}
+    assert e.millesimes_demandes["populations_legales"] == "dernier"
+    assert e.millesimes["populations_legales"] == 2023 and e.millesimes["caf_communes"] == 2024
+    assert "aucun fichier dans data/brut" in e.explications_millesimes["caf_communes"]
     assert e.dossier_brut == etude_yaml.parent / "data" / "brut"
     assert e.communes.loc[e.communes["code"] == "31135", "nom"].item() == "Cazères"
 

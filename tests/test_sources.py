@@ -193,7 +193,7 @@ def test_rp_evol_struct_pop(fichier):
     assert not df["secret"].any()
     prov = df.attrs["provenance"]
     assert prov.source == "Insee, RP 2019"
-    assert prov.url.endswith("/6456153/base-cc-evol-struct-pop-2019_csv.zip")
+    assert prov.url.endswith("/6456153/base-ccc-evol-struct-pop-2019.zip")  # still « base-ccc » in 2019
 
 
 def test_rp_classeur_lit_aussi_les_arrondissements():

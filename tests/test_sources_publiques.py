@@ -148,16 +148,7 @@ def test_caf_communes_s_ben_com_f():
     assert asf["secret"] and math.isnan(asf["valeur"])
     tous = caf.lire_communes(FIXTURES / "s_ben_com_f.csv")
     assert set(tous["millesime"]) == {2021, 2022}
-    assert df.attrs["provenance"].source == "Cnaf, allocataires par commune 2022"
-
-
-def test_caf_taux_de_couverture_lu_a_son_niveau():
-    com = caf.lire_txcouv_pe(FIXTURES / "txcouv_pe_com.csv", 2021)
-    assert une(com, "31135", "txcouv")["valeur"] == pytest.approx(64.5)
-    assert une(com, "31454", "txcouv_salar")["secret"]
-    epci = caf.lire_txcouv_pe(FIXTURES / "txcouv_pe_epci.csv")
-    assert set(epci["niveau"]) == {"epci"}
-    assert une(epci, "200068815", "txcouv")["valeur"] == pytest.approx(68.6)
+    assert df.attrs["provenance"].source == "Cnaf, allocataires par commune, décembre 2022"
 
 
 # --- France Travail ----------------------------------------------------------------------------
@@ -467,14 +458,3 @@ def test_gros_fichier_latin1_refuse_ou_lu(tmp_path):
     chemin.write_bytes(_gros_defm().decode("utf-8-sig").encode("cp1252"))
     df = france_travail.lire(chemin)  # the DEFM reader accepts Windows-1252 (names are not used)
     assert len(df) == 40_000
-
-
-def test_taux_de_couverture_national_sans_code(tmp_path):
-    chemin = tmp_path / "txcouv_pe_nat.csv"
-    chemin.write_text("annee;nbenf_moins3;txcouv_eaje;txcouv\n2020;2300000;20.7;59.8\n", encoding="utf-8")
-    df = caf.lire_txcouv_pe(chemin, 2020)
-    assert set(df["niveau"]) == {"france"} and set(df["codgeo"]) == {"FRM"}
-    assert une(df, "FRM", "txcouv")["valeur"] == pytest.approx(59.8)
-    fra = tmp_path / "txcouv_pe_fra.csv"
-    fra.write_text("annee;pays;nbenf_moins3;txcouv\n2020;France;2300000;59.8\n", encoding="utf-8")
-    assert caf.lire_txcouv_pe(fra, 2020).attrs["provenance"].url.endswith("/txcouv_pe_fra/exports/csv?delimiter=%3B")

@@ -32,7 +32,9 @@ def test_reponses_par_defaut_donnent_l_etude_de_demonstration(etude_demo):
     assert len(ter["communes"]) == 48
     cazeres = next(c for c in ter["communes"] if c["code"] == "31135")
     assert cazeres == {"code": "31135", "nom": "Cazères", "departement": "31", "region": "76", "epci": "200068815"}
-    assert data["millesimes"] == {"rp": 2019, "filosofi": 2019}
+    assert data["millesimes"] == {"rp": 2023, "filosofi": "dernier", "populations_legales": "dernier",
+                                  "bpe": "dernier", "caf_communes": "dernier", "caf_txcouv_pe": "dernier",
+                                  "france_travail": "dernier"}
 
 
 def test_arborescence_exacte_de_l_etude(etude_demo, racine):
@@ -108,7 +110,8 @@ def test_un_autre_epci_de_metropole(racine, tmp_path):
     data = yaml.safe_load((etude / "etude.yaml").read_text(encoding="utf-8"))
     assert data["territoire"]["nom"] == "Toulouse Métropole"
     assert len(data["territoire"]["communes"]) == 37
-    assert data["millesimes"] == {"rp": 2021, "filosofi": 2020}
+    assert {k: data["millesimes"][k] for k in ("rp", "filosofi", "caf_communes")} == {
+        "rp": 2021, "filosofi": 2020, "caf_communes": "dernier"}
     assert data["etude"]["consultant"] == "Agence Test"
 
 

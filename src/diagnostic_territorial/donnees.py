@@ -491,7 +491,7 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
     if pieces is None:
         pieces, _ = inventaire(_dossier_brut(etude), _dossier_cache(etude))
     if explicite is None:
-        demandes = getattr(etude, "millesimes_demandes", None) or {}
+        demandes = getattr(etude, "millesimes_demandes", None) or getattr(etude, "millesimes", None) or {}
         explicite = any(cle_source(k) == cle and not _est_dernier(v) and v is not None for k, v in demandes.items())
     choisis, doublons = _pieces_de(pieces, cle, millesime, explicite)
     cible = chemin_cache(etude, cle, millesime)
@@ -583,7 +583,7 @@ def preparer(etude, telecharger: bool = True, rapport: bool = False):
             continue
         try:
             resultats.append(_construire(etude, cle, millesime, telecharger, pieces, utilisation,
-                                         resolution is not None and cle in resolution.explicites))
+                                         (cle in resolution.explicites) if resolution is not None else None))
         except DonneeManquante as exc:
             resultats.append(Disponibilite(cle, millesime, exc.fichier, "manquant", str(exc)))
         except FormatInconnu as exc:
