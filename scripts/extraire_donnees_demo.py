@@ -6,7 +6,9 @@ Writes official-layout extracts: same file names, same header, BOM, CRLF and dec
 kept line copied byte for byte from the published file:
 - FILO2019_DISP_*.csv and FILO2016_DISP_*.csv: communes of département 31, EPCI having communes
   in 31 (composition: cog/EPCI_2020.csv), all départements, all régions, France métropolitaine;
-- donnees_communes.csv.gz: populations légales 2019 of every commune (gzip of the real file);
+- donnees_communes_pop_2019.csv.gz: populations légales 2019 of every commune (gzip of the real file,
+  under the real file's name: the file itself does not carry its millésime; installed as
+  donnees_communes_pop_2019.csv);
 - bpe18_ensemble_csv.zip: BPE 2018 (aggregated layout), the whole published archive copied byte
   for byte (every commune of France: département, région and France counts are real; 3.5 MB);
 - data_CAF_2020_IRIS.csv: CAF allocataires by IRIS 2020, IRIS of the communes of département 31;
@@ -15,6 +17,9 @@ kept line copied byte for byte from the published file:
   referential (arrondissements municipaux from cog/commune_2021.csv, communes merged on
   1 January 2022 from cog/EPCI_2020.csv), used to name and place the simulated CAF and France
   Travail rows of those codes.
+
+The recensement 2023 (Melodi), the Caf and France Travail files are not extracted: they are
+simulated at installation from these extracts (diagnostic_territorial.demo).
 """
 
 from __future__ import annotations
@@ -98,9 +103,10 @@ def main(reel: Path) -> None:
                 n = len(_lignes(source)) - 1
             print(f"{nom} : {n} lignes")
     source = reel / "population" / "donnees_communes_pop_2019.csv"
-    with gzip.GzipFile(SORTIE / "donnees_communes.csv.gz", "wb", compresslevel=9, mtime=0) as sortie:
+    with gzip.GzipFile(SORTIE / f"{source.name}.gz", "wb", compresslevel=9, mtime=0) as sortie:
         sortie.write(source.read_bytes())
-    print(f"donnees_communes.csv.gz : {len(_lignes(source)) - 1} communes")
+    (SORTIE / "donnees_communes.csv.gz").unlink(missing_ok=True)  # the former name, without its year
+    print(f"{source.name}.gz : {len(_lignes(source)) - 1} communes")
     # BPE 2018: the whole published archive, unchanged
     source = reel / "bpe" / "bpe18_ensemble_csv.zip"
     with zipfile.ZipFile(source) as archive:

@@ -103,7 +103,7 @@ def cmd_donnees_demo(args) -> int:
     from .enquete import installer_enquete_demo
 
     etude = _etude(args)
-    installer_donnees_demo(etude.dossier_brut)
+    installer_donnees_demo(etude.dossier_brut, communes=etude.codes_communes())
     installer_enquete_demo(etude)
     print(f"Données de démonstration installées dans {etude.dossier_brut} "
           "(extraits réels Insee ; recensement simulé au format officiel, signalé comme tel).")
