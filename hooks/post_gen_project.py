@@ -14,7 +14,7 @@ from pathlib import Path
 ETUDE = Path.cwd()
 sys.path.insert(0, str(ETUDE / "src"))
 
-from diagnostic_territorial.etude import ecrire_etude_yaml  # noqa: E402
+from diagnostic_territorial.etude import ecrire_etude_yaml, verifier_millesime  # noqa: E402
 from diagnostic_territorial.plan import lire_thematiques  # noqa: E402
 from diagnostic_territorial.territoire import resoudre  # noqa: E402
 
@@ -98,8 +98,8 @@ def main() -> None:
         territoire,
         slug=CONTEXTE["territoire"],
         consultant=CONTEXTE["consultant"],
-        rp=int(CONTEXTE["millesime_rp"]),
-        filosofi=int(CONTEXTE["millesime_filosofi"]),
+        rp=verifier_millesime("rp", CONTEXTE["millesime_rp"]),
+        filosofi=verifier_millesime("filosofi", CONTEXTE["millesime_filosofi"]),
         sous_titre=CONTEXTE["cadre"],
         thematiques=lire_thematiques(CONTEXTE.get("thematiques", "aucune")),
     )

@@ -9,40 +9,45 @@ import yaml
 
 from .erreurs import EtudeInvalide
 
-# Millésimes the readers know (published base communales / Filosofi CSV layouts).
+# Millésimes the readers know (base communales, then Melodi for the RP 2023; Filosofi files, then
+# Melodi for Filosofi 2023). « dernier » asks for the latest held by the files of data/brut/.
 PLAGES_MILLESIMES = {
-    "rp": (2016, 2022),
-    "filosofi": (2016, 2021),
+    "rp": (2016, 2023),
+    "filosofi": (2014, 2023),
 }
-# A base communale of millésime N also carries N-6 (and N-11): evolutions come from one file.
-ECART_RP_PRECEDENT = 6
-ECART_FILOSOFI_PRECEDENT = 3
+DERNIER = "dernier"
+# Defaults of a new study: the latest recensement, the latest of every other source.
+MILLESIMES_PAR_DEFAUT = {
+    "rp": 2023,
+    "filosofi": DERNIER,
+    "populations_legales": DERNIER,
+    "bpe": DERNIER,
+    "caf_communes": DERNIER,
+    "caf_txcouv_pe": DERNIER,
+    "france_travail": DERNIER,
+}
+# The previous millésimes (RP N-6 inside the same file, Filosofi N-3...) are decided by
+# donnees.PRECEDENTS, with the files actually provided.
 
 
-def verifier_millesime(cle: str, valeur) -> int:
+def verifier_millesime(cle: str, valeur) -> int | str:
+    """A year within the known range, or « dernier » (the latest held by the files provided)."""
     debut, fin = PLAGES_MILLESIMES[cle]
     libelle = {"rp": "du recensement (RP)", "filosofi": "de Filosofi"}[cle]
+    if isinstance(valeur, str) and valeur.strip().lower() == DERNIER:
+        return DERNIER
     try:
         annee = int(str(valeur).strip())
     except ValueError:
         raise EtudeInvalide(
-            f"Millésime {libelle} invalide : « {valeur} » n'est pas une année (valeurs possibles : {debut} à {fin})."
+            f"Millésime {libelle} invalide : « {valeur} » n'est pas une année (valeurs possibles : {debut} à {fin}, "
+            "ou « dernier »)."
         ) from None
     if not debut <= annee <= fin:
         raise EtudeInvalide(
             f"Millésime {libelle} hors plage : {annee} (valeurs possibles : {debut} à {fin})."
         )
     return annee
-
-
-def millesimes_derives(rp: int, filosofi: int) -> dict:
-    return {
-        "rp": rp,
-        "rp_precedent": rp - ECART_RP_PRECEDENT,
-        "filosofi": filosofi,
-        "filosofi_precedent": filosofi - ECART_FILOSOFI_PRECEDENT,
-        "populations_legales": rp,
-    }
 
 
 @dataclass
@@ -56,7 +61,7 @@ class Etude:
     departement: tuple[str, str]
     region: tuple[str, str]
     epci: list[tuple[str, str]]
-    millesimes: dict
+    millesimes: dict  # resolved years (« dernier » replaced by the year of the files provided)
     consultant: str = ""
     titre: str = "Diagnostic social de territoire"
     sous_titre: str = ""
@@ -65,6 +70,8 @@ class Etude:
     # silent (a study generated before the question existed) and every thématique is shown.
     thematiques: list[str] | None = None
     brut: dict = field(default_factory=dict)
+    millesimes_demandes: dict = field(default_factory=dict)  # as written in etude.yaml
+    explications_millesimes: dict = field(default_factory=dict)  # how « dernier » was resolved
     # Every reference département / région (code, nom), the main one (`departement`, `region`)
     # first: a territory across a boundary is compared with each of them.
     departements: list[tuple[str, str]] = field(default_factory=list)
@@ -150,21 +157,38 @@ class Etude:
             raise EtudeInvalide(f"{chemin} : une commune de territoire.communes n'a pas le champ {e}.") from None
         _verifier_communes(chemin, df)
         mill = data["millesimes"]
-        try:
-            rp = verifier_millesime("rp", mill.get("rp"))
-            filo = verifier_millesime("filosofi", mill.get("filosofi"))
-        except EtudeInvalide as e:
-            raise EtudeInvalide(f"{chemin} : {e}") from None
-        millesimes = millesimes_derives(rp, filo)
-        try:
-            millesimes.update({str(k): int(v) for k, v in mill.items() if k not in ("rp", "filosofi")})
-        except (TypeError, ValueError):
-            raise EtudeInvalide(f"{chemin} : un millésime de la section millesimes n'est pas une année.") from None
+        demandes = {}
+        for cle, valeur in mill.items():
+            try:
+                if cle in PLAGES_MILLESIMES:
+                    demandes[str(cle)] = verifier_millesime(cle, valeur)
+                elif isinstance(valeur, str) and valeur.strip().lower() == DERNIER:
+                    demandes[str(cle)] = DERNIER
+                else:
+                    demandes[str(cle)] = int(valeur)
+            except EtudeInvalide as e:
+                ligne = _ligne_de(chemin, f"{cle}:")
+                raise EtudeInvalide(f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : {e}") from None
+            except (TypeError, ValueError):
+                ligne = _ligne_de(chemin, f"{cle}:")
+                raise EtudeInvalide(
+                    f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : millésime « {cle} » invalide : "
+                    f"« {valeur} » (une année ou « dernier »).") from None
+        for cle in ("rp", "filosofi"):
+            if cle not in demandes:
+                raise EtudeInvalide(f"{chemin} : millésime « {cle} » absent de la section millesimes "
+                                    "(une année ou « dernier »).")
+        from .donnees import millesimes_etude
+
+        resolution = millesimes_etude(chemin.parent, demandes)
         et = data["etude"]
         try:
-            return cls._construire(chemin, data, ter, et, df, millesimes)
+            etude = cls._construire(chemin, data, ter, et, df, resolution.millesimes)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise EtudeInvalide(f"{chemin} : champ absent ou mal formé ({type(e).__name__} : {e}).") from None
+        etude.millesimes_demandes = demandes
+        etude.explications_millesimes = resolution.explications
+        return etude
 
     @classmethod
     def _construire(cls, chemin, data, ter, et, df, millesimes) -> "Etude":
@@ -247,7 +271,7 @@ def _verifier_communes(chemin: Path, communes) -> None:
             raise EtudeInvalide(f"{ou} : {e}") from None
 
 
-def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: int, filosofi: int,
+def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: int | str, filosofi: int | str,
                       sous_titre: str = "", thematiques: list[str] | None = None) -> None:
     """Write etude.yaml for a resolved territoire (used by the post-generation hook)."""
     data = {
@@ -259,7 +283,7 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
             "thematiques": list(thematiques) if thematiques is not None else [],
         },
         "territoire": territoire.to_dict(),
-        "millesimes": {"rp": rp, "filosofi": filosofi},
+        "millesimes": {**MILLESIMES_PAR_DEFAUT, "rp": rp, "filosofi": filosofi},
         "execution": {"workers": 0},
     }
     entete = (
@@ -267,7 +291,10 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
         "# territoire.communes : communes de l'étude, résolues depuis le Code officiel géographique.\n"
         "# territoire.departements, territoire.regions : territoires de référence (le principal d'abord,\n"
         "#   aussi écrit dans territoire.departement et territoire.region).\n"
-        "# millesimes : rp = recensement (le fichier contient aussi rp - 6), filosofi = revenus.\n"
+        "# millesimes : rp = recensement (2023 : Melodi, avec 2017 et 2012 dans les mêmes fichiers ; jusqu'à\n"
+        "#   2022 : bases communales, avec rp - 6), filosofi = revenus ; « dernier » = le dernier millésime\n"
+        "#   des fichiers déposés dans data/brut/ (ou le dernier publié, téléchargé en ligne). Une année\n"
+        "#   fixe une source ; *_precedent fixe le millésime de comparaison (ex. france_travail_precedent).\n"
         "# etude.thematiques : thématiques spécifiques retenues (nouveaux_habitants, pauvrete_precarite,\n"
         "#   isolement_personnes_agees, mobilite, logement, insertion), chacune traitée dans le chapitre\n"
         "#   « Thématiques spécifiques ».\n"
