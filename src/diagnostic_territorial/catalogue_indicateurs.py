@@ -84,6 +84,7 @@ class Indicateur:
     source_denominateur: str = ""  # "" = the numerator's source
     court: str = ""  # short label for table headers and charts
     millesime: str = ""  # key of etude.millesimes ("" = CLE_MILLESIME[source])
+    decoupage: str = ""  # age bands of the RP: "base_cc" (RP 2022 and before) or "2023" (Melodi)
 
     @property
     def cle_millesime(self) -> str:
@@ -140,23 +141,23 @@ CATALOGUE: dict[str, Indicateur] = {i.id: i for i in [
     _i("population_rp", "Population (recensement)", "demographie", _EVOL, "P_POP", (), "nombre", court="Population"),
     _i("part_0_14", "Part des 0-14 ans", "demographie", _EVOL, "P_POP0014", "P_POP", court="0-14 ans"),
     # Age bands published by Insee since the RP 2023 (Melodi): 15-24, 25-39, 40-54, 55-64, 65-79, 80+
-    _i("part_15_24", "Part des 15-24 ans", "demographie", _EVOL, "P_POP1524", "P_POP", court="15-24 ans"),
-    _i("part_25_39", "Part des 25-39 ans", "demographie", _EVOL, "P_POP2539", "P_POP", court="25-39 ans"),
-    _i("part_40_54", "Part des 40-54 ans", "demographie", _EVOL, "P_POP4054", "P_POP", court="40-54 ans"),
-    _i("part_55_64", "Part des 55-64 ans", "demographie", _EVOL, "P_POP5564", "P_POP", court="55-64 ans"),
-    _i("part_65_79", "Part des 65-79 ans", "demographie", _EVOL, "P_POP6579", "P_POP", court="65-79 ans"),
-    _i("part_80_plus", "Part des 80 ans ou plus", "demographie", _EVOL, "P_POP80P", "P_POP", court="80 ans ou plus"),
+    _i("part_15_24", "Part des 15-24 ans", "demographie", _EVOL, "P_POP1524", "P_POP", decoupage="2023", court="15-24 ans"),
+    _i("part_25_39", "Part des 25-39 ans", "demographie", _EVOL, "P_POP2539", "P_POP", decoupage="2023", court="25-39 ans"),
+    _i("part_40_54", "Part des 40-54 ans", "demographie", _EVOL, "P_POP4054", "P_POP", decoupage="2023", court="40-54 ans"),
+    _i("part_55_64", "Part des 55-64 ans", "demographie", _EVOL, "P_POP5564", "P_POP", decoupage="2023", court="55-64 ans"),
+    _i("part_65_79", "Part des 65-79 ans", "demographie", _EVOL, "P_POP6579", "P_POP", decoupage="2023", court="65-79 ans"),
+    _i("part_80_plus", "Part des 80 ans ou plus", "demographie", _EVOL, "P_POP80P", "P_POP", decoupage="2023", court="80 ans ou plus"),
     _i("part_65_plus", "Part des 65 ans ou plus", "demographie", _EVOL, ["P_H65P", "P_F65P"], "P_POP",
        court="65 ans ou plus"),
     # Age bands of the base communale (RP 2022 and before): 15-29, 30-44, 45-59, 60-74, 75+
-    _i("part_15_29", "Part des 15-29 ans", "demographie", _EVOL, "P_POP1529", "P_POP", court="15-29 ans"),
-    _i("part_30_44", "Part des 30-44 ans", "demographie", _EVOL, "P_POP3044", "P_POP", court="30-44 ans"),
-    _i("part_45_59", "Part des 45-59 ans", "demographie", _EVOL, "P_POP4559", "P_POP", court="45-59 ans"),
-    _i("part_60_74", "Part des 60-74 ans", "demographie", _EVOL, "P_POP6074", "P_POP", court="60-74 ans"),
+    _i("part_15_29", "Part des 15-29 ans", "demographie", _EVOL, "P_POP1529", "P_POP", decoupage="base_cc", court="15-29 ans"),
+    _i("part_30_44", "Part des 30-44 ans", "demographie", _EVOL, "P_POP3044", "P_POP", decoupage="base_cc", court="30-44 ans"),
+    _i("part_45_59", "Part des 45-59 ans", "demographie", _EVOL, "P_POP4559", "P_POP", decoupage="base_cc", court="45-59 ans"),
+    _i("part_60_74", "Part des 60-74 ans", "demographie", _EVOL, "P_POP6074", "P_POP", decoupage="base_cc", court="60-74 ans"),
     _i("part_60_plus", "Part des 60 ans ou plus", "demographie", _EVOL, ["P_POP6074", "P_POP7589", "P_POP90P"],
-       "P_POP", court="60 ans ou plus"),
+       "P_POP", decoupage="base_cc", court="60 ans ou plus"),
     _i("part_75_plus", "Part des 75 ans ou plus", "demographie", _EVOL, ["P_POP7589", "P_POP90P"], "P_POP",
-       court="75 ans ou plus"),
+       decoupage="base_cc", court="75 ans ou plus"),
     _i("indice_jeunesse", "Indice de jeunesse", "demographie", _EVOL, ["P_H0019", "P_F0019"],
        ["P_H65P", "P_F65P"], "indice", facteur=100.0, court="Indice de jeunesse",
        definition="Moins de 20 ans pour 100 personnes de 65 ans ou plus."),
@@ -690,18 +691,32 @@ def diagnostiquer(etude, ids=None) -> list[Diagnostic]:
         if table["valeur"].notna().any():
             sortie.append(Diagnostic(id_, i.libelle, i.source, "ok"))
             continue
-        raisons = []
-        m = millesimes(etude, i)
-        for source, fichier, _, termes in calcul._parties(i, m):
-            presentes, absentes, noms = _variables_du_cache(etude, source, fichier)
-            for variable in dict.fromkeys(v for v, _ in termes):
-                if variable not in presentes:
-                    detail = absentes.get(variable)
-                    raisons.append(f"variable {variable} absente de {noms or source}" + (f" : {detail}" if detail else ""))
-        if not raisons and table["secret"].all():
-            raisons.append("toutes les valeurs sont masquées par le secret statistique")
-        if not raisons:
-            raisons.append("aucune valeur pour le territoire, ses communes ni ses références dans le fichier lu "
-                           "(territoire non couvert par le fichier)")
-        sortie.append(Diagnostic(id_, i.libelle, i.source, "vide", " ; ".join(raisons)))
+        autres = [j.id for j in CATALOGUE.values() if i.decoupage and j.decoupage not in ("", i.decoupage)]
+        if autres and any(calcul.calculer(j)[0]["valeur"].notna().any() for j in autres[:1]):
+            sortie.append(Diagnostic(id_, i.libelle, i.source, "autre_decoupage",
+                                     "tranches d'âge d'un autre millésime du recensement : le rapport montre "
+                                     + ", ".join(autres)))
+            continue
+        sortie.append(Diagnostic(id_, i.libelle, i.source, "vide", raison_vide(calcul, id_, table)))
     return sortie
+
+
+def raison_vide(calcul: Calcul, id_: str, table: pd.DataFrame) -> str:
+    """Why an indicator computed without error has no value at all: the variables its file does
+    not hold (with the cells a Melodi file lacks), secret cells, or a territory the file does not
+    cover."""
+    i = indicateur(id_)
+    raisons = []
+    m = millesimes(calcul.etude, i)
+    for source, fichier, _, termes in calcul._parties(i, m):
+        presentes, absentes, noms = _variables_du_cache(calcul.etude, source, fichier)
+        for variable in dict.fromkeys(v for v, _ in termes):
+            if variable not in presentes:
+                detail = absentes.get(variable)
+                raisons.append(f"variable {variable} absente de {noms or source}" + (f" : {detail}" if detail else ""))
+    if not raisons and table["secret"].all():
+        raisons.append("toutes les valeurs sont masquées par le secret statistique")
+    if not raisons:
+        raisons.append("aucune valeur pour le territoire, ses communes ni ses références dans le fichier lu "
+                       "(territoire non couvert par le fichier)")
+    return " ; ".join(raisons)

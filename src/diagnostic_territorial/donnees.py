@@ -21,7 +21,7 @@ from .erreurs import DonneeManquante, FormatInconnu
 from .sources import bpe, cache, caf, catalogue, filosofi, france_travail, melodi, population, reconnaissance, rp
 
 # Version of the readers: a cache built by another version is rebuilt.
-VERSION_LECTEURS = 2
+VERSION_LECTEURS = 3
 
 # keys of etude.millesimes -> source of the catalogue (rp_precedent is inside the rp file)
 SOURCES_ETUDE = {
@@ -346,6 +346,12 @@ def _lire_piece(etude, cle: str, millesime: int, piece: Piece) -> pd.DataFrame:
     raise ValueError(f"disposition sans lecteur : {r.disposition}")
 
 
+def _commune_actuelle(code: str) -> str:
+    from .indicateurs import commune_actuelle
+
+    return commune_actuelle(str(code))
+
+
 def _arrondissements(etude) -> set[str]:
     """Arrondissement codes of Paris, Lyon, Marseille when the study holds these communes (the
     sources publish them by arrondissement)."""
@@ -523,10 +529,20 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
         if prov is not None and (prov.extra or {}).get("entrees") == entrees and recent:
             return Disponibilite(cle, millesime, noms, "ok", "cache à jour")
     tables = [_lire_piece(etude, cle, millesime, p) for p in choisis]
+    codes = codes_territoire(etude)
+    utiles = {}  # each file: has it a row for the study's communes or one of its references?
+    for p, t in zip(choisis, tables):
+        masque = pd.Series(False, index=t.index)
+        for niveau, liste in codes.items():
+            masque |= (t["niveau"] == niveau) & t["codgeo"].isin(liste)
+        if (t["niveau"] == "iris").any() or (t["niveau"] == "commune").any():
+            masque |= (t["niveau"] == "commune") & t["codgeo"].map(_commune_actuelle).isin(codes["commune"])
+        utiles[p.nom] = bool(masque.any())
     tidy = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
     if len(tables) > 1:  # the same variable from two files (current and historical): the first wins
         tidy = tidy.drop_duplicates(["codgeo", "niveau", "variable", "millesime"], keep="first").reset_index(drop=True)
     tidy.attrs["provenance"] = _provenance(etude, cle, millesime, choisis, tables, entrees)
+    tidy.attrs["provenance"].extra["utiles"] = utiles
     cache.ecrire(tidy, cible)
     return Disponibilite(cle, millesime, noms, "ok", f"{len(tidy)} valeurs mises en cache dans {cible.name}")
 
@@ -599,10 +615,9 @@ def preparer(etude, telecharger: bool = True, rapport: bool = False):
     sans_commune = {}
     for d in resultats:
         if d.statut == "ok" and chemin_cache(etude, d.source, d.millesime).exists():
-            lu = cache.lire(chemin_cache(etude, d.source, d.millesime), niveaux={"commune": codes_territoire(etude)["commune"]})
-            if lu.empty:
-                for nom in d.fichier.split(", "):
-                    sans_commune[nom] = True
+            prov = cache.provenance(chemin_cache(etude, d.source, d.millesime))
+            for nom, utile in ((prov.extra or {}).get("utiles") or {}).items() if prov else []:
+                sans_commune[nom] = sans_commune.get(nom, True) and not utile
     for p in pieces:
         utilisation.setdefault(p.nom, [])
     return resultats, Rapport(resultats, utilisation, inconnus, resolution, sans_commune)

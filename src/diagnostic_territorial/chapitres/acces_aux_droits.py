@@ -17,12 +17,13 @@ from .. import indicateurs as ind
 from ..erreurs import DonneeManquante
 
 SOURCE = "filosofi"
-VARIABLES = ["NBMEN", "NBPERS", "Q2", "D1", "D9", "RD", "S80S20", "GI", "PPSOC", "PPFAM", "PPMINI", "PPLOGT"]
+VARIABLES = ["NBMEN", "NBPERS", "Q2", "D1", "D9", "RD", "S80S20", "GI", "TP60", "PPSOC", "PPFAM", "PPMINI", "PPLOGT"]
 LIBELLES = {
     "Q2": "Revenu disponible médian (€/UC/an)",
     "D1": "1er décile (€)",
     "D9": "9e décile (€)",
     "RD": "Rapport interdécile D9/D1",
+    "TP60": "Taux de pauvreté (%)",
     "PPSOC": "Part des prestations sociales (%)",
     "PPMINI": "dont minima sociaux (%)",
     "PPLOGT": "dont aides au logement (%)",
@@ -166,6 +167,9 @@ def afficher_references(etude, r: Revenus):
     table[LIBELLES["D1"]] = _fmt(t, "D1", fm.euros)
     table[LIBELLES["D9"]] = _fmt(t, "D9", fm.euros)
     table[LIBELLES["RD"]] = _fmt(t, "RD", lambda v, secret=False: fm.decimal(v, 1, secret=secret))
+    # the poverty rate is in Filosofi 2023 (Melodi) and in the « Pauvres » files, not in the DISP ones
+    if t["TP60"].notna().any():
+        table[LIBELLES["TP60"]] = _fmt(t, "TP60", lambda x, secret=False: fm.decimal(x, 1, secret=secret))
     for v in ("PPSOC", "PPMINI", "PPLOGT"):
         table[LIBELLES[v]] = _fmt(t, v, lambda x, secret=False: fm.decimal(x, 1, secret=secret))
     presentation.tableau(table.reset_index(drop=True), r.mention)

@@ -13,7 +13,10 @@ from .. import formats as fm
 from .. import indicateurs as ind
 from ..erreurs import DonneeManquante
 
-TRANCHES = [
+# Age bands of the bases communales (RP 2022 and before) and of the RP 2023 published through
+# Melodi (Insee changed its standard bands): (variable suffix, label), with the catalogue
+# indicators of their shares and the bands summed for the « older » key figure.
+TRANCHES_BASE_CC = [
     ("0014", "0-14 ans"),
     ("1529", "15-29 ans"),
     ("3044", "30-44 ans"),
@@ -21,6 +24,20 @@ TRANCHES = [
     ("6074", "60-74 ans"),
     ("75P", "75 ans ou plus"),
 ]
+TRANCHES_2023 = [
+    ("0014", "0-14 ans"),
+    ("1524", "15-24 ans"),
+    ("2539", "25-39 ans"),
+    ("4054", "40-54 ans"),
+    ("5564", "55-64 ans"),
+    ("6579", "65-79 ans"),
+    ("80P", "80 ans ou plus"),
+]
+INDICATEURS_BASE_CC = ("part_0_14", "part_15_29", "part_30_44", "part_45_59", "part_60_74", "part_75_plus")
+INDICATEURS_2023 = ("part_0_14", "part_15_24", "part_25_39", "part_40_54", "part_55_64", "part_65_79", "part_80_plus")
+AGES_ELEVES = {"base_cc": ("60 ans ou plus", ("60-74 ans", "75 ans ou plus")),
+               "2023": ("65 ans ou plus", ("65-79 ans", "80 ans ou plus"))}
+TRANCHES = TRANCHES_BASE_CC  # kept for callers of the former single set
 SOURCE_RP = "rp_evol_struct_pop"
 SOURCE_POP = "populations_legales"
 
@@ -41,12 +58,34 @@ class Demographie:
         return self.rp - self.rp_precedent
 
 
-def _variables_age(sexe: str = "POP") -> list[str]:
-    variables = [f"P_{sexe}{t}" for t, _ in TRANCHES if t != "75P"]
-    return variables + [f"P_{sexe}7589", f"P_{sexe}90P"]
+def epoque(etude) -> str:
+    """« 2023 » when the study's recensement comes with the bands of the RP 2023 (Melodi), else
+    « base_cc » (the bases communales): decided from the variables the cache holds."""
+    from ..catalogue_indicateurs import _variables_du_cache
+
+    presentes, _, _ = _variables_du_cache(etude, SOURCE_RP, etude.millesimes["rp"])
+    if "P_POP1529" in presentes:
+        return "base_cc"
+    if "P_POP1524" in presentes or etude.millesimes["rp"] >= 2023:
+        return "2023"
+    return "base_cc"
+
+
+def tranches(etude) -> list[tuple[str, str]]:
+    return TRANCHES_2023 if epoque(etude) == "2023" else TRANCHES_BASE_CC
+
+
+def _variables_age(sexe: str = "POP", liste=None) -> list[str]:
+    liste = TRANCHES_BASE_CC if liste is None else liste
+    variables = [f"P_{sexe}{t}" for t, _ in liste if t != "75P"]
+    if liste is TRANCHES_BASE_CC:
+        variables += [f"P_{sexe}7589", f"P_{sexe}90P"]
+    return variables
 
 
 def _ajouter_75p(table: pd.DataFrame, sexe: str = "POP") -> pd.DataFrame:
+    if f"P_{sexe}7589" not in table:
+        return table
     return table.assign(**{f"P_{sexe}75P": table[f"P_{sexe}7589"] + table[f"P_{sexe}90P"]})
 
 
@@ -59,8 +98,9 @@ def calculer(etude) -> Demographie:
         d.mention_population_legale = prov.mention() if prov else "Source : Insee, populations légales"
     except DonneeManquante as e:
         d.manquantes.append(str(e))
+    liste = tranches(etude)
     variables = (["P_POP", "P_POPH", "P_POPF", "P_H0019", "P_F0019", "P_H65P", "P_F65P"]
-                 + _variables_age("POP") + _variables_age("H") + _variables_age("F"))
+                 + _variables_age("POP", liste) + _variables_age("H", liste) + _variables_age("F", liste))
     try:
         actuel, prov = ind.additifs(etude, SOURCE_RP, d.rp, variables, d.rp)
         ancien, _ = ind.additifs(etude, SOURCE_RP, d.rp, ["P_POP"], d.rp_precedent)
@@ -86,7 +126,7 @@ def croissance(d: Demographie) -> pd.DataFrame:
 
 
 # Age bands of the structure table: catalogue indicators (ratios of sums), youngest first.
-INDICATEURS_AGES = ("part_0_14", "part_15_29", "part_30_44", "part_45_59", "part_60_74", "part_75_plus")
+INDICATEURS_AGES = INDICATEURS_BASE_CC
 
 
 def structure_ages(etude) -> pd.DataFrame:
@@ -97,7 +137,8 @@ def structure_ages(etude) -> pd.DataFrame:
 
     calcul = ci.Calcul(etude)
     sortie = None
-    for id_, (_, libelle) in zip(INDICATEURS_AGES + ("indice_jeunesse",), TRANCHES + [("", "Indice de jeunesse")]):
+    indicateurs = INDICATEURS_2023 if epoque(etude) == "2023" else INDICATEURS_BASE_CC
+    for id_, (_, libelle) in zip(indicateurs + ("indice_jeunesse",), tranches(etude) + [("", "Indice de jeunesse")]):
         table, _ = calcul.calculer(id_)
         lignes = table[table["niveau"] != "commune"].reset_index(drop=True)
         if sortie is None:
@@ -138,8 +179,10 @@ def points_cles(etude, d: Demographie) -> list[str]:
         )
         s = structure_ages(etude)
 
+        ages, bandes = AGES_ELEVES[epoque(etude)]
+
         def part_60(ligne) -> float:
-            return ligne["60-74 ans"] + ligne["75 ans ou plus"]
+            return sum(ligne[b] for b in bandes)
 
         ter_s = s[s["niveau"] == "territoire"].iloc[0]
         comparaisons = " ; ".join(
@@ -147,7 +190,7 @@ def points_cles(etude, d: Demographie) -> list[str]:
             for lib, lignes in ((lib, s[(s["niveau"] == n) & (s["codgeo"] == code)]) for n, code, lib in _proches(etude))
             if len(lignes))
         points.append(
-            f"{fm.pourcentage(part_60(ter_s))} des habitants ont 60 ans ou plus"
+            f"{fm.pourcentage(part_60(ter_s))} des habitants ont {ages}"
             + (f" ({comparaisons})" if comparaisons else "")
             + f" ; indice de jeunesse : {fm.decimal(ter_s['Indice de jeunesse'], 0)} "
             f"jeunes de moins de 20 ans pour 100 personnes de 65 ans ou plus."
@@ -236,13 +279,13 @@ def afficher_structure_ages(etude, d: Demographie):
     if d.rp_actuel is None:
         return None
     s = structure_ages(etude)
-    tranches = [lib for _, lib in TRANCHES]
+    tranches_ = [lib for _, lib in tranches(etude)]
     table = pd.DataFrame({"Territoire": s["libelle"]})
-    for lib in tranches:
+    for lib in tranches_:
         table[lib] = [fm.pourcentage(v) for v in s[lib]]
     table["Indice de jeunesse"] = [fm.decimal(v, 0) for v in s["Indice de jeunesse"]]
     presentation.tableau(table, d.mention_rp)
-    long = s.melt(id_vars="libelle", value_vars=tranches, var_name="tranche", value_name="part")
+    long = s.melt(id_vars="libelle", value_vars=tranches_, var_name="tranche", value_name="part")
     fig = graphiques.barres_comparees(
         long, categorie="tranche", valeur="part", groupe="libelle",
         titre=f"Structure par âge de la population en {d.rp}", source="",
@@ -257,8 +300,9 @@ def afficher_pyramide(etude, d: Demographie):
     if d.rp_actuel is None:
         return None
     ter = _ligne(d.rp_actuel, "territoire")
-    libelles = [lib for _, lib in TRANCHES]
-    hommes = pd.Series([ter[f"P_H{t}"] for t, _ in TRANCHES], index=libelles)
-    femmes = pd.Series([ter[f"P_F{t}"] for t, _ in TRANCHES], index=libelles)
+    liste = tranches(etude)
+    libelles = [lib for _, lib in liste]
+    hommes = pd.Series([ter[f"P_H{t}"] for t, _ in liste], index=libelles)
+    femmes = pd.Series([ter[f"P_F{t}"] for t, _ in liste], index=libelles)
     fig = graphiques.pyramide_ages(hommes, femmes, f"Population par sexe et âge en {d.rp} — {etude.nom_territoire}", "")
     return presentation.figure(fig, d.mention_rp)

@@ -22,10 +22,10 @@ cells, never in outputs). ``scripts/ecrire_notebooks.py`` writes those notebooks
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from .. import catalogue_indicateurs as ci
@@ -126,10 +126,11 @@ PLANS: dict[str, PlanChapitre] = {p.cle: p for p in [
         (
             Section("accueil", "Accueil du jeune enfant : taux de couverture",
                     ("enfants_moins_3_ans", "taux_couverture_accueil", "taux_couverture_eaje",
-                     "taux_couverture_assmat", "taux_couverture_prescolarisation"),
+                     "taux_couverture_assmat", "taux_couverture_domicile", "taux_couverture_prescolarisation"),
                     carte="taux_couverture_accueil",
                     texte="Les taux de couverture sont calculés et publiés par la Cnaf à chaque niveau "
-                          "géographique ; ils ne sont jamais recalculés à partir des communes."),
+                          "géographique ; ils ne sont jamais recalculés à partir des communes. La Cnaf ne les "
+                          "publie par commune que pour les communes de plus de 10 000 habitants."),
             Section("equipements_prestations", "Crèches et prestations de la petite enfance",
                     ("creches", "foyers_paje", "foyers_cmg", "taux_scolarisation_2_5"),
                     carte="foyers_paje", graphique="communes"),
@@ -156,7 +157,8 @@ PLANS: dict[str, PlanChapitre] = {p.cle: p for p in [
         ("jeunes_15_17", "jeunes_18_24", "taux_scolarisation_18_24", "taux_chomage_jeunes"),
         (
             Section("jeunes", "Les jeunes du territoire",
-                    ("part_15_29", "jeunes_11_14", "jeunes_15_17", "jeunes_18_24"), carte="part_15_29"),
+                    ("part_15_24|part_15_29", "jeunes_11_14", "jeunes_15_17", "jeunes_18_24"),
+                    carte="part_15_24|part_15_29"),
             Section("scolarite_insertion", "Scolarité et insertion professionnelle",
                     ("taux_scolarisation_15_17", "taux_scolarisation_18_24", "taux_activite_jeunes",
                      "taux_chomage_jeunes", "demandeurs_jeunes", "part_demandeurs_jeunes"),
@@ -189,7 +191,7 @@ PLANS: dict[str, PlanChapitre] = {p.cle: p for p in [
                     ("menages", "taille_moyenne_menages", "part_menages_une_personne", "part_personnes_seules"),
                     carte="part_menages_une_personne"),
             Section("personnes_agees", "Personnes âgées",
-                    ("personnes_80_plus", "part_75_plus", "part_80_plus_seules",
+                    ("personnes_80_plus", "part_80_plus|part_75_plus", "part_80_plus_seules",
                      "equipements_personnes_agees_pour_1000"),
                     carte="part_80_plus_seules"),
         ),
@@ -197,13 +199,18 @@ PLANS: dict[str, PlanChapitre] = {p.cle: p for p in [
     PlanChapitre(
         "acces_aux_droits",
         "",
-        ("part_population_couverte_caf", "part_allocataires_rsa", "part_allocataires_aide_logement"),
+        ("part_population_couverte_caf", "part_allocataires_rsa|foyers_rsa", "part_allocataires_aide_logement"),
         (
             Section("allocataires", "Allocataires de la Caf",
                     ("allocataires", "part_population_couverte_caf", "part_allocataires_rsa",
                      "part_allocataires_prime_activite", "part_allocataires_aide_logement",
                      "foyers_rsa_pour_100_menages"),
                     carte="part_population_couverte_caf"),
+            Section("minima", "RSA et prime d'activité",
+                    ("foyers_rsa", "foyers_prime_activite", "montant_moyen_rsa"),
+                    carte="foyers_rsa", graphique="communes",
+                    texte="Foyers allocataires de la Caf au RSA et à la prime d'activité en décembre ; la Cnaf "
+                          "arrondit les effectifs à 5."),
         ),
         parole=True,
     ),
@@ -222,7 +229,8 @@ THEMATIQUES: dict[str, Section] = {s.cle: s for s in [
             carte="foyers_rsa_pour_100_menages",
             texte="Les plus bas revenus (1er décile), le poids des minima sociaux et les foyers au RSA."),
     Section("isolement_personnes_agees", _TITRES["isolement_personnes_agees"],
-            ("part_75_plus", "part_80_plus_seules", "personnes_80_plus", "equipements_personnes_agees_pour_1000"),
+            ("part_80_plus|part_75_plus", "part_80_plus_seules", "personnes_80_plus",
+             "equipements_personnes_agees_pour_1000"),
             carte="part_80_plus_seules"),
     Section("mobilite", _TITRES["mobilite"],
             ("part_menages_sans_voiture", "part_actifs_voiture", "part_actifs_transports_commun",
@@ -251,14 +259,22 @@ def plan(cle: str) -> PlanChapitre:
         raise KeyError(f"Chapitre sans plan d'indicateurs : « {cle} » ({', '.join(PLANS)})") from None
 
 
+def alternatives(entree: str) -> list[str]:
+    """The indicators of a plan entry: « part_15_24|part_15_29 » names the same idea measured by the
+    age bands of the RP 2023 (Melodi) or of the bases communales; the first with values is shown."""
+    return [i.strip() for i in entree.split("|") if i.strip()]
+
+
 def verifier_plans() -> None:
     """Every indicator of every plan exists in the catalogue (raises KeyError otherwise)."""
     for p in PLANS.values():
-        for id_ in p.a_retenir:
-            ci.indicateur(id_)
-        for s in p.sections:
-            for id_ in s.indicateurs + ((s.carte,) if s.carte else ()):
+        for entree in p.a_retenir:
+            for id_ in alternatives(entree):
                 ci.indicateur(id_)
+        for s in p.sections:
+            for entree in s.indicateurs + ((s.carte,) if s.carte else ()):
+                for id_ in alternatives(entree):
+                    ci.indicateur(id_)
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,12 +311,19 @@ class ChapitreIndicateurs:
         self.valeurs: dict[str, Valeur] = {}
         self.manquants: dict[str, str] = {}
         sections = self._sections_retenues()
-        ids = list(dict.fromkeys(
+        entrees = list(dict.fromkeys(
             [i for s in sections for i in s.indicateurs + ((s.carte,) if s.carte else ())]
             + [i for i in self.plan.a_retenir]))
+        ids = list(dict.fromkeys(i for e in entrees for i in alternatives(e)))
         self.calcul.precharger(ids)
         for id_ in ids:
             self._calculer(id_)
+        self.choix = {e: next((i for i in alternatives(e) if i in self.valeurs), alternatives(e)[0])
+                      for e in entrees}
+        self.sections = [dataclasses.replace(
+            s, indicateurs=tuple(dict.fromkeys(self.choix[i] for i in s.indicateurs)),
+            carte=self.choix[s.carte] if s.carte else None) for s in self.plan.sections]
+        self.ids_a_retenir = [self.choix.get(e, alternatives(e)[0]) for e in self.plan.a_retenir]
 
     @property
     def commune_unique(self) -> bool:
@@ -323,6 +346,9 @@ class ChapitreIndicateurs:
         except ci.MillesimeInconnu as e:
             self.manquants[id_] = str(e)
             return
+        if table["valeur"].isna().all():  # computed, but nothing to show: say why
+            self.manquants[id_] = f"{i.libelle} : non disponible ({ci.raison_vide(self.calcul, id_, table)})."
+            return
         annee = ci.millesimes(self.etude, i)[1]
         v = Valeur(table, mention, annee)
         precedent = ci.millesimes(self.etude, i, precedent=True)
@@ -337,9 +363,10 @@ class ChapitreIndicateurs:
     # --- À retenir ------------------------------------------------------------------------
 
     def points(self) -> list[str]:
-        ids = list(self.plan.a_retenir)
+        ids = list(self.ids_a_retenir)
         if self.plan.cle == "thematiques_specifiques":
-            ids = [s.indicateurs[0] for s in self._sections_retenues()]
+            retenues = {s.cle for s in self._sections_retenues()}
+            ids = [s.indicateurs[0] for s in self.sections if s.cle in retenues]
         points = []
         proches = [(n, c, lib) for n, c, lib in self.references if n in ("epci", "departement")]
         for id_ in ids:
@@ -412,7 +439,7 @@ class ChapitreIndicateurs:
         """Display one section: missing sources, references table, evolution, chart, communes, map."""
         from .. import presentation
 
-        s = next((s for s in self.plan.sections if s.cle == cle), None)
+        s = next((s for s in self.sections if s.cle == cle), None)
         if s is None:
             raise KeyError(f"Section inconnue « {cle} » du chapitre {self.plan.cle} "
                            f"({', '.join(x.cle for x in self.plan.sections)})")
