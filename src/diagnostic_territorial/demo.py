@@ -9,14 +9,17 @@ are not available offline:
 - the recensement 2023 through Insee Melodi: for every dataset of sources/melodi.toml feeding an
   `rp_*` source, `DS_<JEU>_2023_CSV_FR.zip` holding `DS_<JEU>_2023_data.csv` (long layout
   `GEO;GEO_OBJECT;<dimensions>;[FREQ;]OBS_STATUS;TIME_PERIOD;OBS_VALUE`, censuses 2012, 2017
-  and 2023, values in Java notation `2.643564819015E7`) and a small `DS_<JEU>_2023_metadata.csv`.
+  and 2023 (2023 only for the detailed tables `DS_RP_TD_*`), values in Java notation
+  `2.643564819015E7`) and a small `DS_<JEU>_2023_metadata.csv` (COD_VAR;LIB_VAR;COD_MOD;LIB_MOD).
+  Every cell melodi.toml reads is written, with the totals `_T` and the intermediate totals
+  (TFN 1 = 11 + 12, EMPSTA_ENQ 1T2 = 1 + 2...), parts summing exactly to totals.
   Rows: the communes of the study's département(s) (arrondissements `ARM` and their commune for
   Paris, Lyon, Marseille) and every EPCI, département, région and France (`F` hors Mayotte, `FM`
   métropolitaine), each the exact sum of a simulation of every commune of France;
 - data.caf.fr `s_ben_com_f.csv` (Decembers 2020-2024, every commune, one row a year without
   commune for the allocataires not located) and the taux de couverture petite enfance
-  `txcouv_pe_{com,epci,dep,nat}.csv` (2022-2023) and `txcouv_pe_{epci,dep}_hist.csv`
-  (2017-2022);
+  `txcouv_pe_{com,epci,dep}.csv` (2022-2023), `txcouv_pe_nat.csv` (2017-2023) and
+  `txcouv_pe_{epci,dep}_hist.csv` (2017-2022);
 - Dares `dares_defm_communales-brutes.csv.gz` (demandeurs d'emploi ABC, 2015-T4 to 2024-T4,
   every commune, national `Total` rows), gzip-compressed (about 190 MB of text otherwise),
 
@@ -1094,10 +1097,10 @@ def _csv_publie(colonnes: dict, bom: bool = True, fin: str = "\r\n") -> bytes:
                                                                                        pa.string())
                       for c, v in colonnes.items()})
     tampon = io.BytesIO()
-    tampon.write((("\ufeff" if bom else "") + ";".join(colonnes) + fin).encode("utf-8"))
-    pacsv.write_csv(table, tampon, pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none",
-                                                      eol=fin))
-    return tampon.getvalue()
+    tampon.write((("\ufeff" if bom else "") + ";".join(colonnes) + "\n").encode("utf-8"))
+    pacsv.write_csv(table, tampon, pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none"))
+    texte = tampon.getvalue()  # (WriteOptions(eol=...) needs a recent pyarrow; no field holds a newline)
+    return texte if fin == "\n" else texte.replace(b"\n", fin.encode("ascii"))
 
 
 ANNEES_CAF = tuple(range(2020, 2025))  # s_ben_com_f: Decembers 2020 to 2024
