@@ -1029,14 +1029,17 @@ def _ecrire_zip(chemin: Path, membres: dict[str, bytes]) -> None:
     _ecrire_atomique(chemin, ecrire)
 
 
-def _ecrire_octets(chemin: Path, contenu: bytes, compresser: bool = False) -> None:
+def _ecrire_octets(chemin: Path, contenu, compresser: bool = False) -> None:
+    """Write bytes (or an iterable of bytes), gzip-compressed when `compresser`, atomically."""
+    morceaux = [contenu] if isinstance(contenu, bytes) else contenu
+
     def ecrire(temp: Path) -> None:
-        if compresser:
-            with open(temp, "wb") as brut, gzip.GzipFile(filename="", mode="wb", fileobj=brut, compresslevel=3,
-                                                         mtime=0) as sortie:
-                sortie.write(contenu)
-        else:
-            temp.write_bytes(contenu)
+        with open(temp, "wb") as brut:
+            sortie = gzip.GzipFile(filename="", mode="wb", fileobj=brut, compresslevel=3, mtime=0) if compresser else brut
+            for morceau in morceaux:
+                sortie.write(morceau)
+            if compresser:
+                sortie.close()
 
     _ecrire_atomique(chemin, ecrire)
 
@@ -1330,6 +1333,11 @@ def simuler_defm(geo: pd.DataFrame, resumes: dict) -> bytes:
     quarter, raw data, by commune, 2015-T4 to 2024-T4, total / by sex / by age band (for both
     sexes), counts rounded to 5; Paris, Lyon and Marseille published both whole and by
     arrondissement; national rows with the commune code « Total » as in the real export."""
+    return b"".join(morceaux_defm(geo, resumes))
+
+
+def morceaux_defm(geo: pd.DataFrame, resumes: dict):
+    """The text of `simuler_defm`, one quarter at a time (the whole is ~190 MB)."""
     n = len(geo)
     parents = geo["parent"].to_numpy(dtype=str)
     plm = sorted(set(parents) - {""})
@@ -1350,7 +1358,7 @@ def simuler_defm(geo: pd.DataFrame, resumes: dict) -> bytes:
     local = np.exp(_alea("defm_local").normal(0.0, 0.15, n))
     femmes_part = np.clip(0.51 + _alea("defm_femmes").normal(0.0, 0.03, n), 0.3, 0.7)
     metropole = ~geo["departement"].astype(str).str.startswith("97").to_numpy()
-    morceaux = [("\ufeff" + ";".join(ENTETE_DEFM) + "\r\n").encode("utf-8")]
+    yield ("\ufeff" + ";".join(ENTETE_DEFM) + "\r\n").encode("utf-8")
     for annee in ANNEES_DEFM:
         rp = _etat_rp(resumes, annee)
         rng = _alea("defm", annee)
@@ -1366,16 +1374,15 @@ def simuler_defm(geo: pd.DataFrame, resumes: dict) -> bytes:
         par_ville = np.vstack([vrais[parents == c].sum(axis=0) for c in plm]) if plm else vrais[:0]
         publies = _arrondi_5(np.concatenate([vrais, par_ville])[ordre])
         date = f"{annee}-T4;"
-        morceaux.append(_lignes_texte([date + d for d in debut_commune], fins, publies.ravel(), indices_commune,
-                                      indices_cellule))
+        yield _lignes_texte([date + d for d in debut_commune], fins, publies.ravel(), indices_commune,
+                            indices_cellule)
         # national rows: metropolitan total and jobseekers not located, under the code « Total »
         total = vrais[metropole].sum(axis=0)
         non_localises = rng.poisson(0.0012 * total[:3])
         debuts = [f"{date}Total;Total;Total;Total;Total;{libelle};Brutes;ABC;"
                   for libelle in ("Total France métropolitaine", "Non localisés en France métropolitaine")]
-        morceaux.append(_lignes_texte(debuts, fins, _arrondi_5(np.concatenate([total, non_localises])),
-                                      np.array([0] * 6 + [1] * 3, np.int32), np.array([*range(6), *range(3)], np.int32)))
-    return b"".join(morceaux)
+        yield _lignes_texte(debuts, fins, _arrondi_5(np.concatenate([total, non_localises])),
+                            np.array([0] * 6 + [1] * 3, np.int32), np.array([*range(6), *range(3)], np.int32))
 
 
 # --- Installation ---------------------------------------------------------------------------------
@@ -1491,7 +1498,7 @@ def installer_donnees_demo(dossier_brut: Path, communes=None) -> list[Path]:
                                             meta: metadonnees_melodi(jeu, cellules)})
 
         travaux.append(ecrivains.submit(lambda: _ecrire_octets(dossier / FICHIER_DEFM_INSTALLE,
-                                                               simuler_defm(geo, resumes), compresser=True)))
+                                                               morceaux_defm(geo, resumes), compresser=True)))
         simules.append(dossier / FICHIER_DEFM_INSTALLE)
         for jeu in jeux:
             travaux.append(ecrivains.submit(ecrire_melodi, jeu))
