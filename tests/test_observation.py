@@ -29,12 +29,13 @@ def ligne(table, niveau, code=None):
 
 
 def test_taux_du_territoire_rapport_de_sommes_et_non_moyenne_de_taux(etude):
-    table, mention = ci.calculer(etude, "part_75_plus")
-    brut, _ = ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP7589", "P_POP90P", "P_POP"])
+    table, mention = ci.calculer(etude, "part_80_plus")
+    rp = etude.millesimes["rp"]
+    brut, _ = ind.additifs(etude, "rp_evol_struct_pop", rp, ["P_POP80P", "P_POP"])
     communes = brut[brut["niveau"] == "commune"]
-    attendu = (communes["P_POP7589"].sum() + communes["P_POP90P"].sum()) / communes["P_POP"].sum()
+    attendu = communes["P_POP80P"].sum() / communes["P_POP"].sum()
     assert ligne(table, "territoire")["valeur"] == pytest.approx(attendu)
-    moyenne_des_taux = ((communes["P_POP7589"] + communes["P_POP90P"]) / communes["P_POP"]).mean()
+    moyenne_des_taux = (communes["P_POP80P"] / communes["P_POP"]).mean()
     assert abs(attendu - moyenne_des_taux) > 1e-4  # the two differ: the catalogue does not average rates
     assert "données simulées" in mention
 
@@ -67,8 +68,8 @@ YAML = """
 indicateurs:
   - id: part_jeunes
     type: populationnel
-    libelle: Part des 15-29 ans
-    numerateur: P_POP1529
+    libelle: Part des 15-24 ans
+    numerateur: P_POP1524
     denominateur: P_POP
   - id: fragilite
     type: conceptuel
@@ -88,9 +89,10 @@ def test_trois_types_d_indicateurs_declares(etude, tmp_path):
     chemin = tmp_path / "observation_ciblee.yaml"
     chemin.write_text(YAML, encoding="utf-8")
     r = {x.definition.id: x for x in observation.calculer(etude, chemin)}
-    brut, _ = ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP1529", "P_POP"])
+    rp, avant = etude.millesimes["rp"], etude.millesimes["rp_precedent"]
+    brut, _ = ind.additifs(etude, "rp_evol_struct_pop", rp, ["P_POP1524", "P_POP"])
     ter = ligne(brut, "territoire")
-    assert ligne(r["part_jeunes"].table, "territoire")["valeur"] == pytest.approx(ter["P_POP1529"] / ter["P_POP"])
+    assert ligne(r["part_jeunes"].table, "territoire")["valeur"] == pytest.approx(ter["P_POP1524"] / ter["P_POP"])
     # composite: z-scores over the communes, weighted
     jeunes = r["part_jeunes"].table.set_index("codgeo")["valeur"]
     revenu, _ = ci.calculer(etude, "revenu_median")
@@ -100,20 +102,22 @@ def test_trois_types_d_indicateurs_declares(etude, tmp_path):
     zr = (revenu - revenu[communes].mean()) / revenu[communes].std(ddof=0)
     attendu = -zj["31135"] - 2 * zr["31135"]
     assert ligne(r["fragilite"].table, "commune", "31135")["valeur"] == pytest.approx(attendu)
-    # projection: P19 * (P19 / P13) ** (11 / 6)
-    p19 = ligne(ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP"], 2019)[0], "territoire")["P_POP"]
-    p13 = ligne(ind.additifs(etude, "rp_evol_struct_pop", 2019, ["P_POP"], 2013)[0], "territoire")["P_POP"]
-    assert p19 == 34937  # the simulated RP is consistent with the real légale population
-    assert ligne(r["pop_2030"].table, "territoire")["valeur"] == pytest.approx(p19 * (p19 / p13) ** (11 / 6))
+    # projection: P23 * (P23 / P17) ** (7 / 6)
+    fin = ligne(ind.additifs(etude, "rp_evol_struct_pop", rp, ["P_POP"], rp)[0], "territoire")["P_POP"]
+    debut = ligne(ind.additifs(etude, "rp_evol_struct_pop", rp, ["P_POP"], avant)[0], "territoire")["P_POP"]
+    assert (rp, avant) == (2023, 2017)
+    assert abs(fin / 34937 - 1) < 0.08  # the simulated RP 2023 follows the real légale population 2019
+    assert ligne(r["pop_2030"].table, "territoire")["valeur"] == pytest.approx(
+        fin * (fin / debut) ** ((2030 - rp) / (rp - avant)))
 
 
 def test_variable_inconnue_liste_les_noms_proches(etude, tmp_path):
     chemin = tmp_path / "observation_ciblee.yaml"
-    chemin.write_text(YAML.replace("numerateur: P_POP1529", "numerateur: P19_POP1529"), encoding="utf-8")
+    chemin.write_text(YAML.replace("numerateur: P_POP1524", "numerateur: P23_POP1524"), encoding="utf-8")
     with pytest.raises(observation.ObservationInvalide) as exc:
         observation.calculer(etude, chemin)
     message = str(exc.value)
-    assert "« P19_POP1529 » inconnue" in message and "P_POP1529" in message and "ligne 3" in message
+    assert "« P23_POP1524 » inconnue" in message and "P_POP1524" in message and "ligne 3" in message
 
 
 @pytest.mark.parametrize("avant, apres, attendu", [
@@ -150,7 +154,7 @@ def test_valeurs_dans_le_notebook_execute(etude, tmp_path):
     part = ligne(table, "territoire")["valeur"]
     from diagnostic_territorial import formats as fm
 
-    assert f"Part des 15-29 ans : {fm.pourcentage(part)}" in html
+    assert f"Part des 15-24 ans : {fm.pourcentage(part)}" in html
     assert "Population 2030" in html and "Fragilité" in html
     assert html.count('class="carte-interactive"') == 3
 
