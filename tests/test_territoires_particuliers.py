@@ -27,6 +27,18 @@ from diagnostic_territorial.territoire import referentiel, resoudre
 RACINE = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def referentiel_reel():
+    """The COG referential's lookups of indicateurs are cached: another test module that replaces
+    the referential (test_catalogue's « petite France ») must not leak its communes here."""
+    caches = (ind._communes_du_niveau, ind._lieu, ind.commune_actuelle)
+    for f in caches:
+        f.cache_clear()
+    yield
+    for f in caches:
+        f.cache_clear()
+
+
 def _etude(dossier: Path, code: str) -> Etude:
     """A study of `code` written as the post-generation hook writes it, then read back."""
     dossier.mkdir(parents=True, exist_ok=True)
