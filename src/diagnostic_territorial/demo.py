@@ -409,8 +409,12 @@ def _emplois_au_lieu_de_travail(ctx: _Contexte, actifs_occupes: np.ndarray) -> n
     return np.round(emplois).astype(np.int64)
 
 
-def _ages_detailles(ctx, popu, hommes, age0, a0001, a0205, a0610, a1114, a1517, a1519, a1824, a2529, bandes) -> _Cube:
-    """Single years of age Y0...Y99 and Y_GE100 (sex only for the total), consistent with the age
+BORNES_AGES7 = (0, 15, 25, 40, 55, 65, 80, 101)  # first single year of each band of AGES7, and the end
+
+
+def _ages_detailles(ctx, popu, hommes, age0, a0001, a0205, a0610, a1114, a1517, a1519, a1824, a2529, bandes,
+                    hommes_bandes) -> _Cube:
+    """Single years of age Y0...Y99 and Y_GE100, by sex, consistent with the age
     bands of the other datasets: Y0 + Y1 = 0-1, Y2...Y5 = 2-5, Y15...Y19 = 15-19 (Y_LT20), and so
     on; births slowly falling, deaths growing with age."""
     morceaux = [age0[:, None], (a0001 - age0)[:, None]]
@@ -427,12 +431,20 @@ def _ages_detailles(ctx, popu, hommes, age0, a0001, a0205, a0610, a1114, a1517, 
                  etaler(bandes[:, 4], 55, 64, -0.005), etaler(bandes[:, 5], 65, 79, -0.03),
                  etaler(bandes[:, 6], 80, 100, -0.16)]
     ages = np.concatenate(morceaux, axis=1)
+    # men of each single year: the men of its band (DS_RP_POPULATION_PRINC) shared in proportion
+    # of the ages of the band, so that both datasets agree by sex too
+    hommes_ages = np.zeros_like(ages)
+    for j, (debut, fin) in enumerate(zip(BORNES_AGES7[:-1], BORNES_AGES7[1:])):
+        hommes_ages[:, debut:fin] = _repartir(hommes_bandes[:, j], ages[:, debut:fin])
     c = _Cube("DS_RP_TD_POPULATION_AGESEX_PRINC")
     c(popu, RP_MEASURE="POP")
     c(hommes, SEX="M", RP_MEASURE="POP")
     c(popu - hommes, SEX="F", RP_MEASURE="POP")
     for age in range(101):
-        c(ages[:, age], AGE="Y_GE100" if age == 100 else f"Y{age}", RP_MEASURE="POP")
+        code = "Y_GE100" if age == 100 else f"Y{age}"
+        c(ages[:, age], AGE=code, RP_MEASURE="POP")
+        c(hommes_ages[:, age], SEX="M", AGE=code, RP_MEASURE="POP")
+        c(ages[:, age] - hommes_ages[:, age], SEX="F", AGE=code, RP_MEASURE="POP")
     return c
 
 
@@ -475,7 +487,7 @@ def _simuler_annee(ctx: _Contexte, pop: np.ndarray) -> tuple[dict[str, _Cube], d
     if a >= 2023:  # detailed ages (DS_RP_TD_POPULATION_AGESEX_PRINC): published for the RP 2023 only
         cubes["DS_RP_TD_POPULATION_AGESEX_PRINC"] = _ages_detailles(
             ctx, popu, hommes.sum(axis=1), age0, a0001, a0205, a0610, a1114, a1517, h1519 + f1519, a1824, a2529,
-            bandes)
+            bandes, hommes)
 
     # --- Residence one year before (DS_RP_MIGRES_PRINC)
     pop1p = popu - age0

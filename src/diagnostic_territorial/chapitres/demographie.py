@@ -64,11 +64,11 @@ def epoque(etude) -> str:
     from ..catalogue_indicateurs import _variables_du_cache
 
     presentes, _, _ = _variables_du_cache(etude, SOURCE_RP, etude.millesimes["rp"])
+    if "P_POP2539" in presentes:  # the main dataset of the RP 2023 (the former bands may come too,
+        return "2023"  # summed from its detailed ages, but the report uses Insee's current bands)
     if "P_POP1529" in presentes:
         return "base_cc"
-    if "P_POP1524" in presentes or etude.millesimes["rp"] >= 2023:
-        return "2023"
-    return "base_cc"
+    return "2023" if etude.millesimes["rp"] >= 2023 else "base_cc"
 
 
 def tranches(etude) -> list[tuple[str, str]]:
