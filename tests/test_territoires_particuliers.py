@@ -314,6 +314,13 @@ def test_chapitre_acces_aux_droits_commune_au_revenu_secret(tmp_path):
                       f"fiscaux) (CC Cœur de Garonne : {fm.euros(21800)} ; Haute-Garonne : {fm.euros(23380)})."]
 
 
+def test_nom_de_commune_apres_de():
+    from diagnostic_territorial.chapitres.acces_aux_droits import de
+
+    assert [de(n) for n in ("Cazères", "Ajaccio", "Évry-Courcouronnes", "Le Mans", "Les Abymes", "La Rochelle")] == [
+        "de Cazères", "d'Ajaccio", "d'Évry-Courcouronnes", "du Mans", "des Abymes", "de La Rochelle"]
+
+
 def test_chapitre_acces_aux_droits_reference_de_chaque_departement(tmp_path):
     from diagnostic_territorial.chapitres import acces_aux_droits as aad
 

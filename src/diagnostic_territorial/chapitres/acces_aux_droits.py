@@ -64,6 +64,15 @@ def _valeur(table: pd.DataFrame, niveau: str, variable: str, codgeo: str | None 
     return float(lignes[variable].iloc[0]) if len(lignes) else float("nan")
 
 
+def de(nom: str) -> str:
+    """« de Cazères », « d'Ajaccio », « du Mans », « des Abymes »."""
+    if nom.startswith("Le "):
+        return "du " + nom[3:]
+    if nom.startswith("Les "):
+        return "des " + nom[4:]
+    return ("d'" if nom[:1].upper() in "AEIOUYÉÈÊÎÏÔÂÀÛÙ" else "de ") + nom
+
+
 def _comparaisons(etude, t: pd.DataFrame, variable: str, formater, france: bool = False) -> str:
     """« CC Cœur de Garonne : 21 800 € ; Haute-Garonne : 23 000 € » for the EPCI (list of communes)
     and every département of the territory (and France métropolitaine when asked); references
@@ -109,7 +118,7 @@ def points_cles(etude, r: Revenus) -> list[str]:
     elif seule:
         secret = bool(t.loc[t["niveau"] == "territoire", "Q2" + ind.SUFFIXE_SECRET].iloc[0])
         points.append(
-            f"Le revenu médian de {etude.nom_territoire} n'est pas "
+            f"Le revenu médian {de(etude.nom_territoire)} n'est pas "
             + ("publié (secret statistique : trop peu de ménages fiscaux)" if secret else "disponible")
             + entre_parentheses(_comparaisons(etude, t, "Q2", fm.euros)) + "."
         )
