@@ -138,51 +138,54 @@ def test_donnees_demo_legeres_et_copiees_a_l_octet():
     assert (FIXTURES / "FILO2019_DISP_COM.csv").read_bytes().splitlines()[4] in extrait.splitlines()
 
 
-def test_simulation_deterministe_et_coherente():
-    pops = pd.DataFrame({"codgeo": ["31135", "2A004", "97101"], "pmun": [4799.0, 71361.0, 53514.0]})
-    a = demo.simuler_evol_struct_pop(pops)
-    b = demo.simuler_evol_struct_pop(pops)
-    pd.testing.assert_frame_equal(a, b)
-    assert list(a.columns) == demo.colonnes_evol_struct_pop(2019)
-    assert a.set_index("CODGEO")["P19_POP"].to_dict() == {"2A004": 71361, "31135": 4799, "97101": 53514}
-
-
 # --- Preparation and loading on the demo territory ---------------------------------------------
+
+
+DEMANDES_DEMO = {"rp": 2023, "filosofi": "dernier", "populations_legales": "dernier", "bpe": "dernier",
+                 "caf_communes": "dernier", "caf_txcouv_pe": "dernier", "france_travail": "dernier"}
 
 
 @pytest.fixture(scope="module")
 def demo_preparee(tmp_path_factory):
+    """The demo data of a new study (etude.yaml's defaults: RP 2023, « dernier » elsewhere)."""
     racine = tmp_path_factory.mktemp("etude")
     e = etude(racine)
-    demo.installer_donnees_demo(e.dossier_brut)
+    e.millesimes_demandes = dict(DEMANDES_DEMO)
+    demo.installer_donnees_demo(e.dossier_brut, communes=list(e.communes["code"]))
     return e, donnees.preparer(e, telecharger=False)
 
 
 def test_preparer_demo(demo_preparee):
     e, resultats = demo_preparee
-    assert [(r.source, r.millesime, r.statut) for r in resultats] == [
-        ("rp_evol_struct_pop", 2019, "ok"),
+    # « dernier » resolved on the files provided: the real Filosofi 2019 and BPE 2018 of the demo,
+    # the simulated Caf (December 2024, previous 2020), txcouv (2023, 2017), Dares (2024, 2015)
+    assert sorted((r.source, r.millesime, r.statut) for r in resultats) == sorted([
+        ("rp_evol_struct_pop", 2023, "ok"),
         ("filosofi", 2019, "ok"),
         ("filosofi", 2016, "ok"),
         ("populations_legales", 2019, "ok"),
-        ("rp_couples_familles_menages", 2019, "ok"),
-        ("rp_logement", 2019, "ok"),
-        ("rp_emploi_pop_active", 2019, "ok"),
-        ("rp_diplomes_formation", 2019, "ok"),
+        ("rp_couples_familles_menages", 2023, "ok"),
+        ("rp_logement", 2023, "ok"),
+        ("rp_emploi_pop_active", 2023, "ok"),
+        ("rp_caract_emploi", 2023, "ok"),
+        ("rp_diplomes_formation", 2023, "ok"),
         ("bpe", 2018, "ok"),
         ("caf_iris", 2020, "ok"),
+        ("caf_communes", 2024, "ok"),
         ("caf_communes", 2020, "ok"),
-        ("caf_communes", 2017, "ok"),
-        ("caf_txcouv_pe", 2020, "ok"),
+        ("caf_txcouv_pe", 2023, "ok"),
         ("caf_txcouv_pe", 2017, "ok"),
-        ("france_travail", 2020, "ok"),
-        ("france_travail", 2017, "ok"),
-    ]
-    for nom in ("rp_evol_struct_pop_2019", "filosofi_2019", "filosofi_2016", "populations_legales_2019",
-                "rp_logement_2019", "bpe_2018", "caf_iris_2020", "caf_communes_2020", "caf_communes_2017",
-                "caf_txcouv_pe_2020", "france_travail_2020", "france_travail_2017"):
+        ("france_travail", 2024, "ok"),
+        ("france_travail", 2015, "ok"),
+    ])
+    assert e.millesimes["france_travail_precedent"] == 2015 and e.millesimes["rp_precedent"] == 2017
+    for nom in ("rp_evol_struct_pop_2023", "filosofi_2019", "filosofi_2016", "populations_legales_2019",
+                "rp_logement_2023", "bpe_2018", "caf_iris_2020", "caf_communes_2024", "caf_communes_2020",
+                "caf_txcouv_pe_2023", "france_travail_2024", "france_travail_2015"):
         assert (e.dossier_cache / f"{nom}.parquet").exists()
     assert all(r.message == "cache à jour" for r in donnees.preparer(e, telecharger=False))
+    resolues = json.loads((e.dossier_cache / "millesimes.json").read_text(encoding="utf-8"))
+    assert resolues["millesimes"]["caf_communes"] == 2024 and resolues["demandes"]["caf_communes"] == "dernier"
 
 
 def test_charger_filosofi_territoire_et_references(demo_preparee):
@@ -211,43 +214,34 @@ def test_charger_filosofi_territoire_et_references(demo_preparee):
 
 def test_charger_rp_simule(demo_preparee):
     e, _ = demo_preparee
-    df = donnees.charger(e, "rp", 2019)
+    df = donnees.charger(e, "rp", 2023)
     prov = df.attrs["provenance"]
     assert prov.simule
-    assert prov.mention() == "Source : Insee, RP 2019 (données simulées pour la démonstration)"
-    assert set(df["codgeo"]) == set(COMMUNES)
-    assert set(df["millesime"]) == {2019, 2013, 2008}
+    assert prov.mention() == "Source : Insee, RP 2023 (données simulées pour la démonstration)"
+    assert prov.extra["france"] == "France hors Mayotte"
+    assert set(df.loc[df["niveau"] == "commune", "codgeo"]) == set(COMMUNES)
+    assert set(df["millesime"]) == {2023, 2017, 2012}  # one Melodi file holds the three censuses
+    large = df[df["niveau"] == "commune"].pivot_table(index=["codgeo", "millesime"], columns="variable",
+                                                      values="valeur")
     pops = donnees.charger(e, "populations_legales", 2019)
     pmun = pops[pops["variable"] == "PMUN"].set_index("codgeo")["valeur"]
-    large = df.pivot_table(index=["codgeo", "millesime"], columns="variable", values="valeur")
-    r19 = large.xs(2019, level="millesime")
-    assert (r19["P_POP"] == pmun.reindex(r19.index)).all()  # real population municipale 2019
-    assert r19.loc["31135", "P_POP"] == 4799
-    for annee, bandes in ((2019, ("0014", "1529", "3044", "4559", "6074", "7589", "90P")), (2008, ("0014", "1529", "3044", "4559", "6074", "75P"))):
+    r23 = large.xs(2023, level="millesime")
+    assert abs(r23["P_POP"].sum() / pmun.sum() - 1) < 0.08  # follows the real légale population
+    bandes = ("0014", "1524", "2539", "4054", "5564", "6579", "80P")
+    for annee in (2023, 2017, 2012):
         t = large.xs(annee, level="millesime").dropna(axis=1, how="all")
         np.testing.assert_allclose(t[[f"P_POP{b}" for b in bandes]].sum(axis=1), t["P_POP"], atol=1e-6)
         np.testing.assert_allclose(t["P_POPH"] + t["P_POPF"], t["P_POP"], atol=1e-6)
-        np.testing.assert_allclose(t[[f"P_H{b}" for b in bandes]].sum(axis=1), t["P_POPH"], atol=1e-6)
-        np.testing.assert_allclose(t[["P_H0019", "P_H2064", "P_H65P"]].sum(axis=1), t["P_POPH"], atol=1e-6)
         np.testing.assert_allclose(t[[f"C_POP15P_CS{i}" for i in range(1, 9)]].sum(axis=1), t["C_POP15P"], atol=1e-6)
         np.testing.assert_allclose(t[[f"P_POP01P_IRAN{i}" for i in range(1, 8)]].sum(axis=1), t["P_POP01P"], atol=1e-6)
         assert (t >= 0).all().all()
-    # earlier censuses: plausible populations, not copies of 2019
-    r13 = large.xs(2013, level="millesime")["P_POP"]
-    ratio = r13.sum() / r19["P_POP"].sum()
-    assert 0.8 < ratio < 1.05 and (r13 != r19["P_POP"]).any()
-
-
-def test_fichier_rp_simule_dans_la_mise_en_page_publiee(demo_preparee):
-    e, _ = demo_preparee
-    chemin = e.dossier_brut / "base-cc-evol-struct-pop-2019_csv.zip"
-    with zipfile.ZipFile(chemin) as z:
-        assert z.namelist() == ["base-cc-evol-struct-pop-2019.CSV"]
-        with z.open("base-cc-evol-struct-pop-2019.CSV") as f:
-            entete = f.readline().decode().rstrip("\n").split(";")
-    assert entete[:4] == ["CODGEO", "P19_POP", "P19_POP0014", "P19_POP1529"]
-    assert "C13_POP15P_CS8" in entete and "P08_POP75P" in entete and "P08_POP90P" not in entete
-    assert (e.dossier_brut / "simulations.yaml").read_text().count("base-cc-evol-struct-pop-2019_csv.zip") == 1
+    # the former bands, summed from the single years (2023 only), agree with the main dataset
+    np.testing.assert_allclose(r23[["P_POP0014", "P_POP1529", "P_POP3044", "P_POP4559", "P_POP6074", "P_POP7589",
+                                    "P_POP90P"]].sum(axis=1), r23["P_POP"], atol=1e-6)
+    # earlier censuses: plausible populations, not copies of 2023
+    r12 = large.xs(2012, level="millesime")["P_POP"]
+    ratio = r12.sum() / r23["P_POP"].sum()
+    assert 0.8 < ratio < 1.0 and (r12 != r23["P_POP"]).any()
 
 
 def test_fichiers_manquants(tmp_path):
@@ -293,50 +287,32 @@ def test_charger_construit_le_cache_depuis_data_brut(tmp_path):
 
 def test_bases_rp_simulees_coherentes_avec_evol_struct_pop(demo_preparee):
     e, _ = demo_preparee
-    evol = donnees.charger(e, "rp", 2019)
-    pop = evol[evol["variable"].isin(["P_POP", "P_POP0014"])].pivot_table(
-        index=["codgeo", "millesime"], columns="variable", values="valeur"
-    )
-    tables = {
-        source: donnees.charger(e, source, 2019).pivot_table(index=["codgeo", "millesime"], columns="variable", values="valeur")
-        for source in ("rp_couples_familles_menages", "rp_logement", "rp_emploi_pop_active", "rp_diplomes_formation")
-    }
-    for source, t in tables.items():
-        assert set(t.index.get_level_values("millesime")) == {2019, 2013}, source
-        assert set(t.index.get_level_values("codgeo")) == set(COMMUNES), source
-        assert (t >= 0).all().all(), source
-    fam, log, emp, dip = (tables[s] for s in tables)
-    np.testing.assert_allclose(fam["P_POP15P"], (pop["P_POP"] - pop["P_POP0014"]).reindex(fam.index), atol=1e-6)
-    np.testing.assert_allclose(fam[["C_MENPSEUL", "C_MENSFAM", "C_MENCOUPSENF", "C_MENCOUPAENF", "C_MENFAMMONO"]].sum(axis=1), fam["C_MEN"], atol=1e-6)
+
+    def table(source):
+        df = donnees.charger(e, source, 2023)
+        assert df.attrs["provenance"].simule, source
+        return df[df["niveau"] == "commune"].pivot_table(index=["codgeo", "millesime"], columns="variable",
+                                                          values="valeur")
+
+    pop, fam, log, emp, car, dip = (table(s) for s in (
+        "rp_evol_struct_pop", "rp_couples_familles_menages", "rp_logement", "rp_emploi_pop_active",
+        "rp_caract_emploi", "rp_diplomes_formation"))
+    for t in (fam, log, emp, car, dip):
+        assert set(t.index.get_level_values("codgeo")) == set(COMMUNES)
+        assert (t.fillna(0) >= 0).all().all()
     np.testing.assert_allclose(fam["C_HMONO"] + fam["C_FMONO"], fam["C_FAMMONO"], atol=1e-6)
-    np.testing.assert_allclose(log["P_RP"], fam["C_MEN"].reindex(log.index), atol=1e-6)
+    np.testing.assert_allclose(fam["C_COUPAENF"] + fam["C_COUPSENF"] + fam["C_FAMMONO"], fam["C_FAM"], atol=1e-6)
     np.testing.assert_allclose(log["P_RP"] + log["P_RSECOCC"] + log["P_LOGVAC"], log["P_LOG"], atol=1e-6)
+    np.testing.assert_allclose(log["P_RP"], fam["C_MEN"].reindex(log.index), rtol=0.02)  # households
     assert (log["P_RP_LOCHLMV"] <= log["P_RP_LOC"]).all()
     np.testing.assert_allclose(emp["P_ACTOCC1564"] + emp["P_CHOM1564"], emp["P_ACT1564"], atol=1e-6)
-    assert (emp["P_ACT1564"] <= emp["P_POP1564"]).all() and (emp["P_POP1564"] <= pop["P_POP"].reindex(emp.index)).all()
+    assert (emp["P_ACT1564"] <= emp["P_POP1564"]).all()
+    assert (emp["P_POP1564"] <= pop["P_POP"].reindex(emp.index)).all()
+    assert (car["P_SAL15P_TP"] <= car["P_SAL15P"]).all() and (car["P_SAL15P"] <= car["P_ACTOCC15P"]).all()
     diplomes = [f"P_NSCOL15P_{d}" for d in ("DIPLMIN", "BEPC", "CAPBEP", "BAC", "SUP2", "SUP34", "SUP5")]
-    np.testing.assert_allclose(dip[diplomes].sum(axis=1), dip["P_NSCOL15P"], atol=1e-6)
+    d23 = dip.xs(2023, level="millesime")
+    np.testing.assert_allclose(d23[diplomes].sum(axis=1), d23["P_NSCOL15P"], atol=1e-6)
     assert (dip["P_SCOL0610"] <= dip["P_POP0610"]).all()
-    for source in tables:
-        assert donnees.charger(e, source, 2019).attrs["provenance"].simule
-
-
-def test_bases_rp_simulees_dans_la_mise_en_page_publiee(demo_preparee):
-    e, _ = demo_preparee
-    simulations = (e.dossier_brut / "simulations.yaml").read_text()
-    for theme, variable in (
-        ("coupl-fam-men", "C19_FAMMONO"), ("logement", "P19_RP_LOCHLMV"),
-        ("emploi-pop-active", "P19_CHOM1564"), ("diplomes-formation", "P19_NSCOL15P_DIPLMIN"),
-    ):
-        archive, membre = demo.fichier_base_rp(theme)
-        with zipfile.ZipFile(e.dossier_brut / archive) as z:
-            assert z.namelist() == [membre]
-            entete = z.open(membre).readline().decode().rstrip("\n").split(";")
-        assert entete[0] == "CODGEO" and variable in entete and variable.replace("19", "13", 1) in entete
-        assert entete == demo.colonnes_base_rp(theme)
-        assert simulations.count(archive) == 1
-        (officiel,) = catalogue.fichiers(f"rp_{theme.replace('-', '_').replace('coupl_fam_men', 'couples_familles_menages')}", 2019)
-        assert officiel.nom_fichier == archive and officiel.membre == membre
 
 
 def test_charger_bpe_reel_du_territoire(demo_preparee):
@@ -345,7 +321,7 @@ def test_charger_bpe_reel_du_territoire(demo_preparee):
     assert not df.attrs["provenance"].simule
     assert set(df["codgeo"]) <= set(COMMUNES)
     creches = df[df["variable"] == "D502"].set_index("codgeo")["valeur"]
-    assert creches["31135"] == 1 and creches["31454"] == 1 and creches.sum() == 8
+    assert creches["31135"] == 1 and creches["31454"] == 1 and creches.sum() == 8  # real BPE 2018
 
 
 def test_cache_caf_iris_et_communes(demo_preparee):
@@ -361,25 +337,56 @@ def test_cache_caf_iris_et_communes(demo_preparee):
 
 
 def test_lecture_rapide_du_cache(demo_preparee):
-    """Reading one territory from the 10-million-row RP cache stays well under 0.2 s."""
+    """Reading one territory from the largest cache of the demo (s_ben_com_f of every commune of
+    France) stays well under 0.2 s."""
     import time
 
     import pyarrow.parquet as pq
 
     e, _ = demo_preparee
-    chemin = donnees.chemin_cache(e, "rp", 2019)
-    filtres = [("variable", "in", ["P_POP", "P_POP0014", "C_POP15P_CS3"]), ("millesime", "=", 2019), ("niveau", "=", "commune")]
+    chemin = donnees.chemin_cache(e, "caf_communes", 2024)
+    filtres = [("variable", "in", ["indfoy_rsa", "indfoy_ppa", "indfoy_ndur"]), ("millesime", "=", 2024),
+               ("niveau", "=", "commune")]
     mesures_variables, mesures_territoire = [], []
     for _ in range(3):
         debut = time.perf_counter()
         par_variable = pq.read_table(chemin, filters=filtres).to_pandas()
         mesures_variables.append(time.perf_counter() - debut)
         debut = time.perf_counter()
-        territoire = donnees.charger(e, "rp", 2019)
+        territoire = donnees.charger(e, "caf_communes", 2024)
         mesures_territoire.append(time.perf_counter() - debut)
-    assert len(par_variable) == 3 * 34990 and len(territoire) > 10_000
+    assert len(par_variable) > 3 * 34_000 and set(territoire["codgeo"]) == set(COMMUNES)
     # generous bounds for slow CI machines; typical figures are ~0.05 s
     assert min(mesures_variables) < 0.5 and min(mesures_territoire) < 0.5
+
+
+def test_caf_et_dares_simules_dans_le_cache_et_le_territoire(demo_preparee):
+    """Every commune of France is simulated: the département, région and France sums exist; the
+    rows without a commune and the Dares « Total » rows are left out and counted."""
+    from diagnostic_territorial import indicateurs as ind
+
+    e, _ = demo_preparee
+    df = donnees.charger(e, "caf_communes", 2024)
+    prov = df.attrs["provenance"]
+    assert prov.simule and prov.mention() == (
+        "Source : Cnaf, allocataires par commune, décembre 2024 (données simulées pour la démonstration)")
+    assert prov.extra["lignes_sans_commune"] == 5  # allocataires not located: one row a December, 2020-2024
+    assert set(df["codgeo"]) == set(COMMUNES) and set(df["millesime"]) == {2024}
+    e = types.SimpleNamespace(**vars(e), nom_territoire="CC Cœur de Garonne", type_territoire="epci",
+                              code_territoire=CŒUR_DE_GARONNE)
+    t = ind.additifs(e, "caf_communes", 2024, ["indfoy_ndur", "indnbp_ndur", "indfoy_rsa"])[0].set_index("niveau")
+    assert t.loc["territoire", "indnbp_ndur"] > t.loc["territoire", "indfoy_ndur"] > t.loc["territoire", "indfoy_rsa"] > 0
+    assert t.loc["france", "indfoy_ndur"] > t.loc["region", "indfoy_ndur"] > t.loc["departement", "indfoy_ndur"] > 0
+    t = ind.additifs(e, "france_travail", 2024, ["DEFM_ABC_T_TOT", "DEFM_ABC_T_M25"])[0].set_index("niveau")
+    for niveau in ("territoire", "departement", "region", "france"):
+        assert t.loc[niveau, "DEFM_ABC_T_TOT"] > t.loc[niveau, "DEFM_ABC_T_M25"] > 0, niveau
+    assert t.loc["france", "DEFM_ABC_T_TOT"] > t.loc["region", "DEFM_ABC_T_TOT"] > t.loc["departement", "DEFM_ABC_T_TOT"]
+    dares = donnees.charger(e, "france_travail", 2015)
+    assert dares.attrs["provenance"].extra["lignes_sans_commune"] > 0  # the « Total » rows
+    # taux de couverture: read at their level, never summed (the EPCI's own published rate)
+    taux = donnees.charger(e, "caf_txcouv_pe", 2023)
+    epci = taux[(taux["niveau"] == "epci") & (taux["variable"] == "txcouv")]
+    assert list(epci["codgeo"]) == [CŒUR_DE_GARONNE] and 30 < epci["valeur"].item() < 100
 
 
 # --- Catalogue and millésimes of the CAF and France Travail sources -----------------------------
@@ -432,214 +439,3 @@ def test_sources_etude_et_millesime_source(tmp_path):
     assert not any(cle == "france_travail" for cle, _ in donnees.besoins(sans_rp))
 
 
-# --- CAF and France Travail files simulated for the demo -----------------------------------------
-
-
-def _inferieur(a: pd.Series, b: pd.Series) -> bool:
-    """a <= b wherever both are published."""
-    publies = a.notna() & b.notna()
-    return bool(publies.any() and (a[publies] <= b[publies]).all())
-
-
-def _lignes(chemin: Path) -> list[str]:
-    import gzip
-
-    octets = gzip.open(chemin).read() if chemin.suffix == ".gz" else chemin.read_bytes()
-    assert octets.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, as the exports
-    return octets.decode("utf-8-sig").split("\n")
-
-
-@pytest.fixture(scope="module")
-def rp_simule(demo_preparee):
-    """Simulated RP of every commune of France (the files the CAF and France Travail data derive from)."""
-    e, _ = demo_preparee
-    tables = {}
-    for nom in ("base-cc-evol-struct-pop-2019_csv.zip", "base-cc-coupl-fam-men-2019_csv.zip",
-                "base-cc-emploi-pop-active-2019_csv.zip"):
-        with zipfile.ZipFile(e.dossier_brut / nom) as z:
-            tables[nom.split("-2019")[0]] = pd.read_csv(z.open(z.namelist()[0]), sep=";", dtype={"CODGEO": str}).set_index("CODGEO")
-    return tables["base-cc-evol-struct-pop"].join(tables["base-cc-coupl-fam-men"][["C19_MEN"]]).join(
-        tables["base-cc-emploi-pop-active"][["P19_CHOM1564", "P19_ACT1564"]])
-
-
-def test_arrondi_cnaf(monkeypatch):
-    comptes = [0, 1, 2, 3, 4, 5, 7, 12, 13, 1187]
-    monkeypatch.setattr(demo, "CAF_CELLULE_VIDE_SOUS_5", True)
-    assert demo._arrondi_cnaf(comptes).to_pylist() == ["", "", "", "", "", "5", "5", "10", "15", "1185"]
-    monkeypatch.setattr(demo, "CAF_CELLULE_VIDE_SOUS_5", False)
-    assert demo._arrondi_cnaf(comptes).to_pylist() == ["0", "0", "0", "5", "5", "5", "5", "10", "15", "1185"]
-    taux = demo._taux(np.array([0, 1, 33, 5]), np.array([10, 3, 141, 0]), np.array([False, False, False, False]))
-    assert taux.to_pylist() == ["0.0", "33.3", "23.4", ""]
-
-
-def test_caf_communes_simule_mise_en_page_publiee(demo_preparee):
-    e, _ = demo_preparee
-    lignes = _lignes(e.dossier_brut / "s_ben_com_f.csv")
-    assert lignes[0] == ("dtreffre;numcomdo;nomcom;numepci;nomepci;numdepdo;indfoy_ndur;indnbp_ndur;indfoy_af;"
-                         "indfoy_cf;indfoy_asf;indfoy_ab;indfoy_cmg;indfoy_apl;indfoy_als;indfoy_alf;indfoy_rsa;indfoy_ppa")
-    assert lignes[-1] == "" and all(l.count(";") == 17 for l in lignes[1:-1])
-    cazeres = [l for l in lignes if l.startswith("2020-12;31135;Cazères;200068815;CC Cœur de Garonne;31;")]
-    assert len(cazeres) == 1
-    table = pd.read_csv(e.dossier_brut / "s_ben_com_f.csv", sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert set(table["dtreffre"]) == {"2017-12", "2020-12"}
-    comptes = table.iloc[:, 6:]
-    vides = (comptes == "").to_numpy()
-    valeurs = np.array([int(x) for x in comptes.to_numpy(dtype=object).ravel() if x != ""])
-    assert (valeurs % 5 == 0).all()  # rounded to 5 by the CNAF
-    if demo.CAF_CELLULE_VIDE_SOUS_5:  # under 5: an empty cell (secret), never 0
-        assert vides.any() and (valeurs >= 5).all()
-    else:
-        assert not vides.any()
-    # every commune of the populations légales, both years
-    populations = pd.read_csv(e.dossier_brut / "donnees_communes.csv", sep=";", dtype=str)
-    for annee in ("2017-12", "2020-12"):
-        assert set(table.loc[table["dtreffre"] == annee, "numcomdo"]) == set(populations["COM"])
-    assert (e.dossier_brut / "simulations.yaml").read_text().count("- s_ben_com_f.csv") == 1
-
-
-def test_caf_communes_simule_coherent_avec_le_rp(demo_preparee, rp_simule):
-    e, _ = demo_preparee
-    from diagnostic_territorial.sources import caf
-
-    for annee in (2017, 2020):
-        df = caf.lire_communes(e.dossier_brut / "s_ben_com_f.csv", annee)
-        large = df.pivot_table(index="codgeo", columns="variable", values="valeur", aggfunc="first")
-        rp_ = rp_simule.reindex(large.index)
-        couvertes = large["indnbp_ndur"].dropna()
-        assert (couvertes <= rp_.loc[couvertes.index, "P19_POP"]).all()  # personnes couvertes <= population
-        assert _inferieur(large["indfoy_ndur"], large["indnbp_ndur"])  # foyers <= personnes
-        for prestation in ("af", "rsa", "ppa", "apl", "ab", "cmg"):
-            assert _inferieur(large[f"indfoy_{prestation}"], large["indfoy_ndur"]), prestation
-        grandes = rp_["P19_POP"] >= 5_000
-        foyers_par_menage = (large["indfoy_ndur"] / rp_["C19_MEN"])[grandes]
-        assert 0.3 < foyers_par_menage.median() < 0.65
-        part_couverte = large["indnbp_ndur"].sum() / rp_["P19_POP"].sum()
-        assert 0.40 < part_couverte < 0.55
-        # RSA more frequent where the simulated unemployment is higher
-        chomage = (rp_["P19_CHOM1564"] / rp_["P19_ACT1564"])[grandes]
-        rsa = (large["indfoy_rsa"] / rp_["C19_MEN"])[grandes]
-        assert rsa.corr(chomage, method="spearman") > 0.3
-        # PAJE allocation de base and CMG follow the children under 3 (RP 0-14 ans)
-        assert large.loc[grandes, "indfoy_ab"].corr(rp_.loc[grandes, "P19_POP0014"]) > 0.9
-        assert large.loc[grandes, "indfoy_cmg"].corr(rp_.loc[grandes, "P19_POP0014"]) > 0.8
-
-
-def test_caf_communes_simule_dans_le_cache_et_le_territoire(demo_preparee):
-    e, _ = demo_preparee
-    df = donnees.charger(e, "caf_communes", 2020)
-    assert df.attrs["provenance"].simule
-    assert df.attrs["provenance"].mention() == (
-        "Source : Cnaf, allocataires par commune 2020 (données simulées pour la démonstration)")
-    assert set(df["codgeo"]) == set(COMMUNES) and set(df["millesime"]) == {2020}
-    precedent = donnees.charger(e, "caf_communes_precedent", 2017)
-    assert set(precedent["millesime"]) == {2017}
-    fustignac = df[(df["codgeo"] == "31204") & (df["variable"] == "indfoy_rsa")].iloc[0]
-    if demo.CAF_CELLULE_VIDE_SOUS_5:  # 82 inhabitants: under 5, secret
-        assert fustignac["secret"] and math.isnan(fustignac["valeur"])
-
-
-def test_taux_de_couverture_simules_coherents_entre_niveaux(demo_preparee):
-    e, _ = demo_preparee
-    from diagnostic_territorial.sources import caf
-
-    lignes = {n: _lignes(e.dossier_brut / f"txcouv_pe_{n}.csv")[0] for n in ("com", "epci", "dep", "reg", "fra")}
-    mesures = "nbenf_moins3;txcouv_eaje_psu;txcouv_eaje;txcouv_assmat;txcouv_salar;txcouv_presco;txcouv"
-    assert lignes["com"] == "annee;numcom;nomcom;numdep;nomdep;" + mesures
-    assert lignes["epci"] == "annee;numepci;nomepci;" + mesures
-    assert lignes["dep"] == "annee;numdep;nomdep;" + mesures
-    assert lignes["reg"] == "annee;numreg;nomreg;" + mesures
-    assert lignes["fra"] == "annee;pays;" + mesures
-    lus = {n: caf.lire_txcouv_pe(e.dossier_brut / f"txcouv_pe_{n}.csv", 2020) for n in lignes}
-    assert {n: set(t["niveau"]) for n, t in lus.items()} == {
-        "com": {"commune"}, "epci": {"epci"}, "dep": {"departement"}, "reg": {"region"}, "fra": {"france"}}
-    com = lus["com"].pivot_table(index="codgeo", columns="variable", values="valeur", aggfunc="first")
-    communes = pd.read_csv(e.dossier_brut / "s_ben_com_f.csv", sep=";", dtype=str, keep_default_na=False,
-                           encoding="utf-8-sig").drop_duplicates("numcomdo").set_index("numcomdo")
-    appartenance = {
-        ("epci", CŒUR_DE_GARONNE): com.index.map(communes["numepci"]) == CŒUR_DE_GARONNE,
-        ("dep", "31"): com.index.map(communes["numdepdo"]) == "31",
-        ("fra", "FRM"): np.ones(len(com), dtype=bool),
-    }
-    for (niveau, code), membres in appartenance.items():
-        publie = lus[niveau][lus[niveau]["codgeo"] == code].set_index("variable")["valeur"]
-        enfants = com.loc[membres, "nbenf_moins3"]
-        assert publie["nbenf_moins3"] == enfants.sum(), niveau  # children summed
-        for taux in ("txcouv", "txcouv_eaje", "txcouv_assmat"):
-            # places summed over children summed: the level's rate from its communes' rounded rates
-            pondere = (com.loc[membres, taux] * enfants).sum() / enfants[com.loc[membres, taux].notna()].sum()
-            assert abs(publie[taux] - pondere) < 0.06, (niveau, taux)
-    modes = com[["txcouv_eaje", "txcouv_assmat", "txcouv_salar", "txcouv_presco"]]
-    publies = modes.notna().all(axis=1) & com["txcouv"].notna()
-    assert publies.mean() > 0.5 and ((modes[publies].sum(axis=1) - com.loc[publies, "txcouv"]).abs() < 0.25).all()
-    assert _inferieur(com["txcouv_eaje_psu"], com["txcouv_eaje"])
-    # 1 to 4 children with a salaried home carer: secret in the commune file, still in the total rate
-    secrets_salar = com["txcouv_salar"].isna() & com["txcouv"].notna()
-    assert secrets_salar.any()
-    assert (com.loc[secrets_salar, "txcouv"] > modes[secrets_salar].sum(axis=1)).all()
-    cazeres = com.loc["31135"]
-    # crèches where the real BPE lists some: Cazères has one, Fustignac none
-    assert cazeres["txcouv_eaje"] > 0 and com.loc["31204", "txcouv_eaje"] == 0
-    cache_ = donnees.charger(e, "caf_txcouv_pe", 2020)
-    assert set(cache_["niveau"]) == {"commune", "epci", "departement", "region", "france"}
-    assert cache_.attrs["provenance"].simule
-
-
-def test_demandeurs_emploi_simules_mise_en_page_et_secret(demo_preparee, rp_simule):
-    e, _ = demo_preparee
-    from diagnostic_territorial.sources import france_travail
-
-    chemin = e.dossier_brut / "demandeurs_emploi_communes_T4.csv.gz"
-    lignes = _lignes(chemin)
-    assert lignes[0] == ("Code commune;Libellé commune;Catégorie;Sexe;Tranche d'âge;Trimestre;"
-                         "Nombre de demandeurs d'emploi")
-    assert "31135;Cazères;ABC;Ensemble;Ensemble;2020T4;" in "\n".join(lignes[1:30000]) or any(
-        l.startswith("31135;Cazères;ABC;Ensemble;Ensemble;2020T4;") for l in lignes)
-    table = pd.read_csv(chemin, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert set(table["Trimestre"]) == {"2017T4", "2020T4"} and set(table["Catégorie"]) == {"ABC", "A"}
-    assert len(table) == 2 * 24 * table["Code commune"].nunique()
-    total = (table["Sexe"] == "Ensemble") & (table["Tranche d'âge"] == "Ensemble")
-    assert (table.loc[total, "Nombre de demandeurs d'emploi"].str.fullmatch(r"\d+")).all()  # totals published
-    detail = table.loc[~total, "Nombre de demandeurs d'emploi"]
-    assert (detail == "<5").any() and (detail[detail != "<5"].astype(int) >= 5).all()
-    assert (e.dossier_brut / "simulations.yaml").read_text().count("- demandeurs_emploi_communes_T4.csv.gz") == 1
-    for annee in (2017, 2020):
-        df = france_travail.lire(chemin, annee)
-        large = df.pivot_table(index="codgeo", columns="variable", values="valeur", aggfunc="first")
-        np.testing.assert_array_equal((large["DEFM_ABC_H_TOT"] + large["DEFM_ABC_F_TOT"]).dropna(),
-                                      large["DEFM_ABC_T_TOT"][large[["DEFM_ABC_H_TOT", "DEFM_ABC_F_TOT"]].notna().all(axis=1)])
-        ages = large[["DEFM_ABC_T_M25", "DEFM_ABC_T_2549", "DEFM_ABC_T_50P"]]
-        np.testing.assert_array_equal(ages.sum(axis=1)[ages.notna().all(axis=1)],
-                                      large["DEFM_ABC_T_TOT"][ages.notna().all(axis=1)])
-        assert (large["DEFM_A_T_TOT"] <= large["DEFM_ABC_T_TOT"]).all()
-        rp_ = rp_simule.reindex(large.index)
-        rapport = large["DEFM_ABC_T_TOT"].sum() / rp_["P19_CHOM1564"].sum()
-        assert 1.3 < rapport < 2.5  # registered jobseekers ABC vs unemployed (RP)
-        grandes = rp_["P19_POP"] >= 2_000
-        assert large.loc[grandes, "DEFM_ABC_T_TOT"].corr(rp_.loc[grandes, "P19_CHOM1564"]) > 0.95
-    df = donnees.charger(e, "france_travail", 2020)
-    assert df.attrs["provenance"].simule and set(df["millesime"]) == {2020}
-    assert df.attrs["provenance"].mention().startswith("Source : France Travail - Dares, demandeurs d'emploi T4 2020")
-
-
-def test_references_des_sources_simulees(demo_preparee):
-    """Every commune of France is simulated: the département, région and France sums exist."""
-    from diagnostic_territorial import indicateurs as ind
-
-    e, _ = demo_preparee
-    e = types.SimpleNamespace(**vars(e), nom_territoire="CC Cœur de Garonne", type_territoire="epci",
-                              code_territoire=CŒUR_DE_GARONNE)
-    t = ind.additifs(e, "france_travail", 2020, ["DEFM_ABC_T_TOT", "DEFM_A_T_TOT"])[0].set_index("niveau")
-    for niveau in ("territoire", "departement", "region", "france"):
-        assert t.loc[niveau, "DEFM_ABC_T_TOT"] > t.loc[niveau, "DEFM_A_T_TOT"] > 0, niveau
-    assert t.loc["france", "DEFM_ABC_T_TOT"] > t.loc["region", "DEFM_ABC_T_TOT"] > t.loc["departement", "DEFM_ABC_T_TOT"]
-    t = ind.additifs(e, "caf_txcouv_pe", 2020, ["nbenf_moins3"])[0].set_index("niveau")
-    assert (t.loc[["territoire", "departement", "region", "france"], "nbenf_moins3"] > 0).all()
-    t = ind.additifs(e, "caf_communes", 2020, ["indfoy_ndur", "indnbp_ndur"])[0].set_index("niveau")
-    assert t.loc["territoire", "indnbp_ndur"] > t.loc["territoire", "indfoy_ndur"] > 0
-    if demo.CAF_CELLULE_VIDE_SOUS_5:
-        # communes of a few inhabitants have fewer than 5 foyers: their cells are secret, so is any
-        # sum of communes holding one (never a partial sum); the CNAF's own département and
-        # national files would be needed (used by `additifs` when present in the cache)
-        assert t.loc["departement", "indfoy_ndur__secret"] and math.isnan(t.loc["france", "indfoy_ndur"])
-    else:
-        assert t.loc["france", "indfoy_ndur"] > t.loc["departement", "indfoy_ndur"] > 0
