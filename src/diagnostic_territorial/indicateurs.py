@@ -370,9 +370,22 @@ def additifs(etude, source: str, millesime_fichier: int, variables: list[str],
         else:
             bloc = large[large[niveau] == code]
         calcule = _somme(bloc, variables) if couvert(niveau, code) else _vide(variables)
-        lignes.append({"libelle": libelle, "niveau": niveau, "codgeo": code,
-                       **_avec_publies(calcule, publies_.get((niveau, code)))})
+        publie = publies_.get((niveau, code))
+        if niveau == "france" and publie:  # the France the source publishes (« France hors Mayotte »)
+            libelle = libelle_france(source, prov, libelle)
+        lignes.append({"libelle": libelle, "niveau": niveau, "codgeo": code, **_avec_publies(calcule, publie)})
     return pd.DataFrame(lignes), prov
+
+
+def libelle_france(source: str, prov: Provenance | None, defaut: str = "France") -> str:
+    """The name of the France a source publishes: « France hors Mayotte » (recensement, Melodi F),
+    « France métropolitaine » (Filosofi files), « France entière hors Mayotte » (Cnaf)..."""
+    from . import donnees
+
+    france = ((prov.extra or {}).get("france") if prov is not None else "") or ""
+    if france:
+        return france[0].upper() + france[1:]
+    return LIBELLES_FRANCE.get(donnees.cle_source(source), defaut)
 
 
 def publies(etude, source: str, millesime: int, variables: list[str]) -> tuple[pd.DataFrame, Provenance | None]:
@@ -410,8 +423,8 @@ def publies(etude, source: str, millesime: int, variables: list[str]) -> tuple[p
     from . import donnees
 
     for niveau, code, libelle in _references(etude):
-        # Filosofi's national file is France métropolitaine; the CNAF's is France entière
-        nom = LIBELLES_FRANCE.get(donnees.cle_source(source), libelle) if niveau == "france" else libelle
+        # the France the source publishes (Filosofi's national file is France métropolitaine)
+        nom = libelle_france(source, prov, libelle) if niveau == "france" else libelle
         lignes.append({"libelle": nom, "niveau": niveau, "codgeo": code, **ligne(niveau, code)})
     return pd.DataFrame(lignes), prov
 

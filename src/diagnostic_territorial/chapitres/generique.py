@@ -487,9 +487,10 @@ class ChapitreIndicateurs:
 
         e = self.etude
         publie = [not ci.indicateur(i).agregeable for i in ids]
-        filosofi = [ci.indicateur(i).source == "filosofi" for i in ids]
-        france = ("France métropolitaine" if all(filosofi)
-                  else "France (métropolitaine pour Filosofi)" if any(filosofi) else "France")
+        # the France each source publishes (hors Mayotte, métropolitaine...): named when they agree
+        noms_france = {str(self.valeurs[i].ligne("france")["libelle"]) for i in ids
+                       if (self.valeurs[i].table["niveau"] == "france").any()}
+        france = noms_france.pop() if len(noms_france) == 1 else "France"
         periodes = sorted({(self.valeurs[i].annee_precedente, self.valeurs[i].annee) for i in ids
                            if self.valeurs[i].precedente is not None})
         evolution = f"Évolution {periodes[0][0]}-{periodes[0][1]}" if len(periodes) == 1 else "Évolution"

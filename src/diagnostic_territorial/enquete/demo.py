@@ -81,13 +81,29 @@ def generer_export_demo(communes: pd.DataFrame, n: int = 420, graine: int = GRAI
     return pd.DataFrame(lignes)
 
 
+def _populations(codes: list[str]) -> list[float]:
+    """Population municipale 2019 of the communes (the real file shipped with the demo)."""
+    table = pd.read_csv(DOSSIER_DEMO / "donnees_communes_pop_2019.csv.gz", sep=";", dtype=str,
+                        usecols=["COM", "PMUN"])
+    pmun = dict(zip(table["COM"], pd.to_numeric(table["PMUN"], errors="coerce")))
+    return [float(pmun.get(c, 1_000.0)) for c in codes]
+
+
 def installer_enquete_demo(etude) -> Path:
     """Put the simulated export (and, when absent, its mapping and a stop-list of names) into the
     study's enquete/ folder. Never writes into livrables/. Returns the export's path."""
     dossier = Path(etude.racine) / "enquete"
     dossier.mkdir(parents=True, exist_ok=True)
     cible = dossier / NOM_DANS_L_ETUDE
-    shutil.copyfile(DOSSIER_DEMO / EXPORT_DEMO, cible)
+    codes = [str(c) for c in etude.communes["code"]]
+    livre = pd.read_csv(DOSSIER_DEMO / EXPORT_DEMO, dtype=str, keep_default_na=False, usecols=["COMMUNE"])
+    if set(livre["COMMUNE"]) - {"HT"} <= set(codes):
+        shutil.copyfile(DOSSIER_DEMO / EXPORT_DEMO, cible)  # the demo territory: the shipped file
+    else:  # another territory: the same simulation on its own communes, weighted by their population
+        from ..ecriture import _ecrire_atomiquement
+
+        export = generer_export_demo(pd.DataFrame({"code": codes, "population": _populations(codes)}))
+        _ecrire_atomiquement(cible, export.to_csv(index=False, quoting=1).encode("utf-8"))  # QUOTE_ALL, as shipped
     questionnaire = dossier / "questionnaire.yaml"
     if not questionnaire.exists():
         shutil.copyfile(DOSSIER_DEMO / QUESTIONNAIRE_DEMO, questionnaire)
