@@ -160,6 +160,13 @@ def cmd_assembler(args) -> int:
                        lambda: _assembler(etude))
 
 
+def _noms_departements(etude) -> str:
+    """Every département of the study for the cover (« Haute-Garonne et Ariège »)."""
+    from .livrables import _noms
+
+    return _noms(getattr(etude, "departements", None) or [etude.departement])
+
+
 def _assembler(etude) -> int:
     from .plan import CHAPITRES
     from .ecriture import date_generation
@@ -184,7 +191,7 @@ def _assembler(etude) -> int:
         "date": date_generation(),
         "version": __version__,
         "communes": len(etude.communes),
-        "departement": etude.departement[1],
+        "departement": _noms_departements(etude),
     }
     from .livrables import annexes_rapport
 
