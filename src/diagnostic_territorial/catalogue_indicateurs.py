@@ -674,6 +674,7 @@ def diagnostiquer(etude, ids=None) -> list[Diagnostic]:
     secret). Used by `make donnees` and the technical annex; nothing is ever silently empty."""
     calcul = Calcul(etude)
     sortie = []
+    calcul.precharger(ids or list(CATALOGUE))  # each source read once for every indicator
     for id_ in ids or list(CATALOGUE):
         i = indicateur(id_)
         try:

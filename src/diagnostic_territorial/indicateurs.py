@@ -265,11 +265,14 @@ def _zero(variables: list[str]) -> dict:
     return {**{v: 0.0 for v in variables}, **{v + SUFFIXE_SECRET: False for v in variables}}
 
 
-def _publies_par_niveau(df: pd.DataFrame, variables: list[str]) -> dict[tuple[str, str], dict]:
+def _publies_par_niveau(df: pd.DataFrame, variables: list[str], codes: set | None = None) -> dict[tuple[str, str], dict]:
     """Rows the source publishes itself above the communes: {(niveau, codgeo): {variable: (valeur,
-    secret)}} (only the variables present in the row)."""
+    secret)}} (only the variables present in the row; only the territories of `codes` when given:
+    a Melodi file publishes every EPCI of France)."""
     sortie: dict = {}
-    supra = df[df["niveau"] != "commune"]
+    supra = df[(df["niveau"] != "commune") & df["variable"].isin(list(variables))]
+    if codes is not None:
+        supra = supra[supra["codgeo"].isin(list(codes)) | (supra["niveau"] == "france")]
     for niveau, code, variable, valeur, secret in zip(supra["niveau"], supra["codgeo"], supra["variable"],
                                                       supra["valeur"], supra["secret"]):
         if variable in variables:
@@ -324,7 +327,8 @@ def additifs(etude, source: str, millesime_fichier: int, variables: list[str],
     inventaire = donnees.cle_source(source) in SOURCES_INVENTAIRE
     communes_source = df[df["niveau"] == "commune"]
     large = _par_commune(communes_source, variables, inventaire)
-    publies_ = _publies_par_niveau(df, variables)
+    publies_ = _publies_par_niveau(df, variables, {str(etude.code_territoire)} | {str(c) for _, c, _ in _references(etude)}
+                                   if hasattr(etude, "code_territoire") else None)
 
     presentes_variables = frozenset(large.index)
     couvertures: dict = {}
