@@ -126,6 +126,14 @@ def petite_france(monkeypatch):
               "communes": {c: {"CODGEO": c, "LIBGEO": f"Commune {c}", "DEP": d, "REG": r, "EPCI": e}
                            for c, (d, r, e) in COMMUNES.items()}}
     monkeypatch.setattr(ind, "referentiel", lambda: reduit)
+    # the lookups of indicateurs are cached: computed on the real referential by an earlier test
+    # module, they would not see the reduced one (and the reduced one must not leak afterwards)
+    caches = (ind._communes_du_niveau, ind._lieu, ind.commune_actuelle)
+    for f in caches:
+        f.cache_clear()
+    yield
+    for f in caches:
+        f.cache_clear()
 
 
 def _attendu(i: ci.Indicateur, brutes: dict, niveau: str, code: str | None, precedent: bool = False):
