@@ -106,7 +106,7 @@ def contenu_brut(chemin: Path, membre: str | None = None) -> tuple[str, bytes]:
                     choix = [
                         n
                         for n in noms
-                        if not Path(n).name.lower().startswith("meta")
+                        if not Path(n).name.lower().startswith("meta") and "_metadata" not in Path(n).name.lower()
                         and Path(n).suffix.lower() in (".csv", ".xlsx", ".xls")
                     ]
                 if len(choix) != 1:
