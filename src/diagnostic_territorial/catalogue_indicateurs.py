@@ -721,3 +721,29 @@ def raison_vide(calcul: Calcul, id_: str, table: pd.DataFrame) -> str:
         raisons.append("aucune valeur pour le territoire, ses communes ni ses références dans le fichier lu "
                        "(territoire non couvert par le fichier)")
     return " ; ".join(raisons)
+
+
+def definitions_melodi(i: Indicateur) -> list[tuple[str, str, str]]:
+    """(variable, Melodi dataset, cells) of each variable of an indicator read from the recensement,
+    BPE, Filosofi or the populations de référence since their publication through Melodi
+    (sources/melodi.toml); a variable with no Melodi definition is absent from the list."""
+    from .sources import melodi
+
+    sortie = []
+    parties = [(i.source, i.numerateur), (i.source_denominateur or i.source, i.denominateur)]
+    for source, termes in parties:
+        for terme in termes:
+            nom = terme.lstrip("-")
+            if nom.startswith("bpe:"):
+                from .sources import bpe
+
+                codes = bpe.categories(max(_BPE_MELODI))[nom[4:]]
+                sortie.append((nom, "DS_BPE", "FACILITY_TYPE=" + "|".join(codes) + " BPE_MEASURE=FACILITIES"))
+                continue
+            trouve = melodi.definition(source, nom)
+            if trouve is not None:
+                sortie.append((nom, trouve[0].id, trouve[1].texte()))
+    return list(dict.fromkeys(sortie))
+
+
+_BPE_MELODI = (2024, 2025)
