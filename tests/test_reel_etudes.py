@@ -136,3 +136,30 @@ def test_commune_seule_ajaccio_sans_chapitre_en_echec(racine, tmp_path):
     assert {c: e["statut"] for c, e in journal.items() if e["statut"] != "ok"} == {}
     texte = _texte(etude / "livrables" / "rapport.html")
     assert "71 361" in texte and "21 900" in texte
+
+
+def test_demonstration_chaque_indicateur_a_des_valeurs_ou_une_raison(etude_preparee):
+    """On the demo (real Filosofi, BPE, populations légales; the rest simulated in the real
+    layouts), every indicator of the catalogue has values, except the poverty rate: not in the
+    Filosofi DISP files, and said so."""
+    from diagnostic_territorial import catalogue_indicateurs as ci
+    from diagnostic_territorial.etude import Etude
+
+    etude = Etude.charger(etude_preparee / "etude.yaml")
+    diagnostics = {d.id: d for d in ci.diagnostiquer(etude)}
+    assert set(diagnostics) == set(ci.CATALOGUE)
+    assert {i for i, d in diagnostics.items() if d.statut != "ok"} == {"taux_pauvrete"}
+    assert diagnostics["taux_pauvrete"].statut == "vide"
+    assert "TP60 absente de FILO2019_DISP_COM.csv" in diagnostics["taux_pauvrete"].raison
+    # both sets of age bands of the RP 2023 (Insee's current ones, and the former ones summed from
+    # the detailed ages) cover the whole population of the territory
+    calcul = ci.Calcul(etude)
+
+    def territoire(id_):
+        table, _ = calcul.calculer(id_)
+        return table[table["niveau"] == "territoire"]["valeur"].item()
+
+    actuelles = ("part_0_14", "part_15_24", "part_25_39", "part_40_54", "part_55_64", "part_65_79", "part_80_plus")
+    anciennes = ("part_0_14", "part_15_29", "part_30_44", "part_45_59", "part_60_74", "part_75_plus")
+    assert sum(territoire(i) for i in actuelles) == pytest.approx(1.0)
+    assert sum(territoire(i) for i in anciennes) == pytest.approx(1.0)
