@@ -8,6 +8,23 @@ import pytest
 RACINE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(RACINE / "src"))
 
+CŒUR_DE_GARONNE = "200068815"
+# The 48 communes of CC Cœur de Garonne (COG 2022), the demo territory
+COMMUNES_CŒUR_DE_GARONNE = (
+    "31051 31065 31084 31101 31119 31122 31135 31153 31189 31193 31196 31204 31229 31250 31266 31283 "
+    "31292 31299 31309 31317 31318 31324 31327 31349 31353 31359 31362 31367 31370 31382 31387 31406 "
+    "31419 31422 31423 31425 31428 31435 31436 31454 31469 31476 31481 31505 31520 31530 31538 31543"
+).split()
+
+
+def vider_caches_referentiel():
+    """The COG referential's lookups of indicateurs are cached (lru_cache): a test that replaces the
+    referential (test_catalogue's « petite France ») clears them before and after itself."""
+    from diagnostic_territorial import indicateurs as ind
+
+    for f in (ind._communes_du_niveau, ind._lieu, ind.commune_actuelle):
+        f.cache_clear()
+
 
 @pytest.fixture(scope="session")
 def racine() -> Path:

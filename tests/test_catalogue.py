@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import vider_caches_referentiel
+
 from diagnostic_territorial import catalogue_indicateurs as ci
 from diagnostic_territorial import indicateurs as ind
 from diagnostic_territorial.chapitres import generique
@@ -126,14 +128,11 @@ def petite_france(monkeypatch):
               "communes": {c: {"CODGEO": c, "LIBGEO": f"Commune {c}", "DEP": d, "REG": r, "EPCI": e}
                            for c, (d, r, e) in COMMUNES.items()}}
     monkeypatch.setattr(ind, "referentiel", lambda: reduit)
-    # the lookups of indicateurs are cached: computed on the real referential by an earlier test
-    # module, they would not see the reduced one (and the reduced one must not leak afterwards)
-    caches = (ind._communes_du_niveau, ind._lieu, ind.commune_actuelle)
-    for f in caches:
-        f.cache_clear()
+    # lookups computed on the real referential by an earlier module must not hide the reduced one,
+    # and the reduced one must not leak afterwards
+    vider_caches_referentiel()
     yield
-    for f in caches:
-        f.cache_clear()
+    vider_caches_referentiel()
 
 
 def _attendu(i: ci.Indicateur, brutes: dict, niveau: str, code: str | None, precedent: bool = False):

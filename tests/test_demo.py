@@ -12,19 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from conftest import COMMUNES_CŒUR_DE_GARONNE, CŒUR_DE_GARONNE
 import yaml
 
 from diagnostic_territorial import demo
 from diagnostic_territorial.erreurs import FormatInconnu
 from diagnostic_territorial.sources import caf, catalogue, france_travail, melodi, population
 
-CŒUR_DE_GARONNE = "200068815"
-# The 48 communes of CC Cœur de Garonne (COG 2022)
-COMMUNES = (
-    "31051 31065 31084 31101 31119 31122 31135 31153 31189 31193 31196 31204 31229 31250 31266 31283 "
-    "31292 31299 31309 31317 31318 31324 31327 31349 31353 31359 31362 31367 31370 31382 31387 31406 "
-    "31419 31422 31423 31425 31428 31435 31436 31454 31469 31476 31481 31505 31520 31530 31538 31543"
-).split()
+COMMUNES = COMMUNES_CŒUR_DE_GARONNE
 JEUX_RP = [j.id for j in dict.fromkeys(melodi.jeux().values()) if j.source.startswith("rp_")]
 VALEUR_JAVA = re.compile(r"\d+\.\d+|\d\.\d+E-?\d+")
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
+from conftest import vider_caches_referentiel
 import yaml
 
 from diagnostic_territorial import formats as fm
@@ -31,12 +33,9 @@ RACINE = Path(__file__).resolve().parents[1]
 def referentiel_reel():
     """The COG referential's lookups of indicateurs are cached: another test module that replaces
     the referential (test_catalogue's « petite France ») must not leak its communes here."""
-    caches = (ind._communes_du_niveau, ind._lieu, ind.commune_actuelle)
-    for f in caches:
-        f.cache_clear()
+    vider_caches_referentiel()
     yield
-    for f in caches:
-        f.cache_clear()
+    vider_caches_referentiel()
 
 
 def _etude(dossier: Path, code: str) -> Etude:
