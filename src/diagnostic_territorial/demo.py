@@ -531,7 +531,6 @@ def _simuler_annee(ctx: _Contexte, pop: np.ndarray) -> tuple[dict[str, _Cube], d
     seuls = tph[:, 0]
     pm_tph = np.column_stack([seuls, _repartir(pmen - seuls, tph[:, 1:] * tailles[:, 1:] + 1e-9)])
     hommes_seuls = _frac(seuls, np.clip(0.43 + 0.03 * urb + ctx.effet("hommes_seuls", 1, 0.04)[:, 0], 0.2, 0.7))
-    avec_famille = tph[:, 2:].sum(axis=1)
     pcs_menages = _repartir(menages, ctx.parts("pcs_menages", [0.012, 0.060, 0.140, 0.160, 0.140, 0.120, 0.330, 0.038],
                                                effets_pcs, local=0.12, dep=0.10, poids=menages))
     c = cubes["DS_RP_MENAGES_COMP"] = _Cube("DS_RP_MENAGES_COMP")

@@ -424,8 +424,6 @@ def publies(etude, source: str, millesime: int, variables: list[str]) -> tuple[p
         territoire = dict(vide)
     lignes.append({"libelle": etude.nom_territoire, "niveau": "territoire", "codgeo": etude.code_territoire,
                    **territoire})
-    from . import donnees
-
     for niveau, code, libelle in _references(etude):
         # the France the source publishes (Filosofi's national file is France métropolitaine)
         nom = libelle_france(source, prov, libelle) if niveau == "france" else libelle
