@@ -118,12 +118,16 @@ def test_bordeaux_demandeurs_d_emploi_et_evolution_depuis_2015(racine, tmp_path)
     brut = etude / "data" / "brut"
     brut.mkdir(parents=True, exist_ok=True)
     shutil.copy(REEL / "france_travail" / "dares_defm_communales-brutes.csv", brut)
+    for f in (REEL / "insee_melodi").glob("*.zip"):  # real RP 2023 extracts holding Bordeaux
+        shutil.copy(f, brut / f.name)
     resultat = make(etude, "donnees", "notebooks", "rapport-html")
     assert resultat.returncode == 0, resultat.stdout[-3000:] + resultat.stderr[-3000:]
     assert "france_travail_precedent : 2015" in resultat.stdout
     texte = _texte(etude / "livrables" / "rapport.html")
     # 29 190 job seekers ABC at 2024-T4; 29 450 at 2015-T4: -0,9 %
     assert "29 190 en 2024, -0,9 % depuis 2015" in texte
+    # RP 2023 (real Melodi extract): 11 338.6 single-parent families out of 60 948.9
+    assert "Part des familles monoparentales : 18,6 %" in texte
 
 
 @pytest.mark.lent
@@ -163,3 +167,44 @@ def test_demonstration_chaque_indicateur_a_des_valeurs_ou_une_raison(etude_prepa
     anciennes = ("part_0_14", "part_15_29", "part_30_44", "part_45_59", "part_60_74", "part_75_plus")
     assert sum(territoire(i) for i in actuelles) == pytest.approx(1.0)
     assert sum(territoire(i) for i in anciennes) == pytest.approx(1.0)
+
+
+def test_bordeaux_extraits_melodi_reels_et_dares(racine, tmp_path):
+    """Bordeaux with the real Melodi extracts (RP 2023: population 15+ by PCS, families, dwellings,
+    activity; BPE 2025) and the real Dares file, dropped under the names they came with: the
+    recensement 2023 figures of Bordeaux come out, every other indicator says why it has none."""
+    from diagnostic_territorial import catalogue_indicateurs as ci
+    from diagnostic_territorial import donnees
+    from diagnostic_territorial.etude import Etude
+
+    etude_dir = generer(racine, tmp_path, "33063", "bordeaux")
+    brut = etude_dir / "data" / "brut"
+    brut.mkdir(parents=True, exist_ok=True)
+    for f in (REEL / "insee_melodi").glob("*.zip"):
+        shutil.copy(f, brut / f.name)
+    shutil.copy(REEL / "france_travail" / "dares_defm_communales-brutes.csv", brut)
+    etude = Etude.charger(etude_dir / "etude.yaml")
+    _, rapport = donnees.preparer(etude, telecharger=False, rapport=True)
+    assert rapport.inconnus == []
+    assert all(u for u in rapport.fichiers.values()), rapport.fichiers
+    assert etude.millesimes["bpe"] == 2025  # « dernier »: the BPE of the Melodi extract
+    calcul = ci.Calcul(etude)
+
+    def bordeaux(id_, precedent=False):
+        table, mention = calcul.calculer(id_, precedent=precedent)
+        return table[(table["niveau"] == "commune") & (table["codgeo"] == "33063")]["valeur"].item(), mention
+
+    # DS_RP_FAMILLE_COMP: « 33063;COM;1;_T;NBFAM;A;2023;11338.57897 » over « ...;_T;_T;NBFAM;A;2023;60948.94277 »
+    part, mention = bordeaux("part_familles_monoparentales")
+    assert part == pytest.approx(11338.57897 / 60948.94277)
+    assert mention == "Source : Insee, RP 2023"
+    avant, _ = bordeaux("part_familles_monoparentales", precedent=True)  # 2017, in the same file
+    assert avant == pytest.approx(10942.65479 / 57342.49497)
+    assert bordeaux("demandeurs_emploi")[0] == 29190
+    diagnostics = ci.diagnostiquer(etude)
+    assert all(d.statut == "ok" or d.raison for d in diagnostics)
+    par_id = {d.id: d for d in diagnostics}
+    assert par_id["part_familles_monoparentales"].statut == "ok"
+    # the extract holds NCH=CH2_Y_LT25 only: the large families are absent, and the cells are named
+    assert par_id["part_familles_nombreuses"].statut == "vide"
+    assert "CH3_Y_LT25" in par_id["part_familles_nombreuses"].raison

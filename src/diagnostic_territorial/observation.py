@@ -23,7 +23,7 @@ import yaml
 
 from . import catalogue_indicateurs as ci
 from . import indicateurs as ind
-from .erreurs import ErreurDiagnostic
+from .erreurs import DonneeManquante, ErreurDiagnostic
 
 TYPES = ("populationnel", "conceptuel", "prospectif", "enquete")
 UNITES = ("part", "nombre", "indice", "euros", "decimal", "score")
@@ -155,12 +155,33 @@ def _millesime(etude, d: Definition, chemin: Path) -> int:
                                   f"(possibles : {', '.join(etude.millesimes)}).") from None
 
 
+class VariableAbsente(ErreurDiagnostic):
+    """A variable of the source's layout is absent from the file provided (a partial export, an
+    extract of a Melodi dataset): the indicator cannot be computed, the others can."""
+
+
+def _variables_du_jeu(source: str) -> set[str]:
+    """Every variable the Melodi datasets of a source can give (melodi.toml)."""
+    from .sources import melodi
+
+    return {c.variable for j in melodi.jeux_de_source(source) for c in j.correspondances}
+
+
 def _verifier_variables(etude, d: Definition, chemin: Path) -> None:
     fichier = _millesime(etude, d, chemin)
     connues = _variables_connues(etude, d.source, fichier)
     if not connues:
         return  # the source is missing: the chapter says so (DonneeManquante)
     for v in d.numerateur + d.denominateur:
+        if v not in connues and v in _variables_du_jeu(d.source):
+            from .sources import cache
+            from . import donnees
+
+            prov = cache.provenance(donnees.chemin_cache(etude, d.source, fichier))
+            raison = ((prov.extra or {}).get("variables_absentes") or {}).get(v, "") if prov else ""
+            raise VariableAbsente(
+                f"« {d.libelle} » : variable {v} absente des fichiers lus ({prov.fichier if prov else d.source}"
+                f"{', ' + raison if raison else ''}) ; l'indicateur sera calculé quand le fichier la contiendra.")
         if v not in connues:
             proches = difflib.get_close_matches(v, connues, n=5, cutoff=0.6)
             raise ObservationInvalide(
@@ -240,8 +261,8 @@ def _enquete(etude, d: Definition, chemin: Path) -> Resultat:
     ou = f"{chemin}" + (f", ligne {d.ligne}" if d.ligne else "") + f", indicateur « {d.id} »"
     try:
         e = eq.charger_enquete(etude)
-    except eq.EnqueteAbsente as exc:
-        raise ObservationInvalide(f"{ou} : pas d'enquête à exploiter ({exc}).") from None
+    except eq.EnqueteAbsente as exc:  # no survey yet: the indicator waits for it, the others are shown
+        raise VariableAbsente(f"« {d.libelle} » : pas encore d'enquête auprès des habitants à exploiter ({exc}).") from None
     questions = {q.cle: q for q in e.questionnaire.questions}
     q = questions.get(d.question)
     if q is None or q.type not in ("unique", "multiple", "echelle"):
@@ -278,17 +299,41 @@ def _enquete(etude, d: Definition, chemin: Path) -> Resultat:
 
 
 def calculer(etude, chemin: Path | None = None) -> list[Resultat]:
+    """Every indicator of observation_ciblee.yaml; raises on the first one that cannot be computed
+    (see calculer_tous for a chapter that shows the others)."""
+    resultats, indisponibles = calculer_tous(etude, chemin)
+    if indisponibles:
+        raise indisponibles[0][1]
+    return resultats
+
+
+def calculer_tous(etude, chemin: Path | None = None) -> tuple[list[Resultat], list[tuple[str, ErreurDiagnostic]]]:
+    """Every indicator that can be computed, and (id, error) of those that cannot for lack of data
+    (a missing file, a variable absent from the file, a component that could not be computed). A
+    mistake in the file (unknown variable, type, component) still raises ObservationInvalide."""
     chemin = Path(chemin) if chemin else Path(etude.racine) / "observation_ciblee.yaml"
     definitions = lire(chemin)
     resultats: dict[str, Resultat] = {}
+    indisponibles: list[tuple[str, ErreurDiagnostic]] = []
     for d in definitions:
-        if d.type == "populationnel":
-            _verifier_variables(etude, d, chemin)
-            resultats[d.id] = _populationnel(etude, d, chemin)
-        elif d.type == "enquete":
-            resultats[d.id] = _enquete(etude, d, chemin)
-        elif d.type == "conceptuel":
-            resultats[d.id] = _conceptuel(etude, d, resultats, chemin)
-        else:
-            resultats[d.id] = _prospectif(etude, d, resultats, chemin)
-    return list(resultats.values())
+        manque = [c["indicateur"] for c in (d.composantes or []) if str(c["indicateur"]) in dict(indisponibles)]
+        manque += [d.indicateur] if d.type == "prospectif" and d.indicateur in dict(indisponibles) else []
+        if manque:
+            indisponibles.append((d.id, VariableAbsente(
+                f"« {d.libelle} » : composante {', '.join(map(str, manque))} non disponible.")))
+            continue
+        try:
+            if d.type == "populationnel":
+                _verifier_variables(etude, d, chemin)
+                resultats[d.id] = _populationnel(etude, d, chemin)
+            elif d.type == "enquete":
+                resultats[d.id] = _enquete(etude, d, chemin)
+            elif d.type == "conceptuel":
+                resultats[d.id] = _conceptuel(etude, d, resultats, chemin)
+            else:
+                resultats[d.id] = _prospectif(etude, d, resultats, chemin)
+        except ObservationInvalide:
+            raise
+        except (DonneeManquante, VariableAbsente) as exc:
+            indisponibles.append((d.id, exc))
+    return list(resultats.values()), indisponibles

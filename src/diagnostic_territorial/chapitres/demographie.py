@@ -104,8 +104,16 @@ def calculer(etude) -> Demographie:
     try:
         actuel, prov = ind.additifs(etude, SOURCE_RP, d.rp, variables, d.rp)
         ancien, _ = ind.additifs(etude, SOURCE_RP, d.rp, ["P_POP"], d.rp_precedent)
-        d.rp_actuel = _ajouter_75p(_ajouter_75p(_ajouter_75p(actuel), "H"), "F")
-        d.rp_ancien = ancien
+        if actuel["P_POP"].isna().all():  # the files read hold no population by age (a partial extract)
+            from .. import catalogue_indicateurs as ci
+
+            calcul = ci.Calcul(etude)
+            table, _ = calcul.calculer("population_rp")
+            d.manquantes.append(f"Population du recensement {d.rp} non disponible : "
+                                f"{ci.raison_vide(calcul, 'population_rp', table)}.")
+        else:
+            d.rp_actuel = _ajouter_75p(_ajouter_75p(_ajouter_75p(actuel), "H"), "F")
+            d.rp_ancien = ancien
         d.mention_rp = prov.mention() if prov else f"Source : Insee, RP {d.rp}"
     except DonneeManquante as e:
         d.manquantes.append(str(e))
@@ -280,6 +288,10 @@ def afficher_structure_ages(etude, d: Demographie):
         return None
     s = structure_ages(etude)
     tranches_ = [lib for _, lib in tranches(etude)]
+    if s[tranches_].isna().all().all():
+        return presentation.donnees_manquantes(
+            f"Structure par âge non disponible : les tranches d'âge du recensement {d.rp} sont absentes des "
+            "fichiers lus (voir « make donnees »).")
     table = pd.DataFrame({"Territoire": s["libelle"]})
     for lib in tranches_:
         table[lib] = [fm.pourcentage(v) for v in s[lib]]
@@ -304,5 +316,9 @@ def afficher_pyramide(etude, d: Demographie):
     libelles = [lib for _, lib in liste]
     hommes = pd.Series([ter[f"P_H{t}"] for t, _ in liste], index=libelles)
     femmes = pd.Series([ter[f"P_F{t}"] for t, _ in liste], index=libelles)
+    if hommes.isna().any() or femmes.isna().any():  # secret or absent from the files read: no half pyramid
+        return presentation.donnees_manquantes(
+            f"Pyramide des âges non disponible : la population par sexe et âge du recensement {d.rp} est "
+            "absente ou masquée dans les fichiers lus.")
     fig = graphiques.pyramide_ages(hommes, femmes, f"Population par sexe et âge en {d.rp} — {etude.nom_territoire}", "")
     return presentation.figure(fig, d.mention_rp)

@@ -24,11 +24,14 @@ TYPES = {"populationnel": "indicateur populationnel", "conceptuel": "indicateur 
 
 
 def calculer(etude) -> tuple[list[observation.Resultat], list[str]]:
+    """The indicators that can be computed, and a message for each one that cannot for lack of data
+    (the others are still shown)."""
     chemin = Path(etude.racine) / "observation_ciblee.yaml"
     try:
-        return observation.calculer(etude, chemin), []
+        resultats, indisponibles = observation.calculer_tous(etude, chemin)
     except DonneeManquante as e:
         return [], [str(e)]
+    return resultats, list(dict.fromkeys(str(e) for _, e in indisponibles))
 
 
 def _unite(r: observation.Resultat) -> str:
