@@ -3,15 +3,15 @@ resolved against the files actually provided (real files of shared/data/reel).""
 
 import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
 
 from diagnostic_territorial import donnees
 from diagnostic_territorial.sources import reconnaissance
 
-REEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "reel"
-pytestmark = pytest.mark.skipif(not REEL.is_dir(), reason="extraits réels absents (shared/data/reel)")
+from conftest import REEL as REEL_BASE, BPE_2018
+
+REEL = REEL_BASE
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def brut(tmp_path):
     shutil.copy(REEL / "filosofi" / "FILO2016_DISP_EPCI.csv", dossier / "FILO2016_DISP_EPCI.csv")
     shutil.copy(REEL / "france_travail" / "dares_defm_communales-brutes.csv", dossier / "export.csv")
     shutil.copy(REEL / "insee_melodi" / "insee_logement_sample.zip", dossier / "insee_logement_sample.zip")
-    shutil.copy(REEL / "bpe" / "bpe18_ensemble_csv.zip", dossier / "bpe18_ensemble_csv.zip")
+    shutil.copy(BPE_2018, dossier / "bpe18_ensemble_csv.zip")
     (dossier / "notes.csv").write_text("nom;prenom;age\nA;B;3\n", encoding="utf-8")
     # a Caf export whose commune column was renamed by a spreadsheet
     (dossier / "caf_modifie.csv").write_text("dtreffre;code;nomcom;indfoy_rsa\n2024-12;2A004;AJACCIO;1095\n",

@@ -32,7 +32,9 @@ from diagnostic_territorial.erreurs import FormatInconnu
 from diagnostic_territorial.sources import caf
 from diagnostic_territorial.sources.schema import COLONNES, verifier
 
-REEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "reel" / "caf"
+from conftest import REEL as REEL_BASE
+
+REEL = REEL_BASE / "caf"
 S_BEN_COM_F = REEL / "s_ben_com_f.csv"
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 VARIABLES = {"txcouv", "txcouv_eaje", "txcouv_psu_col", "txcouv_hors_psu_col", "txcouv_am_ind", "txcouv_gad_ind",

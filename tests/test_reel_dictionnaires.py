@@ -3,14 +3,13 @@ dictionaries (shipped inside base-cc-emploi-pop-active-2020 and base-cc-logement
 written from documentation that the real base does not hold would give an indicator silently
 empty on the real file."""
 
-from pathlib import Path
 
-import pytest
 
 from diagnostic_territorial import catalogue_indicateurs as ci
 
-REEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "reel" / "rp_meta"
-pytestmark = pytest.mark.skipif(not REEL.is_dir(), reason="dictionnaires réels absents (shared/data/reel)")
+from conftest import REEL as REEL_BASE
+
+REEL = REEL_BASE / "rp_meta"
 
 
 def variables_du_dictionnaire(nom: str, yy: str) -> set[str]:

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import make
+from conftest import REEL as REEL_BASE, BPE_2018, DEMO_REELLE, make
 
-REEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "reel"
-pytestmark = pytest.mark.skipif(not REEL.is_dir(), reason="extraits réels absents (shared/data/reel)")
+REEL = REEL_BASE
 
 
 def generer(racine: Path, dossier: Path, code: str, nom: str) -> Path:
@@ -32,9 +31,9 @@ def deposer_fichiers_corses(etude: Path) -> None:
     for f in (REEL / "filosofi").glob("FILO20*_DISP_*.csv"):
         shutil.copy(f, brut / f.name)
     shutil.copy(REEL / "population" / "donnees_communes_pop_2019.csv", brut / "donnees_communes.csv")
-    shutil.copy(REEL / "bpe" / "bpe18_ensemble_csv.zip", brut / "bpe18_ensemble_csv.zip")
+    shutil.copy(BPE_2018, brut / "bpe18_ensemble_csv.zip")
     shutil.copy(REEL / "caf" / "s_ben_com_f.csv", brut / "s_ben_com_f.csv")
-    shutil.copy(REEL / "caf" / "data_CAF_2020_IRIS.csv", brut / "data_CAF_2020_IRIS.csv")
+    shutil.copy(DEMO_REELLE / "data_CAF_2020_IRIS.csv", brut / "data_CAF_2020_IRIS.csv")
     # donnees_communes.csv does not carry its millésime: the consultant says it (make donnees asks)
     chemin = etude / "etude.yaml"
     texte = chemin.read_text(encoding="utf-8").replace("populations_legales: dernier", "populations_legales: 2019")

@@ -1,16 +1,16 @@
 """France Travail / Dares DEFM by commune, tested on the real export of shared/data/reel (values
 checked by hand in the file)."""
 
-from pathlib import Path
 
 import pytest
 
 from diagnostic_territorial.erreurs import FormatInconnu
 from diagnostic_territorial.sources import france_travail
 
-REEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "reel" / "france_travail" / \
+from conftest import REEL as REEL_BASE
+
+REEL = REEL_BASE / "france_travail" / \
     "dares_defm_communales-brutes.csv"
-pytestmark = pytest.mark.skipif(not REEL.exists(), reason="extrait réel absent (shared/data/reel)")
 
 # field-names header of the same Dares dataset (export without use_labels)
 CHAMPS = ("date;code_region;region;code_departement;departement;code_commune;commune;type_de_donnees;categorie;"

@@ -6,7 +6,6 @@ import json
 import threading
 import urllib.parse
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,9 @@ import pytest
 from diagnostic_territorial.erreurs import DonneeManquante, FormatInconnu
 from diagnostic_territorial.sources import catalogue, melodi, melodi_api
 
-REEL = Path(__file__).resolve().parents[2] / "shared" / "data" / "reel" / "insee_melodi"
-pytestmark = pytest.mark.skipif(not REEL.is_dir(), reason="extraits réels absents (shared/data/reel)")
+from conftest import REEL as REEL_BASE
+
+REEL = REEL_BASE / "insee_melodi"
 
 
 def valeur(df, code, variable, annee):
