@@ -377,7 +377,9 @@ def test_etude_d_une_seule_commune_de_bout_en_bout(tmp_path):
     resultat = _make(etude, "donnees-demo")
     assert resultat.returncode == 0, resultat.stdout[-3000:] + resultat.stderr[-3000:]
     _enquete_simulee_sur_les_communes(etude)
-    resultat = _make(etude, "rapport")
+    # what a single commune changes: the chapters, the HTML report and the fiche (the PDF, synthèse
+    # and slides are built from the same results: test_bout_en_bout covers them on the demo)
+    resultat = _make(etude, "donnees", "notebooks", "rapport-html", "fiches-communes")
     sortie = resultat.stdout[-3000:] + resultat.stderr[-3000:]
     assert (etude / "build" / "execution.json").exists(), sortie
     journal = json.loads((etude / "build" / "execution.json").read_text(encoding="utf-8"))
