@@ -8,8 +8,11 @@ that a chapter function may end with ``return presentation.figure(...)`` without
 shown twice. The ``html_*`` functions return the same HTML as a string (tests, other assemblies).
 Output is stable: images are PNG without timestamp, map element ids are deterministic.
 
-Points, messages and analyses are HTML (they may hold ``<strong>`` or lists); table cells, titles
-and source lines are escaped.
+Points, messages and analyses are HTML (they may hold ``<strong>`` or lists): they are sanitised by
+:func:`assainir.html` (allow-list: no script, no event handler, no ``javascript:`` address...), so that
+a label or a comment copied from the study's files into a point can never run in the report, the
+synthèse or the slides. Table cells, titles, source lines and image texts are escaped
+(:func:`assainir.texte`). The consultant's Markdown goes through :func:`assainir.markdown`.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import assainir
 from . import formats as fm
 
 DPI_PNG = 150
 HAUTEUR_CARTE = 480
+# What the interactive map's iframe may do: run its own scripts, nothing else (see html_carte).
+SANDBOX_CARTE = "allow-scripts"
 
 
 def _afficher(contenu: str) -> None:
@@ -43,29 +49,31 @@ def ligne_source(source: str | None) -> str:
     texte = str(source).strip()
     if not texte.lower().startswith("source"):
         texte = "Source : " + texte
-    return f'<p class="source">{html.escape(texte)}</p>'
+    return f'<p class="source">{assainir.texte(texte)}</p>'
 
 
 # --- À retenir, données manquantes ------------------------------------------------------------
 
 
 def html_a_retenir(points: list[str], titre: str = "À retenir") -> str:
-    items = "".join(f"<li>{p}</li>" for p in points)
-    return f'<div class="a-retenir"><p class="titre">{html.escape(titre)}</p><ul>{items}</ul></div>'
+    items = "".join(f"<li>{assainir.html(p)}</li>" for p in points)
+    return f'<div class="a-retenir"><p class="titre">{assainir.texte(titre)}</p><ul>{items}</ul></div>'
 
 
 def a_retenir(points: list[str], titre: str = "À retenir") -> None:
-    """The "À retenir" box: a short list of key figures (items may contain inline HTML)."""
+    """The "À retenir" box: a short list of key figures (items may contain inline HTML, sanitised;
+    text copied from the study's files must be escaped by the caller with :func:`assainir.texte`)."""
     _afficher(html_a_retenir(points, titre))
 
 
 def html_donnees_manquantes(message: str) -> str:
     return ('<div class="donnees-manquantes"><p class="titre">Données manquantes</p>'
-            f"<div>{message}</div></div>")
+            f"<div>{assainir.html(message)}</div></div>")
 
 
 def donnees_manquantes(message: str) -> None:
-    """A visible notice that some data is missing (which file, from where, how to get it)."""
+    """A visible notice that some data is missing (which file, from where, how to get it). The
+    message may hold inline HTML (sanitised); a plain-text message is best escaped by the caller."""
     _afficher(html_donnees_manquantes(message))
 
 
@@ -119,11 +127,11 @@ def html_tableau(df: pd.DataFrame, source: str | None,
         else:
             textes = ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in serie]
         aligne = numerique or (len(textes) > 0 and all(_RE_NOMBRE_TEXTE.match(t.strip()) for t in textes if t))
-        entetes.append(f"<th{_CLASSE_NOMBRE if aligne else ''}>{html.escape(str(nom))}</th>")
+        entetes.append(f"<th{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(nom)}</th>")
         colonnes.append((aligne, textes))
     lignes = []
     for i in range(len(donnees)):
-        cellules = "".join(f"<td{_CLASSE_NOMBRE if aligne else ''}>{html.escape(textes[i])}</td>"
+        cellules = "".join(f"<td{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(textes[i])}</td>"
                            for aligne, textes in colonnes)
         lignes.append(f"<tr>{cellules}</tr>")
     table = (f'<table class="tableau-dt"><thead><tr>{"".join(entetes)}</tr></thead>'
@@ -175,7 +183,7 @@ def _liberer(fig) -> None:
 
 
 def html_figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> str:
-    alt = html.escape(_titre_figure(fig) or "Graphique", quote=True)
+    alt = assainir.texte(_titre_figure(fig) or "Graphique")
     image = f'<img src="data:image/png;base64,{png_base64(fig, dpi)}" alt="{alt}" style="max-width:100%;">'
     _liberer(fig)
     return f'<div class="figure">{image}</div>' + ligne_source(source)
@@ -196,12 +204,16 @@ def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callab
                                      k=k, methode=methode, colonne_secret=colonne_secret, tuiles=tuiles,
                                      hauteur=hauteur)
     document = cartes.html_carte(carte)
-    iframe = (f'<iframe srcdoc="{html.escape(document, quote=True)}" title="{html.escape(titre, quote=True)}" '
+    # The map runs in a sandbox: its scripts (Leaflet) work, but in an opaque origin, without access
+    # to the report, its storage or its address bar, without pop-ups or dialogs, whatever a label
+    # shown in a tooltip or a legend may contain.
+    iframe = (f'<iframe srcdoc="{html.escape(document, quote=True)}" title="{assainir.texte(titre)}" '
+              f'sandbox="{SANDBOX_CARTE}" '
               f'style="width:100%; height:{int(hauteur) + 4}px; border:none;" loading="lazy"></iframe>')
     # The source line is printed once, under the map (p.source); the PNG keeps the contours' credit.
     statique = cartes.carte_statique(gdf, colonne, titre, "", legende=legende, format_valeur=format_valeur,
                                      k=k, methode=methode, colonne_secret=colonne_secret)
-    alt = html.escape(titre, quote=True)
+    alt = assainir.texte(titre)
     image = f'<img src="data:image/png;base64,{png_base64(statique)}" alt="{alt}" style="max-width:100%;">'
     _liberer(statique)
     return (f'<div class="carte-interactive">{iframe}</div>'
@@ -224,9 +236,8 @@ def carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = 
 
 
 def _markdown_en_html(texte: str) -> str:
-    import mistune
-
-    rendu = mistune.html(texte)
+    """The consultant's Markdown as sanitised HTML (:func:`assainir.markdown`), headings lowered."""
+    rendu = assainir.markdown(texte)
     # The report numbers the notebook's own headings: the analysis' headings stay below them.
     return re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 2, 6)}", rendu)
 
@@ -253,11 +264,11 @@ def html_analyse(chemin_md) -> str:
     if not texte.strip():
         nom = f"{chemin.parent.name}/{chemin.name}" if chemin.parent.name else chemin.name
         return ('<div class="analyse analyse-vide"><p><em>Analyse à rédiger : le commentaire du consultant '
-                f"sera repris ici depuis le fichier « {html.escape(nom)} ».</em></p></div>")
+                f"sera repris ici depuis le fichier « {assainir.texte(nom)} ».</em></p></div>")
     return f'<div class="analyse">{_markdown_en_html(texte)}</div>'
 
 
 def analyse(chemin_md) -> None:
-    """Display the consultant's markdown file (read only, never written) inside ``div.analyse``;
-    a gentle placeholder when the file is absent or empty."""
+    """Display the consultant's markdown file (read only, never written) inside ``div.analyse``,
+    sanitised (:func:`assainir.markdown`); a gentle placeholder when the file is absent or empty."""
     _afficher(html_analyse(chemin_md))

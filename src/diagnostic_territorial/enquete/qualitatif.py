@@ -45,7 +45,9 @@ def constats_partages(etude) -> list[str]:
 
 def html_synthese(etude, theme: str) -> str:
     """The theme's summary as HTML inside ``div.analyse`` ('' when there is none): for the thematic
-    chapters that want to show what inhabitants and actors said about their theme."""
+    chapters that want to show what inhabitants and actors said about their theme. The Markdown is
+    sanitised (:func:`assainir.markdown`, via presentation): no script, event handler or
+    ``javascript:`` link of the file reaches the report."""
     from ..presentation import _markdown_en_html
 
     texte = synthese(etude, theme)
