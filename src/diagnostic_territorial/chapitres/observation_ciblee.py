@@ -1,4 +1,8 @@
-"""Chapter « Observation ciblée »: the indicators declared in the study's observation_ciblee.yaml."""
+"""Chapter « Observation ciblée »: the indicators declared in the study's observation_ciblee.yaml.
+
+Labels and comments are the consultant's text, shown as written: escaped (:func:`assainir.texte`)
+wherever they meet HTML (« À retenir » points, which also reach the synthèse and the slides, boxes,
+missing-data notices). Tables, charts and maps escape or draw them as text themselves."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .. import assainir
 from .. import formats as fm
 from .. import observation
 from ..erreurs import DonneeManquante
@@ -41,8 +46,8 @@ def _unite(r: observation.Resultat) -> str:
 def afficher(etude, resultats: list[observation.Resultat], manquantes: list[str]):
     from .. import presentation, resultats as res
 
-    for message in manquantes:
-        presentation.donnees_manquantes(message)
+    for message in manquantes:  # plain text that may quote the YAML file
+        presentation.donnees_manquantes(assainir.texte(message))
     if not resultats and not manquantes:
         presentation.donnees_manquantes(
             "Aucun indicateur n'est déclaré dans observation_ciblee.yaml : ajoutez-y les indicateurs construits "
@@ -53,8 +58,9 @@ def afficher(etude, resultats: list[observation.Resultat], manquantes: list[str]
             continue  # a score comparing the communes between them (see afficher_indicateur)
         f = FORMATS[_unite(r)]
         ter = r.table[r.table["niveau"] == "territoire"].iloc[0]
-        points.append(f"{r.definition.libelle} : {f(ter['valeur'], secret=bool(ter['secret']))} "
-                      f"pour {etude.nom_territoire}.")
+        points.append(f"{assainir.texte(r.definition.libelle)} : "
+                      f"{assainir.texte(f(ter['valeur'], secret=bool(ter['secret'])))} "
+                      f"pour {assainir.texte(etude.nom_territoire)}.")
     res.enregistrer(etude, "observation_ciblee", points)
     if points:
         presentation.a_retenir(points)
@@ -68,8 +74,9 @@ def afficher_indicateur(etude, r: observation.Resultat):
 
     f = FORMATS[_unite(r)]
     d = r.definition
-    presentation.a_retenir([f"<em>{TYPES[d.type]}</em>" + (f" — {d.commentaire}" if d.commentaire else "")],
-                           titre=d.libelle)
+    presentation.a_retenir([f"<em>{TYPES[d.type]}</em>"
+                            + (f" — {assainir.texte(d.commentaire)}" if d.commentaire else "")],
+                           titre=d.libelle)  # the title is escaped by presentation
     from .demographie import ORDRE_NIVEAUX
 
     if d.type == "conceptuel" and commune_unique(etude):
