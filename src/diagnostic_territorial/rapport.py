@@ -14,7 +14,13 @@ project's template (``templates/rapport``: cover page, table of contents, print 
   a short summary of the error: it is never silently dropped;
 - the file is written atomically (temporary file in the same folder, then ``os.replace``);
 - the output is reproducible: the same notebooks give the same bytes, except for the one line that
-  carries the generation date (``date_generation``: today, or ``SOURCE_DATE_EPOCH`` when set).
+  carries the generation date (``date_generation``: today, or ``SOURCE_DATE_EPOCH`` when set);
+- text written by people never becomes markup: the cover's fields (etude.yaml) are escaped by the
+  template, the error summaries and annex titles by :func:`assainir.texte`, headings are sanitised
+  by :func:`assainir.html`; the consultant's Markdown (analyses, qualitatif) and the « À retenir »
+  points were already sanitised by ``presentation`` when the notebooks ran. The notebooks themselves
+  (markdown cells, outputs) are code of the study, rendered as they are: whoever edits a notebook
+  runs Python anyway.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
 
+from . import assainir
 from .ecriture import _ecrire_atomiquement, date_generation
 
 DOSSIER_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -252,7 +259,7 @@ def _sections_facultatives_vides(cellules) -> set[int]:
 
 def _preparer_annexe(annexe: Annexe) -> _ChapitrePrepare:
     ancre = f"annexe-{re.sub(r'[^a-z0-9-]', '-', annexe.cle.lower())}"
-    titre = _Titre(numero=f"Annexe {annexe.lettre}", ancre=ancre, titre_html=html.escape(annexe.titre),
+    titre = _Titre(numero=f"Annexe {annexe.lettre}", ancre=ancre, titre_html=assainir.texte(annexe.titre),
                    titre_texte=annexe.titre)
     ouverture = (
         f'<section class="chapitre annexe" aria-labelledby="{ancre}">\n'
@@ -380,8 +387,8 @@ def _markdown_en_ligne(texte: str) -> str:
     rendu = markdown2html_mistune(texte).strip()
     m = re.fullmatch(r"<p>(.*)</p>", rendu, flags=re.DOTALL)
     if m:
-        return m.group(1).strip()
-    return html.escape(texte)
+        return assainir.html(m.group(1).strip())
+    return assainir.texte(texte)
 
 
 def _ouverture_chapitre(titre: _Titre, produit: bool) -> str:
@@ -406,7 +413,7 @@ def _encadre_non_produit(erreur: str) -> str:
         '<p class="titre-encadre">Chapitre non produit</p>\n'
         "<p>Ce chapitre n'a pas pu être produit lors de la génération de cette version "
         "du rapport.</p>\n"
-        f'<p class="motif">Motif : {html.escape(_abreger(erreur))}</p>\n'
+        f'<p class="motif">Motif : {assainir.texte(_abreger(erreur))}</p>\n'
         "</div>"
     )
 
