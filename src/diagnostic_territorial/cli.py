@@ -10,6 +10,7 @@ interrupted program does (killed by the same signal), so that ``make`` and the s
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import signal
@@ -51,6 +52,14 @@ def cmd_donnees(args) -> int:
     return 1 if (manquants and args.strict) else 0
 
 
+def _provenance_cache(etude, source: str, millesime: int):
+    from . import donnees
+    from .sources import cache
+
+    chemin = donnees.chemin_cache(etude, source, millesime)
+    return cache.provenance(chemin) if chemin.exists() else None
+
+
 def _afficher_rapport(etude, rapport) -> None:
     """What `make donnees` tells the consultant beyond the sources: the millésimes chosen, what
     each file of data/brut/ was used for, the files not recognised, the indicators left empty."""
@@ -85,6 +94,15 @@ def _afficher_rapport(etude, rapport) -> None:
     for inconnu in rapport.inconnus:
         detail = f" ; {inconnu.proche}" if inconnu.proche else ""
         print(f"  {inconnu.nom} : NON RECONNU ({inconnu.raison}){detail}")
+    anomalies = []
+    for d in rapport.disponibilites:
+        if d.statut == "ok" and d.source != "contours_communes":
+            prov = _provenance_cache(etude, d.source, d.millesime)
+            anomalies += [a for a in ((prov.extra or {}).get("anomalies") or []) if a not in anomalies] if prov else []
+    if anomalies:
+        print(f"Valeurs impossibles écartées ({len(anomalies)}) : elles ne sont pas publiées.")
+        for a in anomalies:
+            print(f"  {a}")
     diagnostics = [d for d in ci.diagnostiquer(etude) if d.statut != "ok"]
     vides = [d for d in diagnostics if d.statut == "vide"]
     if vides:
@@ -118,6 +136,7 @@ def cmd_notebooks(args) -> int:
     from .execution import executer, resume
 
     etude = _etude(args)
+    _donnees_pretes(etude, force=getattr(args, "force", False))
     cles = args.chapitres.split(",") if args.chapitres else None
     workers = args.workers if args.workers is not None else int(
         (etude.brut.get("execution") or {}).get("workers", 0) or 0)
@@ -134,8 +153,52 @@ def cmd_notebooks(args) -> int:
     from .ecriture import _ecrire_atomiquement
 
     _ecrire_atomiquement(journal, json.dumps(ancien, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
+    _ecrire_atomiquement(_sources_utilisees(etude), json.dumps(sorted(_caches_presents(etude)), indent=1).encode("utf-8"))
     print(resume(resultats))
     return 0 if all(r.statut == "ok" for r in resultats) else 1
+
+
+def _sources_utilisees(etude) -> Path:
+    return Path(etude.dossier_build) / "sources_utilisees.json"
+
+
+def _caches_presents(etude) -> set[str]:
+    from . import donnees
+
+    return {f"{cle}_{m}" for cle, m in donnees.besoins(etude) if donnees.chemin_cache(etude, cle, m).exists()}
+
+
+def _donnees_pretes(etude, force: bool = False) -> None:
+    """Before the notebooks: the data of data/brut/ are prepared when their cache is missing (a
+    deleted data/cache never gives a silently empty report); if data that the previous production
+    used has disappeared (from data/cache and data/brut), the command stops rather than replace
+    the deliverables with emptier ones (--force accepts it)."""
+    from . import donnees
+
+    utilisees = _sources_utilisees(etude)
+    avant = set()
+    if utilisees.exists():
+        try:
+            avant = set(json.loads(utilisees.read_text(encoding="utf-8")))
+        except ValueError:
+            avant = set()
+    jamais_preparees = not (Path(etude.dossier_cache) / "millesimes.json").exists()
+    if jamais_preparees or avant - _caches_presents(etude):
+        print("Données non préparées ou incomplètes dans data/cache/ : préparation depuis data/brut/ "
+              "(make donnees) d'abord.")
+        donnees.preparer(etude, telecharger=False)
+    presents = _caches_presents(etude)
+    if not presents:
+        raise ErreurDiagnostic(
+            "Aucune donnée préparée : data/cache/ est vide et data/brut/ ne contient aucun fichier lisible. Lancez "
+            "« make donnees » (ou « make donnees-demo ») ; les notebooks et livrables existants ne sont pas remplacés.")
+    if avant and not force:
+        disparues = sorted(avant - presents)
+        if disparues:
+            raise ErreurDiagnostic(
+                f"Des données utilisées par la production précédente ont disparu de data/cache/ et de data/brut/ : "
+                f"{', '.join(disparues)}. Le rapport n'est pas refait avec moins de données : redéposez les fichiers "
+                "dans data/brut/ puis relancez « make donnees », ou relancez avec FORCE=1 pour produire sans elles.")
 
 
 def _si_modifie(args, etude, nom: str, sorties, construire) -> int:
@@ -154,8 +217,22 @@ def _si_modifie(args, etude, nom: str, sorties, construire) -> int:
     return statut
 
 
+def _notebooks_presents(etude) -> None:
+    """The deliverables are built from the executed notebooks: when none is there (build/ deleted),
+    an existing report is not replaced by an empty one."""
+    from .plan import CHAPITRES
+
+    dossier = Path(etude.dossier_build) / "notebooks"
+    absents = [c.titre for c in CHAPITRES if not (dossier / c.notebook).exists()]
+    if len(absents) == len(CHAPITRES) and (Path(etude.dossier_livrables) / "rapport.html").exists():
+        raise ErreurDiagnostic(
+            "Aucun notebook exécuté dans build/notebooks/ : lancez « make notebooks » (ou « make rapport ») ; "
+            "les livrables existants ne sont pas remplacés par des livrables vides.")
+
+
 def cmd_assembler(args) -> int:
     etude = _etude(args)
+    _notebooks_presents(etude)
     return _si_modifie(args, etude, "rapport-html", [Path(etude.dossier_livrables) / "rapport.html"],
                        lambda: _assembler(etude))
 
@@ -298,6 +375,7 @@ def cmd_livrables(args) -> int:
     """Every deliverable from the executed notebooks; one failing deliverable does not stop the
     others, the command ends in error and names it."""
     _nettoyer_livrables(_etude(args))
+    _notebooks_presents(_etude(args))
     echecs = []
     for nom, fonction in (("rapport HTML", cmd_assembler), ("rapport PDF", cmd_rapport_pdf),
                           ("synthèse", cmd_synthese), ("fiches communes", cmd_fiches_communes),
@@ -350,6 +428,30 @@ def _mourir_du_signal(signum: int) -> None:
     os.kill(os.getpid(), signum)
 
 
+CAUSES_DISQUE = {
+    errno.ENOSPC: "le disque est plein",
+    errno.EDQUOT: "le quota d'espace disque est atteint",
+    errno.EROFS: "le disque est en lecture seule",
+    errno.EACCES: "l'écriture n'y est pas permise",
+    errno.EPERM: "l'écriture n'y est pas permise",
+}
+
+
+def message_disque(exc: OSError) -> str | None:
+    """A French message for a write that the disk refused (full, read-only, not permitted), naming
+    the folder; None for another OSError. Every file is written to a temporary file then renamed:
+    what was being written is not half-written and the previous version stays intact."""
+    cause = CAUSES_DISQUE.get(exc.errno)
+    if cause is None:
+        return None
+    chemin = Path(exc.filename) if exc.filename else None
+    dossier = (chemin.parent if chemin is not None and not chemin.is_dir() else chemin) or Path.cwd()
+    quoi = f"« {chemin.name} » " if chemin is not None and chemin.name and not chemin.name.startswith(".") else ""
+    return (f"écriture impossible dans le dossier « {dossier} » : {cause}. Le fichier {quoi}n'a pas été écrit ; "
+            "les fichiers déjà présents sont intacts (aucun fichier à moitié écrit). Libérez de la place ou "
+            "changez les droits du dossier, puis relancez la commande.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point. With ``argv=None`` (the command line), termination signals are handled as
     described in the module's docstring; a call from Python (tests) keeps the caller's handlers."""
@@ -396,6 +498,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ErreurDiagnostic as e:
         print(f"Erreur : {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        message = message_disque(e)
+        if message is None:
+            raise
+        print(f"Erreur : {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("Interrompu : les fichiers déjà écrits sont complets, celui qui était en cours d'écriture est "

@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from .erreurs import DonneeManquante, FormatInconnu
-from .sources import bpe, cache, caf, catalogue, filosofi, france_travail, melodi, population, reconnaissance, rp
+from .sources import bpe, cache, caf, catalogue, controles, filosofi, france_travail, melodi, population, reconnaissance, rp
 
 # Version of the readers: a cache built by another version is rebuilt.
-VERSION_LECTEURS = 3
+VERSION_LECTEURS = 4
 
 # keys of etude.millesimes -> source of the catalogue (rp_precedent is inside the rp file)
 SOURCES_ETUDE = {
@@ -127,6 +127,21 @@ def _signature(chemin: Path) -> list:
     return [etat.st_size, etat.st_mtime_ns]
 
 
+_EMPREINTES: dict = {}
+
+
+def empreinte(chemin: Path) -> str:
+    """sha256 of a file of data/brut/: the cache follows the content of the files, not their dates
+    (a file replaced by another one carrying an older date is read again). Hashed once per process."""
+    from .sources.schema import sha256_fichier
+
+    etat = Path(chemin).stat()
+    cle = (str(chemin), etat.st_size, etat.st_mtime_ns, etat.st_ino)
+    if cle not in _EMPREINTES:
+        _EMPREINTES[cle] = sha256_fichier(chemin)
+    return _EMPREINTES[cle]
+
+
 def inventaire(dossier_brut: Path, dossier_cache: Path | None = None) -> tuple[list[Piece], list]:
     """The recognised files of data/brut/ with the years they hold, and the unrecognised ones.
     The years of each file are kept in data/cache/inventaire.json (by name, size and date) so that
@@ -142,13 +157,13 @@ def inventaire(dossier_brut: Path, dossier_cache: Path | None = None) -> tuple[l
     pieces, nouvelle = [], {}
     for r in reconnus:
         cle = r.nom
-        signature = _signature(r.chemin)
+        sha = empreinte(r.chemin)
         connu = memoire.get(cle)
-        if connu and connu.get("signature") == signature:
+        if connu and connu.get("sha256") == sha:
             annees = tuple(connu["annees"])
         else:
             annees = reconnaissance.annees(r)
-        nouvelle[cle] = {"signature": signature, "annees": list(annees)}
+        nouvelle[cle] = {"sha256": sha, "annees": list(annees)}
         pieces.append(Piece(r, annees))
     if memoire_chemin and nouvelle != memoire and memoire_chemin.parent.exists():
         from .ecriture import _ecrire_atomiquement
@@ -370,7 +385,7 @@ _LECTURES: dict = {}
 
 
 def _lire_tous_millesimes(r: reconnaissance.Reconnu, lecteur) -> pd.DataFrame:
-    cle = (str(r.chemin), r.membre, *_signature(r.chemin))
+    cle = (str(r.chemin), r.membre, empreinte(r.chemin))
     if cle not in _LECTURES:
         if len(_LECTURES) > 4:
             _LECTURES.clear()
@@ -448,7 +463,7 @@ def _telecharger(etude, cle: str, millesime: int) -> list[DonneeManquante]:
 def _empreinte_entrees(etude, choisis: list[Piece]) -> dict:
     perimetre = hashlib.sha256(",".join(sorted(_codes_etude(etude))).encode()).hexdigest()[:16]
     return {"version": VERSION_LECTEURS, "perimetre": perimetre,
-            "fichiers": {p.nom: _signature(p.reconnu.chemin) for p in choisis}}
+            "fichiers": {p.nom: empreinte(p.reconnu.chemin) for p in choisis}}
 
 
 def _provenance(etude, cle: str, millesime: int, choisis: list[Piece], tables: list[pd.DataFrame], entrees: dict):
@@ -501,6 +516,11 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
         explicite = any(cle_source(k) == cle and not _est_dernier(v) and v is not None for k, v in demandes.items())
     choisis, doublons = _pieces_de(pieces, cle, millesime, explicite)
     cible = chemin_cache(etude, cle, millesime)
+    vides = [p for p in pieces if p.source == cle and not p.annees
+             and p.reconnu.disposition in reconnaissance.COLONNES_ANNEE]
+    if not choisis and vides:  # a file of this source holds no row at all: never fall back on a stale cache
+        cible.unlink(missing_ok=True)
+        raise FormatInconnu(vides[0].nom, "aucune ligne de données (en-tête seul) : le fichier est incomplet")
     if not choisis:
         try:
             officiels = catalogue.fichiers(cle, millesime)
@@ -523,12 +543,26 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
             utilisation.setdefault(p.nom, []).append(("doublon", int(millesime)))
     entrees = _empreinte_entrees(etude, choisis)
     simulations = _dossier_brut(etude) / "simulations.yaml"
+    simules = sorted(catalogue.fichiers_simules(_dossier_brut(etude))) if simulations.exists() else []
+    entrees["simulations"] = simules  # a file declared simulated (or no longer) changes the mention
     if cible.exists():
         prov = cache.provenance(cible)
-        recent = not simulations.exists() or cible.stat().st_mtime >= simulations.stat().st_mtime
-        if prov is not None and (prov.extra or {}).get("entrees") == entrees and recent:
+        if prov is not None and (prov.extra or {}).get("entrees") == entrees:
             return Disponibilite(cle, millesime, noms, "ok", "cache à jour")
-    tables = [_lire_piece(etude, cle, millesime, p) for p in choisis]
+    try:
+        tables = [_lire_piece(etude, cle, millesime, p) for p in choisis]
+    except FormatInconnu:
+        cible.unlink(missing_ok=True)  # the files changed and cannot be read: no stale cache is used
+        raise
+    for p, t in zip(choisis, tables):
+        if t.empty and p.reconnu.disposition not in ("melodi",):  # Melodi: its reader names it
+            cible.unlink(missing_ok=True)
+            raise FormatInconnu(p.nom, "aucune ligne de données (en-tête seul) : le fichier est incomplet")
+    population = _population_communes(etude, tables)
+    anomalies = []
+    for k, (p, t) in enumerate(zip(choisis, tables)):
+        tables[k], messages = controles.controler(t, p.nom, population)
+        anomalies += messages
     codes = codes_territoire(etude)
     utiles = {}  # each file: has it a row for the study's communes or one of its references?
     for p, t in zip(choisis, tables):
@@ -543,8 +577,24 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
         tidy = tidy.drop_duplicates(["codgeo", "niveau", "variable", "millesime"], keep="first").reset_index(drop=True)
     tidy.attrs["provenance"] = _provenance(etude, cle, millesime, choisis, tables, entrees)
     tidy.attrs["provenance"].extra["utiles"] = utiles
+    tidy.attrs["provenance"].extra["anomalies"] = anomalies
     cache.ecrire(tidy, cible)
     return Disponibilite(cle, millesime, noms, "ok", f"{len(tidy)} valeurs mises en cache dans {cible.name}")
+
+
+def _population_communes(etude, tables: list[pd.DataFrame]) -> dict[str, float]:
+    """Population of the communes to check counts against: the recensement's own P_POP when the
+    table holds it, else the populations légales already in the cache (none: no check)."""
+    for t in tables:
+        pop = t[(t["variable"] == "P_POP") & (t["niveau"] == "commune")]
+        if not pop.empty:
+            return dict(zip(pop["codgeo"], pop.groupby("codgeo")["valeur"].transform("max")))
+    caches = sorted(_dossier_cache(etude).glob("populations_legales_*.parquet"))
+    if not caches:
+        return {}
+    t = cache.lire(caches[-1])
+    t = t[(t["variable"] == "PMUN") & (t["niveau"] == "commune")]
+    return dict(zip(t["codgeo"], t["valeur"]))
 
 
 def besoins(etude) -> list[tuple[str, int]]:

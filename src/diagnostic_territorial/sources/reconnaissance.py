@@ -321,7 +321,8 @@ def reconnaitre(chemin: Path) -> list[Reconnu] | NonReconnu:
     r = _selon_colonnes(chemin, None, nom[:-3] if bas.endswith(".gz") else nom, colonnes)
     if r:
         return [r]
-    return NonReconnu(chemin, "en-tête inconnu : « " + ";".join(colonnes)[:100] + " »", _proche(colonnes))
+    # the header is not echoed: an unknown file may hold anything (personal data...)
+    return NonReconnu(chemin, f"en-tête inconnu ({len(colonnes)} colonne(s))", _proche(colonnes))
 
 
 def _lire_tout(chemin: Path) -> str:
@@ -334,9 +335,19 @@ def inventaire(dossier: Path) -> tuple[list[Reconnu], list[NonReconnu]]:
     dossier = Path(dossier)
     if not dossier.is_dir():
         return reconnus, inconnus
-    for chemin in sorted(p for p in dossier.iterdir() if p.is_file()):
+    racine = dossier.resolve().parents[1] if len(dossier.resolve().parents) > 1 else dossier.resolve()
+    for chemin in sorted(p for p in dossier.iterdir() if p.is_file() or p.is_symlink()):
         if chemin.name.lower() in INTERNES or chemin.name.startswith(".") or chemin.name.endswith((".part", ".tmp")):
             continue
+        if chemin.is_symlink():
+            cible = chemin.resolve()
+            if not cible.is_relative_to(racine):  # never read what a link points to outside the study
+                inconnus.append(NonReconnu(chemin, "lien symbolique vers un fichier hors de l'étude : refusé, non lu "
+                                                   "(copiez le fichier lui-même dans data/brut/)"))
+                continue
+            if not cible.is_file():
+                inconnus.append(NonReconnu(chemin, "lien symbolique cassé"))
+                continue
         resultat = reconnaitre(chemin)
         if isinstance(resultat, NonReconnu):
             inconnus.append(resultat)
