@@ -508,6 +508,11 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
                 barre.set_postfix_str(c.cle)
                 barre.update(1)
                 if statut != "ok":
+                    from . import resultats as res
+
+                    # a failed chapter's findings (old, or written before the failure) are not kept:
+                    # the synthèse and the slides say the chapter failed instead
+                    (res.dossier(etude) / f"{c.cle}.json").unlink(missing_ok=True)
                     barre.write(f"  Échec du chapitre {num} « {c.titre} » : {erreur}")
                     if arret_premier_echec:
                         arret = True
