@@ -307,9 +307,6 @@ def test_carte_dans_un_bac_a_sable():
     assert problemes(rendu) == []
 
 
-@pytest.mark.xfail(strict=True, reason="cartes.carte_interactive passe le libellé de légende tel quel aux "
-                   "alias de folium.GeoJsonTooltip, que folium insère par innerHTML : à échapper dans "
-                   "cartes.py (hors du périmètre de ce lot) ; le bac à sable de l'iframe contient l'attaque.")
 def test_infobulle_de_carte_echappe_le_libelle():
     import json
 

@@ -563,8 +563,9 @@ def carte_interactive(
              else pd.Series([f"c{i}" for i in range(len(donnees))], dtype="str"))
     couches = gpd.GeoDataFrame(
         {
-            "nom": (donnees["nom"] if "nom" in donnees else codes).astype(str).tolist(),
-            "valeur": [classes.texte(i) for i in range(len(donnees))],
+            # folium's tooltip inserts its fields as HTML: names and legend are escaped (user text)
+            "nom": [html.escape(str(n)) for n in (donnees["nom"] if "nom" in donnees else codes).astype(str)],
+            "valeur": [html.escape(classes.texte(i)) for i in range(len(donnees))],
             "couleur": [classes.couleur(i) for i in classes.indices],
             "manquant": [bool(i < 0) for i in classes.indices],
         },
@@ -597,7 +598,7 @@ def carte_interactive(
             name=titre_legende,
             style_function=style,
             highlight_function=survol,
-            tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur"], aliases=["Commune", titre_legende],
+            tooltip=folium.GeoJsonTooltip(fields=["nom", "valeur"], aliases=["Commune", html.escape(titre_legende)],
                                           localize=False, sticky=True, labels=True),
             smooth_factor=1.0,
         ).add_to(carte)

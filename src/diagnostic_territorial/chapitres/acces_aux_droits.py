@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .. import assainir
 from .. import formats as fm
 from .. import indicateurs as ind
 from ..erreurs import DonneeManquante
@@ -118,7 +119,7 @@ def points_cles(etude, r: Revenus) -> list[str]:
     elif seule:
         secret = bool(t.loc[t["niveau"] == "territoire", "Q2" + ind.SUFFIXE_SECRET].iloc[0])
         points.append(
-            f"Le revenu médian {de(etude.nom_territoire)} n'est pas "
+            f"Le revenu médian {de(assainir.texte(etude.nom_territoire))} n'est pas "
             + ("publié (secret statistique : trop peu de ménages fiscaux)" if secret else "disponible")
             + entre_parentheses(_comparaisons(etude, t, "Q2", fm.euros)) + "."
         )
@@ -162,7 +163,7 @@ def afficher_a_retenir(etude, r: Revenus, caf=None):
     if points:
         presentation.a_retenir(points)
     for message in r.manquantes:
-        presentation.donnees_manquantes(message)
+        presentation.donnees_manquantes(assainir.texte(message))
 
 
 def afficher_references(etude, r: Revenus):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .. import assainir
 from .. import formats as fm
 from .. import indicateurs as ind
 from ..erreurs import DonneeManquante
@@ -216,7 +217,7 @@ def afficher_a_retenir(etude, d: Demographie):
     if points:
         presentation.a_retenir(points)
     for message in d.manquantes:
-        presentation.donnees_manquantes(message)
+        presentation.donnees_manquantes(assainir.texte(message))
 
 
 def afficher_population(etude, d: Demographie):
