@@ -6,8 +6,12 @@ Public API:
   no survey file): import by enquete/questionnaire.yaml, threshold and weighting from etude.yaml;
 - ``tabuler(enquete, cle, par=None)`` -> :class:`Tableau` (protected counts, shares, Wilson CI);
 - ``indicateurs_communes(enquete)`` -> tidy shares per commune for the observation ciblée;
-- ``raking``, ``taille_effective``, ``wilson``; ``supprimer`` (primary + secondary suppression);
-  ``masquer_texte``; ``verbatims(etude, enquete)``;
+- ``raking``, ``taille_effective``, ``wilson``; ``supprimer`` (primary + secondary suppression),
+  ``secret_complementaire`` / ``proteger_table`` (the same for a public source's communes and
+  their published total); ``masquer_texte``; ``verbatims(etude, enquete)``;
+- settings of etude.yaml's ``enquete:`` section, read strictly (``ParametreInvalide`` names the
+  file, the line and the field): ``seuil`` (5 or more), ``ponderation``, ``publier_verbatims``
+  (true/false, oui/non, vrai/faux only), ``effectif_min_commune``; ``verifier_configuration``;
 - ``qualitatif.synthese(etude, theme)``, ``qualitatif.constats_partages(etude)``;
 - ``installer_enquete_demo(etude)`` (the demo's simulated LimeSurvey export).
 """
@@ -21,16 +25,19 @@ import numpy as np
 from ..erreurs import DonneeManquante, ErreurDiagnostic
 from .demo import installer_enquete_demo
 from .ponderation import raking, taille_effective, wilson
-from .protection import SEUIL_DEFAUT, masquer_texte, noms_a_masquer, publier_verbatims, seuil, supprimer
+from .protection import (SEUIL_DEFAUT, ParametreInvalide, configuration, effectif_min_commune, masquer_texte,
+                         noms_a_masquer, ponderation, proteger_table, publier_verbatims, secret_complementaire, seuil,
+                         supprimer, verifier_configuration)
 from .questionnaire import Questionnaire, QuestionnaireInvalide, charger_questionnaire, importer, lire_tableau
 from .tabulation import ENSEMBLE, Enquete, Tableau, indicateurs_communes, tabuler
 
 __all__ = [
-    "Enquete", "EnqueteAbsente", "Questionnaire", "QuestionnaireInvalide", "SEUIL_DEFAUT", "Tableau",
-    "charger_enquete", "charger_questionnaire", "chemin_questionnaire", "configuration", "importer",
-    "indicateurs_communes", "installer_enquete_demo", "lire_tableau", "marges_rp", "masquer_texte", "mention",
-    "noms_a_masquer", "publier_verbatims", "raking", "seuil", "supprimer", "tabuler", "taille_effective",
-    "verbatims", "wilson", "ENSEMBLE",
+    "Enquete", "EnqueteAbsente", "ParametreInvalide", "Questionnaire", "QuestionnaireInvalide", "SEUIL_DEFAUT",
+    "Tableau", "charger_enquete", "charger_questionnaire", "chemin_questionnaire", "configuration",
+    "effectif_min_commune", "importer", "indicateurs_communes", "installer_enquete_demo", "lire_tableau",
+    "marges_rp", "masquer_texte", "mention", "noms_a_masquer", "ponderation", "proteger_table", "publier_verbatims",
+    "raking", "secret_complementaire", "seuil", "supprimer", "tabuler", "taille_effective", "verbatims",
+    "verifier_configuration", "wilson", "ENSEMBLE",
 ]
 
 SOURCE_RP = "rp_evol_struct_pop"
@@ -38,12 +45,6 @@ SOURCE_RP = "rp_evol_struct_pop"
 
 class EnqueteAbsente(ErreurDiagnostic):
     """The study has no survey (no mapping or no export file)."""
-
-
-def configuration(etude) -> dict:
-    """etude.yaml's ``enquete:`` section (seuil, ponderation, publier_verbatims, noms_a_masquer,
-    effectif_min_commune)."""
-    return dict((getattr(etude, "brut", None) or {}).get("enquete") or {})
 
 
 def chemin_questionnaire(etude) -> Path:
@@ -78,8 +79,9 @@ def marges_rp(etude, questionnaire: Questionnaire) -> tuple[dict, str]:
 
 def charger_enquete(etude, ponderer: bool | None = None, marges: dict | None = None) -> Enquete:
     """Import the study's survey. Weighting (raking on the RP margins of age and sex, or on
-    `marges` given explicitly) applies unless etude.yaml says ``enquete: {ponderation: false}``."""
-    config = configuration(etude)
+    `marges` given explicitly) applies unless etude.yaml says ``enquete: {ponderation: non}``. The
+    settings are checked first (ParametreInvalide: file, line, field), survey or not."""
+    verifier_configuration(etude)
     chemin = chemin_questionnaire(etude)
     if not chemin.is_file():
         raise EnqueteAbsente(f"Aucune enquête auprès des habitants : le fichier de correspondance « {chemin} » "
@@ -92,9 +94,9 @@ def charger_enquete(etude, ponderer: bool | None = None, marges: dict | None = N
             "« fichier » de enquete/questionnaire.yaml.")
     reponses = importer(q, etude.communes)
     enquete = Enquete(q, reponses, etude.communes[["code", "nom"]], seuil=seuil(etude),
-                      effectif_min_commune=int(config.get("effectif_min_commune", 30)))
+                      effectif_min_commune=effectif_min_commune(etude))
     if ponderer is None:
-        ponderer = bool(config.get("ponderation", True))
+        ponderer = ponderation(etude)
     if ponderer:
         mention_rp = ""
         if marges is None:
@@ -109,15 +111,16 @@ def charger_enquete(etude, ponderer: bool | None = None, marges: dict | None = N
 
 
 def mention(enquete: Enquete) -> str:
-    """The source line printed under every survey table and chart."""
+    """The source line printed under every survey table and chart. The number of respondents and
+    the effective size under the threshold are « s » (secret statistique)."""
     q = enquete.questionnaire
     titre = q.titre[0].lower() + q.titre[1:] if q.titre.startswith("Enquête") else q.titre
     texte = f"Source : {titre}"
     if q.date:
         texte += f", {q.date}"
-    texte += f" (n = {enquete.n}"
+    texte += f" (n = {enquete.n_publie()}"
     if enquete.poids is not None:
-        texte += f", redressée sur l'âge et le sexe, taille effective {round(enquete.n_effectif)}"
+        texte += f", redressée sur l'âge et le sexe, taille effective {enquete.n_effectif_publie()}"
     texte += ")"
     if q.simule:
         texte += " — données simulées pour la démonstration"
@@ -125,8 +128,8 @@ def mention(enquete: Enquete) -> str:
 
 
 def verbatims(etude, enquete: Enquete, cle: str | None = None, maximum: int = 12) -> list[str]:
-    """Free-text answers to publish: none unless etude.yaml opts in (publier_verbatims: true);
-    then e-mails, phone numbers and the names of the stop-list are masked."""
+    """Free-text answers to publish: none unless etude.yaml opts in (publier_verbatims: oui);
+    then e-mails, phone numbers, postal addresses and the names of the stop-list are masked."""
     if not publier_verbatims(etude):
         return []
     noms = noms_a_masquer(etude)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .. import formats as fm
 from .ponderation import taille_effective, wilson
-from .protection import SEUIL_DEFAUT, Masques, supprimer
+from .protection import SEUIL_DEFAUT, Masques, publiable, supprimer
 from .questionnaire import HORS_TERRITOIRE, Question, Questionnaire
 
 ENSEMBLE = "Ensemble"
@@ -40,6 +40,17 @@ class Enquete:
     @property
     def n_effectif(self) -> float:
         return taille_effective(self.poids) if self.poids is not None else float(self.n)
+
+    def n_publie(self) -> str:
+        """The number of respondents as it may be printed: « s » under the threshold."""
+        return str(self.n) if publiable(self.n, self.seuil) else fm.SECRET
+
+    def n_effectif_publie(self) -> str:
+        """The effective size (Kish) as it may be printed: « s » under the threshold (or when the
+        number of respondents itself is secret: the effective size never exceeds it)."""
+        if not (publiable(self.n, self.seuil) and publiable(self.n_effectif, self.seuil)):
+            return fm.SECRET
+        return fm.nombre(self.n_effectif)
 
     def w(self) -> np.ndarray:
         return self.poids.to_numpy(dtype=float) if self.poids is not None else np.ones(self.n)
