@@ -77,9 +77,12 @@ def points_cles(etude, p: ParoleHabitants) -> list[str]:
     if p.enquete is None:
         return []
     e = p.enquete
-    points = [f"{fm.nombre(e.n)} habitants ont répondu au questionnaire"
-              + (" (réponses simulées pour la démonstration)" if e.questionnaire.simule else "")
-              + (f" ; résultats redressés sur l'âge et le sexe (taille effective {fm.nombre(e.n_effectif)})."
+    simule = " (réponses simulées pour la démonstration)" if e.questionnaire.simule else ""
+    if not eq.protection.publiable(e.n, e.seuil):  # under the threshold: not even their number
+        return [f"Moins de {e.seuil} habitants ont répondu au questionnaire{simule} : aucun résultat n'est "
+                "publié (secret statistique)."]
+    points = [f"{fm.nombre(e.n)} habitants ont répondu au questionnaire" + simule
+              + (f" ; résultats redressés sur l'âge et le sexe (taille effective {e.n_effectif_publie()})."
                  if e.poids is not None else " ; résultats non redressés.")]
     for theme, questions in _questions_par_theme(p).items():
         q = questions[0]
@@ -98,8 +101,10 @@ def afficher_a_retenir(etude, p: ParoleHabitants):
 
     points = points_cles(etude, p)
     constats = qualitatif.constats_partages(etude)
-    resultats.enregistrer(etude, CLE, points, {"repondants": p.enquete.n if p.enquete else 0,
-                                               "constats_partages": constats})
+    repondants = p.enquete.n if p.enquete else 0
+    if p.enquete is not None and not eq.protection.publiable(repondants, p.enquete.seuil):
+        repondants = None  # secret: under the threshold, the synthèse does not get it either
+    resultats.enregistrer(etude, CLE, points, {"repondants": repondants, "constats_partages": constats})
     if p.enquete is None:
         return presentation.donnees_manquantes(
             html.escape(p.absente) + "<br>Aucun chiffre d'enquête n'est affiché : voir enquete/LISEZMOI.md "
@@ -132,11 +137,11 @@ def afficher_echantillon(etude, p: ParoleHabitants):
             total = sum(marge.values())
             table["Part dans la population (RP)"] = [fm.pourcentage(marge.get(m, np.nan) / total) for m in t.modalites]
         presentation.tableau(table, " ; ".join(s for s in sources if s) if marge else p.mention)
-    if e.poids is not None:
+    if e.poids is not None and eq.protection.publiable(e.n, e.seuil):
         presentation.a_retenir([
             f"Les répondants ne ressemblent pas tout à fait à la population : les résultats sont redressés "
             f"(calage sur les marges d'âge et de sexe du recensement). Taille effective de l'échantillon : "
-            f"{fm.nombre(e.n_effectif)} pour {fm.nombre(e.n)} répondants ; les intervalles de confiance en tiennent compte."],
+            f"{e.n_effectif_publie()} pour {fm.nombre(e.n)} répondants ; les intervalles de confiance en tiennent compte."],
             titre="Redressement")
     return None
 
@@ -215,9 +220,7 @@ def afficher_verbatims(etude, p: ParoleHabitants):
         return None
     if not eq.publier_verbatims(etude):
         return presentation._afficher(
-            "<p>Les réponses libres ne sont pas publiées (choix par défaut, pour protéger les répondants). "
-            "Pour en citer, indiquez « enquete: {publier_verbatims: true} » dans etude.yaml : adresses "
-            "électroniques, numéros de téléphone et noms de enquete/noms_a_masquer.txt seront masqués.</p>")
+            "<p>Les réponses libres ne sont pas publiées (choix par défaut, pour protéger les répondants).</p>")
     textes = eq.verbatims(etude, p.enquete)
     if not textes:
         return None
