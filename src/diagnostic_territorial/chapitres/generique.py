@@ -350,7 +350,7 @@ class ChapitreIndicateurs:
             self.manquants[id_] = f"{i.libelle} : non disponible ({ci.raison_vide(self.calcul, id_, table)})."
             return
         annee = ci.millesimes(self.etude, i)[1]
-        v = Valeur(table, mention, annee)
+        v = Valeur(proteger_sommes(i, table), mention, annee)
         precedent = ci.millesimes(self.etude, i, precedent=True)
         if precedent is not None and precedent[1] != annee:
             try:
@@ -600,7 +600,10 @@ class ChapitreIndicateurs:
                                  f"Les communes aux valeurs les plus élevées ({i.libelle_court}) :",
                                  f"Les communes aux valeurs les plus faibles ({i.libelle_court}) :")
         presentation._afficher('<p class="titre-tableau">Les communes du territoire</p>')
-        presentation.tableau(table, self._mention(colonnes) + ". s : secret statistique ; n.d. : non disponible")
+        complementaire = any(self.valeurs[i].table.attrs.get("secret_complementaire") for i in colonnes)
+        presentation.tableau(table, self._mention(colonnes) + ". s : secret statistique" + (
+            " (une commune est masquée en plus quand la valeur secrète d'une autre se déduirait du total du "
+            "territoire)" if complementaire else "") + " ; n.d. : non disponible")
 
     def _carte(self, s: Section) -> None:
         from .. import cartes, presentation
@@ -645,6 +648,30 @@ def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: st
     fig = graphiques.barres_horizontales(c, "valeur", "libelle", titre, "", format_valeur=format_valeur,
                                          reference=reference or None, colonne_secret="secret")
     presentation.figure(fig, mention)
+
+
+def _communes_couvertes(niveau: str, code: str) -> frozenset[str] | None:
+    """Communes whose sum a reference row is (COG referential), None for a level it cannot say."""
+    if niveau not in ("epci", "departement", "region", "france"):
+        return None
+    try:
+        return ind._communes_du_niveau(niveau, str(code))
+    except (KeyError, ValueError):
+        return None
+
+
+def proteger_sommes(i: ci.Indicateur, table: pd.DataFrame) -> pd.DataFrame:
+    """Secret statistique of a count by commune beside a published total: when the source masks
+    one commune and publishes the territory's total (an EPCI's or a département's own row, read
+    by `indicateurs.additifs` instead of the sum of its communes), the masked value would be the
+    total minus the other communes. The smallest other commune is masked too (« s »), as the
+    survey's tables do (`enquete.protection.proteger_table`), before any table, chart or map shows
+    the communes. Medians, rates and other ratios are not sums of communes: left as they are."""
+    from ..enquete import protection
+
+    if i.unite != "nombre" or i.denominateur or not (table["niveau"] == "commune").any():
+        return table
+    return protection.proteger_table(table, parties=_communes_couvertes)
 
 
 def commune_unique(etude) -> bool:
