@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from . import config_yaml
 from .erreurs import EtudeInvalide
 
 # Millésimes the readers know (base communales, then Melodi for the RP 2023; Filosofi files, then
@@ -76,6 +78,9 @@ class Etude:
     # first: a territory across a boundary is compared with each of them.
     departements: list[tuple[str, str]] = field(default_factory=list)
     regions: list[tuple[str, str]] = field(default_factory=list)
+    workers: int = 0  # execution.workers: notebooks run at the same time (0 = number of cores)
+    # etude.yaml as read (lines of its keys, for messages); None when built in memory.
+    document: config_yaml.DocumentYaml | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.departements = _avec_principal(self.departement, self.departements)
@@ -124,56 +129,51 @@ class Etude:
                 f"Fichier d'étude introuvable : {chemin}. Lancez la commande depuis le dossier de l'étude "
                 "(celui qui contient etude.yaml)."
             )
-        try:
-            with open(chemin, encoding="utf-8") as f:
-                data = yaml.safe_load(f) or {}
-        except UnicodeDecodeError as e:
-            raise EtudeInvalide(f"{chemin} n'est pas encodé en UTF-8 (octet {e.start}).") from None
-        except yaml.YAMLError as e:
-            raise EtudeInvalide(f"{chemin} n'est pas un YAML valide : {e}") from None
+        doc = config_yaml.lire(chemin, erreur=EtudeInvalide)
+        data = doc.donnees if doc.donnees is not None else {}
         if not isinstance(data, dict):
             raise EtudeInvalide(f"{chemin} : le fichier doit contenir les sections etude, territoire et millesimes.")
         for section in ("etude", "territoire", "millesimes"):
-            if not isinstance(data.get(section), dict):
-                raise EtudeInvalide(f"{chemin} : section « {section} » absente ou mal formée.")
+            if data.get(section) is None:
+                raise EtudeInvalide(f"{chemin} : section « {section} » absente ou vide.")
+            if not isinstance(data[section], dict):
+                raise EtudeInvalide(f"{doc.ou(section)} : la section « {section} » doit être une suite de champs "
+                                    f"« nom: valeur », pas {config_yaml.genre(data[section])}.")
+        verifier_sections(doc)
         ter = data["territoire"]
-        communes = ter.get("communes") or []
-        if not isinstance(communes, list) or not communes:
-            raise EtudeInvalide(f"{chemin} : la liste territoire.communes est vide.")
-        try:
-            df = pd.DataFrame(
-                [
-                    {
-                        "code": str(c["code"]),
-                        "nom": str(c["nom"]),
-                        "departement": str(c["departement"]),
-                        "region": str(c["region"]),
-                        "epci": str(c.get("epci", "")),
-                    }
-                    for c in communes
-                ]
-            )
-        except (KeyError, TypeError, AttributeError) as e:
-            raise EtudeInvalide(f"{chemin} : une commune de territoire.communes n'a pas le champ {e}.") from None
-        _verifier_communes(chemin, df)
+        communes = ter["communes"]
+        df = pd.DataFrame(
+            [
+                {
+                    "code": str(c["code"]),
+                    "nom": str(c["nom"]),
+                    "departement": str(c["departement"]),
+                    "region": str(c["region"]),
+                    "epci": str(c.get("epci") or ""),
+                }
+                for c in communes
+            ]
+        )
+        _verifier_communes(chemin, df, [doc.ligne("territoire", "communes", i) for i in range(len(communes))])
         mill = data["millesimes"]
         demandes = {}
         for cle, valeur in mill.items():
+            ligne = doc.ligne("millesimes", cle) or _ligne_de(chemin, f"{cle}:")
             try:
                 if cle in PLAGES_MILLESIMES:
                     demandes[str(cle)] = verifier_millesime(cle, valeur)
                 elif isinstance(valeur, str) and valeur.strip().lower() == DERNIER:
                     demandes[str(cle)] = DERNIER
+                elif isinstance(valeur, bool):
+                    raise TypeError
                 else:
                     demandes[str(cle)] = int(valeur)
             except EtudeInvalide as e:
-                ligne = _ligne_de(chemin, f"{cle}:")
                 raise EtudeInvalide(f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : {e}") from None
             except (TypeError, ValueError):
-                ligne = _ligne_de(chemin, f"{cle}:")
                 raise EtudeInvalide(
                     f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : millésime « {cle} » invalide : "
-                    f"« {valeur} » (une année ou « dernier »).") from None
+                    f"« {config_yaml.extrait(valeur)} » (une année ou « dernier »).") from None
         for cle in ("rp", "filosofi"):
             if cle not in demandes:
                 raise EtudeInvalide(f"{chemin} : millésime « {cle} » absent de la section millesimes "
@@ -188,6 +188,8 @@ class Etude:
             raise EtudeInvalide(f"{chemin} : champ absent ou mal formé ({type(e).__name__} : {e}).") from None
         etude.millesimes_demandes = demandes
         etude.explications_millesimes = resolution.explications
+        etude.document = doc
+        etude.workers = int((data.get("execution") or {}).get("workers") or 0)
         return etude
 
     @classmethod
@@ -203,21 +205,21 @@ class Etude:
                 raise EtudeInvalide(f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : {e}") from None
         return cls(
             racine=chemin.parent,
-            nom_territoire=str(ter.get("nom", "")),
-            slug=str(et.get("slug", chemin.parent.name)),
-            type_territoire=str(ter.get("type", "")),
-            code_territoire=str(ter.get("code", "")),
+            nom_territoire=str(ter.get("nom") or ""),
+            slug=str(et.get("slug") or chemin.parent.name),
+            type_territoire=str(ter.get("type") or ""),
+            code_territoire=str(ter.get("code") or ""),
             communes=df,
             departement=(str(ter["departement"]["code"]), str(ter["departement"]["nom"])),
             region=(str(ter["region"]["code"]), str(ter["region"]["nom"])),
             departements=_liste_references(ter, "departements", df["departement"]),
             regions=_liste_references(ter, "regions", df["region"]),
-            epci=[(str(e["code"]), str(e["nom"])) for e in ter.get("epci", [])],
+            epci=[(str(e["code"]), str(e["nom"])) for e in ter.get("epci") or []],
             millesimes=millesimes,
-            consultant=str(et.get("consultant", "")),
-            titre=str(et.get("titre", "Diagnostic social de territoire")),
-            sous_titre=str(et.get("sous_titre", "")),
-            geographie=int(ter.get("geographie", 2022)),
+            consultant=str(et.get("consultant") or ""),
+            titre=str(et.get("titre") or "Diagnostic social de territoire"),
+            sous_titre=str(et.get("sous_titre") or ""),
+            geographie=int(ter.get("geographie") or 2022),
             thematiques=thematiques,
             brut=data,
         )
@@ -254,19 +256,21 @@ def _ligne_de(chemin: Path, valeur: str) -> int | None:
     return None
 
 
-def _verifier_communes(chemin: Path, communes) -> None:
+def _verifier_communes(chemin: Path, communes, lignes: list[int | None] | None = None) -> None:
     """etude.yaml may be edited by hand: every commune code must exist in the study's geography."""
     from .erreurs import TerritoireInvalide
     from .territoire import _commune
 
-    doublons = communes["code"][communes["code"].duplicated()].tolist()
-    for code in doublons + list(communes["code"]):
+    codes = list(communes["code"])
+    lignes = list(lignes or [])
+    doublons = [(i, c) for i, c in enumerate(codes) if c in codes[:i]]
+    for i, code in doublons + list(enumerate(codes)):
         try:
-            if code in doublons:
+            if (i, code) in doublons:
                 raise TerritoireInvalide(f"code commune « {code} » en double dans territoire.communes.")
             _commune(code)
         except TerritoireInvalide as e:
-            ligne = _ligne_de(chemin, code)
+            ligne = (lignes[i] if i < len(lignes) else None) or _ligne_de(chemin, code)
             ou = f"{chemin}, ligne {ligne}" if ligne else str(chemin)
             raise EtudeInvalide(f"{ou} : {e}") from None
 
@@ -304,3 +308,149 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
     tmp = chemin.with_suffix(".yaml.tmp")
     tmp.write_text(texte, encoding="utf-8")
     tmp.replace(chemin)
+
+
+# --- Checks of etude.yaml (edited by hand) -----------------------------------------------------
+
+CHAMPS_TEXTE = {
+    "etude": ("slug", "titre", "sous_titre", "consultant"),
+    "territoire": ("nom", "type", "code"),
+}
+# Switches of etude.yaml (true/false, oui/non, vrai/faux) and their default.
+INTERRUPTEURS = {("enquete", "publier_verbatims"): False, ("enquete", "ponderation"): True}
+# Whole numbers of etude.yaml and their minimum.
+ENTIERS = {("execution", "workers"): 0, ("enquete", "seuil"): None, ("enquete", "effectif_min_commune"): 0,
+           ("territoire", "geographie"): None}
+CHAMPS_COMMUNE = ("code", "nom", "departement", "region")
+
+
+def problemes_etude(doc: config_yaml.DocumentYaml) -> list[str]:
+    """Every type mistake in the sections of etude.yaml, one French message each (file, line,
+    field). The switches are turned into real booleans in ``doc.donnees`` (« non » is False)."""
+    data = doc.donnees if isinstance(doc.donnees, dict) else {}
+    problemes: list[str] = []
+
+    def signaler(cles: tuple, message: str) -> None:
+        problemes.append(f"{doc.ou(*cles)} : {message}")
+
+    def essayer(fonction, *args, **kwargs):
+        try:
+            return fonction(*args, erreur=EtudeInvalide, **kwargs)
+        except EtudeInvalide as e:
+            problemes.append(str(e))
+            return None
+
+    def section(nom: str) -> dict | None:
+        valeur = data.get(nom)
+        if valeur is not None and not isinstance(valeur, dict):
+            signaler((nom,), f"la section « {nom} » doit être une suite de champs « nom: valeur », pas "
+                             f"{config_yaml.genre(valeur)}.")
+            return None
+        return valeur
+
+    def reference(valeur, cles: tuple, quoi: str) -> None:
+        if not isinstance(valeur, dict):
+            signaler(cles, f"{quoi} : une suite de champs « code: ... » et « nom: ... » est attendue, pas "
+                           f"{config_yaml.genre(valeur)}.")
+            return
+        for champ in ("code", "nom"):
+            if valeur.get(champ) is None:
+                signaler(cles, f"{quoi} : champ « {champ} » absent.")
+            else:
+                essayer(config_yaml.texte, valeur[champ], doc.chemin, doc.ligne(*cles, champ),
+                        config_yaml.nom_champ(cles + (champ,)))
+
+    for nom, champs in CHAMPS_TEXTE.items():
+        contenu = section(nom)
+        for champ in champs if contenu else ():
+            if champ in contenu:
+                essayer(config_yaml.texte, contenu[champ], doc.chemin, doc.ligne(nom, champ), f"{nom}.{champ}")
+    et = section("etude")
+    if et and et.get("thematiques") is not None:
+        th = et["thematiques"]
+        if not isinstance(th, str) and not (isinstance(th, list) and all(isinstance(t, str) for t in th)):
+            signaler(("etude", "thematiques"), "une liste de thématiques (ou « aucune ») est attendue, pas "
+                                               f"{config_yaml.genre(th)}.")
+    ter = section("territoire")
+    if ter is not None:
+        communes = ter.get("communes")
+        if not isinstance(communes, list) or not communes:
+            signaler(("territoire", "communes"),
+                     "la liste territoire.communes est vide." if not communes else
+                     "la liste des communes de l'étude est attendue (une commune par ligne « - code: ... »), pas "
+                     f"{config_yaml.genre(communes)}.")
+        else:
+            for i, c in enumerate(communes):
+                cles = ("territoire", "communes", i)
+                if not isinstance(c, dict):
+                    signaler(cles, "une commune est une suite de champs (code, nom, departement, region), pas "
+                                   f"{config_yaml.genre(c)}.")
+                    continue
+                for champ in CHAMPS_COMMUNE:
+                    if c.get(champ) is None:
+                        signaler(cles, f"une commune de territoire.communes n'a pas le champ « {champ} ».")
+                    else:
+                        essayer(config_yaml.texte, c[champ], doc.chemin, doc.ligne(*cles, champ),
+                                config_yaml.nom_champ(cles + (champ,)))
+                if c.get("epci") is not None:
+                    essayer(config_yaml.texte, c["epci"], doc.chemin, doc.ligne(*cles, "epci"),
+                            config_yaml.nom_champ(cles + ("epci",)))
+        for champ, quoi in (("departement", "département de référence"), ("region", "région de référence")):
+            reference(ter.get(champ), ("territoire", champ), quoi)
+        for champ, quoi in (("departements", "département de référence"), ("regions", "région de référence"),
+                            ("epci", "EPCI")):
+            valeur = ter.get(champ)
+            if valeur is None:
+                continue
+            if not isinstance(valeur, list):
+                signaler(("territoire", champ), f"une liste est attendue, pas {config_yaml.genre(valeur)}.")
+                continue
+            for i, v in enumerate(valeur):
+                reference(v, ("territoire", champ, i), quoi)
+    section("millesimes")
+    for (nom, cle), minimum in ENTIERS.items():
+        contenu = section(nom)
+        if contenu and contenu.get(cle) is not None:
+            essayer(config_yaml.entier, contenu[cle], doc.chemin, doc.ligne(nom, cle), f"{nom}.{cle}",
+                    minimum=minimum)
+    for (nom, cle) in INTERRUPTEURS:
+        contenu = section(nom)
+        if contenu and contenu.get(cle) is not None:
+            valeur = essayer(config_yaml.booleen, contenu[cle], doc.chemin, doc.ligne(nom, cle), f"{nom}.{cle}")
+            if valeur is not None:
+                contenu[cle] = valeur
+    enquete = section("enquete")
+    if enquete and enquete.get("noms_a_masquer") is not None:
+        noms = enquete["noms_a_masquer"]
+        if not isinstance(noms, list) or any(isinstance(n, (dict, list, bool)) or n is None for n in noms):
+            signaler(("enquete", "noms_a_masquer"), "une liste de noms est attendue (un nom par ligne "
+                                                    f"« - Dupont »), pas {config_yaml.genre(noms)}.")
+    return list(dict.fromkeys(problemes))
+
+
+def verifier_sections(doc: config_yaml.DocumentYaml) -> None:
+    """EtudeInvalide listing every problem of `problemes_etude`."""
+    problemes = problemes_etude(doc)
+    if len(problemes) == 1:
+        raise EtudeInvalide(problemes[0])
+    if problemes:
+        raise EtudeInvalide(f"{doc.chemin} : {len(problemes)} problèmes à corriger :\n"
+                            + "\n".join(f"  - {p}" for p in problemes))
+
+
+LONGUEUR_MAX_DOSSIER = 80
+
+
+def probleme_nom_dossier(nom) -> str | None:
+    """Why `nom` cannot name a study's folder (French message naming it), or None. Lower-case
+    letters without accents, digits, « - » and « _ », at most 80 characters: nothing that could
+    leave the output folder (« / », « .. ») or be read as a template."""
+    if not isinstance(nom, str) or not nom:
+        return "Nom de dossier vide : indiquez un nom en minuscules, chiffres et tirets (ex. cc-coeur-de-garonne)."
+    if len(nom) > LONGUEUR_MAX_DOSSIER:
+        return (f"Nom de dossier trop long : {len(nom)} caractères (« {config_yaml.extrait(nom, 40)} »), "
+                f"{LONGUEUR_MAX_DOSSIER} au plus.")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", nom):
+        return (f"Nom de dossier invalide : « {config_yaml.extrait(nom)} ». Utilisez des minuscules sans accent, "
+                "des chiffres et des tirets (ex. cc-coeur-de-garonne).")
+    return None

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import catalogue_indicateurs as ci
+from . import config_yaml
 from . import indicateurs as ind
 from .erreurs import DonneeManquante, ErreurDiagnostic
 
@@ -60,6 +60,11 @@ class Resultat:
     mention: str
 
 
+CHAMPS = ("id", "type", "libelle", "commentaire", "source", "millesime", "numerateur", "denominateur", "unite",
+          "facteur", "composantes", "indicateur", "horizon", "question", "reponses")
+CHAMPS_COMPOSANTE = ("indicateur", "poids")
+
+
 def _liste(valeur) -> list[str]:
     if valeur is None:
         return []
@@ -71,66 +76,219 @@ def _liste(valeur) -> list[str]:
 
 
 def lire(chemin: Path) -> list[Definition]:
-    """Read and check the structure of observation_ciblee.yaml (variables are checked later)."""
+    """Read and check the structure of observation_ciblee.yaml (variables are checked later):
+    every field's type, with the file, the line, the indicator and the field in the message."""
     chemin = Path(chemin)
     if not chemin.exists():
         return []
-    try:
-        texte = chemin.read_text(encoding="utf-8")
-        data = yaml.safe_load(texte) or {}
-    except UnicodeDecodeError as e:
-        raise ObservationInvalide(f"{chemin} n'est pas encodé en UTF-8 (octet {e.start}).") from None
-    except yaml.YAMLError as e:
-        raise ObservationInvalide(f"{chemin} n'est pas un YAML valide : {e}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("indicateurs", []), list):
-        raise ObservationInvalide(f"{chemin} : une liste « indicateurs: » est attendue.")
-    lignes = texte.splitlines()
+    doc = config_yaml.lire(chemin, erreur=ObservationInvalide)
+    data = doc.donnees if doc.donnees is not None else {}
+    if not isinstance(data, dict) or not isinstance(data.get("indicateurs", []), (list, type(None))):
+        raise ObservationInvalide(f"{doc.ou('indicateurs', champ='')} : une liste « indicateurs: » est attendue.")
+    for cle in data:
+        if cle != "indicateurs":
+            raise ObservationInvalide(f"{doc.ou(cle, champ=str(cle))} : section inconnue (le fichier contient la "
+                                      "seule liste « indicateurs: »).")
     definitions, vus = [], set()
     for n, brut in enumerate(data.get("indicateurs") or [], start=1):
+        cles = ("indicateurs", n - 1)
+        ligne = doc.ligne(*cles)
         if not isinstance(brut, dict):
-            raise ObservationInvalide(f"{chemin} : l'indicateur n° {n} n'est pas une liste de champs.")
-        id_ = str(brut.get("id", "")).strip()
-        ligne = next((i for i, l in enumerate(lignes, 1) if id_ and f"id: {id_}" in l), None)
+            raise ObservationInvalide(f"{config_yaml.localiser(chemin, ligne)} : l'indicateur n° {n} n'est pas une "
+                                      "liste de champs.")
+        id_ = str(brut.get("id", "")).strip() if isinstance(brut.get("id", ""), (str, int)) else ""
         ou = f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f", indicateur « {id_ or n} »"
+
+        def mal_forme(champ: str, detail: str, _cles=cles, _id=id_ or n) -> ObservationInvalide:
+            l_champ = doc.ligne(*_cles, champ)
+            return ObservationInvalide(f"{chemin}" + (f", ligne {l_champ}" if l_champ else "") + f", indicateur "
+                                       f"« {_id} », champ « {champ} » : champ mal formé ({detail}).")
+
         if not id_ or not id_.replace("_", "").isalnum():
             raise ObservationInvalide(f"{ou} : champ « id » absent ou invalide (lettres, chiffres et _).")
         if id_ in vus:
             raise ObservationInvalide(f"{ou} : identifiant en double.")
         vus.add(id_)
+        for champ in brut:
+            if champ not in CHAMPS:
+                proches = difflib.get_close_matches(str(champ), CHAMPS, n=1)
+                raise ObservationInvalide(
+                    f"{config_yaml.localiser(chemin, doc.ligne(*cles, champ))}, indicateur « {id_} », champ « {champ} » : "
+                    "champ inconnu"
+                    + (f" (vouliez-vous dire « {proches[0]} » ?)" if proches else "")
+                    + f" ; champs possibles : {', '.join(CHAMPS)}.")
         type_ = brut.get("type")
         if type_ not in TYPES:
             raise ObservationInvalide(f"{ou} : type « {type_} » inconnu (types possibles : {', '.join(TYPES)}).")
-        try:
-            d = Definition(
-                id=id_, type=type_, libelle=str(brut.get("libelle") or id_), commentaire=str(brut.get("commentaire")
-                                                                                          or ""),
-                source=str(brut.get("source", "rp_evol_struct_pop")), millesime=str(brut.get("millesime", "")),
-                numerateur=_liste(brut.get("numerateur")), denominateur=_liste(brut.get("denominateur")),
-                unite=str(brut.get("unite", "part" if brut.get("denominateur") else "nombre")),
-                facteur=float(brut.get("facteur", 1.0)), composantes=list(brut.get("composantes") or []),
-                indicateur=str(brut.get("indicateur", "")), horizon=int(brut.get("horizon", 0)),
-                question=str(brut.get("question", "")),
-                reponses=[str(r) for r in (brut.get("reponses") or [])] if isinstance(brut.get("reponses"), list)
-                else _liste(brut.get("reponses")), ligne=ligne,
-            )
-            if type_ == "enquete" and "unite" not in brut:
-                d.unite = "part"
-        except (TypeError, ValueError) as e:
-            raise ObservationInvalide(f"{ou} : champ mal formé ({e}).") from None
+        for champ in ("libelle", "commentaire", "source", "millesime", "unite", "indicateur", "question"):
+            probleme = config_yaml.probleme_texte(brut.get(champ))
+            if probleme:
+                raise mal_forme(champ, probleme)
+        for champ, verifier in (("facteur", config_yaml.probleme_nombre), ("horizon", config_yaml.probleme_entier)):
+            if brut.get(champ) is not None and verifier(brut[champ]):
+                raise mal_forme(champ, verifier(brut[champ]))
+        listes = {}
+        for champ in ("numerateur", "denominateur"):
+            try:
+                listes[champ] = _liste(brut.get(champ))
+            except TypeError:
+                raise mal_forme(champ, "un nom de variable, ou une liste de noms, est attendu, pas "
+                                       f"{config_yaml.genre(brut.get(champ))}") from None
+        reponses = brut.get("reponses")
+        if isinstance(reponses, list):
+            if any(isinstance(r, (list, dict)) or r is None for r in reponses):
+                raise mal_forme("reponses", "une liste de codes de réponse est attendue")
+            reponses = [str(r) for r in reponses]
+        elif reponses is None or isinstance(reponses, str):
+            reponses = _liste(reponses)
+        else:
+            raise mal_forme("reponses", f"une liste de codes de réponse est attendue, pas {config_yaml.genre(reponses)}")
+        composantes = brut.get("composantes")
+        if composantes is not None and not isinstance(composantes, list):
+            raise mal_forme("composantes", "une liste de composantes « {indicateur: ..., poids: ...} » est "
+                                           f"attendue, pas {config_yaml.genre(composantes)}")
+        for i, c in enumerate(composantes or []):
+            ou_c = (config_yaml.localiser(chemin, doc.ligne(*cles, "composantes", i))
+                    + f", indicateur « {id_} », composante n° {i + 1}")
+            if not isinstance(c, dict) or not c.get("indicateur"):
+                raise ObservationInvalide(f"{ou_c} : une composante a besoin d'un « indicateur » (et d'un « poids »).")
+            for champ in c:
+                if champ not in CHAMPS_COMPOSANTE:
+                    raise ObservationInvalide(f"{ou_c} : champ « {champ} » inconnu (champs possibles : indicateur, "
+                                              "poids).")
+            probleme = config_yaml.probleme_texte(c["indicateur"])
+            if probleme:
+                raise ObservationInvalide(f"{ou_c}, champ « indicateur » : champ mal formé ({probleme}).")
+            if c.get("poids") is not None and config_yaml.probleme_nombre(c["poids"]):
+                l_poids = doc.ligne(*cles, "composantes", i, "poids")
+                raise ObservationInvalide(
+                    f"{chemin}" + (f", ligne {l_poids}" if l_poids else "") + f", indicateur « {id_} », composante "
+                    f"n° {i + 1}, champ « poids » : champ mal formé ({config_yaml.probleme_nombre(c['poids'])}).")
+        d = Definition(
+            id=id_, type=type_, libelle=str(brut.get("libelle") or id_), commentaire=str(brut.get("commentaire") or ""),
+            source=str(brut.get("source") or "rp_evol_struct_pop"), millesime=str(brut.get("millesime") or ""),
+            numerateur=listes["numerateur"], denominateur=listes["denominateur"],
+            unite=str(brut.get("unite") or ("part" if brut.get("denominateur") or type_ == "enquete" else "nombre")),
+            facteur=float(brut["facteur"]) if brut.get("facteur") is not None else 1.0,
+            composantes=[{"indicateur": str(c["indicateur"]),
+                          "poids": float(c["poids"]) if c.get("poids") is not None else 1.0}
+                         for c in composantes or []],
+            indicateur=str(brut.get("indicateur") or ""),
+            horizon=int(brut.get("horizon") or 0), question=str(brut.get("question") or ""), reponses=reponses,
+            ligne=ligne,
+        )
         if d.unite not in UNITES:
             raise ObservationInvalide(f"{ou} : unité « {d.unite} » inconnue ({', '.join(UNITES)}).")
         if d.type == "populationnel" and not d.numerateur:
             raise ObservationInvalide(f"{ou} : un indicateur populationnel a besoin d'un « numerateur ».")
-        if d.type == "conceptuel":
-            if not d.composantes or not all(isinstance(c, dict) and c.get("indicateur") for c in d.composantes):
-                raise ObservationInvalide(
-                    f"{ou} : un indicateur conceptuel a besoin de « composantes » (indicateur, poids).")
+        if d.type == "conceptuel" and not d.composantes:
+            raise ObservationInvalide(
+                f"{ou} : un indicateur conceptuel a besoin de « composantes » (indicateur, poids).")
         if d.type == "enquete" and (not d.question or not d.reponses):
             raise ObservationInvalide(f"{ou} : un indicateur d'enquête a besoin de « question » et de « reponses ».")
         if d.type == "prospectif" and (not d.indicateur or d.horizon < 2000):
             raise ObservationInvalide(f"{ou} : un indicateur prospectif a besoin de « indicateur » et « horizon ».")
+        if d.type == "populationnel":
+            sources = _sources_connues()
+            if d.source not in sources:
+                proches = difflib.get_close_matches(d.source, sorted(sources), n=3, cutoff=0.5)
+                raise ObservationInvalide(
+                    f"{config_yaml.localiser(chemin, doc.ligne(*cles, 'source') or ligne)}, indicateur « {id_} » : "
+                    f"source « {d.source} » inconnue." + (f" Sources proches : {', '.join(proches)}." if proches else "")
+                    + f" Sources possibles : {', '.join(sorted(sources))}.")
+        # Names that need no data are checked here, so that a mistake is reported even when the
+        # data of another component or indicator is missing.
+        for i, c in enumerate(d.composantes):
+            if c["indicateur"] not in ci.CATALOGUE and c["indicateur"] not in [x.id for x in definitions]:
+                l_c = doc.ligne(*cles, "composantes", i) or ligne
+                raise _composante_inconnue(f"{config_yaml.localiser(chemin, l_c)}", d, c["indicateur"],
+                                           [x.id for x in definitions])
+        if d.type == "prospectif":
+            _verifier_prospectif(d, f"{config_yaml.localiser(chemin, doc.ligne(*cles, 'indicateur') or ligne)}")
         definitions.append(d)
     return definitions
+
+
+def _sources_connues() -> set[str]:
+    from .donnees import SOURCES_ETUDE
+
+    return set(ci.CLE_MILLESIME) | set(SOURCES_ETUDE) | set(SOURCES_ETUDE.values())
+
+
+def _composante_inconnue(ou: str, d: Definition, nom: str, declares) -> ObservationInvalide:
+    possibles = list(ci.CATALOGUE) + list(declares)
+    proches = difflib.get_close_matches(nom, possibles, n=5, cutoff=0.5)
+    return ObservationInvalide(
+        f"{ou}, indicateur « {d.id} » : composante « {nom} » inconnue (ni dans le catalogue, ni déclarée "
+        "plus haut dans le fichier)." + (f" Indicateurs proches : {', '.join(proches)}." if proches else ""))
+
+
+def _verifier_prospectif(d: Definition, ou: str) -> None:
+    i = ci.CATALOGUE.get(d.indicateur)
+    if i is None or not i.agregeable or i.cle_millesime != "rp" or i.sources != (i.source,):
+        raise ObservationInvalide(
+            f"{ou}, indicateur « {d.id} » : « {d.indicateur} » doit être un indicateur du recensement du "
+            "catalogue (ex. population_rp), disponible à deux millésimes.")
+
+
+def _verifier_enquete(etude, d: Definition, chemin: Path) -> None:
+    """The question and answer codes of an « enquete » indicator, against enquete/questionnaire.yaml
+    when it exists (the survey's export may be missing: that is missing data, not a mistake)."""
+    from .enquete.questionnaire import QuestionnaireInvalide, charger_questionnaire
+
+    fichier = Path(etude.racine) / "enquete" / "questionnaire.yaml"
+    if not fichier.is_file():
+        return
+    try:
+        questionnaire = charger_questionnaire(fichier)
+    except QuestionnaireInvalide:
+        return  # reported by the check of the questionnaire itself
+    _verifier_question(d, chemin, {q.cle: q for q in questionnaire.questions})
+
+
+def _verifier_question(d: Definition, chemin: Path, questions: dict):
+    ou = f"{chemin}" + (f", ligne {d.ligne}" if d.ligne else "") + f", indicateur « {d.id} »"
+    q = questions.get(d.question)
+    if q is None or q.type not in ("unique", "multiple", "echelle"):
+        proches = difflib.get_close_matches(d.question, list(questions), n=5, cutoff=0.5)
+        raise ObservationInvalide(f"{ou} : question « {d.question} » inconnue ou non tabulée dans "
+                                  "enquete/questionnaire.yaml." + (f" Questions proches : {', '.join(proches)}."
+                                                                    if proches else ""))
+    codes = {str(m.code) for m in q.modalites}
+    inconnues = [r for r in d.reponses if r not in codes]
+    if inconnues:
+        raise ObservationInvalide(f"{ou} : réponse(s) {', '.join(inconnues)} inconnue(s) pour la question "
+                                  f"« {q.cle} » (codes possibles : {', '.join(sorted(codes))}).")
+    return q
+
+
+def verifier_definition(etude, d: Definition, chemin: Path) -> None:
+    """Checks of one indicator that need the study but no computation: its millésime key, its
+    variables when the source's cache is present, its survey question. ObservationInvalide for a
+    mistake; VariableAbsente / DonneeManquante when data is merely missing."""
+    if d.type == "populationnel":
+        _verifier_variables(etude, d, chemin)
+    elif d.type == "enquete":
+        _verifier_enquete(etude, d, chemin)
+
+
+def problemes(etude, chemin: Path | None = None) -> list[str]:
+    """Every mistake of observation_ciblee.yaml (`make verifier`), one message each; data that is
+    merely missing is not a mistake."""
+    chemin = Path(chemin) if chemin else Path(etude.racine) / "observation_ciblee.yaml"
+    try:
+        definitions = lire(chemin)
+    except ObservationInvalide as e:
+        return [str(e)]
+    sortie = []
+    for d in definitions:
+        try:
+            verifier_definition(etude, d, chemin)
+        except ObservationInvalide as e:
+            sortie.append(str(e))
+        except (DonneeManquante, VariableAbsente):
+            pass
+    return sortie
 
 
 def _variables_connues(etude, source: str, millesime: int) -> list[str]:
@@ -221,11 +379,7 @@ def _conceptuel(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -
         elif nom in ci.CATALOGUE:
             table, mention = ci.calculer(etude, nom)
         else:
-            possibles = list(ci.CATALOGUE) + list(deja)
-            proches = difflib.get_close_matches(nom, possibles, n=5, cutoff=0.5)
-            raise ObservationInvalide(
-                f"{chemin}, indicateur « {d.id} » : composante « {nom} » inconnue (ni dans le catalogue, ni déclarée "
-                "plus haut dans le fichier)." + (f" Indicateurs proches : {', '.join(proches)}." if proches else ""))
+            raise _composante_inconnue(f"{chemin}", d, nom, deja)
         communes = table.loc[table["niveau"] == "commune", "valeur"]
         moyenne, ecart = communes.mean(), communes.std(ddof=0)
         z = (table["valeur"] - moyenne) / ecart if ecart and not np.isnan(ecart) else table["valeur"] * np.nan
@@ -238,11 +392,7 @@ def _conceptuel(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -
 
 
 def _prospectif(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -> Resultat:
-    i = ci.CATALOGUE.get(d.indicateur)
-    if i is None or not i.agregeable or i.cle_millesime != "rp" or i.sources != (i.source,):
-        raise ObservationInvalide(
-            f"{chemin}, indicateur « {d.id} » : « {d.indicateur} » doit être un indicateur du recensement du "
-            "catalogue (ex. population_rp), disponible à deux millésimes.")
+    _verifier_prospectif(d, f"{chemin}")
     fin, mention = ci.calculer(etude, d.indicateur)
     debut, _ = ci.calculer(etude, d.indicateur, etude.millesimes["rp_precedent"])
     annees = etude.millesimes["rp"] - etude.millesimes["rp_precedent"]
@@ -258,23 +408,11 @@ def _enquete(etude, d: Definition, chemin: Path) -> Resultat:
     for the territory, from the protected tables (a secret cell makes the sum secret)."""
     from . import enquete as eq
 
-    ou = f"{chemin}" + (f", ligne {d.ligne}" if d.ligne else "") + f", indicateur « {d.id} »"
     try:
         e = eq.charger_enquete(etude)
     except eq.EnqueteAbsente as exc:  # no survey yet: the indicator waits for it, the others are shown
         raise VariableAbsente(f"« {d.libelle} » : pas encore d'enquête auprès des habitants à exploiter ({exc}).") from None
-    questions = {q.cle: q for q in e.questionnaire.questions}
-    q = questions.get(d.question)
-    if q is None or q.type not in ("unique", "multiple", "echelle"):
-        proches = difflib.get_close_matches(d.question, list(questions), n=5, cutoff=0.5)
-        raise ObservationInvalide(f"{ou} : question « {d.question} » inconnue ou non tabulée dans "
-                                  "enquete/questionnaire.yaml." + (f" Questions proches : {', '.join(proches)}."
-                                                                    if proches else ""))
-    codes = {str(m.code) for m in q.modalites}
-    inconnues = [r for r in d.reponses if r not in codes]
-    if inconnues:
-        raise ObservationInvalide(f"{ou} : réponse(s) {', '.join(inconnues)} inconnue(s) pour la question "
-                                  f"« {q.cle} » (codes possibles : {', '.join(sorted(codes))}).")
+    q = _verifier_question(d, chemin, {q.cle: q for q in e.questionnaire.questions})
     # Communes with few respondents are grouped (« Autres communes du territoire ») before any
     # publication: they are « n.d. » here, the others get their own protected share.
     libelles = {m.libelle for m in q.modalites if str(m.code) in d.reponses}
@@ -313,6 +451,9 @@ def calculer_tous(etude, chemin: Path | None = None) -> tuple[list[Resultat], li
     mistake in the file (unknown variable, type, component) still raises ObservationInvalide."""
     chemin = Path(chemin) if chemin else Path(etude.racine) / "observation_ciblee.yaml"
     definitions = lire(chemin)
+    for d in definitions:  # a mistake is reported whatever data the other indicators lack
+        if d.type == "enquete":
+            _verifier_enquete(etude, d, chemin)
     resultats: dict[str, Resultat] = {}
     indisponibles: list[tuple[str, ErreurDiagnostic]] = []
     for d in definitions:
