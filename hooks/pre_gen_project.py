@@ -1,8 +1,10 @@
 """Validate the answers before anything is written. On error: a French message naming the faulty
-value, exit 1; cookiecutter then removes the half-created study folder."""
+value, exit 1; cookiecutter then removes the half-created study folder (with an invalid folder name,
+a placeholder folder: see reponses_litterales.py). An answer holding template markup (Jinja tags,
+see config_yaml.MARQUEURS_MODELE) is refused: answers are data, never templates.
+This file is itself rendered by Jinja: no template tag may appear in it but those filling REPONSES."""
 
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -30,41 +32,49 @@ def dossier_modele(repo_dir: str, template: str) -> Path:
 sys.path.insert(0, str(dossier_modele({{ cookiecutter.get("_repo_dir", "") | tojson }},
                                       {{ cookiecutter.get("_template", "") | tojson }}) / "src"))
 
+import json  # noqa: E402
+
+from diagnostic_territorial.config_yaml import message_modele  # noqa: E402
 from diagnostic_territorial.erreurs import ErreurDiagnostic  # noqa: E402
-from diagnostic_territorial.etude import verifier_millesime  # noqa: E402
+from diagnostic_territorial.etude import probleme_nom_dossier, verifier_millesime  # noqa: E402
 from diagnostic_territorial.plan import lire_thematiques  # noqa: E402
 from diagnostic_territorial.territoire import resoudre  # noqa: E402
 
-REPONSES = {
-    "territoire": {{ cookiecutter.territoire | tojson }},
-    "code_territoire": {{ cookiecutter.code_territoire | tojson }},
-    "millesime_rp": {{ cookiecutter.millesime_rp | tojson }},
-    "millesime_filosofi": {{ cookiecutter.millesime_filosofi | tojson }},
-    "thematiques": {{ cookiecutter.thematiques | tojson }},
-}
+# Every answer, as cookiecutter holds it (the template extension reponses_litterales.py keeps an
+# answer holding template markup literal: it reaches this hook unevaluated, and is refused here).
+REPONSES = {cle: valeur for cle, valeur in json.loads({{ cookiecutter | tojson | tojson }}).items()
+            if not cle.startswith("_")}
 
 
 def valider(reponses: dict) -> list[str]:
     erreurs = []
-    slug = reponses["territoire"]
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,79}", slug):
-        erreurs.append(
-            f"Nom de dossier invalide : « {slug} ». Utilisez des minuscules sans accent, des chiffres et "
-            "des tirets (ex. cc-coeur-de-garonne)."
-        )
-    try:
-        resoudre(reponses["code_territoire"])
-    except ErreurDiagnostic as e:
-        erreurs.append(str(e))
+    suspectes = set()
+    for cle, valeur in reponses.items():
+        message = message_modele(f"Réponse « {cle} »", valeur)
+        if message:
+            suspectes.add(cle)
+            erreurs.append(message)
+    if "territoire" not in suspectes:
+        probleme = probleme_nom_dossier(reponses.get("territoire"))
+        if probleme:
+            erreurs.append(probleme)
+    if "code_territoire" not in suspectes:
+        try:
+            resoudre(reponses["code_territoire"])
+        except ErreurDiagnostic as e:
+            erreurs.append(str(e))
     for cle, question in (("rp", "millesime_rp"), ("filosofi", "millesime_filosofi")):
+        if question in suspectes:
+            continue
         try:
             verifier_millesime(cle, reponses[question])
         except ErreurDiagnostic as e:
             erreurs.append(str(e))
-    try:
-        lire_thematiques(reponses["thematiques"])
-    except ValueError as e:
-        erreurs.append(str(e))
+    if "thematiques" not in suspectes:
+        try:
+            lire_thematiques(reponses.get("thematiques", "aucune"))
+        except ValueError as e:
+            erreurs.append(str(e))
     return erreurs
 
 

@@ -7,7 +7,8 @@ distributed cluster when a scheduler address is given (the same job function eit
 
 ``territoires.yaml``: a list of codes, or of ``{code: ..., dossier: ...}`` (``dossier`` = the study's
 folder name; by default derived from the territory's name). A list of communes is one territory:
-``{code: "31003,31010"}``.
+``{code: "31003,31010"}``. Every field is data: template markup, an unknown field or an invalid
+folder name is refused with the file, the line and the field, before anything is generated.
 
 Each job runs the study's own commands in a subprocess with the study's own copy of the library
 (``PYTHONPATH=<étude>/src``), so studies never share state; its output goes to
@@ -29,7 +30,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import config_yaml
+from .config_yaml import message_modele
 from .erreurs import ErreurDiagnostic
+from .etude import LONGUEUR_MAX_DOSSIER, probleme_nom_dossier
 
 ETAPES = ("donnees-demo", "donnees", "notebooks", "assembler")
 
@@ -64,35 +68,89 @@ def slug(texte: str) -> str:
     return texte[:80] or "etude"
 
 
+CHAMPS_TERRITOIRE = ("code", "dossier")
+
+
+def verifier_tache(code, dossier, ou: dict | None = None) -> None:
+    """A territory's code and folder are data: template markup is refused (never evaluated by
+    cookiecutter), and the folder name must be a plain name inside the output folder. `ou`: where
+    each field was read (« territoires.yaml, ligne 3, champ « dossier » »), for the messages."""
+    ou = ou or {}
+    for champ, valeur in (("code", code), ("dossier", dossier)):
+        message = message_modele(ou.get(champ) or f"Territoire, champ « {champ} »", valeur)
+        if message:
+            raise ErreurMulti(message)
+    if dossier is not None:
+        probleme = probleme_nom_dossier(dossier)
+        if probleme:
+            raise ErreurMulti(f"{ou['dossier']} : {probleme}" if ou.get("dossier") else probleme)
+
+
+def _entrees_du_fichier(fichier: str) -> list[dict]:
+    """The territories of a YAML file: a list of codes, or of {code, dossier}, at the top or under
+    « territoires: ». Every field is checked (file, line, field); nothing is evaluated."""
+    doc = config_yaml.lire(fichier, erreur=ErreurMulti)
+    data = doc.donnees if doc.donnees is not None else []
+    racine: tuple = ()
+    if isinstance(data, dict):
+        inconnues = [k for k in data if k != "territoires"]
+        if inconnues:
+            raise ErreurMulti(f"{doc.ou(inconnues[0], champ=str(inconnues[0]))} : section inconnue (le fichier est "
+                              "une liste de territoires, ou une section « territoires: » qui la contient).")
+        data, racine = data.get("territoires") or [], ("territoires",)
+    if not isinstance(data, list):
+        raise ErreurMulti(f"{doc.ou(*racine)} : attendu une liste de territoires (codes ou {{code, dossier}}), "
+                          f"pas {config_yaml.genre(data)}.")
+    entrees = []
+    for i, e in enumerate(data):
+        cles = racine + (i,)
+        ou = doc.ou(*cles, champ=f"territoire n° {i + 1}")
+        if isinstance(e, dict):
+            for champ in e:
+                if champ not in CHAMPS_TERRITOIRE:
+                    raise ErreurMulti(f"{doc.ou(*cles, champ, champ=str(champ))} : champ inconnu (champs possibles : "
+                                      f"{', '.join(CHAMPS_TERRITOIRE)}).")
+            code, dossier = e.get("code"), e.get("dossier")
+            if code is None:
+                raise ErreurMulti(f"{ou} : champ « code » absent (SIREN d'EPCI, codes commune ou dep:31).")
+        else:
+            code, dossier = e, None
+        code = config_yaml.texte(code, doc.chemin, doc.ligne(*cles, "code") if isinstance(e, dict)
+                                 else doc.ligne(*cles), "code", erreur=ErreurMulti)
+        if dossier is not None:
+            dossier = config_yaml.texte(dossier, doc.chemin, doc.ligne(*cles, "dossier"), "dossier",
+                                        erreur=ErreurMulti)
+        ligne = doc.ligne(*cles)
+        verifier_tache(code, dossier, ou={champ: doc.ou(*cles, champ, champ=champ) for champ in CHAMPS_TERRITOIRE})
+        entrees.append({"code": code, "dossier": dossier, "ou": config_yaml.localiser(doc.chemin, ligne)})
+    return entrees
+
+
 def lire_taches(codes: str | None = None, fichier: str | None = None) -> list[Tache]:
     """Territories from --codes (comma-separated: EPCI SIREN or départements) or a YAML list."""
     from .territoire import resoudre
 
     entrees: list[dict] = []
     if codes:
+        message = message_modele("Option --codes", codes)
+        if message:
+            raise ErreurMulti(message)
         entrees += [{"code": c.strip()} for c in codes.split(",") if c.strip()]
     if fichier:
-        import yaml
-
-        try:
-            data = yaml.safe_load(Path(fichier).read_text(encoding="utf-8")) or []
-        except (OSError, yaml.YAMLError) as e:
-            raise ErreurMulti(f"Liste de territoires illisible : {fichier} ({e}).") from None
-        if isinstance(data, dict):
-            data = data.get("territoires", [])
-        if not isinstance(data, list):
-            raise ErreurMulti(f"{fichier} : attendu une liste de territoires (codes ou {{code, dossier}}).")
-        for e in data:
-            entrees.append({"code": str(e)} if not isinstance(e, dict) else
-                           {"code": str(e.get("code", "")), "dossier": e.get("dossier")})
+        entrees += _entrees_du_fichier(fichier)
     if not entrees:
         raise ErreurMulti("Aucun territoire : indiquez --codes 200068815,243100518 ou --fichier territoires.yaml.")
     taches, vus = [], set()
     for e in entrees:
-        t = resoudre(e["code"])  # TerritoireInvalide names the faulty code
+        try:
+            t = resoudre(e["code"])  # TerritoireInvalide names the faulty code
+        except ErreurDiagnostic as exc:
+            if e.get("ou"):
+                raise type(exc)(f"{e['ou']} : {exc}") from None
+            raise
         dossier = e.get("dossier") or slug(t.nom)
         if dossier in vus:
-            dossier = f"{dossier}-{slug(t.code)}"
+            dossier = f"{dossier}-{slug(t.code)}"[:LONGUEUR_MAX_DOSSIER]
         vus.add(dossier)
         taches.append(Tache(e["code"], dossier))
     return taches
@@ -125,6 +183,7 @@ def executer_etude(modele: str, tache: Tache, sortie: str, etapes: list[str], wo
     etude = Path(sortie) / tache.dossier
     r.chemin = str(etude)
     try:
+        verifier_tache(tache.code, tache.dossier)
         if not (etude / "etude.yaml").exists():
             from cookiecutter.main import cookiecutter
 
