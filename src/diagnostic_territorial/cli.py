@@ -115,6 +115,23 @@ def _afficher_rapport(etude, rapport) -> None:
               + ", ".join(d.id for d in indisponibles[:12]) + ("…" if len(indisponibles) > 12 else ""))
 
 
+def cmd_verifier(args) -> int:
+    """Every file the consultant edits, checked in seconds (nothing is computed nor written): one
+    French line per problem (file, line, field), exit status 1 when there is one."""
+    from .config_yaml import verifier_etude
+
+    chemin = Path(args.etude)
+    racine = chemin if chemin.is_dir() else chemin.resolve().parent
+    problemes, verifies = verifier_etude(racine)
+    for probleme in problemes:
+        print(probleme)
+    if problemes:
+        print(f"{len(problemes)} problème(s) à corriger dans les fichiers de l'étude.", file=sys.stderr)
+        return 1
+    print(f"Tout est en ordre ({', '.join(verifies)}).")
+    return 0
+
+
 def cmd_donnees_demo(args) -> int:
     from .demo import installer_donnees_demo
 
@@ -467,6 +484,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hors-ligne", action="store_true", help="ne rien télécharger")
     p.add_argument("--strict", action="store_true", help="échouer si une source manque")
     p.set_defaults(func=cmd_donnees)
+    p = sub.add_parser("verifier", help="vérifier les fichiers du consultant (etude.yaml, observation ciblée, plan "
+                                        "d'action, questionnaire, analyses) sans rien exécuter")
+    p.set_defaults(func=cmd_verifier)
     p = sub.add_parser("donnees-demo", help="installer les données de démonstration dans data/brut/")
     p.set_defaults(func=cmd_donnees_demo)
     p = sub.add_parser("notebooks", help="exécuter les notebooks des chapitres (papermill)")
