@@ -632,6 +632,8 @@ def epci_avec_total_publie(tmp_path):
     lignes[5] = (codes[5], "commune", "indfoy_rsa", 5.0, False)  # the smallest published commune
     total = sum(v for _, _, _, v, _ in lignes if not math.isnan(v)) + 7
     lignes.append(("200068815", "epci", "indfoy_rsa", total, False))
+    lignes += [(c, "commune", "indfoy_ndur", 100.0, False) for c in codes]  # allocataires, none secret
+    lignes.append(("200068815", "epci", "indfoy_ndur", 4800.0, False))
     ecrire_cache(e, "caf_communes", lignes, 2023)
     return e, codes, total
 
@@ -660,6 +662,15 @@ def test_total_publie_par_la_source_et_commune_secrete(epci_avec_total_publie, m
     assert c["secret"].sum() == 2 and math.isnan(c.loc[codes[5], "valeur"])
     assert v.ligne("territoire")["valeur"] == total  # the source's total stays published
     assert total - c["valeur"].sum() == 7 + 5  # only the sum of the two can be deduced
+    assert v.table.attrs["secret_complementaire"] == [codes[5]]
+
+    # the share of RSA households among allocataires of that commune would give the 5 back (5 %
+    # of 100 allocataires, published): masked too, in every chapter that shows it
+    ch._calculer("part_allocataires_rsa")
+    part = ch.valeurs["part_allocataires_rsa"].communes().set_index("codgeo")
+    assert part.loc[codes[5], "secret"] and math.isnan(part.loc[codes[5], "valeur"])
+    assert part.loc[codes[0], "secret"] and part["secret"].sum() == 2
+    assert part.loc[codes[1], "valeur"] == pytest.approx(0.11)  # the others stay published
 
     # the communes' table of the section says « s » for both, and why
     sorties = []

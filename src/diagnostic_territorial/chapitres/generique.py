@@ -350,7 +350,7 @@ class ChapitreIndicateurs:
             self.manquants[id_] = f"{i.libelle} : non disponible ({ci.raison_vide(self.calcul, id_, table)})."
             return
         annee = ci.millesimes(self.etude, i)[1]
-        v = Valeur(proteger_sommes(i, table), mention, annee)
+        v = Valeur(proteger_sommes(i, table, self.calcul), mention, annee)
         precedent = ci.millesimes(self.etude, i, precedent=True)
         if precedent is not None and precedent[1] != annee:
             try:
@@ -660,18 +660,66 @@ def _communes_couvertes(niveau: str, code: str) -> frozenset[str] | None:
         return None
 
 
-def proteger_sommes(i: ci.Indicateur, table: pd.DataFrame) -> pd.DataFrame:
-    """Secret statistique of a count by commune beside a published total: when the source masks
-    one commune and publishes the territory's total (an EPCI's or a département's own row, read
-    by `indicateurs.additifs` instead of the sum of its communes), the masked value would be the
-    total minus the other communes. The smallest other commune is masked too (« s »), as the
-    survey's tables do (`enquete.protection.proteger_table`), before any table, chart or map shows
-    the communes. Medians, rates and other ratios are not sums of communes: left as they are."""
+def communes_secret_complementaire(calcul: ci.Calcul, i: ci.Indicateur) -> set[str]:
+    """Communes to mask in addition for an indicator summed from the communes: for each source
+    variable of its numerator and denominator, the commune `enquete.protection.proteger_table`
+    masks when the source masks another commune and publishes the total of the territory (or of a
+    reference made of the study's communes only). Per variable, so that a rate built on the
+    masked count (foyers au RSA pour 100 ménages) is masked too: rate x denominator would give
+    the count back. The choice depends on the source's values only: every chapter makes the same."""
     from ..enquete import protection
 
-    if i.unite != "nombre" or i.denominateur or not (table["niveau"] == "commune").any():
+    if not i.agregeable:  # medians and rates read where they are published: not sums of communes
+        return set()
+    codes: set[str] = set()
+    try:
+        parties = calcul._parties(i, ci.millesimes(calcul.etude, i))
+    except (DonneeManquante, ci.MillesimeInconnu):
+        return codes
+    for source, fichier, millesime, termes in parties:
+        variables = list(dict.fromkeys(v for v, _ in termes))
+        try:
+            table, _ = calcul._additifs(source, fichier, millesime, variables)
+        except DonneeManquante:
+            continue
+        for v in variables:
+            secret = v + ind.SUFFIXE_SECRET
+            if v not in table or secret not in table or not table[secret].any():
+                continue
+            vue = table[["libelle", "niveau", "codgeo", v, secret]]
+            codes |= set(protection.proteger_table(vue, v, secret, parties=_communes_couvertes)
+                         .attrs.get("secret_complementaire", []))
+    return codes
+
+
+def proteger_sommes(i: ci.Indicateur, table: pd.DataFrame, calcul: ci.Calcul | None = None) -> pd.DataFrame:
+    """Secret statistique of the communes beside a published total: when the source masks one
+    commune and publishes the territory's total (an EPCI's or a département's own row, read by
+    `indicateurs.additifs` instead of the sum of its communes), the masked value would be the total
+    minus the other communes. The smallest other commune is masked too (« s »), as the survey's
+    tables do (`enquete.protection`), before any table, chart or map shows the communes: per
+    source variable with `calcul` (counts and the rates built on them), and on the indicator
+    itself when it is a count (its territory row a published sum of its communes). Medians and
+    published rates are not sums of communes: left as they are. The communes masked in addition
+    are listed in ``attrs["secret_complementaire"]``."""
+    from ..enquete import protection
+
+    if not (table["niveau"] == "commune").any():
         return table
-    return protection.proteger_table(table, parties=_communes_couvertes)
+    ajoutes: set[str] = set()
+    codes = communes_secret_complementaire(calcul, i) if calcul is not None else set()
+    if codes:
+        table = table.copy()
+        ajout = (table["niveau"] == "commune") & table["codgeo"].astype(str).isin(codes) & ~table["secret"]
+        table.loc[ajout, "valeur"] = float("nan")
+        table.loc[ajout, "secret"] = True
+        ajoutes |= set(table.loc[ajout, "codgeo"].astype(str))
+    if i.unite == "nombre" and not i.denominateur:
+        table = protection.proteger_table(table, parties=_communes_couvertes)
+        ajoutes |= set(table.attrs.get("secret_complementaire", []))
+    if ajoutes:
+        table.attrs["secret_complementaire"] = sorted(ajoutes)
+    return table
 
 
 def commune_unique(etude) -> bool:
