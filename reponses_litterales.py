@@ -16,6 +16,11 @@ template before Jinja compiles it (``preprocess``) and:
   is created outside the output folder and no OS error comes before the hook's French message; the
   hook refuses the answer and cookiecutter removes the placeholder folder.
 
+- keeps cookiecutter's traceback off the screen when the pre_gen_project hook refuses an answer:
+  the hook has already printed the French reason; cookiecutter's log record (« Stopping
+  generation... » with the Python traceback) is replaced by one French line, through a standard
+  logging filter on cookiecutter's « cookiecutter.hooks » logger.
+
 The template's own files and hooks are rendered as usual. Standard library and Jinja only: this
 module is imported by cookiecutter (and cruft), from the template's root folder.
 """
@@ -23,6 +28,7 @@ module is imported by cookiecutter (and cruft), from the template's root folder.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import re
 import sys
@@ -59,9 +65,26 @@ def dossier_etude(nom) -> str:
     return f".etude-refusee-{os.getpid()}-{next(_compteur)}"
 
 
+class _SansTraceback(logging.Filter):
+    """A failed hook is reported in French by the hook itself: no Python traceback after it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and "hook" in str(record.msg):
+            record.msg, record.args = "Génération arrêtée : rien n'a été créé (motif ci-dessus).", ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def _installer_filtre() -> None:
+    journal = logging.getLogger("cookiecutter.hooks")
+    if not any(isinstance(f, _SansTraceback) for f in journal.filters):
+        journal.addFilter(_SansTraceback())
+
+
 class ReponsesLitterales(Extension):
     def __init__(self, environment):
         super().__init__(environment)
+        _installer_filtre()
         environment.filters["dossier_etude"] = dossier_etude
 
     def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:

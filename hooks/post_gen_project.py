@@ -14,7 +14,7 @@ from pathlib import Path
 ETUDE = Path.cwd()
 sys.path.insert(0, str(ETUDE / "src"))
 
-from diagnostic_territorial.etude import ecrire_etude_yaml, verifier_millesime  # noqa: E402
+from diagnostic_territorial.etude import ecrire_etude_yaml, libelle_cadre, verifier_millesime  # noqa: E402
 from diagnostic_territorial.plan import lire_thematiques  # noqa: E402
 from diagnostic_territorial.territoire import resoudre  # noqa: E402
 
@@ -100,7 +100,7 @@ def main() -> None:
         consultant=CONTEXTE["consultant"],
         rp=verifier_millesime("rp", CONTEXTE["millesime_rp"]),
         filosofi=verifier_millesime("filosofi", CONTEXTE["millesime_filosofi"]),
-        sous_titre=CONTEXTE["cadre"],
+        sous_titre=libelle_cadre(CONTEXTE["cadre"], CONTEXTE["_cadres"]),
         thematiques=lire_thematiques(CONTEXTE.get("thematiques", "aucune")),
     )
     ecrire_cruft()

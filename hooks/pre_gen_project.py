@@ -36,14 +36,14 @@ import json  # noqa: E402
 
 from diagnostic_territorial.config_yaml import message_modele  # noqa: E402
 from diagnostic_territorial.erreurs import ErreurDiagnostic  # noqa: E402
-from diagnostic_territorial.etude import probleme_nom_dossier, verifier_millesime  # noqa: E402
+from diagnostic_territorial.etude import libelle_cadre, probleme_nom_dossier, verifier_millesime  # noqa: E402
 from diagnostic_territorial.plan import lire_thematiques  # noqa: E402
 from diagnostic_territorial.territoire import resoudre  # noqa: E402
 
 # Every answer, as cookiecutter holds it (the template extension reponses_litterales.py keeps an
 # answer holding template markup literal: it reaches this hook unevaluated, and is refused here).
-REPONSES = {cle: valeur for cle, valeur in json.loads({{ cookiecutter | tojson | tojson }}).items()
-            if not cle.startswith("_")}
+CONTEXTE = json.loads({{ cookiecutter | tojson | tojson }})
+REPONSES = {cle: valeur for cle, valeur in CONTEXTE.items() if not cle.startswith("_")}
 
 
 def valider(reponses: dict) -> list[str]:
@@ -68,6 +68,11 @@ def valider(reponses: dict) -> list[str]:
             continue
         try:
             verifier_millesime(cle, reponses[question])
+        except ErreurDiagnostic as e:
+            erreurs.append(str(e))
+    if "cadre" not in suspectes:
+        try:
+            libelle_cadre(reponses.get("cadre"), CONTEXTE["_cadres"])
         except ErreurDiagnostic as e:
             erreurs.append(str(e))
     if "thematiques" not in suspectes:

@@ -78,15 +78,39 @@ def test_expression_jinja_en_ligne_de_commande_jamais_evaluee(tmp_path):
 
 
 def test_reponse_interactive_avec_balise_refusee_et_accolades_simples_gardees(tmp_path):
-    # territoire, code, millésime RP, millésime Filosofi, consultant, cadre (n°), thématiques
-    r = cookiecutter_cli(tmp_path, entree="etude-interactive\n\n\n\n{% raw %}x{% endraw %}\n1\n\n")
+    # territoire, code, millésime RP, millésime Filosofi, consultant, cadre (code), thématiques
+    r = cookiecutter_cli(tmp_path, entree="etude-interactive\n\n\n\n{% raw %}x{% endraw %}\nctg\n\n")
     assert r.returncode == 1 and "Réponse « consultant » : « {% raw %}x{% endraw %} »" in r.stderr
     assert list(tmp_path.iterdir()) == []
-    r = cookiecutter_cli(tmp_path, entree="etude-interactive\n\n\n\nCabinet {Durand} & 100 %\n2\n\n")
+    r = cookiecutter_cli(tmp_path, entree="etude-interactive\n\n\n\nCabinet {Durand} & 100 %\nabs\n\n")
     assert r.returncode == 0, r.stderr
     etude = yaml.safe_load((tmp_path / "etude-interactive" / "etude.yaml").read_text(encoding="utf-8"))["etude"]
     assert etude["consultant"] == "Cabinet {Durand} & 100 %"
     assert etude["sous_titre"] == "Analyse des besoins sociaux (ABS)"
+
+
+@pytest.mark.parametrize("cadre, attendu", [
+    ("ABS", "Analyse des besoins sociaux (ABS)"),
+    (" dst ", "Diagnostic social de territoire"),
+    ("Diagnostic préalable à la Convention territoriale globale (CTG)",
+     "Diagnostic préalable à la Convention territoriale globale (CTG)"),
+])
+def test_cadre_code_ou_intitule_accepte(tmp_path, cadre, attendu):
+    r = cookiecutter_cli(tmp_path, f"cadre={cadre}")
+    assert r.returncode == 0, r.stderr
+    etude = yaml.safe_load((tmp_path / "cc-coeur-de-garonne" / "etude.yaml").read_text(encoding="utf-8"))["etude"]
+    assert etude["sous_titre"] == attendu
+    assert f"{attendu}. Étude réalisée par" in (tmp_path / "cc-coeur-de-garonne" / "README.md").read_text(encoding="utf-8")
+
+
+def test_cadre_invalide_refuse_en_francais_sans_traceback(tmp_path):
+    """A cookiecutter choice list failed with an English ValueError traceback before any hook."""
+    r = cookiecutter_cli(tmp_path, "cadre=convention")
+    assert r.returncode == 1
+    assert "Cadre de l'étude « convention » inconnu : répondez abs" in r.stderr
+    assert "ctg (Diagnostic préalable à la Convention territoriale globale (CTG))" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("nom, message", [

@@ -441,6 +441,19 @@ def verifier_sections(doc: config_yaml.DocumentYaml) -> None:
 LONGUEUR_MAX_DOSSIER = 80
 
 
+def libelle_cadre(valeur, cadres: dict[str, str]) -> str:
+    """The title of the study's frame from the cookiecutter answer: a code of ``cadres``
+    (cookiecutter.json « _cadres »: ctg, abs, dst) or one of their titles, case and spaces aside.
+    Anything else: a French error listing the codes. A free-text answer, not a cookiecutter choice
+    list, so that a wrong value given with --no-input gets this message instead of a traceback."""
+    texte = " ".join(str(valeur if valeur is not None else "").split()).casefold()
+    for code, titre in cadres.items():
+        if texte in (code.casefold(), " ".join(titre.split()).casefold()):
+            return titre
+    codes = ", ".join(f"{code} ({titre})" for code, titre in cadres.items())
+    raise EtudeInvalide(f"Cadre de l'étude « {str(valeur)[:80]} » inconnu : répondez {codes}.")
+
+
 def probleme_nom_dossier(nom) -> str | None:
     """Why `nom` cannot name a study's folder (French message naming it), or None. Lower-case
     letters without accents, digits, « - » and « _ », at most 80 characters: nothing that could
