@@ -169,3 +169,34 @@ def test_livrables_sans_notebooks_ne_remplacent_pas_le_rapport(etude_executee, t
     r = commande(etude, "livrables", "--force")
     assert r.returncode == 2 and "Aucun notebook exécuté" in r.stderr
     assert rapport.read_bytes() == avant
+
+
+def test_chapitre_en_echec_nomme_dans_la_synthese_et_le_diaporama(etude_executee, tmp_path):
+    """A chapter that fails after recording its findings: the synthèse (deliverable and chapter 13)
+    and the slides name it as not produced and never repeat its old findings."""
+    import json
+
+    import nbformat
+
+    etude = copie_etude(etude_executee, tmp_path)
+    anciens = json.loads((etude / "build" / "resultats" / "jeunesse.json").read_text(encoding="utf-8"))["a_retenir"]
+    assert anciens
+    chemin = etude / "notebooks" / "07_jeunesse.ipynb"
+    nb = nbformat.read(chemin, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell('raise RuntimeError("panne simulée")'))
+    nbformat.write(nb, chemin)
+    r = commande(etude, "notebooks", "--chapitres", "jeunesse,synthese")
+    assert r.returncode == 1 and "Échec du chapitre 7 « Jeunesse (12-25 ans) »" in r.stderr + r.stdout
+    assert not (etude / "build" / "resultats" / "jeunesse.json").exists()
+    r = commande(etude, "livrables")
+    assert "Traceback" not in r.stderr
+    synthese = (etude / "livrables" / "synthese.html").read_text(encoding="utf-8")
+    diaporama = (etude / "livrables" / "presentation.slides.html").read_text(encoding="utf-8")
+    chapitre = (etude / "build" / "notebooks" / "13_synthese.ipynb").read_text(encoding="utf-8")
+    assert "Chapitres non produits" in synthese and "7. Jeunesse (12-25 ans)" in synthese
+    assert "Chapitres non produits" in diaporama and "7. Jeunesse (12-25 ans)" in diaporama
+    assert "dont les constats ne sont pas repris ici : Jeunesse (12-25 ans)" in chapitre
+    for point in anciens:
+        debut = point[:60]
+        assert debut not in synthese and debut not in diaporama
+    assert "8. Parentalité et familles" in synthese  # the other chapters' findings are still there

@@ -145,31 +145,17 @@ def cmd_donnees_demo(args) -> int:
     return 0
 
 
-def _journal(etude) -> Path:
-    return Path(etude.dossier_build) / "execution.json"
-
-
 def cmd_notebooks(args) -> int:
     from .execution import executer, resume
 
     etude = _etude(args)
     _donnees_pretes(etude, force=getattr(args, "force", False))
     cles = args.chapitres.split(",") if args.chapitres else None
-    workers = args.workers if args.workers is not None else int(
-        (etude.brut.get("execution") or {}).get("workers", 0) or 0)
+    workers = args.workers if args.workers is not None else etude.workers
     resultats = executer(etude, cles=cles, workers=workers, arret_premier_echec=args.arret_premier_echec,
                          force=getattr(args, "force", False))
-    journal = _journal(etude)
-    ancien = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}
-    for r in resultats:
-        if r.reutilise and r.chapitre.cle in ancien:  # unchanged: keep the run that produced it
-            ancien[r.chapitre.cle]["reutilise"] = True
-            continue
-        ancien[r.chapitre.cle] = {"statut": r.statut, "erreur": r.erreur, "duree": round(r.duree, 2),
-                                  "reutilise": r.reutilise}
     from .ecriture import _ecrire_atomiquement
 
-    _ecrire_atomiquement(journal, json.dumps(ancien, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
     _ecrire_atomiquement(_sources_utilisees(etude), json.dumps(sorted(_caches_presents(etude)), indent=1).encode("utf-8"))
     print(resume(resultats))
     return 0 if all(r.statut == "ok" for r in resultats) else 1
@@ -262,22 +248,11 @@ def _noms_departements(etude) -> str:
 
 
 def _assembler(etude) -> int:
-    from .plan import CHAPITRES
     from .ecriture import date_generation
-    from .rapport import ChapitreExecute, assembler
+    from .execution import etats_chapitres
+    from .rapport import assembler
 
-    journal = _journal(etude)
-    etats = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}
-    chapitres = []
-    for i, c in enumerate(CHAPITRES, start=1):
-        chemin = Path(etude.dossier_build) / "notebooks" / c.notebook
-        etat = etats.get(c.cle, {})
-        if not chemin.exists():
-            chapitres.append(ChapitreExecute(i, c.cle, c.titre, None, "absent",
-                                             "notebook non exécuté (lancez « make notebooks »)"))
-        else:
-            chapitres.append(ChapitreExecute(i, c.cle, c.titre, chemin, etat.get("statut", "ok"),
-                                             etat.get("erreur")))
+    chapitres = etats_chapitres(etude)
     meta = {
         "nom_territoire": etude.nom_territoire,
         "sous_titre": etude.sous_titre or "Diagnostic social de territoire",

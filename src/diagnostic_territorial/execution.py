@@ -468,6 +468,8 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
     pool = None
     try:
         for vague in vagues:
+            if resultats:
+                noter_journal(etude, list(resultats.values()))
             if arret or not vague:
                 continue
             a_executer = []
@@ -524,7 +526,50 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
             pool.shutdown(wait=True, cancel_futures=True)
         barre.close()
         empreintes.enregistrer()
+        noter_journal(etude, list(resultats.values()))
     return [resultats[c.cle] for _, c in choisis if c.cle in resultats]
+
+
+def chemin_journal(etude) -> Path:
+    """build/execution.json: status, error and duration of each chapter's last run."""
+    return Path(etude.dossier_build) / "execution.json"
+
+
+def noter_journal(etude, resultats: list[ResultatExecution]) -> None:
+    """Record each chapter's status in build/execution.json (the others keep their last run). Written
+    after each wave, so that the synthèse, run after the other chapters, knows which ones failed."""
+    from .ecriture import _ecrire_atomiquement
+
+    journal = chemin_journal(etude)
+    ancien = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}
+    for r in resultats:
+        if r.reutilise and r.chapitre.cle in ancien:  # unchanged: keep the run that produced it
+            ancien[r.chapitre.cle]["reutilise"] = True
+            continue
+        ancien[r.chapitre.cle] = {"statut": r.statut, "erreur": r.erreur, "duree": round(r.duree, 2),
+                                  "reutilise": r.reutilise}
+    _ecrire_atomiquement(journal, json.dumps(ancien, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def etats_chapitres(etude) -> list:
+    """Every chapter of the plan as a ``rapport.ChapitreExecute``: « ok », « echec » (the last run
+    failed, notebook kept with its traceback) or « absent » (never executed). One reading shared
+    by the report, the synthèse and the slides, so they never disagree on which chapter failed."""
+    from .rapport import ChapitreExecute
+
+    journal = chemin_journal(etude)
+    etats = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}
+    chapitres = []
+    for i, c in enumerate(CHAPITRES, start=1):
+        chemin = Path(etude.dossier_build) / "notebooks" / c.notebook
+        etat = etats.get(c.cle, {})
+        if not chemin.exists():
+            chapitres.append(ChapitreExecute(i, c.cle, c.titre, None, "absent",
+                                             "notebook non exécuté (lancez « make notebooks »)"))
+        else:
+            chapitres.append(ChapitreExecute(i, c.cle, c.titre, chemin, etat.get("statut", "ok"),
+                                             etat.get("erreur")))
+    return chapitres
 
 
 def resume(resultats: list[ResultatExecution]) -> str:

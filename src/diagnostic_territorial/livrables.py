@@ -498,30 +498,35 @@ def _lignes_tableau(ic: IndicateursCles, colonnes: list[pd.Series]) -> list[dict
 # --------------------------------------------------------------------------------------------
 
 
-def _a_retenir(etude) -> tuple[list[dict], list[str]]:
-    """[(numero, titre, points)] of the chapters with findings, and the titles of the others."""
+def _a_retenir(etude) -> tuple[list[dict], list[str], list[str]]:
+    """The chapters with findings ({numero, cle, titre, points}), the titles of the chapters that
+    ran without any, and the titles of the chapters whose last run failed or never happened: their
+    findings are not taken up (a failed run deletes them) and the deliverables say so."""
     from . import resultats
-    from .plan import CHAPITRES
+    from .execution import etats_chapitres
 
     trouves = resultats.lire_tous(etude)
-    chapitres, sans = [], []
-    for i, c in enumerate(CHAPITRES, start=1):
+    chapitres, sans, echecs = [], [], []
+    for c in etats_chapitres(etude):
         if c.cle == "synthese":
+            continue
+        if c.statut != "ok":
+            echecs.append(f"{c.numero}. {c.titre}")
             continue
         points = (trouves.get(c.cle) or {}).get("a_retenir") or []
         if points:  # HTML fragments: the templates print them through the html_assaini filter
-            chapitres.append({"numero": i, "cle": c.cle, "titre": c.titre, "points": [str(p) for p in points]})
+            chapitres.append({"numero": c.numero, "cle": c.cle, "titre": c.titre, "points": [str(p) for p in points]})
         else:
-            sans.append(f"{i}. {c.titre}")
-    return chapitres, sans
+            sans.append(f"{c.numero}. {c.titre}")
+    return chapitres, sans, echecs
 
 
 def synthese(etude, ic: IndicateursCles | None = None) -> tuple[Path, Path]:
     ic = ic or indicateurs_cles(etude)
-    chapitres, sans = _a_retenir(etude)
+    chapitres, sans, echecs = _a_retenir(etude)
     colonnes = [ic.ligne("territoire")] + ic.lignes_references()
     contenu = _jinja().get_template("synthese.html.j2").render(
-        m=_meta(etude), chapitres=chapitres, sans=sans,
+        m=_meta(etude), chapitres=chapitres, sans=sans, echecs=echecs,
         entetes=[c["libelle"] for c in colonnes], lignes=_lignes_tableau(ic, colonnes),
         sources=ic.sources, note_france="France métropolitaine pour Filosofi.",
     )
@@ -872,13 +877,13 @@ def fiches_communes(etude, ic: IndicateursCles | None = None) -> dict:
 
 def presentation(etude) -> Path:
     """livrables/presentation.slides.html: title slide + one slide per « À retenir » point."""
-    chapitres, _ = _a_retenir(etude)
+    chapitres, _, echecs = _a_retenir(etude)
     diapos = []
     for c in chapitres:
         for j, p in enumerate(c["points"], start=1):
             diapos.append({"chapitre": f"{c['numero']}. {c['titre']}", "point": p,
                            "rang": f"{j}/{len(c['points'])}"})
-    contenu = _jinja().get_template("presentation.html.j2").render(m=_meta(etude), diapos=diapos)
+    contenu = _jinja().get_template("presentation.html.j2").render(m=_meta(etude), diapos=diapos, echecs=echecs)
     sortie = Path(etude.dossier_livrables) / "presentation.slides.html"
     _ecrire_atomiquement(sortie, contenu.encode("utf-8"))
     return sortie
