@@ -361,6 +361,13 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
             etude = Etude.charger(chemin)
     except Erreur as e:
         problemes.append(str(e))
+    if etude is not None:
+        try:  # the survey's settings (switches, seuil of at least 5, names to mask)
+            from .enquete.protection import verifier_configuration
+
+            verifier_configuration(etude)
+        except Erreur as e:
+            problemes.append(str(e))
 
     from . import observation
 

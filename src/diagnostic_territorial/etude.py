@@ -319,7 +319,7 @@ CHAMPS_TEXTE = {
 # Switches of etude.yaml (true/false, oui/non, vrai/faux) and their default.
 INTERRUPTEURS = {("enquete", "publier_verbatims"): False, ("enquete", "ponderation"): True}
 # Whole numbers of etude.yaml and their minimum.
-ENTIERS = {("execution", "workers"): 0, ("enquete", "seuil"): None, ("enquete", "effectif_min_commune"): 0,
+ENTIERS = {("execution", "workers"): 0, ("enquete", "seuil"): 5, ("enquete", "effectif_min_commune"): 0,
            ("territoire", "geographie"): None}
 CHAMPS_COMMUNE = ("code", "nom", "departement", "region")
 
