@@ -133,20 +133,45 @@ def test_un_echec_n_est_jamais_mis_en_cache(etude):
     assert "ÉCHEC chapitre 2" in execution.resume(list(resultats.values()))
 
 
-def test_journal_de_la_cli_garde_la_duree_d_origine(etude, monkeypatch):
-    from diagnostic_territorial import cli
+def test_journal_garde_la_duree_d_origine(etude):
+    """build/execution.json is written by executer itself (after each wave, so that the synthèse
+    knows which chapters failed); a reused chapter keeps the duration of the run that produced it."""
+    def journal() -> dict:
+        return json.loads(execution.chemin_journal(etude).read_text(encoding="utf-8"))
 
-    monkeypatch.chdir(etude.racine)
-    assert cli.main(["notebooks", "--chapitres", "demographie,economie", "--workers", "1"]) == 0
-    journal = json.loads((Path(etude.dossier_build) / "execution.json").read_text(encoding="utf-8"))
-    assert journal["demographie"]["reutilise"] is False
-    assert cli.main(["notebooks", "--chapitres", "demographie,economie", "--workers", "1"]) == 0
-    journal2 = json.loads((Path(etude.dossier_build) / "execution.json").read_text(encoding="utf-8"))
-    assert journal2["demographie"]["reutilise"] is True
-    assert journal2["demographie"]["duree"] == journal["demographie"]["duree"]
-    assert cli.main(["notebooks", "--chapitres", "economie", "--force", "--workers", "1"]) == 0
-    journal3 = json.loads((Path(etude.dossier_build) / "execution.json").read_text(encoding="utf-8"))
-    assert journal3["economie"]["reutilise"] is False
+    def executer(cles, **kw):
+        return execution.executer(etude, cles=cles, workers=1, progression=False, **kw)
+
+    executer(["demographie", "economie"])
+    j1 = journal()
+    assert j1["demographie"]["reutilise"] is False and j1["demographie"]["statut"] == "ok"
+    executer(["demographie", "economie"])
+    j2 = journal()
+    assert j2["demographie"]["reutilise"] is True
+    assert j2["demographie"]["duree"] == j1["demographie"]["duree"]
+    executer(["economie"], force=True)
+    assert journal()["economie"]["reutilise"] is False
+    etats = {c.cle: c.statut for c in execution.etats_chapitres(etude)}
+    assert etats["demographie"] == etats["economie"] == "ok" and etats["synthese"] == "absent"
+
+
+def test_echec_note_au_journal_avant_la_synthese(etude):
+    """The synthèse (second wave) sees the failure of a chapter of the first wave."""
+    nb_path = Path(etude.dossier_notebooks) / chapitre("economie").notebook
+    nb = nbformat.read(nb_path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise ValueError('panne volontaire')"))
+    nbformat.write(nb, nb_path)
+    synthese = Path(etude.dossier_notebooks) / chapitre("synthese").notebook
+    nb = nbformat.read(synthese, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "from diagnostic_territorial.etude import Etude\n"
+        "from diagnostic_territorial.execution import etats_chapitres\n"
+        "vus = {c.cle: c.statut for c in etats_chapitres(Etude.charger(etude_yaml))}\n"
+        "assert vus['economie'] == 'echec' and vus['demographie'] == 'ok', vus"))
+    nbformat.write(nb, synthese)
+    statuts = {r.chapitre.cle: r.statut for r in execution.executer(etude, cles=CLES, workers=1, progression=False)}
+    assert statuts == {"demographie": "ok", "economie": "echec", "synthese": "ok"}
+    assert json.loads(execution.chemin_journal(etude).read_text(encoding="utf-8"))["economie"]["statut"] == "echec"
 
 
 def test_arret_au_premier_echec(etude):

@@ -335,9 +335,11 @@ def test_gabarits_synthese_diaporama(tmp_path):
     chapitres = [{"numero": 1, "cle": "demographie", "titre": "Démographie " + ATTAQUES["script"], "points": points}]
     synthese = env.get_template("synthese.html.j2").render(
         m=_meta_piegee(), chapitres=chapitres, sans=[ATTAQUES["iframe"]], entetes=[ATTAQUES["meta_refresh"]],
-        lignes=[{"libelle": ATTAQUES["img_onerror"], "valeurs": ["1"]}], sources=[ATTAQUES["script"]], note_france="")
+        lignes=[{"libelle": ATTAQUES["img_onerror"], "valeurs": ["1"]}], sources=[ATTAQUES["script"]], note_france="",
+        echecs=["2. Emploi " + ATTAQUES["script"]])
     diapos = [{"chapitre": "1. " + ATTAQUES["script"], "point": p, "rang": "1/1"} for p in points]
-    diaporama = env.get_template("presentation.html.j2").render(m=_meta_piegee(), diapos=diapos)
+    diaporama = env.get_template("presentation.html.j2").render(m=_meta_piegee(), diapos=diapos,
+                                                               echecs=["2. Emploi " + ATTAQUES["img_onerror"]])
     for document in (synthese, diaporama):
         assert problemes(document) == []
         assert document.count("<strong>12 %</strong> des habitants") == len(ATTAQUES)
