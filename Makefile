@@ -28,11 +28,13 @@ demo: install
 	@echo "Étude de démonstration : $(abspath $(DEMO_ETUDE))"
 	@echo "Rapport : $(abspath $(DEMO_ETUDE))/livrables/rapport.html"
 
+# Les tests se répartissent sur les cœurs de la machine (pytest-xdist, un fichier de tests par
+# processus) ; les études de démonstration partagées ne sont construites qu'une fois.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 test-rapide: install
-	$(PY) -m pytest -q -m "not lent"
+	$(PY) -m pytest -q -n auto --dist loadfile -m "not lent"
 
 # Reconstruit le référentiel géographique embarqué depuis les fichiers Insee officiels.
 referentiel: install

@@ -47,23 +47,52 @@ def copie_etude(source: Path, dossier: Path) -> Path:
     return Path(shutil.copytree(source, Path(dossier) / source.name, symlinks=True))
 
 
+def _partagee(tmp_path_factory, nom: str, construire) -> Path:
+    """A study built once for the whole run: with pytest-xdist (« make test » runs on every core),
+    the first worker builds it under a lock in the run's common temporary folder and the others
+    wait, then use it. `construire(dossier)` returns the study's path."""
+    import fcntl
+    import os
+
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return construire(tmp_path_factory.mktemp(nom))
+    commun = tmp_path_factory.getbasetemp().parent
+    with open(commun / f"{nom}.verrou", "w") as verrou:
+        fcntl.flock(verrou, fcntl.LOCK_EX)
+        prete = commun / f"{nom}.chemin"
+        if prete.exists():
+            return Path(prete.read_text(encoding="utf-8"))
+        dossier = commun / nom
+        shutil.rmtree(dossier, ignore_errors=True)  # a previous worker's failed attempt
+        dossier.mkdir()
+        chemin = construire(dossier)
+        prete.write_text(str(chemin), encoding="utf-8")
+        return chemin
+
+
 @pytest.fixture(scope="session")
 def etude_preparee(tmp_path_factory) -> Path:
     """The demo study generated, its demo data installed and parsed into the cache (« make
-    donnees-demo donnees »), not executed; built once for the session. Never modified: tests copy it."""
+    donnees-demo donnees »), not executed; built once for the run. Never modified: tests copy it."""
     from cookiecutter.main import cookiecutter
 
-    chemin = Path(cookiecutter(str(RACINE), no_input=True, output_dir=str(tmp_path_factory.mktemp("preparee"))))
-    resultat = make(chemin, "donnees-demo", "donnees")
-    assert resultat.returncode == 0, resultat.stdout[-3000:] + resultat.stderr[-3000:]
-    return chemin
+    def construire(dossier: Path) -> Path:
+        chemin = Path(cookiecutter(str(RACINE), no_input=True, output_dir=str(dossier)))
+        resultat = make(chemin, "donnees-demo", "donnees")
+        assert resultat.returncode == 0, resultat.stdout[-3000:] + resultat.stderr[-3000:]
+        return chemin
+
+    return _partagee(tmp_path_factory, "preparee", construire)
 
 
 @pytest.fixture(scope="session")
 def etude_executee(etude_preparee, tmp_path_factory) -> Path:
-    """The demo study built once for the whole session (a copy of etude_preparee, then « make
+    """The demo study built once for the whole run (a copy of etude_preparee, then « make
     rapport »: executed notebooks and every deliverable). Tests that modify it work on a copy."""
-    chemin = copie_etude(etude_preparee, tmp_path_factory.mktemp("demo"))
-    resultat = make(chemin, "rapport")
-    assert resultat.returncode == 0, resultat.stdout[-3000:] + resultat.stderr[-3000:]
-    return chemin
+    def construire(dossier: Path) -> Path:
+        chemin = copie_etude(etude_preparee, dossier)
+        resultat = make(chemin, "rapport")
+        assert resultat.returncode == 0, resultat.stdout[-3000:] + resultat.stderr[-3000:]
+        return chemin
+
+    return _partagee(tmp_path_factory, "executee", construire)
