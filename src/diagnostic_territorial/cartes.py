@@ -42,6 +42,7 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from . import cartes_partagees
 from . import formats as fm
 from . import graphiques as gr
 from .erreurs import ErreurDiagnostic, TerritoireInvalide
@@ -645,7 +646,7 @@ def html_carte(carte, hors_ligne: bool | None = None) -> str:
         if not garder(url):
             return ""
         if ressources and url in ressources:
-            return "<script>" + ressources[url] + "</script>"
+            return cartes_partagees.encadrer("<script>" + ressources[url] + "</script>")
         return m.group(0)
 
     def feuille(m):
@@ -653,9 +654,14 @@ def html_carte(carte, hors_ligne: bool | None = None) -> str:
         if not garder(url):
             return ""
         if ressources and url in ressources:
-            return "<style>" + ressources[url] + "</style>"
+            return cartes_partagees.encadrer("<style>" + ressources[url] + "</style>")
         return m.group(0)
 
     document = _RE_SCRIPT.sub(script, document)
     document = _RE_CSS.sub(feuille, document)
+    # The map's own script (folium's last <script>) is marked, so that a report holding several
+    # maps can load Leaflet once and run it afterwards (cartes_partagees).
+    fin = document.rfind("<script>")
+    if fin >= 0 and document.find("</body>") < fin:
+        document = document[:fin] + cartes_partagees.SCRIPT_CARTE + document[fin + len("<script>"):]
     return document
