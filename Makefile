@@ -33,6 +33,8 @@ demo: install
 test: install
 	$(PY) -m pytest -q -n auto --dist loadfile
 
+# Retour rapide (moins de 2 min sur 2 cœurs) : sans les tests « lent », ceux qui ont besoin d'une étude
+# générée, préparée ou exécutée (marqués automatiquement par tests/conftest.py).
 test-rapide: install
 	$(PY) -m pytest -q -n auto --dist loadfile -m "not lent"
 

@@ -96,3 +96,29 @@ def etude_executee(etude_preparee, tmp_path_factory) -> Path:
         return chemin
 
     return _partagee(tmp_path_factory, "executee", construire)
+
+
+# Slow tests (« lent ») are found from their fixtures, so that nobody has to remember the marker:
+# a test needing, directly or through another fixture, one that generates, prepares or executes a
+# study is marked « lent ». « make test-rapide » (-m "not lent") leaves them out, « make test » runs
+# everything; an explicit @pytest.mark.lent still works.
+FIXTURES_LENTES = {
+    "etude_preparee",  # cookiecutter + « make donnees-demo donnees »
+    "etude_executee",  # + « make rapport »: notebooks executed, every deliverable, PDF included
+}
+# Fixtures of one test file (generic names such as « etude » or « brut » are only slow there)
+FIXTURES_LENTES_DU_FICHIER = {
+    "test_demo.py": {"brut"},  # the demo data installed (« make donnees-demo »), for the whole of France
+    "test_donnees.py": {"demo_preparee"},  # the demo data installed and parsed (« make donnees-demo donnees »)
+    "test_execution.py": {"etude"},  # a generated study whose notebooks are executed by Jupyter kernels
+    "test_indicateurs_additifs.py": {"bpe_demo"},  # the whole BPE 2018 parsed for the demo study
+    "test_reel_etudes.py": {"pays_ajaccien"},  # a generated study prepared from real files
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects on the markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        noms = set(getattr(item, "fixturenames", ()))
+        if noms & (FIXTURES_LENTES | FIXTURES_LENTES_DU_FICHIER.get(item.path.name, set())):
+            item.add_marker(pytest.mark.lent)

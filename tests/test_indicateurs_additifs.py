@@ -257,6 +257,7 @@ def test_creches_bpe_reelles_commune_territoire_references(bpe_demo):
     assert not t[[c for c in t.columns if c.endswith(S)]].any().any()
 
 
+@pytest.mark.lent  # the whole BPE 2018 parsed for a study (donnees.preparer)
 def test_creches_bpe_reelles_geographie_2022(tmp_path):
     """BPE 2018 is in 2018 geography; the study in COG 2022: former communes are summed into their
     commune nouvelle, Paris's arrondissements into Paris."""

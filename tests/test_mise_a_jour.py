@@ -20,6 +20,7 @@ def git(dossier: Path, *args: str) -> str:
                                "GIT_COMMITTER_EMAIL": "t@t", "PATH": "/usr/bin:/bin"}).stdout.strip()
 
 
+@pytest.mark.lent  # copies the template, git, cookiecutter then cruft update in subprocesses
 def test_cruft_update_entre_deux_versions_du_modele(racine, tmp_path):
     modele = tmp_path / "modele"
     shutil.copytree(racine, modele, symlinks=True, ignore=IGNORES)

@@ -38,6 +38,7 @@ def test_lire_taches_nomme_les_dossiers_et_refuse_un_code_faux(tmp_path):
         multi.lire_taches("200068815,12345678")
 
 
+@pytest.mark.lent  # generates studies and runs « make donnees-demo » in subprocesses
 def test_pool_de_processus(racine, tmp_path):
     taches = [multi.Tache("31003,31010", "deux-communes"), multi.Tache("31135", "cazeres")]
     resultats = multi.executer_tout(taches, tmp_path, ETAPES, workers=2, modele=racine, progression=False)
@@ -47,6 +48,7 @@ def test_pool_de_processus(racine, tmp_path):
     assert again[0].statut == "ok" and "generation" not in again[0].etapes
 
 
+@pytest.mark.lent  # a local Dask cluster generating two studies
 def test_dask_distributed_local(racine, tmp_path):
     distributed = pytest.importorskip("distributed")
     taches = [multi.Tache("31003", "aurignac"), multi.Tache("31135", "cazeres")]

@@ -168,6 +168,7 @@ def test_demonstration_chaque_indicateur_a_des_valeurs_ou_une_raison(etude_prepa
     assert sum(territoire(i) for i in anciennes) == pytest.approx(1.0)
 
 
+@pytest.mark.lent  # a generated study prepared from real files
 def test_bordeaux_extraits_melodi_reels_et_dares(racine, tmp_path):
     """Bordeaux with the real Melodi extracts (RP 2023: population 15+ by PCS, families, dwellings,
     activity; BPE 2025) and the real Dares file, dropped under the names they came with: the

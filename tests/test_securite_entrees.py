@@ -382,6 +382,7 @@ def test_erreur_d_observation_signalee_meme_si_une_autre_source_manque(etude_san
 
 # --- 4. make verifier ----------------------------------------------------------------------------
 
+@pytest.mark.lent  # « make verifier » in a subprocess on a generated study
 def test_make_verifier_etude_generee_tout_est_en_ordre(etude_vierge, tmp_path):
     etude = copie_etude(etude_vierge, tmp_path)
     debut = time.perf_counter()
@@ -392,6 +393,7 @@ def test_make_verifier_etude_generee_tout_est_en_ordre(etude_vierge, tmp_path):
     assert not (etude / "build").exists() and not (etude / "data" / "cache").exists()
 
 
+@pytest.mark.lent  # « make verifier » in a subprocess on a generated study
 def test_make_verifier_une_ligne_par_probleme(etude_vierge, tmp_path):
     etude = copie_etude(etude_vierge, tmp_path)
 
