@@ -57,9 +57,9 @@ def test_bibliotheque_inerte_refusee_si_elle_peut_sortir_du_modele():
 
 def _navigateur():
     """Playwright driving the system's Chromium (Debian package), or None."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
         return None
     for nom in ("chromium", "chromium-browser", "google-chrome"):
         if shutil.which(nom):

@@ -134,7 +134,7 @@ def test_analyse_markdown_et_absente(tmp_path):
 
 def test_fonctions_publiques_affichent_et_renvoient_none(monkeypatch):
     affiches = []
-    monkeypatch.setattr(pr, "_afficher", affiches.append)
+    monkeypatch.setattr(pr, "_afficher", lambda contenu, sources=None: affiches.append(contenu))
     assert pr.a_retenir(["un"]) is None
     assert pr.donnees_manquantes("absent") is None
     assert pr.tableau(pd.DataFrame({"a": [1]}), SOURCE) is None

@@ -90,6 +90,19 @@ def test_rapport_html_annexes_et_autonome(livrables):
     assert html.count('class="carte-interactive"') >= 1  # interactive maps kept in the HTML
 
 
+def test_rapport_html_leger_avec_toutes_ses_cartes(livrables):
+    """Leaflet once (cartes_partagees) and no hidden static image: the demo's screen report stays
+    under 5 MB with every interactive map; its print version (source of the PDF) has the static maps."""
+    html = (livrables / "rapport.html").read_text(encoding="utf-8")
+    impression = (livrables.parent / "build" / "rapport-impression.html").read_text(encoding="utf-8")
+    cartes = html.count('<div class="carte-interactive">')
+    assert cartes >= 30  # the demo maps every indicator of its chapters by commune
+    assert impression.count('<div class="carte-interactive">') == cartes
+    assert impression.count('<div class="carte-statique">') == cartes and html.count('<div class="carte-statique">') == 0
+    assert html.count("Leaflet 1.9.3, a JS library for interactive maps") == 1
+    assert len(html.encode("utf-8")) <= 5_000_000
+
+
 def test_synthese(livrables):
     texte = texte_pdf(livrables / "synthese.pdf")
     for attendu in (NOM, "Synthèse du diagnostic", "Chiffres clés", "Haute-Garonne", "Occitanie", "France",

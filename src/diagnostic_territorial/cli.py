@@ -236,8 +236,14 @@ def _notebooks_presents(etude) -> None:
 def cmd_assembler(args) -> int:
     etude = _etude(args)
     _notebooks_presents(etude)
-    return _si_modifie(args, etude, "rapport-html", [Path(etude.dossier_livrables) / "rapport.html"],
+    return _si_modifie(args, etude, "rapport-html", [Path(etude.dossier_livrables) / "rapport.html",
+                                                     _rapport_impression(etude)],
                        lambda: _assembler(etude))
+
+
+def _rapport_impression(etude) -> Path:
+    """The report with its static maps, source of rapport.pdf (rapport.html keeps the interactive ones)."""
+    return Path(etude.dossier_build) / "rapport-impression.html"
 
 
 def _noms_departements(etude) -> str:
@@ -267,7 +273,8 @@ def _assembler(etude) -> int:
     annexes, avertissements = annexes_rapport(etude, [c.chemin for c in chapitres if c.chemin is not None])
     for message in avertissements:
         print(f"Attention : {message}", file=sys.stderr)
-    sortie = assembler(chapitres, Path(etude.dossier_livrables) / "rapport.html", meta, annexes=annexes)
+    sortie = assembler(chapitres, Path(etude.dossier_livrables) / "rapport.html", meta, annexes=annexes,
+                       impression=_rapport_impression(etude))
     print(f"Rapport écrit : {sortie}")
     echecs = [c for c in chapitres if c.statut != "ok"]
     if echecs:
@@ -279,8 +286,8 @@ def cmd_rapport_pdf(args) -> int:
     import time
 
     etude = _etude(args)
-    source = Path(etude.dossier_livrables) / "rapport.html"
-    if not source.exists():
+    source = _rapport_impression(etude)
+    if not source.exists() or not (Path(etude.dossier_livrables) / "rapport.html").exists():
         print("Le rapport HTML n'existe pas encore : lancez « make livrables » (ou « make rapport »).",
               file=sys.stderr)
         return 2
@@ -289,12 +296,12 @@ def cmd_rapport_pdf(args) -> int:
         from .livrables import rapport_pdf
 
         debut = time.perf_counter()
-        sortie = rapport_pdf(source)
+        sortie = rapport_pdf(source, Path(etude.dossier_livrables) / "rapport.pdf")
         print(f"Rapport PDF écrit : {sortie} ({time.perf_counter() - debut:.1f} s)")
         return 0
 
-    # The HTML is one of the inputs: a report re-assembled by hand gives a new PDF.
-    return _si_modifie(args, etude, "rapport-pdf", [source.with_suffix(".pdf")], construire)
+    # Made from everything the report is made from (a_jour.composantes), like rapport.html.
+    return _si_modifie(args, etude, "rapport-pdf", [Path(etude.dossier_livrables) / "rapport.pdf"], construire)
 
 
 def _html_et_pdf(args, nom: str, fonction: str, message: str) -> int:

@@ -36,20 +36,38 @@ HAUTEUR_CARTE = 480
 SANDBOX_CARTE = "allow-scripts"
 
 
-def _afficher(contenu: str) -> None:
+# Key of the output metadata where each display records, as data, what the deliverables need
+# from it (today: its source lines); the report's annexes read it, never the rendered HTML.
+CLE_METADONNEES = "diagnostic_territorial"
+
+
+def _afficher(contenu: str, sources: list | None = None) -> None:
+    """Display HTML; `sources` (the source lines shown in it) are recorded in the output's metadata."""
     from IPython.display import HTML, display
 
-    display(HTML(contenu))
+    lignes = [_texte_source(s) for s in (sources or []) if s]
+    if not lignes:
+        display(HTML(contenu))
+        return
+    display(HTML(contenu), metadata={CLE_METADONNEES: {"sources": list(dict.fromkeys(lignes))}})
+
+
+def sources_d_une_sortie(sortie: Mapping) -> list[str]:
+    """The source lines an output of an executed notebook recorded (see :func:`_afficher`)."""
+    donnees = (sortie.get("metadata") or {}).get(CLE_METADONNEES) or {}
+    return [str(s) for s in donnees.get("sources", [])]
+
+
+def _texte_source(source) -> str:
+    texte = str(source).strip()
+    return texte if texte.lower().startswith("source") else "Source : " + texte
 
 
 def ligne_source(source: str | None) -> str:
     """``<p class="source">Source : ...</p>`` (empty when there is no source)."""
     if not source:
         return ""
-    texte = str(source).strip()
-    if not texte.lower().startswith("source"):
-        texte = "Source : " + texte
-    return f'<p class="source">{assainir.texte(texte)}</p>'
+    return f'<p class="source">{assainir.texte(_texte_source(source))}</p>'
 
 
 # --- À retenir, données manquantes ------------------------------------------------------------
@@ -142,7 +160,7 @@ def html_tableau(df: pd.DataFrame, source: str | None,
 def tableau(df: pd.DataFrame, source: str | None,
             format_colonnes: Mapping[str, Callable | str] | None = None, index: bool = False) -> None:
     """Display a table (French number formatting) followed by its source line."""
-    _afficher(html_tableau(df, source, format_colonnes, index))
+    _afficher(html_tableau(df, source, format_colonnes, index), [source])
 
 
 # --- Figures and maps ------------------------------------------------------------------------
@@ -191,7 +209,7 @@ def html_figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> str:
 
 def figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> None:
     """Display a matplotlib figure as an embedded PNG (150 dpi), then its source line."""
-    _afficher(html_figure(fig, source, dpi))
+    _afficher(html_figure(fig, source, dpi), [source])
 
 
 def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
@@ -229,7 +247,8 @@ def carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = 
     `gdf` has the communes' geometry, ``nom`` and the `colonne` to map; a boolean column
     ``<colonne>__secret`` (or `colonne_secret`) tells "s" from "n.d." for missing values."""
     _afficher(html_carte(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende, k=k,
-                         methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur))
+                         methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur),
+              [source])
 
 
 # --- The consultant's analysis ---------------------------------------------------------------

@@ -225,7 +225,8 @@ def afficher_verbatims(etude, p: ParoleHabitants):
     if not textes:
         return None
     items = "".join(f"<li>« {html.escape(t)} »</li>" for t in textes)
-    return presentation._afficher(f'<ul class="verbatims">{items}</ul>' + presentation.ligne_source(p.mention))
+    return presentation._afficher(f'<ul class="verbatims">{items}</ul>' + presentation.ligne_source(p.mention),
+                                  [p.mention])
 
 
 def afficher_qualitatif(etude, p: ParoleHabitants):
