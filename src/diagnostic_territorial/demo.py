@@ -44,7 +44,6 @@ import gzip
 import io
 import os
 import shutil
-import tempfile
 import unicodedata
 import zipfile
 import zlib
@@ -54,6 +53,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .ecriture import fichier_temporaire
 
 DOSSIER_DEMO = Path(str(resources.files("diagnostic_territorial") / "donnees_demo"))
 MILLESIME_RP = 2023
@@ -1015,44 +1016,27 @@ def nom_fichier_melodi(jeu: str, millesime: int = MILLESIME_RP) -> tuple[str, st
     return f"{jeu}_{millesime}_CSV_FR.zip", f"{jeu}_{millesime}_data.csv", f"{jeu}_{millesime}_metadata.csv"
 
 
-def _ecrire_atomique(chemin: Path, ecrire) -> None:
-    fd, temp = tempfile.mkstemp(dir=chemin.parent, prefix=f".{chemin.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        ecrire(Path(temp))
-        os.chmod(temp, 0o644)
-        os.replace(temp, chemin)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _ecrire_zip(chemin: Path, membres: dict[str, bytes]) -> None:
-    """A zip of `membres` (fixed dates: the same data give the same bytes), written atomically."""
-    def ecrire(temp: Path) -> None:
-        with zipfile.ZipFile(temp, "w") as archive:
-            for nom, contenu in membres.items():
-                info = zipfile.ZipInfo(nom, date_time=DATE_ZIP)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                archive.writestr(info, contenu, compresslevel=1)
-
-    _ecrire_atomique(chemin, ecrire)
+    """A zip of `membres` (fixed dates: the same data give the same bytes), written atomically
+    (``ecriture.fichier_temporaire``)."""
+    with fichier_temporaire(chemin) as temp, zipfile.ZipFile(temp, "w") as archive:
+        for nom, contenu in membres.items():
+            info = zipfile.ZipInfo(nom, date_time=DATE_ZIP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, contenu, compresslevel=1)
 
 
 def _ecrire_octets(chemin: Path, contenu, compresser: bool = False) -> None:
-    """Write bytes (or an iterable of bytes), gzip-compressed when `compresser`, atomically."""
+    """Write bytes (or an iterable of bytes), gzip-compressed when `compresser`, atomically
+    (``ecriture.fichier_temporaire``)."""
     morceaux = [contenu] if isinstance(contenu, bytes) else contenu
-
-    def ecrire(temp: Path) -> None:
-        with open(temp, "wb") as brut:
-            sortie = gzip.GzipFile(filename="", mode="wb", fileobj=brut, compresslevel=3, mtime=0) if compresser else brut
-            for morceau in morceaux:
-                sortie.write(morceau)
-            if compresser:
-                sortie.close()
-
-    _ecrire_atomique(chemin, ecrire)
+    with fichier_temporaire(chemin) as temp, open(temp, "wb") as brut:
+        sortie = gzip.GzipFile(filename="", mode="wb", fileobj=brut, compresslevel=3, mtime=0) if compresser else brut
+        for morceau in morceaux:
+            sortie.write(morceau)
+        if compresser:
+            sortie.close()
 
 
 def _jeux_rp() -> list[str]:

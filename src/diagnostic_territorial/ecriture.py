@@ -1,18 +1,37 @@
-"""Writing deliverables safely, and the generation date they carry.
+"""Writing files safely (the one implementation of the atomic write), and the generation date the
+deliverables carry.
+
+The files the library writes (deliverables, executed notebooks, data/cache/ parquet files,
+data/brut/ downloads and demo files, journals and keys of build/, etude.yaml) go through this module:
+a temporary file in the same folder, then ``os.replace`` onto the target, so that a crash, Ctrl-C or
+``kill`` at any moment leaves either the previous file or the new one, never a half-written file.
+
+- ``ecrire_octets(chemin, octets)``, ``ecrire_texte(chemin, texte)`` (UTF-8) and
+  ``ecrire_json(chemin, objet, ...)`` for contents built in memory;
+- ``fichier_temporaire(chemin)``, a context manager yielding the temporary path, for writers that need
+  a path (pyarrow, zipfile, gzip, a download).
+
+A disk that refuses the write (full, read-only, not permitted) raises its ``OSError`` (same type
+and errno), its ``filename`` set to the target when the system gave none or named the temporary
+file: the command line turns it into a French message naming the folder (``cli.message_disque``),
+and the previous version of the file is left intact.
 
 Kept apart from rapport.py (which imports nbformat, slow to import) so that a command with nothing
-to rebuild stays quick.
+to rebuild stays quick: standard library only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
-# Temporary files of _ecrire_atomiquement: ".<name>.<pid>.<random>.tmp".
+# Temporary files of fichier_temporaire: ".<name>.<pid>.<random>.tmp".
 _RE_TEMPORAIRE = re.compile(r"^\.(?P<nom>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
 
 
@@ -34,32 +53,75 @@ def date_generation() -> dt.date:
         ) from None
 
 
-def _ecrire_atomiquement(sortie: Path, contenu: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename over the previous file.
+@contextmanager
+def fichier_temporaire(chemin: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary file in the folder of `chemin` (created if needed); when the block
+    ends without an exception, the temporary file is synced to disk and renamed onto `chemin`;
+    on any exception (or Ctrl-C) it is removed and `chemin` is left as it was.
 
-    A crash, Ctrl-C or ``kill`` at any moment leaves either the previous file or the new one, never
-    a half-written file. The temporary file is hidden and named after the writing process
-    (``.<nom>.<pid>.<aléa>.tmp``): removed on any Python exception or interruption, and, if the
-    process was killed outright (SIGKILL, power loss), by the next write into the same folder."""
-    sortie = Path(sortie)
-    sortie.parent.mkdir(parents=True, exist_ok=True)
-    nettoyer_temporaires(sortie.parent)
-    descripteur, temporaire = tempfile.mkstemp(dir=sortie.parent, prefix=f".{sortie.name}.{os.getpid()}.",
-                                               suffix=".tmp")
+    The temporary file is hidden and named after the writing process (``.<nom>.<pid>.<aléa>.tmp``):
+    if the process is killed outright (SIGKILL, power loss), the next write into the same folder
+    removes it (``nettoyer_temporaires``)."""
+    sortie = Path(chemin)
+    prefixe = f".{sortie.name}.{os.getpid()}."
+    temporaire = None
     try:
-        with os.fdopen(descripteur, "wb") as f:
-            f.write(contenu)
-            f.flush()
-            os.fsync(f.fileno())
+        sortie.parent.mkdir(parents=True, exist_ok=True)
+        nettoyer_temporaires(sortie.parent)
+        descripteur, nom = tempfile.mkstemp(dir=sortie.parent, prefix=prefixe, suffix=".tmp")
+        os.close(descripteur)
+        temporaire = Path(nom)
+        yield temporaire
+        _synchroniser_fichier(temporaire)
         os.chmod(temporaire, 0o644)
         os.replace(temporaire, sortie)
-    except BaseException:
-        try:
-            os.unlink(temporaire)
-        except FileNotFoundError:
-            pass
+    except BaseException as exc:
+        if temporaire is not None:
+            try:
+                os.unlink(temporaire)
+            except OSError:  # already gone, or cannot be removed: the original error matters
+                pass
+        if isinstance(exc, OSError) and exc.errno is not None and (
+                exc.filename is None or (isinstance(exc.filename, (str, bytes))
+                                         and Path(os.fsdecode(exc.filename)).name.startswith(prefixe))):
+            exc.filename = str(sortie)  # name the file being written (and its folder), not the temporary one
         raise
     _synchroniser_dossier(sortie.parent)
+
+
+def ecrire_octets(chemin: str | os.PathLike, octets: bytes) -> None:
+    """Write `octets` to `chemin` atomically (see ``fichier_temporaire``)."""
+    with fichier_temporaire(chemin) as temporaire:
+        with open(temporaire, "wb") as f:
+            f.write(octets)
+
+
+def ecrire_texte(chemin: str | os.PathLike, texte: str) -> None:
+    """Write `texte` to `chemin` atomically, in UTF-8, line ends as given (no newline translation)."""
+    ecrire_octets(chemin, texte.encode("utf-8"))
+
+
+def ecrire_json(chemin: str | os.PathLike, objet: Any, *, indent: int | None = 1, sort_keys: bool = True,
+                ensure_ascii: bool = False, fin: str = "") -> None:
+    """Write `objet` as JSON to `chemin` atomically, in UTF-8: ``json.dumps(objet, indent=indent,
+    sort_keys=sort_keys, ensure_ascii=ensure_ascii) + fin``. The defaults are the project's usual
+    format (one-space indent, sorted keys, accents kept, no final newline)."""
+    ecrire_texte(chemin, json.dumps(objet, indent=indent, sort_keys=sort_keys, ensure_ascii=ensure_ascii) + fin)
+
+
+# The former name, still used by several modules.
+_ecrire_atomiquement = ecrire_octets
+
+
+def _synchroniser_fichier(chemin: Path) -> None:
+    """fsync a file written by someone else (pyarrow, zipfile...): its content reaches the disk
+    before the rename, so that a power loss cannot leave the new name on an empty file (opened for
+    writing: fsync needs it on some systems)."""
+    fd = os.open(chemin, os.O_RDWR)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _synchroniser_dossier(dossier: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import config_yaml
+from .ecriture import ecrire_texte
 from .erreurs import EtudeInvalide
 
 # Millésimes the readers know (base communales, then Melodi for the RP 2023; Filosofi files, then
@@ -305,9 +306,7 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
         "# execution.workers : nombre de notebooks exécutés en parallèle (0 = nombre de cœurs).\n"
     )
     texte = entete + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
-    tmp = chemin.with_suffix(".yaml.tmp")
-    tmp.write_text(texte, encoding="utf-8")
-    tmp.replace(chemin)
+    ecrire_texte(chemin, texte)
 
 
 # --- Checks of etude.yaml (edited by hand) -----------------------------------------------------

@@ -38,6 +38,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .ecriture import ecrire_json, ecrire_texte
 from .plan import CHAPITRES, Chapitre
 
 KERNEL = "python3"
@@ -127,10 +128,7 @@ class Empreintes:
     def enregistrer(self) -> None:
         if self.chemin is None or not self.modifie:
             return
-        self.chemin.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.chemin.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.memo, indent=0, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.chemin)
+        ecrire_json(self.chemin, self.memo, indent=0, ensure_ascii=True)
 
 
 def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
@@ -251,13 +249,9 @@ def _lire_cle(sortie: Path) -> dict | None:
 
 
 def _ecrire_cle(sortie: Path, composantes: dict, resultats_ecrits: bool) -> None:
-    chemin = chemin_cle(sortie)
-    tmp = chemin.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"cle": _cle(composantes), "composantes": composantes,
-                               "resultats_ecrits": resultats_ecrits,
-                               "date": time.strftime("%Y-%m-%dT%H:%M:%S")}, indent=1, sort_keys=True),
-                   encoding="utf-8")
-    os.replace(tmp, chemin)
+    ecrire_json(chemin_cle(sortie), {"cle": _cle(composantes), "composantes": composantes,
+                                     "resultats_ecrits": resultats_ecrits,
+                                     "date": time.strftime("%Y-%m-%dT%H:%M:%S")}, ensure_ascii=True)
 
 
 def raisons_reexecution(etude, c: Chapitre, sortie: Path, composantes: dict) -> list[str]:
@@ -414,8 +408,6 @@ def _chemins_relatifs(notebook: str, sortie: str, cwd: str) -> None:
     notebooks carry no path of the consultant's machine and do not change when the study moves."""
     import nbformat
 
-    from .ecriture import _ecrire_atomiquement
-
     racine = Path(cwd).resolve().parent
     try:
         nb = nbformat.read(sortie, as_version=4)
@@ -427,7 +419,7 @@ def _chemins_relatifs(notebook: str, sortie: str, cwd: str) -> None:
             meta[cle] = Path(chemin).resolve().relative_to(racine).as_posix()
         except ValueError:  # outside the study: keep it as papermill wrote it
             pass
-    _ecrire_atomiquement(Path(sortie), (nbformat.writes(nb) + "\n").encode("utf-8"))
+    ecrire_texte(sortie, nbformat.writes(nb) + "\n")
 
 
 # --- parent side -----------------------------------------------------------------------------
@@ -537,8 +529,6 @@ def chemin_journal(etude) -> Path:
 def noter_journal(etude, resultats: list[ResultatExecution]) -> None:
     """Record each chapter's status in build/execution.json (the others keep their last run). Written
     after each wave, so that the synthèse, run after the other chapters, knows which ones failed."""
-    from .ecriture import _ecrire_atomiquement
-
     journal = chemin_journal(etude)
     ancien = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}
     for r in resultats:
@@ -547,7 +537,7 @@ def noter_journal(etude, resultats: list[ResultatExecution]) -> None:
             continue
         ancien[r.chapitre.cle] = {"statut": r.statut, "erreur": r.erreur, "duree": round(r.duree, 2),
                                   "reutilise": r.reutilise}
-    _ecrire_atomiquement(journal, json.dumps(ancien, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
+    ecrire_json(journal, ancien)
 
 
 def etats_chapitres(etude) -> list:

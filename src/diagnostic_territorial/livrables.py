@@ -8,7 +8,7 @@
 - ``presentation.slides.html``: a self-contained offline slideshow, one slide per key finding;
 - ``plan-action.html`` / ``plan-action.pdf``: the fiches actions of ``plan_action.yaml``.
 
-Every file is written atomically (temporary file in the same folder, then ``os.replace``).
+Every file is written atomically (``ecriture``: temporary file in the same folder, then renamed).
 Nothing is fetched from the network: WeasyPrint's URL fetcher only accepts ``file:`` and ``data:``.
 
 Text written by people (etude.yaml, plan_action.yaml, labels copied into the « À retenir » points)
@@ -39,7 +39,7 @@ import pandas as pd
 
 from . import __version__, assainir
 from . import formats as fm
-from .ecriture import _ecrire_atomiquement, date_generation
+from .ecriture import date_generation, ecrire_octets, ecrire_texte
 from .rapport import DOSSIER_TEMPLATES, Annexe, date_en_francais
 
 DOSSIER_GABARITS = DOSSIER_TEMPLATES / "livrables"
@@ -111,7 +111,7 @@ def _octets_pdf(document) -> bytes:
 
 
 def _ecrire_pdf(document, sortie: Path) -> Path:
-    _ecrire_atomiquement(Path(sortie), _octets_pdf(document))
+    ecrire_octets(sortie, _octets_pdf(document))
     return Path(sortie)
 
 
@@ -533,7 +533,7 @@ def synthese(etude, ic: IndicateursCles | None = None) -> tuple[Path, Path]:
     )
     dossier = Path(etude.dossier_livrables)
     sortie_html = dossier / "synthese.html"
-    _ecrire_atomiquement(sortie_html, contenu.encode("utf-8"))
+    ecrire_texte(sortie_html, contenu)
     return sortie_html, html_en_pdf(contenu, dossier / "synthese.pdf", dossier)
 
 
@@ -855,7 +855,7 @@ def fiches_communes(etude, ic: IndicateursCles | None = None) -> dict:
         a_ecrire[sous_dossier / _nom_fichier(f["nom"], f["code"])] = _octets_pdf(document.copy(pages))
     t_pdf = time.perf_counter()
     for chemin, contenu in a_ecrire.items():
-        _ecrire_atomiquement(chemin, contenu)
+        ecrire_octets(chemin, contenu)
     for ancien in sous_dossier.glob("*.pdf"):  # communes that left the study
         if ancien not in a_ecrire:
             ancien.unlink()
@@ -886,7 +886,7 @@ def presentation(etude) -> Path:
                            "rang": f"{j}/{len(c['points'])}"})
     contenu = _jinja().get_template("presentation.html.j2").render(m=_meta(etude), diapos=diapos, echecs=echecs)
     sortie = Path(etude.dossier_livrables) / "presentation.slides.html"
-    _ecrire_atomiquement(sortie, contenu.encode("utf-8"))
+    ecrire_texte(sortie, contenu)
     return sortie
 
 
@@ -903,5 +903,5 @@ def plan_action(etude) -> tuple[Path, Path]:
     contenu = _jinja().get_template("plan_action.html.j2").render(m=_meta(etude), plan=plan)
     dossier = Path(etude.dossier_livrables)
     sortie = dossier / "plan-action.html"
-    _ecrire_atomiquement(sortie, contenu.encode("utf-8"))
+    ecrire_texte(sortie, contenu)
     return sortie, html_en_pdf(contenu, dossier / "plan-action.pdf", dossier)

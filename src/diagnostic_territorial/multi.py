@@ -32,6 +32,7 @@ from pathlib import Path
 
 from . import config_yaml
 from .config_yaml import message_modele
+from .ecriture import ecrire_json
 from .erreurs import ErreurDiagnostic
 from .etude import LONGUEUR_MAX_DOSSIER, probleme_nom_dossier
 
@@ -273,10 +274,7 @@ def executer_tout(taches: list[Tache], sortie: Path, etapes: list[str], workers:
     finally:
         barre.close()
     ordre = [resultats[t.dossier] for t in taches if t.dossier in resultats]
-    journal = sortie / "multi.json"
-    tmp = journal.with_suffix(".tmp")
-    tmp.write_text(json.dumps([asdict(r) for r in ordre], ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, journal)
+    ecrire_json(sortie / "multi.json", [asdict(r) for r in ordre], sort_keys=False)
     return ordre
 
 

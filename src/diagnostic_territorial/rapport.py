@@ -12,7 +12,7 @@ project's template (``templates/rapport``: cover page, table of contents, print 
   raw error outputs;
 - a failed or absent chapter keeps its numbered heading and shows a "Chapitre non produit" box with
   a short summary of the error: it is never silently dropped;
-- the file is written atomically (temporary file in the same folder, then ``os.replace``);
+- the file is written atomically (``ecriture.ecrire_texte``: temporary file in the same folder, then renamed);
 - the output is reproducible: the same notebooks give the same bytes, except for the one line that
   carries the generation date (``date_generation``: today, or ``SOURCE_DATE_EPOCH`` when set);
 - text written by people never becomes markup: the cover's fields (etude.yaml) are escaped by the
@@ -38,7 +38,7 @@ import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
 
 from . import assainir
-from .ecriture import _ecrire_atomiquement, date_generation
+from .ecriture import date_generation, ecrire_texte
 
 DOSSIER_TEMPLATES = Path(__file__).resolve().parent / "templates"
 NOM_TEMPLATE = "rapport"
@@ -132,7 +132,7 @@ def assembler(chapitres: list[ChapitreExecute], sortie: Path, meta: dict,
     prepares = [_preparer_chapitre(c) for c in sorted(chapitres, key=lambda c: c.numero)]
     prepares += [_preparer_annexe(a) for a in (annexes or [])]
     contenu = _rendre(prepares, meta)
-    _ecrire_atomiquement(sortie, contenu.encode("utf-8"))
+    ecrire_texte(sortie, contenu)
     return sortie
 
 

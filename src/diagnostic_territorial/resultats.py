@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from .ecriture import ecrire_json
 
 
 def dossier(etude) -> Path:
@@ -12,16 +13,8 @@ def dossier(etude) -> Path:
 
 
 def enregistrer(etude, chapitre: str, a_retenir: list[str], chiffres: dict | None = None) -> Path:
-    d = dossier(etude)
-    d.mkdir(parents=True, exist_ok=True)
-    chemin = d / f"{chapitre}.json"
-    tmp = chemin.with_suffix(".json.tmp")
-    tmp.write_text(
-        json.dumps({"chapitre": chapitre, "a_retenir": a_retenir, "chiffres": chiffres or {}},
-                   ensure_ascii=False, indent=1, sort_keys=True),
-        encoding="utf-8",
-    )
-    os.replace(tmp, chemin)
+    chemin = dossier(etude) / f"{chapitre}.json"
+    ecrire_json(chemin, {"chapitre": chapitre, "a_retenir": a_retenir, "chiffres": chiffres or {}})
     return chemin
 
 

@@ -16,8 +16,6 @@ Strings are dictionary-encoded, pages compressed with zstd.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..ecriture import fichier_temporaire
 from .schema import COLONNES, Provenance, table_vide, verifier
 
 CLE_PROVENANCE = b"diagnostic_territorial.provenance"
@@ -52,31 +51,23 @@ def chemin_territoire(chemin_parquet: Path) -> Path:
 
 
 def _ecrire_table(table: pa.Table, chemin: Path, taille_groupe: int) -> None:
-    """Write atomically. The string columns may be dictionary-encoded in memory: the Arrow schema is
-    not stored, so that readers get plain strings back; the provenance is written as key-value
-    metadata of the parquet file (read by `pq.read_schema(...).metadata`)."""
-    chemin.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=chemin.parent, prefix=f".{chemin.name}.", suffix=".tmp")
-    os.close(fd)
+    """Write atomically (``ecriture.fichier_temporaire``). The string columns may be
+    dictionary-encoded in memory: the Arrow schema is not stored, so that readers get plain strings
+    back; the provenance is written as key-value metadata of the parquet file (read by
+    `pq.read_schema(...).metadata`)."""
     metadonnees = dict(table.schema.metadata or {})
-    try:
-        with pq.ParquetWriter(
-            temp, table.schema.remove_metadata(), compression="zstd",
-            use_dictionary=["codgeo", "niveau", "variable", "millesime"],
-            column_encoding={"valeur": "BYTE_STREAM_SPLIT"}, write_statistics=True, store_schema=False,
-        ) as ecrivain:
-            ecrivain.write_table(table.replace_schema_metadata(None), row_group_size=taille_groupe)
-            if metadonnees:
-                ecrivain.add_key_value_metadata({k.decode(): v.decode() for k, v in metadonnees.items()})
-        os.chmod(temp, 0o644)
-        os.replace(temp, chemin)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with fichier_temporaire(chemin) as temp, pq.ParquetWriter(
+        str(temp), table.schema.remove_metadata(), compression="zstd",
+        use_dictionary=["codgeo", "niveau", "variable", "millesime"],
+        column_encoding={"valeur": "BYTE_STREAM_SPLIT"}, write_statistics=True, store_schema=False,
+    ) as ecrivain:
+        ecrivain.write_table(table.replace_schema_metadata(None), row_group_size=taille_groupe)
+        if metadonnees:
+            ecrivain.add_key_value_metadata({k.decode(): v.decode() for k, v in metadonnees.items()})
 
 
 def ecrire(df: pd.DataFrame, chemin_parquet: Path) -> Path:
-    """Write a tidy table atomically (temp file + os.replace), provenance in the metadata."""
+    """Write a tidy table atomically (``ecriture.fichier_temporaire``), provenance in the metadata."""
     verifier(df)
     chemin = Path(chemin_parquet)
     chemin.parent.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,12 @@ import http.client
 import json
 import os
 import shutil
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..ecriture import ecrire_json, fichier_temporaire
 from ..erreurs import DonneeManquante
 from .schema import sha256_fichier
 
@@ -484,42 +484,35 @@ def enregistrer_empreinte(dossier_brut: Path, chemin: Path) -> str:
             empreintes = {}
     empreinte = sha256_fichier(chemin)
     empreintes[Path(chemin).name] = empreinte
-    fd, temp = tempfile.mkstemp(dir=dossier, prefix=".checksums.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(empreintes, f, indent=2, sort_keys=True, ensure_ascii=False)
-        f.write("\n")
-    os.chmod(temp, 0o644)
-    os.replace(temp, registre)
+    ecrire_json(registre, empreintes, indent=2, fin="\n")
     return empreinte
 
 
 def telecharger(fichier: FichierOfficiel, dossier_brut: Path, timeout: float = 30) -> Path:
-    """Download the official archive into data/brut/ (temp file, then atomic rename).
+    """Download the official archive into data/brut/ (``ecriture.fichier_temporaire``: nothing is
+    left under the official name unless the whole file arrived).
 
-    Returns the path of the downloaded file; raises DonneeManquante on any network failure.
+    Returns the path of the downloaded file; raises DonneeManquante on any network failure. A folder
+    that cannot be written (read-only) raises the OSError (French message of the command line).
     """
     dossier = Path(dossier_brut)
-    dossier.mkdir(parents=True, exist_ok=True)
     cible = dossier / fichier.nom_archive
-    fd, temp = tempfile.mkstemp(dir=dossier, prefix=f".{cible.name}.", suffix=".part")
-    try:
-        requete = urllib.request.Request(fichier.url, headers={"User-Agent": "diagnostic-territorial"})
-        with os.fdopen(fd, "wb") as sortie, urllib.request.urlopen(requete, timeout=timeout) as reponse:
-            shutil.copyfileobj(reponse, sortie, 1 << 20)
-        if os.path.getsize(temp) == 0:
-            raise OSError("réponse vide")
-        with open(temp, "rb") as f:
-            debut = f.read(512).lstrip().lower()
-        if debut.startswith((b"<!doctype html", b"<html")):
-            raise OSError("page HTML reçue au lieu du fichier de données")
-        os.chmod(temp, 0o644)
-        os.replace(temp, cible)
-    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        Path(temp).unlink(missing_ok=True)
-        raison = getattr(exc, "reason", None) or exc
-        raise DonneeManquante(
-            fichier.nom_fichier, fichier.url, dossier, fichier.source, raison=str(raison)
-        ) from None
+    with fichier_temporaire(cible) as temp:
+        try:
+            requete = urllib.request.Request(fichier.url, headers={"User-Agent": "diagnostic-territorial"})
+            with open(temp, "wb") as sortie, urllib.request.urlopen(requete, timeout=timeout) as reponse:
+                shutil.copyfileobj(reponse, sortie, 1 << 20)
+            if os.path.getsize(temp) == 0:
+                raise OSError("réponse vide")
+            with open(temp, "rb") as f:
+                debut = f.read(512).lstrip().lower()
+            if debut.startswith((b"<!doctype html", b"<html")):
+                raise OSError("page HTML reçue au lieu du fichier de données")
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+            raison = getattr(exc, "reason", None) or exc
+            raise DonneeManquante(
+                fichier.nom_fichier, fichier.url, dossier, fichier.source, raison=str(raison)
+            ) from None
     enregistrer_empreinte(dossier, cible)
     return cible
 
