@@ -46,10 +46,10 @@ DOSSIER_GABARITS = DOSSIER_TEMPLATES / "livrables"
 CSS_RAPPORT = DOSSIER_TEMPLATES / "rapport" / "static" / "rapport.css"
 CSS_LIVRABLES = DOSSIER_GABARITS / "livrables.css"
 
-_RE_SOURCE = re.compile(r'<p class="source">(.*?)</p>', re.DOTALL)
 _RE_CARTE_INTERACTIVE = re.compile(r'<div class="carte-interactive"><iframe\b[^>]*>\s*</iframe></div>')
 _RE_TABLE = re.compile(r'<table class="[^"]*".*?</table>', re.DOTALL)
 _RE_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
+_RE_BIBLIOTHEQUE_CARTES = re.compile(r'<template id="dt-bibliotheque-cartes">.*?</template>', re.DOTALL)
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,12 +152,14 @@ def _texte_brut(contenu: str) -> str:
 
 
 def rapport_pdf(rapport_html: Path, sortie: Path | None = None) -> Path:
-    """rapport.pdf from rapport.html: the folium iframes (hidden in print anyway) and scripts are
-    dropped before WeasyPrint parses the file, the static maps are shown by the print CSS."""
+    """rapport.pdf from the report's print version (build/rapport-impression.html, written with
+    rapport.html by rapport.assembler; a rapport.html given here works too): the folium iframes and
+    scripts are dropped before WeasyPrint parses the file, the static maps are shown by the print CSS."""
     rapport_html = Path(rapport_html)
     sortie = Path(sortie) if sortie else rapport_html.with_suffix(".pdf")
     contenu = rapport_html.read_text(encoding="utf-8")
     contenu = _RE_CARTE_INTERACTIVE.sub("", contenu)
+    contenu = _RE_BIBLIOTHEQUE_CARTES.sub("", contenu)  # Leaflet, kept once for the maps (cartes_partagees)
     contenu = _RE_SCRIPT.sub("", contenu)
     contenu = _RE_TABLE.sub(_marquer_tableau_long, contenu)
     return html_en_pdf(contenu, sortie, rapport_html.parent)
@@ -175,39 +177,42 @@ def _marquer_tableau_long(m: re.Match) -> str:
     return re.sub(r'^<table class="', '<table class="tableau-long ', tableau, count=1)
 
 
-def _textes_notebook(chemin: Path) -> tuple[list[str], list[str]]:
-    """(HTML outputs, markdown sources) of an executed notebook."""
+def _textes_notebook(chemin: Path) -> tuple[list[str], list[str], list[str]]:
+    """(HTML outputs, markdown sources, source lines) of an executed notebook. The source lines are
+    those each display recorded as data in its output's metadata (presentation.sources_d_une_sortie)."""
     import nbformat
 
+    from .presentation import sources_d_une_sortie
+
     nb = nbformat.read(str(chemin), as_version=4)
-    sorties, markdown = [], []
+    sorties, markdown, sources = [], [], []
     for cellule in nb.cells:
         if cellule.cell_type == "markdown":
             markdown.append(cellule.source)
         for sortie in cellule.get("outputs", []):
+            sources += sources_d_une_sortie(sortie)
             donnees = sortie.get("data", {})
             if "text/html" in donnees:
                 v = donnees["text/html"]
                 sorties.append("".join(v) if isinstance(v, list) else v)
-    return sorties, markdown
+    return sorties, markdown, sources
 
 
-def mentions_sources(textes_html: list[str]) -> list[str]:
-    """The sources cited under the figures (``p.source``), split, deduplicated and sorted:
-    « Source : Insee, RP 2019 ; Insee, Filosofi 2019 » gives two entries. Explanations that follow a
-    source (« . s : secret statistique ») and method notes without a producer are left out."""
+def mentions_sources(lignes: list[str]) -> list[str]:
+    """The sources cited under the figures (source lines recorded by the chapters), split,
+    deduplicated and sorted: « Source : Insee, RP 2019 ; Insee, Filosofi 2019 » gives two entries.
+    Explanations that follow a source (« . s : secret statistique ») and method notes without a
+    producer are left out."""
     vues: dict[str, str] = {}
-    for texte in textes_html:
-        for ligne in _RE_SOURCE.findall(texte):
-            ligne = html.unescape(re.sub(r"<[^>]+>", "", ligne)).strip()
-            ligne = re.sub(r"^Sources?\s*:\s*", "", ligne)
-            for morceau in re.split(r"\s*;\s*", ligne):
-                morceau = re.sub(r"^Sources?\s*:\s*", "", morceau.strip())
-                morceau = re.split(r"\.\s", morceau, maxsplit=1)[0].strip().rstrip(".")
-                if "," not in morceau or not re.search(r"\d{4}", morceau):
-                    continue
-                cle = unicodedata.normalize("NFKD", morceau).lower()
-                vues.setdefault(cle, morceau)
+    for ligne in lignes:
+        ligne = re.sub(r"^Sources?\s*:\s*", "", ligne.strip())
+        for morceau in re.split(r"\s*;\s*", ligne):
+            morceau = re.sub(r"^Sources?\s*:\s*", "", morceau.strip())
+            morceau = re.split(r"\.\s", morceau, maxsplit=1)[0].strip().rstrip(".")
+            if "," not in morceau or not re.search(r"\d{4}", morceau):
+                continue
+            cle = unicodedata.normalize("NFKD", morceau).lower()
+            vues.setdefault(cle, morceau)
     return [vues[k] for k in sorted(vues)]
 
 
@@ -347,18 +352,19 @@ def annexes_rapport(etude, notebooks: list[Path]) -> tuple[list[Annexe], list[st
     and the warnings to print (an invalid plan d'action does not stop the report)."""
     from . import definitions
 
-    sorties, markdown = [], []
+    sorties, markdown, sources = [], [], []
     for chemin in notebooks:
         if chemin is not None and Path(chemin).exists():
-            s, m = _textes_notebook(Path(chemin))
+            s, m, l = _textes_notebook(Path(chemin))
             sorties += s
             markdown += m
+            sources += l
     avertissements: list[str] = []
     annexes: list[tuple[str, str, str]] = []
     chemin_plan = Path(etude.racine) / "plan_action.yaml"
     if chemin_plan.exists():
         annexes.append(("plan-action", "Plan d'action", _html_plan_annexe(chemin_plan, avertissements)))
-    annexes.append(("sources", "Sources et millésimes", html_annexe_sources(etude, mentions_sources(sorties))))
+    annexes.append(("sources", "Sources et millésimes", html_annexe_sources(etude, mentions_sources(sources))))
     texte = " ".join(_texte_brut(t) for t in sorties + markdown)
     annexes.append(("methode", "Méthode et définitions des indicateurs",
                     "<p>Définitions des indicateurs et des termes employés dans ce rapport.</p>"

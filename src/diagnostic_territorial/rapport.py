@@ -37,7 +37,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
 
-from . import assainir
+from . import assainir, cartes_partagees
 from .ecriture import date_generation, ecrire_texte
 
 DOSSIER_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -119,20 +119,30 @@ class _ChapitrePrepare:
 # --------------------------------------------------------------------------------------------
 
 
+# A map as presentation.html_carte writes it: the interactive map, then its static image.
+_RE_CARTE_STATIQUE_DOUBLEE = re.compile(r'(</iframe></div>)<div class="carte-statique"><img [^>]*></div>')
+
+
 def assembler(chapitres: list[ChapitreExecute], sortie: Path, meta: dict,
-              annexes: list[Annexe] | None = None) -> Path:
+              annexes: list[Annexe] | None = None, impression: Path | None = None) -> Path:
     """Merge the executed notebooks into the single HTML file ``sortie`` and return its path.
 
     ``meta``: ``nom_territoire``, ``sous_titre``, ``consultant``, ``date`` (``datetime.date``),
     ``version``, optionally ``communes`` (number of communes) and ``departement`` (name).
     ``annexes`` are appended after the chapters (« Annexe A. ... ») and listed in the sommaire.
+    With ``impression``, that file gets the same report with each map's static image (the source
+    of the PDF), and ``sortie`` keeps only the interactive maps (the screen report: the static
+    images were hidden there, and weighed a third of the file).
     The previous report is left untouched if anything fails before the final rename.
     """
     sortie = Path(sortie)
     prepares = [_preparer_chapitre(c) for c in sorted(chapitres, key=lambda c: c.numero)]
     prepares += [_preparer_annexe(a) for a in (annexes or [])]
     contenu = _rendre(prepares, meta)
-    ecrire_texte(sortie, contenu)
+    ecran = _RE_CARTE_STATIQUE_DOUBLEE.sub(r"\1", contenu) if impression is not None else contenu
+    ecrire_texte(sortie, ecran)
+    if impression is not None:
+        ecrire_texte(Path(impression), contenu)
     return sortie
 
 
@@ -462,12 +472,21 @@ def _rendre(chapitres: list[_ChapitrePrepare], meta: dict) -> str:
     from nbconvert import HTMLExporter
 
     nb = new_notebook(metadata={"language_info": {"name": "python"}})
+    bibliotheque = None
     for i, chapitre in enumerate(chapitres, start=1):
         for j, cellule in enumerate(chapitre.cellules):
             cellule["id"] = f"c{i}-{j}"  # deterministic, unique across merged notebooks
             for k, sortie in enumerate(cellule.get("outputs", [])):
-                if "application/javascript" in sortie.get("data", {}):
+                donnees = sortie.get("data", {})
+                if "application/javascript" in donnees:
                     sortie.setdefault("metadata", {})["dt_id"] = f"js-{i}-{j}-{k}"
+                if "text/html" in donnees:  # interactive maps: Leaflet once for the whole report
+                    texte = donnees["text/html"]
+                    texte = "".join(texte) if isinstance(texte, list) else texte
+                    texte, trouvee = cartes_partagees.alleger_sortie(texte)
+                    if trouvee is not None:
+                        donnees["text/html"] = texte
+                        bibliotheque = bibliotheque or trouvee
             nb.cells.append(cellule)
 
     exporter = HTMLExporter(
@@ -479,7 +498,9 @@ def _rendre(chapitres: list[_ChapitrePrepare], meta: dict) -> str:
         exclude_anchor_links=True,
         language_code="fr",
     )
-    resources = {"metadata": {"name": "rapport", "path": ""}, "rapport": _contexte(chapitres, meta)}
+    contexte = _contexte(chapitres, meta)
+    contexte["bibliotheque_cartes"] = cartes_partagees.hote(bibliotheque) if bibliotheque else ""
+    resources = {"metadata": {"name": "rapport", "path": ""}, "rapport": contexte}
     contenu, _ = exporter.from_notebook_node(nb, resources=resources)
     return contenu
 
