@@ -354,7 +354,7 @@ def test_chapitre_sans_enquete(etude_demo, monkeypatch):
     from diagnostic_territorial.etude import Etude
 
     sorties = []
-    monkeypatch.setattr(presentation, "_afficher", lambda contenu, sources=None: sorties.append(contenu))
+    monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: sorties.append(contenu))
     export = etude_demo / "enquete" / "export_limesurvey_simule.csv"
     cache = export.read_bytes()
     export.unlink()

@@ -134,7 +134,7 @@ def test_analyse_markdown_et_absente(tmp_path):
 
 def test_fonctions_publiques_affichent_et_renvoient_none(monkeypatch):
     affiches = []
-    monkeypatch.setattr(pr, "_afficher", lambda contenu, sources=None: affiches.append(contenu))
+    monkeypatch.setattr(pr, "_afficher", lambda contenu, *_, **__: affiches.append(contenu))
     assert pr.a_retenir(["un"]) is None
     assert pr.donnees_manquantes("absent") is None
     assert pr.tableau(pd.DataFrame({"a": [1]}), SOURCE) is None
@@ -145,6 +145,6 @@ def test_afficher_produit_du_html_ipython(monkeypatch):
     import IPython.display
 
     vus = []
-    monkeypatch.setattr(IPython.display, "display", lambda obj: vus.append(obj))
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **_: vus.append(obj))
     pr.a_retenir(["un"])
     assert vus and 'class="a-retenir"' in vus[0]._repr_html_()

@@ -491,7 +491,7 @@ def test_nombre_de_repondants_et_taille_effective_sous_le_seuil(tmp_path, monkey
     e = _enquete_simple(tmp_path, 4)
     assert "(n = s)" in eq.mention(e)
     sorties, enregistres = [], []
-    monkeypatch.setattr(presentation, "_afficher", lambda contenu, sources=None: sorties.append(contenu))
+    monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: sorties.append(contenu))
     monkeypatch.setattr(resultats, "enregistrer", lambda *a, **k: enregistres.append(a))
     p = parole_habitants.ParoleHabitants(enquete=e, mention=eq.mention(e))
     points = parole_habitants.points_cles(None, p)
@@ -674,7 +674,7 @@ def test_total_publie_par_la_source_et_commune_secrete(epci_avec_total_publie, m
 
     # the communes' table of the section says « s » for both, and why
     sorties = []
-    monkeypatch.setattr(presentation, "_afficher", lambda contenu, sources=None: sorties.append(contenu))
+    monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: sorties.append(contenu))
     section = generique.Section("minima", "RSA", ("foyers_rsa",), carte="foyers_rsa")
     ch._tableau_communes(section, ["foyers_rsa"])
     html = "".join(sorties)

@@ -270,7 +270,7 @@ def affichages(monkeypatch):
     from diagnostic_territorial import presentation
 
     sorties: list[str] = []
-    monkeypatch.setattr(presentation, "_afficher", lambda contenu, sources=None: sorties.append(contenu))
+    monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: sorties.append(contenu))
     return sorties
 
 

@@ -25,7 +25,6 @@ version, creation date = generation date) and no random file identifier.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import re
 import time
@@ -140,12 +139,6 @@ def _noms(references) -> str:
     return " et ".join([", ".join(noms[:-1]), noms[-1]]) if len(noms) > 1 else (noms[0] if noms else "")
 
 
-def _texte_brut(contenu: str) -> str:
-    texte = html.unescape(re.sub(r"<[^>]+>", " ", contenu))
-    texte = "".join(" " if unicodedata.category(c) == "Zs" else c for c in texte)
-    return re.sub(r"\s+", " ", texte).strip()
-
-
 # --------------------------------------------------------------------------------------------
 # 1. Rapport PDF and annexes
 # --------------------------------------------------------------------------------------------
@@ -178,24 +171,24 @@ def _marquer_tableau_long(m: re.Match) -> str:
 
 
 def _textes_notebook(chemin: Path) -> tuple[list[str], list[str], list[str]]:
-    """(HTML outputs, markdown sources, source lines) of an executed notebook. The source lines are
-    those each display recorded as data in its output's metadata (presentation.sources_d_une_sortie)."""
+    """(texts, markdown sources, source lines) of an executed notebook: what each display recorded
+    as data in its output's metadata (presentation.texte_d_une_sortie, sources_d_une_sortie), never
+    a reading of the rendered HTML."""
     import nbformat
 
-    from .presentation import sources_d_une_sortie
+    from .presentation import sources_d_une_sortie, texte_d_une_sortie
 
     nb = nbformat.read(str(chemin), as_version=4)
-    sorties, markdown, sources = [], [], []
+    textes, markdown, sources = [], [], []
     for cellule in nb.cells:
         if cellule.cell_type == "markdown":
             markdown.append(cellule.source)
         for sortie in cellule.get("outputs", []):
             sources += sources_d_une_sortie(sortie)
-            donnees = sortie.get("data", {})
-            if "text/html" in donnees:
-                v = donnees["text/html"]
-                sorties.append("".join(v) if isinstance(v, list) else v)
-    return sorties, markdown, sources
+            texte = texte_d_une_sortie(sortie)
+            if texte:
+                textes.append(texte)
+    return textes, markdown, sources
 
 
 def mentions_sources(lignes: list[str]) -> list[str]:
@@ -344,6 +337,8 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
     parties.append(f'<p class="version-outil">Rapport produit avec diagnostic_territorial {assainir.texte(__version__)}'
                    " : les mêmes fichiers de données et la même version de l'outil redonnent les mêmes "
                    "chiffres.</p>")
+    from .versions import html_versions
+    parties.append(html_versions())
     return "\n".join(parties)
 
 
@@ -352,11 +347,11 @@ def annexes_rapport(etude, notebooks: list[Path]) -> tuple[list[Annexe], list[st
     and the warnings to print (an invalid plan d'action does not stop the report)."""
     from . import definitions
 
-    sorties, markdown, sources = [], [], []
+    textes, markdown, sources = [], [], []
     for chemin in notebooks:
         if chemin is not None and Path(chemin).exists():
-            s, m, l = _textes_notebook(Path(chemin))
-            sorties += s
+            t, m, l = _textes_notebook(Path(chemin))
+            textes += t
             markdown += m
             sources += l
     avertissements: list[str] = []
@@ -365,7 +360,7 @@ def annexes_rapport(etude, notebooks: list[Path]) -> tuple[list[Annexe], list[st
     if chemin_plan.exists():
         annexes.append(("plan-action", "Plan d'action", _html_plan_annexe(chemin_plan, avertissements)))
     annexes.append(("sources", "Sources et millésimes", html_annexe_sources(etude, mentions_sources(sources))))
-    texte = " ".join(_texte_brut(t) for t in sorties + markdown)
+    texte = " ".join(textes + sources + markdown)
     annexes.append(("methode", "Méthode et définitions des indicateurs",
                     "<p>Définitions des indicateurs et des termes employés dans ce rapport.</p>"
                     + definitions.html_definitions(definitions.utilisees(texte))))

@@ -41,21 +41,36 @@ SANDBOX_CARTE = "allow-scripts"
 CLE_METADONNEES = "diagnostic_territorial"
 
 
-def _afficher(contenu: str, sources: list | None = None) -> None:
-    """Display HTML; `sources` (the source lines shown in it) are recorded in the output's metadata."""
+def _afficher(contenu: str, sources: list | None = None, texte: str | None = None) -> None:
+    """Display HTML. What the deliverables need from it is recorded in the output's metadata:
+    `sources` (the source lines it shows) and `texte` (the words a reader sees in it, as plain text:
+    the definitions annex lists the terms they use)."""
     from IPython.display import HTML, display
 
+    donnees = {}
     lignes = [_texte_source(s) for s in (sources or []) if s]
-    if not lignes:
+    if lignes:
+        donnees["sources"] = list(dict.fromkeys(lignes))
+    if texte and texte.strip():
+        donnees["texte"] = " ".join(texte.split())
+    if not donnees:
         display(HTML(contenu))
         return
-    display(HTML(contenu), metadata={CLE_METADONNEES: {"sources": list(dict.fromkeys(lignes))}})
+    display(HTML(contenu), metadata={CLE_METADONNEES: donnees})
+
+
+def _enregistre(sortie: Mapping) -> dict:
+    return (sortie.get("metadata") or {}).get(CLE_METADONNEES) or {}
 
 
 def sources_d_une_sortie(sortie: Mapping) -> list[str]:
     """The source lines an output of an executed notebook recorded (see :func:`_afficher`)."""
-    donnees = (sortie.get("metadata") or {}).get(CLE_METADONNEES) or {}
-    return [str(s) for s in donnees.get("sources", [])]
+    return [str(s) for s in _enregistre(sortie).get("sources", [])]
+
+
+def texte_d_une_sortie(sortie: Mapping) -> str:
+    """The plain text an output of an executed notebook recorded (see :func:`_afficher`)."""
+    return str(_enregistre(sortie).get("texte", ""))
 
 
 def _texte_source(source) -> str:
@@ -81,7 +96,7 @@ def html_a_retenir(points: list[str], titre: str = "À retenir") -> str:
 def a_retenir(points: list[str], titre: str = "À retenir") -> None:
     """The "À retenir" box: a short list of key figures (items may contain inline HTML, sanitised;
     text copied from the study's files must be escaped by the caller with :func:`assainir.texte`)."""
-    _afficher(html_a_retenir(points, titre))
+    _afficher(html_a_retenir(points, titre), texte=" ".join([titre, *map(str, points)]))
 
 
 def html_donnees_manquantes(message: str) -> str:
@@ -92,7 +107,38 @@ def html_donnees_manquantes(message: str) -> str:
 def donnees_manquantes(message: str) -> None:
     """A visible notice that some data is missing (which file, from where, how to get it). The
     message may hold inline HTML (sanitised); a plain-text message is best escaped by the caller."""
-    _afficher(html_donnees_manquantes(message))
+    _afficher(html_donnees_manquantes(message), texte=str(message))
+
+
+def _texte_tableau(df: pd.DataFrame, index: bool = False) -> str:
+    """The words of a table: its headers and its text cells (numbers carry no term to define)."""
+    mots = [str(c) for c in df.columns]
+    if index:
+        mots += [str(v) for v in df.index]
+    for colonne in df.columns:
+        serie = df[colonne]
+        if not pd.api.types.is_numeric_dtype(serie):
+            mots += [str(v) for v in serie.dropna().unique()]
+    return " ".join(mots)
+
+
+def _texte_figure(fig) -> str:
+    """The words of a chart: its titles, axis labels and legend entries."""
+    mots = [_titre_figure(fig)]
+    for ax in fig.get_axes():
+        mots += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        legende = ax.get_legend()
+        if legende is not None:
+            mots += [t.get_text() for t in legende.get_texts()]
+    return " ".join(m for m in mots if m)
+
+
+def _texte_analyse(chemin_md) -> str:
+    try:
+        texte = Path(chemin_md).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    return re.sub(r"<!--.*?-->", "", texte, flags=re.DOTALL)  # the writing guide is not text
 
 
 # --- Tables ----------------------------------------------------------------------------------
@@ -160,7 +206,7 @@ def html_tableau(df: pd.DataFrame, source: str | None,
 def tableau(df: pd.DataFrame, source: str | None,
             format_colonnes: Mapping[str, Callable | str] | None = None, index: bool = False) -> None:
     """Display a table (French number formatting) followed by its source line."""
-    _afficher(html_tableau(df, source, format_colonnes, index), [source])
+    _afficher(html_tableau(df, source, format_colonnes, index), [source], _texte_tableau(df, index))
 
 
 # --- Figures and maps ------------------------------------------------------------------------
@@ -209,7 +255,7 @@ def html_figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> str:
 
 def figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> None:
     """Display a matplotlib figure as an embedded PNG (150 dpi), then its source line."""
-    _afficher(html_figure(fig, source, dpi), [source])
+    _afficher(html_figure(fig, source, dpi), [source], _texte_figure(fig))
 
 
 def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
@@ -248,7 +294,7 @@ def carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = 
     ``<colonne>__secret`` (or `colonne_secret`) tells "s" from "n.d." for missing values."""
     _afficher(html_carte(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende, k=k,
                          methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur),
-              [source])
+              [source], " ".join(t for t in (titre, legende) if t))
 
 
 # --- The consultant's analysis ---------------------------------------------------------------
@@ -290,4 +336,4 @@ def html_analyse(chemin_md) -> str:
 def analyse(chemin_md) -> None:
     """Display the consultant's markdown file (read only, never written) inside ``div.analyse``,
     sanitised (:func:`assainir.markdown`); a gentle placeholder when the file is absent or empty."""
-    _afficher(html_analyse(chemin_md))
+    _afficher(html_analyse(chemin_md), texte=_texte_analyse(chemin_md))
