@@ -179,6 +179,21 @@ def test_cache_geoparquet(tmp_path, codes_epci):
     assert not list(tmp_path.glob(".contours-*"))  # no temporary file left
 
 
+def test_contours_pour_une_carte_sans_ecrire(tmp_path, codes_epci):
+    """Display code (chapters, fiches) reads the prepared contours and writes nothing: without a
+    prepared cache it takes the embedded contours, in memory."""
+    vide = tmp_path / "cache"
+    vide.mkdir()
+    lus = cartes.contours_etude(codes_epci[:3], vide)
+    assert list(lus["code"]) == codes_epci[:3] and list(vide.iterdir()) == []
+    cartes.contours_depuis_cache(codes_epci[:3], vide)  # « make donnees » prepares them
+    prepares = list(vide.iterdir())
+    assert len(prepares) == 1
+    avant = prepares[0].read_bytes()
+    relus = cartes.contours_etude(codes_epci[:4], vide)  # one commune more: still nothing written
+    assert len(relus) == 4 and prepares[0].read_bytes() == avant and list(vide.iterdir()) == prepares
+
+
 def test_classes_adaptees_aux_valeurs():
     classes = cartes.Classes(pd.Series([1.0, 1.0, 2.0, np.nan]), k=5, format_valeur=fm.nombre)
     assert classes.k == 2 and list(classes.indices) == [0, 0, 1, -1]

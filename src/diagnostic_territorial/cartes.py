@@ -246,18 +246,26 @@ def tolerance(n_communes: int) -> float:
     return 150.0 if n_communes <= 250 else 300.0
 
 
+def contours_etude(codes: Iterable, dossier_cache, simplification: float | None = None) -> gpd.GeoDataFrame:
+    """Contours of the communes for a map: read from the study's cache (prepared by « make
+    donnees », :func:`contours_depuis_cache`), or from the embedded contours when the cache lacks
+    them. Never writes a file: the chapters and deliverables only display."""
+    return contours_depuis_cache(codes, dossier_cache, simplification, ecrire=False)
+
+
 def contours_depuis_cache(
     codes: Iterable,
     dossier_cache,
     simplification: float | None = None,
     source: str = "embarques",
+    ecrire: bool = True,
 ) -> gpd.GeoDataFrame:
     """Contours of the communes, kept as GeoParquet in `dossier_cache` (read when present).
     `simplification` (metres) defaults to `tolerance(len(codes))`.
 
     The file ``contours_communes_<tolérance>m.parquet`` holds every commune asked so far; missing
     codes are fetched (`source`: "embarques", the contours shipped with the library, offline;
-    "geoapi" online) and the file rewritten
+    "geoapi" online) and, with `ecrire` (the data preparation), the file rewritten
     atomically. Returns GeoDataFrame[code, nom, geometry] in the order of `codes`.
     """
     voulus = _normaliser_codes(codes)
@@ -278,11 +286,12 @@ def contours_depuis_cache(
         nouveaux = lire(manquants, simplification=simplification)
         tout = nouveaux if existant is None else pd.concat([existant, nouveaux], ignore_index=True)
         tout = gpd.GeoDataFrame(tout, geometry="geometry", crs=CRS_GPS).sort_values("code").reset_index(drop=True)
-        from .ecriture import _ecrire_atomiquement
+        if ecrire:
+            from .ecriture import ecrire_octets
 
-        contenu = io.BytesIO()
-        tout.to_parquet(contenu, index=False)
-        _ecrire_atomiquement(chemin, contenu.getvalue())
+            contenu = io.BytesIO()
+            tout.to_parquet(contenu, index=False)
+            ecrire_octets(chemin, contenu.getvalue())
         existant = tout
     resultat = existant.set_index("code").loc[voulus].reset_index()
     resultat["code"] = resultat["code"].astype("str")

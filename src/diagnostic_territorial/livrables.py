@@ -611,7 +611,7 @@ def _cartes_de_situation(etude, codes: list[str], dpi: int = CARTE_DPI) -> _Cart
     from . import cartes
 
     try:
-        gdf = cartes.contours_depuis_cache(_fond_de_situation(etude)[0], etude.dossier_cache)
+        gdf = cartes.contours_etude(_fond_de_situation(etude)[0], etude.dossier_cache)
     except Exception as e:  # the fiches are still useful without their map
         warnings.warn(f"Fiches communes sans carte de situation : contours des communes illisibles ({e})",
                       stacklevel=2)

@@ -244,7 +244,7 @@ def afficher_carte(etude, r: Revenus):
     # the commune rows only: the territory's row may share a commune's code
     c = r.table[r.table["niveau"] == "commune"][["codgeo", "Q2", "Q2" + ind.SUFFIXE_SECRET]]
     c = c.rename(columns={"codgeo": "code"})
-    gdf = cartes.contours_depuis_cache(list(c["code"]), etude.dossier_cache).merge(c, on="code")
+    gdf = cartes.contours_etude(list(c["code"]), etude.dossier_cache).merge(c, on="code")
     gdf["Q2" + ind.SUFFIXE_SECRET] = gdf["Q2" + ind.SUFFIXE_SECRET].fillna(False).astype(bool)
     return presentation.carte(gdf, "Q2", f"Revenu disponible médian par commune en {r.millesime}", r.mention,
                               format_valeur=fm.euros, legende="Revenu médian (€/UC)",

@@ -275,7 +275,7 @@ def afficher_carte_evolution(etude, d: Demographie):
         return None
     c = croissance(d)
     communes = c[c["niveau"] == "commune"][["codgeo", "tcam"]].rename(columns={"codgeo": "code"})
-    gdf = cartes.contours_depuis_cache(list(communes["code"]), etude.dossier_cache).merge(communes, on="code")
+    gdf = cartes.contours_etude(list(communes["code"]), etude.dossier_cache).merge(communes, on="code")
     return presentation.carte(
         gdf, "tcam", f"Évolution annuelle moyenne de la population, {d.rp_precedent}-{d.rp}", d.mention_rp,
         format_valeur=lambda v: fm.evolution(v, 2), legende="Évolution annuelle moyenne",

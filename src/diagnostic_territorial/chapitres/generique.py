@@ -615,7 +615,7 @@ class ChapitreIndicateurs:
         if c["valeur"].notna().sum() < 2:
             return
         c = c.assign(valeur=[ci.en_ratio(i, x) for x in c["valeur"]])
-        gdf = cartes.contours_depuis_cache(list(c["code"]), self.etude.dossier_cache).merge(c, on="code")
+        gdf = cartes.contours_etude(list(c["code"]), self.etude.dossier_cache).merge(c, on="code")
         presentation.carte(gdf, "valeur", f"{i.libelle} par commune ({v.annee})", v.mention,
                            format_valeur=self._format_graphique(i), legende=i.libelle_court,
                            colonne_secret="secret")

@@ -107,5 +107,5 @@ def afficher_indicateur(etude, r: observation.Resultat):
     communes = r.table[r.table["niveau"] == "commune"][["codgeo", "valeur", "secret"]]
     if communes["valeur"].notna().sum() >= 2:
         communes = communes.rename(columns={"codgeo": "code", "secret": "valeur__secret"})
-        gdf = cartes.contours_depuis_cache(list(communes["code"]), etude.dossier_cache).merge(communes, on="code")
+        gdf = cartes.contours_etude(list(communes["code"]), etude.dossier_cache).merge(communes, on="code")
         presentation.carte(gdf, "valeur", d.libelle, r.mention, format_valeur=lambda v: f(v), legende=d.libelle)
