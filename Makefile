@@ -2,21 +2,31 @@
 #   make demo : installe tout, génère l'étude de démonstration, l'exécute et écrit le rapport.
 #   make test : installe tout et lance les tests.
 #   make bench : mesure la route naïve et celle du projet sur l'étude de démonstration.
+#   make verrou : réécrit le fichier de verrouillage des études depuis .venv.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= demo
 DEMO_ETUDE := $(DEMO_DIR)/cc-coeur-de-garonne
 
-.PHONY: install demo test test-rapide referentiel donnees-demo-source bench
+.PHONY: install verrou demo test test-rapide referentiel donnees-demo-source bench
+
+# Dépendances, options « distribue » (Dask, tests de multi) et « jupyter », outils de test ; versions
+# prises dans le fichier de verrouillage des études : les tests passent avec les versions qu'elles installent.
+VERROU := src/diagnostic_territorial/requirements-verrou.txt
 
 install: $(VENV)/.installe
 
-$(VENV)/.installe: pyproject.toml
+$(VENV)/.installe: pyproject.toml $(wildcard $(VERROU))
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet $(if $(wildcard $(VERROU)),-c $(VERROU)) -e '.[test,distribue,jupyter]'
 	touch $@
+
+# Réécrit le fichier de verrouillage depuis l'environnement installé (.venv), par exemple après
+# « .venv/bin/python -m pip install -U <paquet> » ou un changement des dépendances de pyproject.toml.
+verrou: install
+	$(PY) scripts/verrou.py --sortie $(VERROU)
 
 # L'étude de démonstration est recréée à chaque fois (ne pas y écrire à la main).
 demo: install

@@ -251,8 +251,12 @@ def executer_tout(taches: list[Tache], sortie: Path, etapes: list[str], workers:
 
     try:
         if scheduler or client is not None:
-            from distributed import Client
-            from distributed import as_completed as dask_as_completed
+            try:
+                from distributed import Client
+                from distributed import as_completed as dask_as_completed
+            except ImportError as e:
+                raise ErreurMulti("Dask distributed n'est pas installé : « --scheduler » demande l'option "
+                                  "« distribue » de la bibliothèque (pip install -e '.[distribue]').") from e
 
             propre = client is None
             client = client or Client(scheduler)
