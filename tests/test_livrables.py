@@ -253,3 +253,41 @@ def test_plan_action_invalide_en_ligne_de_commande(etude_executee, tmp_path):
     assert r.returncode == 2, r.stderr
     assert "champ « calendrier » manquant" in r.stderr and "Traceback" not in r.stderr
     assert not (etude / "livrables" / "plan-action.html").exists()
+
+
+def _arrondi(x):
+    if isinstance(x, float):
+        return float(f"{x:.10g}")
+    if isinstance(x, dict):
+        return {k: _arrondi(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_arrondi(v) for v in x]
+    return x
+
+
+def test_chiffres_de_la_demo_inchanges(etude_executee):
+    """The demo's findings and key figures (build/resultats: « À retenir » of every chapter and the
+    territory / département / région / France values behind them) are those recorded in
+    tests/fixtures/demo_resultats.json before the consolidation of the library (issue 15): moving
+    the catalogue into data files, the per-study cache or a new engine must not change a number."""
+    reference = json.loads((Path(__file__).parent / "fixtures" / "demo_resultats.json").read_text(encoding="utf-8"))
+    actuels = {p.stem: _arrondi(json.loads(p.read_text(encoding="utf-8")))
+               for p in sorted((etude_executee / "build" / "resultats").glob("*.json"))}
+    assert sorted(actuels) == sorted(reference)
+    for chapitre, attendu in reference.items():
+        assert actuels[chapitre]["a_retenir"] == attendu["a_retenir"], chapitre
+        assert _ecarts(actuels[chapitre]["chiffres"], attendu["chiffres"], chapitre) == []
+
+
+def _ecarts(actuel, attendu, chemin: str) -> list[str]:
+    """Where two recorded structures differ (numbers compared to 1e-9 relative: the order of a sum
+    may change its last bits, not its value)."""
+    import math
+
+    if isinstance(attendu, dict) and isinstance(actuel, dict):
+        if sorted(actuel) != sorted(attendu):
+            return [f"{chemin} : clés {sorted(set(actuel) ^ set(attendu))}"]
+        return [e for k in attendu for e in _ecarts(actuel[k], attendu[k], f"{chemin}.{k}")]
+    if isinstance(attendu, float) and isinstance(actuel, (int, float)):
+        return [] if math.isclose(actuel, attendu, rel_tol=1e-9, abs_tol=1e-12) else [f"{chemin} : {actuel} au lieu de {attendu}"]
+    return [] if actuel == attendu else [f"{chemin} : {actuel!r} au lieu de {attendu!r}"]
