@@ -1,6 +1,10 @@
 """Bake the cookiecutter template the way users do, and check what it produces."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -9,7 +13,10 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
+from diagnostic_territorial import hooks_modele
 from diagnostic_territorial.plan import CHAPITRES
+
+MODELE_ETUDE = "{{cookiecutter.territoire}}"
 
 
 def generer(racine: Path, sortie: Path, **reponses) -> Path:
@@ -37,11 +44,16 @@ def test_reponses_par_defaut_donnent_l_etude_de_demonstration(etude_demo):
                                   "france_travail": "dernier"}
 
 
-def test_arborescence_exacte_de_l_etude(etude_demo, racine):
-    fichiers = {p.relative_to(etude_demo).as_posix() for p in etude_demo.rglob("*") if p.is_file()}
+def fichiers_hors_git(etude: Path) -> set[str]:
+    return {p.relative_to(etude).as_posix() for p in etude.rglob("*")
+            if p.is_file() and ".git" not in p.relative_to(etude).parts}
+
+
+def test_arborescence_exacte_de_l_etude(etude_demo):
+    fichiers = fichiers_hors_git(etude_demo)
     attendus = {
-        "README.md", "Makefile", "etude.yaml", "environment.yml", "requirements.txt", ".gitignore", "pyproject.toml",
-        ".cruft.json", "observation_ciblee.yaml",
+        "README.md", "Makefile", "etude.yaml", "environment.yml", "requirements.txt", ".gitignore", ".gitattributes",
+        "pyproject.toml", ".cruft.json", "observation_ciblee.yaml",
         "data/brut/LISEZMOI.md", "livrables/.gitkeep", "plan_action.yaml",
         "enquete/LISEZMOI.md", "enquete/questionnaire.yaml", "qualitatif/LISEZMOI.md",
         "qualitatif/constats_partages.md",
@@ -50,27 +62,198 @@ def test_arborescence_exacte_de_l_etude(etude_demo, racine):
     }
     attendus |= {f"notebooks/{c.notebook}" for c in CHAPITRES}
     attendus |= {f"analyses/{c.cle}.md" for c in CHAPITRES}
-    assert attendus <= fichiers
-    bibliotheque = {f for f in fichiers if f.startswith("src/diagnostic_territorial/")}
-    source = {"src/" + p.relative_to(racine / "src").as_posix()
-              for p in (racine / "src" / "diagnostic_territorial").rglob("*")
-              if p.is_file() and "__pycache__" not in p.parts}
-    assert bibliotheque == source
-    inattendus = fichiers - attendus - bibliotheque
-    assert not inattendus, inattendus
+    assert fichiers == attendus, (fichiers - attendus, attendus - fichiers)
 
 
-def test_notebooks_et_bibliotheque_copies_a_l_identique(etude_demo, racine):
+def test_notebooks_copies_a_l_identique_et_pas_de_copie_de_la_bibliotheque(etude_demo, racine):
+    """The notebooks are the template's own files; the library is a dependency (pyproject.toml), not
+    a copy: no src/ in the study."""
     for c in CHAPITRES:
-        assert (etude_demo / "notebooks" / c.notebook).read_bytes() == (racine / "notebooks" / c.notebook).read_bytes()
-    for p in (racine / "src" / "diagnostic_territorial").rglob("*.py"):
-        copie = etude_demo / "src" / p.relative_to(racine / "src")
-        assert copie.read_bytes() == p.read_bytes()
+        modele = racine / MODELE_ETUDE / "notebooks" / c.notebook
+        assert (etude_demo / "notebooks" / c.notebook).read_bytes() == modele.read_bytes()
+    assert not (etude_demo / "src").exists()
+
+
+def test_modele_sans_lien_symbolique_vers_l_exterieur_ni_proc(racine):
+    """The template's study folder holds its own files (cookiecutter copies a symbolic link's target,
+    cruft's clones keep the link); the hooks import the installed library instead of looking for the
+    template through /proc or a path."""
+    liens = {p.relative_to(racine / MODELE_ETUDE).as_posix() for p in (racine / MODELE_ETUDE).rglob("*")
+             if p.is_symlink()}
+    # environment.yml is still a link to the template's (kept in step with pyproject.toml by
+    # tests/test_dependances.py): its own file is the environment work's to write.
+    assert liens <= {"environment.yml"}, liens
+    for hook in (racine / "hooks").glob("*.py"):
+        texte = hook.read_text(encoding="utf-8")
+        assert "/proc" not in texte and "readlink" not in texte and "sys.path" not in texte, hook
+        assert "from diagnostic_territorial import hooks_modele" in texte, hook
+
+
+def test_notebooks_du_modele_sans_sorties_et_stables_pour_nbstripout(racine):
+    """The first commit of a study skips the nbstripout filter (one Python start per notebook): this
+    holds because the template's notebooks are already what the filter writes, byte for byte."""
+    notebooks = sorted((racine / MODELE_ETUDE / "notebooks").glob("*.ipynb"))
+    assert len(notebooks) == len(CHAPITRES)
+    for chemin in notebooks:
+        nb = json.loads(chemin.read_text(encoding="utf-8"))
+        for cellule in nb["cells"]:
+            assert not cellule.get("outputs") and cellule.get("execution_count") is None, chemin
+    if not nbstripout_installe():
+        pytest.skip("nbstripout absent : seule l'absence de sorties est vérifiée")
+    filtre = subprocess.run([sys.executable, "-m", "nbstripout", hooks_modele.OPTIONS_NBSTRIPOUT, "--extra-keys",
+                             " ".join(hooks_modele.CLES_JUPYTERLAB), "-t", *map(str, notebooks)],
+                            capture_output=True, timeout=300)
+    assert filtre.returncode == 0, filtre.stderr
+    assert filtre.stdout == b"".join(p.read_bytes() for p in notebooks)
+
+
+def nbstripout_installe() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("nbstripout") is not None
+
+
+def git(dossier: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(dossier), *args], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_etude_est_un_depot_git_avec_un_premier_commit(etude_demo, racine):
+    assert git(etude_demo, "rev-parse", "--show-toplevel") == str(etude_demo.resolve())
+    assert git(etude_demo, "rev-list", "--count", "HEAD") == "1"
+    assert git(etude_demo, "status", "--porcelain") == ""
+    suivis = set(git(etude_demo, "ls-files").splitlines())
+    assert suivis == fichiers_hors_git(etude_demo)  # everything generated is in the first commit
+    commit_modele = git(racine, "rev-parse", "HEAD")
+    assert f"(commit {commit_modele[:12]} du modèle)" in git(etude_demo, "log", "-1", "--format=%s")
+
+
+def test_git_ignore_les_donnees_et_ce_qui_se_refait(etude_demo):
+    ignores = ["data/brut/FILO2019_DISP_COM.csv", "data/brut/base-cc-2021.zip", "data/cache/rp.parquet",
+               "build/notebooks/01_demographie.ipynb", "livrables/rapport.html", "livrables/fiches-communes/a.pdf",
+               ".venv/bin/python", "enquete/export.csv", "notebooks/.ipynb_checkpoints/a.ipynb",
+               "etude_x.egg-info/PKG-INFO"]
+    suivis = ["data/brut/checksums.json", "data/brut/LISEZMOI.md", "data/brut/simulations.yaml",
+              "livrables/.gitkeep", "analyses/demographie.md", "notebooks/01_demographie.ipynb", "etude.yaml",
+              "enquete/questionnaire.yaml"]
+    resultat = subprocess.run(["git", "-C", str(etude_demo), "check-ignore", "--no-index", *ignores, *suivis],
+                              capture_output=True, text=True)
+    assert resultat.stdout.split() == ignores
+
+
+def test_filtre_nbstripout_des_notebooks(etude_demo):
+    attributs = git(etude_demo, "check-attr", "filter", "diff", "--", "notebooks/01_demographie.ipynb")
+    assert "filter: nbstripout" in attributs and "diff: ipynb" in attributs
+    configure = subprocess.run(["git", "-C", str(etude_demo), "config", "filter.nbstripout.clean"],
+                               capture_output=True, text=True).stdout
+    if nbstripout_installe():
+        assert f'"{sys.executable}" -m nbstripout --keep-id' in configure
+        cles = git(etude_demo, "config", "filter.nbstripout.extrakeys").split()
+        assert "metadata.language_info.version" in cles
+    else:
+        assert configure == ""
+
+
+def test_pyproject_de_l_etude_depend_de_la_bibliotheque_au_commit_du_modele(etude_demo, racine):
+    from packaging.requirements import Requirement
+
+    projet = tomllib.loads((etude_demo / "pyproject.toml").read_text(encoding="utf-8"))
+    assert projet["project"]["name"] == "etude-cc-coeur-de-garonne"
+    assert projet["tool"]["setuptools"]["packages"] == []  # the study has no code of its own
+    exigences = {Requirement(d).name: Requirement(d) for d in projet["project"]["dependencies"]}
+    assert set(exigences) == {"diagnostic-territorial", "nbstripout"}
+    commit = git(racine, "rev-parse", "HEAD")
+    assert exigences["diagnostic-territorial"].url == f"git+{racine.resolve().as_uri()}@{commit}"
+    assert json.loads((etude_demo / ".cruft.json").read_text(encoding="utf-8"))["commit"] == commit
+    assert set(projet["project"]["optional-dependencies"]) == {"jupyter", "distribue"}
+
+
+def test_make_jupyter_ouvre_toute_l_etude_avec_les_options(etude_demo):
+    r = subprocess.run(["make", "-n", "-C", str(etude_demo), "jupyter", "OPTIONS=--port 8890 --no-browser",
+                        f"PYTHON={sys.executable}"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lancement = [l for l in r.stdout.splitlines() if "-m jupyterlab" in l]
+    assert lancement == [f'{sys.executable} -m jupyterlab --ServerApp.root_dir="{etude_demo}" --port 8890 --no-browser']
+
+
+def test_make_git_filtre(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    r = subprocess.run([sys.executable, "-m", "diagnostic_territorial.hooks_modele", "git-filtre"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    if nbstripout_installe():
+        assert r.returncode == 0 and "Filtre nbstripout configuré" in r.stdout
+        assert "--keep-id" in git(tmp_path, "config", "filter.nbstripout.clean")
+    else:
+        assert r.returncode == 1 and "nbstripout n'est pas installé" in r.stderr
+    hors_depot = tmp_path / "hors"
+    hors_depot.mkdir()
+    r = subprocess.run([sys.executable, "-m", "diagnostic_territorial.hooks_modele", "git-filtre"],
+                       cwd=hors_depot, capture_output=True, text=True, env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)})
+    assert r.returncode == 1 and "n'est pas un dépôt git" in r.stderr
+
+
+def test_premier_commit_sans_identite_git(tmp_path, monkeypatch):
+    """No git identity configured: the first commit is signed « diagnostic_territorial »."""
+    for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "aucune"))
+    etude = tmp_path / "etude"
+    etude.mkdir()
+    (etude / "etude.yaml").write_text("etude: {}\n", encoding="utf-8")
+    avis = hooks_modele.depot_git(etude, hooks_modele.Modele())
+    assert all("a échoué" not in a for a in avis), avis
+    assert git(etude, "log", "-1", "--format=%an <%ae>|%cn <%ce>") == (
+        "diagnostic_territorial <noreply@localhost>|diagnostic_territorial <noreply@localhost>")
+    assert git(etude, "ls-files") == "etude.yaml"
+
+
+def test_sans_git_l_etude_est_creee_avec_un_avis(tmp_path, monkeypatch):
+    monkeypatch.setattr(hooks_modele.shutil, "which", lambda nom: None)
+    avis = hooks_modele.depot_git(tmp_path, hooks_modele.Modele())
+    assert avis and avis[0].startswith("git est introuvable") and not (tmp_path / ".git").exists()
+
+
+def test_generation_par_cruft_sans_depot(tmp_path):
+    avis = hooks_modele.depot_git(tmp_path, hooks_modele.Modele("/modele", "abc"), cruft=True)
+    assert "pas de dépôt git" in avis[0] and not (tmp_path / ".git").exists()
+
+
+@pytest.mark.parametrize("template, commit, attendu", [
+    ("/chemin/du modele", "abc123", "diagnostic-territorial @ git+file:///chemin/du%20modele@abc123"),
+    ("https://github.com/cabinet/diagnostic.git", "abc123",
+     "diagnostic-territorial @ git+https://github.com/cabinet/diagnostic.git@abc123"),
+    ("git@github.com:cabinet/diagnostic.git", "abc123",
+     "diagnostic-territorial @ git+ssh://git@github.com/cabinet/diagnostic.git@abc123"),
+    ("gh:cabinet/diagnostic", "abc123", "diagnostic-territorial @ git+https://github.com/cabinet/diagnostic.git@abc123"),
+    ("/chemin/modele", None, "diagnostic-territorial @ file:///chemin/modele"),
+    (None, None, f"diagnostic-territorial=={hooks_modele.__version__}"),
+])
+def test_reference_de_la_bibliotheque(template, commit, attendu):
+    from packaging.requirements import Requirement
+
+    reference = hooks_modele.reference_bibliotheque(hooks_modele.Modele(template, commit))
+    assert reference == attendu
+    Requirement(reference)  # valid PEP 508
+
+
+def test_hook_sans_bibliotheque_installee_message_francais(racine, tmp_path):
+    """The hooks import the installed library: without it, a French message says what to install."""
+    for hook in ("pre_gen_project.py", "post_gen_project.py"):
+        code = ("import sys; sys.modules['diagnostic_territorial'] = None; "
+                f"exec(compile(open({str(racine / 'hooks' / hook)!r}, encoding='utf-8').read(), 'hook', 'exec'))")
+        r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+        assert r.returncode == 1, r.stderr
+        assert "la bibliothèque diagnostic_territorial n'est pas installée pour" in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
 
 
 def test_aucune_balise_jinja_dans_les_fichiers_rendus(etude_demo):
     for p in etude_demo.rglob("*"):
-        if p.is_file() and "src" not in p.parts and "notebooks" not in p.parts and p.suffix != ".gz":
+        if (p.is_file() and ".git" not in p.relative_to(etude_demo).parts and "notebooks" not in p.parts
+                and p.suffix != ".gz"):
             texte = p.read_text(encoding="utf-8")
             assert not re.search(r"\{\{|\{%|\{#", texte), p
 
@@ -160,7 +343,9 @@ def test_chemin_relatif_du_modele_comme_cookiecutter_point(racine, tmp_path):
     )
     assert resultat.returncode == 0, resultat.stderr
     assert (tmp_path / "relatif" / "notebooks" / CHAPITRES[0].notebook).is_file()
-    assert (tmp_path / "relatif" / "src" / "diagnostic_territorial" / "territoire.py").is_file()
+    # « . » resolved with the shell's PWD: the study is linked to the template for cruft
+    etat = json.loads((tmp_path / "relatif" / ".cruft.json").read_text(encoding="utf-8"))
+    assert Path(etat["template"]) == racine.resolve()
 
 
 def test_regeneration_refusee_puis_forcee_sans_toucher_aux_fichiers_du_consultant(racine, tmp_path):
