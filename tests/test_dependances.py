@@ -28,6 +28,7 @@ SANS_IMPORT = {
     "dask": "ordonnanceur de Dask distributed (option « distribue »)",
     "jupyterlab": "« make jupyter » dans une étude (option « jupyter »)",
     "pytest-xdist": "greffon de pytest (make test : -n auto)",
+    "nbstripout": "filtre git des notebooks des études, essayé par tests/test_mise_a_jour.py",
 }
 
 
