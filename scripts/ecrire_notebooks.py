@@ -1,6 +1,8 @@
 """Write the notebooks of the chapters built from the indicator catalogue (chapitres/generique.py):
 one ``##`` heading and one call per section of the chapter's plan, so that the headings of the
-notebooks and the plans never drift apart.
+notebooks and the plans never drift apart. The plans are data (src/diagnostic_territorial/
+catalogue/plans.yaml, validated at load): after retitling or adding a section there, run this
+script.
 
     .venv/bin/python scripts/ecrire_notebooks.py          # rewrite the notebooks
     .venv/bin/python scripts/ecrire_notebooks.py --verifier  # exit 1 if one is out of date (tests)
@@ -20,7 +22,8 @@ import nbformat
 RACINE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(RACINE / "src"))
 
-from diagnostic_territorial.chapitres.generique import PLANS, THEMATIQUES  # noqa: E402
+from diagnostic_territorial.chapitres.generique import charger_plans  # noqa: E402
+from diagnostic_territorial.erreurs import ErreurDiagnostic  # noqa: E402
 from diagnostic_territorial.plan import CHAPITRES, THEMATIQUES_SPECIFIQUES  # noqa: E402
 
 DOSSIER = RACINE / "notebooks"
@@ -28,7 +31,7 @@ PARAMETRES = '# Paramètres (papermill les remplace ; valeurs par défaut pour J
 SI_CONTENU = "si-contenu"
 TITRE_PAROLE = "Ce qu'en disent les habitants et les acteurs"
 # Chapters with their own module (chapitres/demographie.py, acces_aux_droits.py...) are not written here.
-GENERIQUES = [c for c in PLANS if c != "acces_aux_droits"]
+AUTRES = ("acces_aux_droits",)
 
 
 def _id(cle: str, n: int) -> str:
@@ -37,7 +40,7 @@ def _id(cle: str, n: int) -> str:
 
 def notebook(cle: str) -> nbformat.NotebookNode:
     c = next(x for x in CHAPITRES if x.cle == cle)
-    p = PLANS[cle]
+    p = charger_plans()[0][cle]
     v4 = nbformat.v4
     cellules = [
         v4.new_markdown_cell(f"# {c.titre}\n\n{p.introduction}".rstrip()),
@@ -69,9 +72,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verifier", action="store_true", help="vérifier sans écrire")
     args = parser.parse_args(argv)
-    assert set(THEMATIQUES) == set(THEMATIQUES_SPECIFIQUES), "plan.py et generique.py : thématiques différentes"
+    try:  # validated at load: a wrong plans.yaml is named (file, line, chapter, section, field)
+        plans, thematiques = charger_plans()
+    except ErreurDiagnostic as e:
+        print(e, file=sys.stderr)
+        return 1
+    assert set(thematiques) == set(THEMATIQUES_SPECIFIQUES), "plan.py et plans.yaml : thématiques différentes"
     perimes = []
-    for cle in GENERIQUES:
+    for cle in [c for c in plans if c not in AUTRES]:
         c = next(x for x in CHAPITRES if x.cle == cle)
         chemin = DOSSIER / c.notebook
         texte = nbformat.writes(notebook(cle)) + "\n"

@@ -350,10 +350,7 @@ def _verifier_variables(etude, d: Definition, chemin: Path) -> None:
             )
 
 
-def joindre_mentions(mentions: list[str]) -> str:
-    """"Source : A" and "Source : B" -> "Source : A ; B"."""
-    textes = [m.removeprefix("Source : ") for m in mentions]
-    return "Source : " + " ; ".join(dict.fromkeys(textes)) if textes else ""
+joindre_mentions = ci.joindre_mentions  # owned by the catalogue (no import cycle catalogue <-> observation)
 
 
 def _populationnel(etude, d: Definition, chemin: Path) -> Resultat:

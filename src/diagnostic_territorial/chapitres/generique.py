@@ -1,5 +1,8 @@
 """Chapters built from the indicator catalogue: each chapter is a declared plan (sections, their
-indicators, the indicator mapped by commune, the key figures), rendered the same way everywhere:
+indicators, the indicator mapped by commune, the key figures), rendered the same way everywhere.
+The plans are data (``catalogue/plans.yaml`` in the package, validated at load against the
+catalogue of indicators, `charger_plans`): rewording or adding a section is a change of that file.
+Each chapter shows:
 
 - an « À retenir » box: key figures of the territory against its département(s) (and its EPCI for
   a list of communes of one EPCI), their evolution between two millésimes and the spread between
@@ -23,8 +26,10 @@ cells, never in outputs). ``scripts/ecrire_notebooks.py`` writes those notebooks
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -58,205 +63,64 @@ class PlanChapitre:
     parole: bool = True  # a section with what inhabitants and actors said about the theme
 
 
-PLANS: dict[str, PlanChapitre] = {p.cle: p for p in [
-    PlanChapitre(
-        "economie",
-        "Le tissu économique local : les emplois offerts sur le territoire au regard des actifs qui y "
-        "résident, la composition sociale de la population et l'origine des revenus des ménages.",
-        ("emplois", "concentration_emploi", "part_ouvriers", "part_revenus_activite"),
-        (
-            Section("emploi_local", "Emplois et concentration de l'emploi",
-                    ("emplois", "actifs_occupes", "concentration_emploi", "part_salaries"),
-                    carte="concentration_emploi", graphique="communes",
-                    texte="Un indicateur de concentration d'emploi inférieur à 100 signale un territoire "
-                          "résidentiel : une partie des actifs travaille ailleurs."),
-            Section("csp", "Catégories socioprofessionnelles",
-                    ("part_agriculteurs", "part_artisans", "part_cadres", "part_professions_intermediaires",
-                     "part_employes", "part_ouvriers", "part_retraites", "part_sans_activite"),
-                    carte="part_ouvriers"),
-            Section("revenus", "Origine des revenus des ménages",
-                    ("part_revenus_activite", "part_pensions", "part_prestations_sociales"),
-                    carte="part_pensions"),
-        ),
-    ),
-    PlanChapitre(
-        "emploi",
-        "L'activité et l'emploi des habitants, le chômage déclaré au recensement et les demandeurs "
-        "d'emploi inscrits à France Travail, la qualification et les déplacements domicile-travail.",
-        ("taux_activite", "taux_chomage", "part_emplois_precaires", "part_sans_diplome", "demandeurs_emploi"),
-        (
-            Section("activite", "Activité, emploi et chômage",
-                    ("taux_activite", "taux_emploi", "taux_chomage", "taux_activite_femmes"),
-                    carte="taux_chomage"),
-            Section("conditions", "Conditions d'emploi des salariés",
-                    ("part_temps_partiel", "part_emplois_precaires"), carte="part_emplois_precaires"),
-            Section("demandeurs", "Demandeurs d'emploi inscrits à France Travail",
-                    ("demandeurs_emploi", "demandeurs_pour_100_actifs", "part_demandeurs_femmes",
-                     "part_demandeurs_jeunes", "part_demandeurs_seniors"),
-                    carte="demandeurs_pour_100_actifs", graphique="communes"),
-            Section("diplomes", "Niveau de diplôme", ("part_sans_diplome", "part_diplomes_superieur"),
-                    carte="part_sans_diplome"),
-            Section("mobilite", "Déplacements domicile-travail",
-                    ("part_actifs_voiture", "part_actifs_transports_commun", "part_actifs_modes_doux"),
-                    carte="part_actifs_voiture"),
-        ),
-    ),
-    PlanChapitre(
-        "cadre_de_vie",
-        "Le parc de logements, les conditions d'occupation et l'accès aux services et équipements du "
-        "quotidien.",
-        ("part_proprietaires", "part_locataires_hlm", "part_logements_vacants", "medecins_pour_1000"),
-        (
-            Section("parc", "Parc de logements",
-                    ("logements", "part_maisons", "part_residences_secondaires", "part_logements_vacants"),
-                    carte="part_logements_vacants"),
-            Section("occupation", "Statut d'occupation et motorisation des ménages",
-                    ("part_proprietaires", "part_locataires_hlm", "part_menages_sans_voiture"),
-                    carte="part_locataires_hlm"),
-            Section("equipements", "Équipements et services",
-                    ("medecins_pour_1000", "pharmacies_pour_1000", "services_publics_pour_1000"),
-                    carte="medecins_pour_1000", graphique="communes"),
-        ),
-    ),
-    PlanChapitre(
-        "petite_enfance",
-        "Les enfants de moins de 3 ans, l'offre d'accueil du jeune enfant mesurée par le taux de couverture "
-        "de la Cnaf, et les familles qui perçoivent les prestations de la petite enfance.",
-        ("enfants_moins_3_ans", "taux_couverture_accueil", "taux_couverture_eaje", "creches"),
-        (
-            Section("accueil", "Accueil du jeune enfant : taux de couverture",
-                    ("enfants_moins_3_ans", "taux_couverture_accueil", "taux_couverture_eaje",
-                     "taux_couverture_assmat", "taux_couverture_domicile", "taux_couverture_prescolarisation"),
-                    carte="taux_couverture_accueil",
-                    texte="Les taux de couverture sont calculés et publiés par la Cnaf à chaque niveau "
-                          "géographique ; ils ne sont jamais recalculés à partir des communes. La Cnaf ne les "
-                          "publie par commune que pour les communes de plus de 10 000 habitants."),
-            Section("equipements_prestations", "Crèches et prestations de la petite enfance",
-                    ("creches", "foyers_paje", "foyers_cmg", "taux_scolarisation_2_5"),
-                    carte="foyers_paje", graphique="communes"),
-        ),
-    ),
-    PlanChapitre(
-        "enfance",
-        "Les enfants de 3 à 11 ans, leur scolarisation, les écoles du territoire et les familles "
-        "bénéficiaires des allocations familiales.",
-        ("enfants_6_10", "part_familles_avec_enfants", "ecoles_elementaires"),
-        (
-            Section("enfants", "Les enfants et leur scolarisation",
-                    ("enfants_2_5", "enfants_6_10", "taux_scolarisation_6_10", "part_familles_avec_enfants"),
-                    carte="part_familles_avec_enfants"),
-            Section("ecoles", "Écoles et prestations familiales",
-                    ("ecoles_maternelles", "ecoles_elementaires", "foyers_af"),
-                    carte="ecoles_elementaires", graphique="communes"),
-        ),
-    ),
-    PlanChapitre(
-        "jeunesse",
-        "Les jeunes de 11 à 24 ans : leur nombre, leur scolarisation, leur entrée dans la vie active et "
-        "les établissements du second degré.",
-        ("jeunes_15_17", "jeunes_18_24", "taux_scolarisation_18_24", "taux_chomage_jeunes"),
-        (
-            Section("jeunes", "Les jeunes du territoire",
-                    ("part_15_24|part_15_29", "jeunes_11_14", "jeunes_15_17", "jeunes_18_24"),
-                    carte="part_15_24|part_15_29"),
-            Section("scolarite_insertion", "Scolarité et insertion professionnelle",
-                    ("taux_scolarisation_15_17", "taux_scolarisation_18_24", "taux_activite_jeunes",
-                     "taux_chomage_jeunes", "demandeurs_jeunes", "part_demandeurs_jeunes"),
-                    carte="taux_scolarisation_18_24"),
-            Section("etablissements", "Collèges et lycées", ("colleges", "lycees"), carte="colleges",
-                    graphique="communes"),
-        ),
-    ),
-    PlanChapitre(
-        "parentalite",
-        "La composition des familles (couples avec ou sans enfants, familles monoparentales, familles "
-        "nombreuses) et les prestations familiales versées par la Caf.",
-        ("part_familles_monoparentales", "part_familles_nombreuses", "part_couples_avec_enfants"),
-        (
-            Section("familles", "Structure des familles",
-                    ("familles", "part_couples_avec_enfants", "part_couples_sans_enfant",
-                     "part_familles_monoparentales", "part_monoparentales_meres", "part_familles_nombreuses"),
-                    carte="part_familles_monoparentales"),
-            Section("prestations", "Prestations familiales de la Caf",
-                    ("foyers_asf", "foyers_cf", "part_allocataires_asf"), carte="part_allocataires_asf"),
-        ),
-    ),
-    PlanChapitre(
-        "vie_sociale",
-        "L'isolement résidentiel (personnes vivant seules, ménages d'une personne), le vieillissement et "
-        "l'offre de services aux personnes âgées.",
-        ("part_personnes_seules", "part_80_plus_seules", "taille_moyenne_menages"),
-        (
-            Section("isolement", "Ménages et isolement",
-                    ("menages", "taille_moyenne_menages", "part_menages_une_personne", "part_personnes_seules"),
-                    carte="part_menages_une_personne"),
-            Section("personnes_agees", "Personnes âgées",
-                    ("personnes_80_plus", "part_80_plus|part_75_plus", "part_80_plus_seules",
-                     "equipements_personnes_agees_pour_1000"),
-                    carte="part_80_plus_seules"),
-        ),
-    ),
-    PlanChapitre(
-        "acces_aux_droits",
-        "",
-        ("part_population_couverte_caf", "part_allocataires_rsa|foyers_rsa", "part_allocataires_aide_logement"),
-        (
-            Section("allocataires", "Allocataires de la Caf",
-                    ("allocataires", "part_population_couverte_caf", "part_allocataires_rsa",
-                     "part_allocataires_prime_activite", "part_allocataires_aide_logement",
-                     "foyers_rsa_pour_100_menages"),
-                    carte="part_population_couverte_caf"),
-            Section("minima", "RSA et prime d'activité",
-                    ("foyers_rsa", "foyers_prime_activite", "montant_moyen_rsa"),
-                    carte="foyers_rsa", graphique="communes",
-                    texte="Foyers allocataires de la Caf au RSA et à la prime d'activité en décembre ; la Cnaf "
-                          "arrondit les effectifs à 5."),
-        ),
-        parole=True,
-    ),
-]}
+# The plans are data, not code: catalogue/plans.yaml (in the package), read on first use (module
+# __getattr__ below) and validated against the catalogue of indicators (modeles.FichierPlans).
+FICHIER_PLANS = ci.DOSSIER_CATALOGUE / "plans.yaml"
+PLANS: dict[str, PlanChapitre]  # every plan by chapter key (thématiques spécifiques last)
+# Thématiques spécifiques chosen at generation (cookiecutter « thematiques », etude.yaml): the
+# sections of the chapter « thematiques_specifiques », titled by plan.THEMATIQUES_SPECIFIQUES.
+THEMATIQUES: dict[str, Section]
 
-# Thématiques spécifiques chosen at generation (cookiecutter « thematiques », etude.yaml).
-THEMATIQUES: dict[str, Section] = {s.cle: s for s in [
-    Section("nouveaux_habitants", _TITRES["nouveaux_habitants"],
-            ("part_menages_emmenages_moins_2_ans", "part_nouveaux_arrivants", "part_nouveaux_venus_commune",
-             "part_menages_emmenages_10_ans_plus"),
-            carte="part_menages_emmenages_moins_2_ans",
-            texte="Les ménages récemment installés et les habitants venus d'une autre commune : un public à "
-                  "accueillir et à informer sur les services du territoire."),
-    Section("pauvrete_precarite", _TITRES["pauvrete_precarite"],
-            ("premier_decile", "part_minima_sociaux", "part_allocataires_rsa", "foyers_rsa_pour_100_menages"),
-            carte="foyers_rsa_pour_100_menages",
-            texte="Les plus bas revenus (1er décile), le poids des minima sociaux et les foyers au RSA."),
-    Section("isolement_personnes_agees", _TITRES["isolement_personnes_agees"],
-            ("part_80_plus|part_75_plus", "part_80_plus_seules", "personnes_80_plus",
-             "equipements_personnes_agees_pour_1000"),
-            carte="part_80_plus_seules"),
-    Section("mobilite", _TITRES["mobilite"],
-            ("part_menages_sans_voiture", "part_actifs_voiture", "part_actifs_transports_commun",
-             "part_actifs_modes_doux"),
-            carte="part_menages_sans_voiture"),
-    Section("logement", _TITRES["logement"],
-            ("part_logements_vacants", "part_locataires_hlm", "part_allocataires_aide_logement",
-             "part_aides_logement"),
-            carte="part_logements_vacants"),
-    Section("insertion", _TITRES["insertion"],
-            ("part_sans_diplome", "taux_chomage_jeunes", "demandeurs_pour_100_actifs",
-             "part_allocataires_prime_activite"),
-            carte="demandeurs_pour_100_actifs"),
-]}
-PLANS["thematiques_specifiques"] = PlanChapitre(
-    "thematiques_specifiques",
-    "Les thématiques retenues avec les partenaires de l'étude, chacune éclairée par ses propres indicateurs.",
-    (), tuple(THEMATIQUES.values()),
-)
+
+def charger_plans(chemin=None, catalogue: dict | None = None) -> tuple[dict[str, PlanChapitre], dict[str, Section]]:
+    """(PLANS, THEMATIQUES) of a plans file, validated by modeles.FichierPlans: every indicator
+    named must be in the catalogue (`catalogue`, the package's by default); CatalogueInvalide
+    names the file, the line, the chapter, the section and the field at fault. Without `chemin`
+    nor `catalogue`: the package's plans, read once; otherwise read at each call."""
+    if chemin is None and catalogue is None:
+        return _plans_du_paquet()
+    return _lire_plans(Path(chemin) if chemin is not None else FICHIER_PLANS,
+                       ci.charger_catalogue() if catalogue is None else catalogue)
+
+
+@functools.cache
+def _plans_du_paquet() -> tuple[dict[str, PlanChapitre], dict[str, Section]]:
+    return _lire_plans(FICHIER_PLANS, ci.charger_catalogue())
+
+
+def _lire_plans(chemin: Path, catalogue: dict) -> tuple[dict[str, PlanChapitre], dict[str, Section]]:
+    from .. import modeles
+    from ..plan import CHAPITRES
+
+    fichier = modeles.lire(chemin, modeles.FichierPlans, {
+        "indicateurs": set(catalogue), "chapitres": [c.cle for c in CHAPITRES], "thematiques": dict(_TITRES)})
+
+    def section(s, titre: str) -> Section:
+        return Section(s.cle, titre, s.indicateurs, s.carte, s.graphique, s.texte)
+
+    thematiques = {t.cle: section(t, _TITRES[t.cle]) for t in fichier.thematiques}
+    plans = {}
+    for cle, p in fichier.chapitres.items():
+        sections = (tuple(thematiques.values()) if cle == modeles.THEMATIQUES_SPECIFIQUES
+                    else tuple(section(s, s.titre) for s in p.sections))
+        plans[cle] = PlanChapitre(cle, p.introduction, p.a_retenir, sections, p.parole)
+    return plans, thematiques
+
+
+def __getattr__(nom: str):
+    if nom == "PLANS":
+        return charger_plans()[0]
+    if nom == "THEMATIQUES":
+        return charger_plans()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {nom!r}")
 
 
 def plan(cle: str) -> PlanChapitre:
+    plans = charger_plans()[0]
     try:
-        return PLANS[cle]
+        return plans[cle]
     except KeyError:
-        raise KeyError(f"Chapitre sans plan d'indicateurs : « {cle} » ({', '.join(PLANS)})") from None
+        raise KeyError(f"Chapitre sans plan d'indicateurs : « {cle} » ({', '.join(plans)})") from None
 
 
 def alternatives(entree: str) -> list[str]:
@@ -266,8 +130,9 @@ def alternatives(entree: str) -> list[str]:
 
 
 def verifier_plans() -> None:
-    """Every indicator of every plan exists in the catalogue (raises KeyError otherwise)."""
-    for p in PLANS.values():
+    """Every indicator of every plan exists in the catalogue (checked at load: CatalogueInvalide
+    from charger_plans; KeyError here if the catalogue changed since)."""
+    for p in charger_plans()[0].values():
         for entree in p.a_retenir:
             for id_ in alternatives(entree):
                 ci.indicateur(id_)
@@ -459,8 +324,9 @@ class ChapitreIndicateurs:
     def thematique(self, cle: str) -> None:
         """The section of a thématique spécifique, only when the study retained it (otherwise
         nothing is displayed and the report drops its heading)."""
-        if cle not in THEMATIQUES:
-            raise KeyError(f"Thématique inconnue « {cle} » ({', '.join(THEMATIQUES)})")
+        thematiques = charger_plans()[1]
+        if cle not in thematiques:
+            raise KeyError(f"Thématique inconnue « {cle} » ({', '.join(thematiques)})")
         if cle in thematiques_de(self.etude):
             self.section(cle)
             from . import parole_habitants
@@ -476,9 +342,7 @@ class ChapitreIndicateurs:
     # --- pieces ---------------------------------------------------------------------------
 
     def _mention(self, ids: list[str]) -> str:
-        from ..observation import joindre_mentions
-
-        return joindre_mentions([self.valeurs[i].mention for i in ids])
+        return ci.joindre_mentions([self.valeurs[i].mention for i in ids])
 
     def _tableau_references(self, ids: list[str]) -> None:
         """One row per indicator (with its millésime): the territory, its evolution since the
@@ -729,10 +593,11 @@ def commune_unique(etude) -> bool:
 
 def thematiques_de(etude) -> list[str]:
     """The thématiques spécifiques retained by the study (all of them when etude.yaml is silent)."""
+    thematiques = charger_plans()[1]
     choisies = getattr(etude, "thematiques", None)
     if choisies is None:
-        return list(THEMATIQUES)
-    return [t for t in choisies if t in THEMATIQUES]
+        return list(thematiques)
+    return [t for t in choisies if t in thematiques]
 
 
 def ouvrir(etude, cle: str) -> ChapitreIndicateurs:
