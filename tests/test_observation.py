@@ -188,3 +188,27 @@ def test_indicateur_d_enquete_protege(etude, tmp_path):
     chemin.write_text(chemin.read_text(encoding="utf-8").replace("[Y]", "[Peut-être]"), encoding="utf-8")
     with pytest.raises(observation.ObservationInvalide, match="Peut-être.*codes possibles : N, Y"):
         observation.calculer(etude, chemin)
+
+
+def test_populationnel_calcule_par_le_moteur_du_catalogue(etude, tmp_path):
+    """A declared indicator is computed by the catalogue's engine (Calcul): same values as the
+    catalogue's indicator written the same way, and its conventions work in the declaration
+    (« -X » subtracts a variable)."""
+    chemin = tmp_path / "observation_ciblee.yaml"
+    chemin.write_text(
+        "indicateurs:\n"
+        "  - id: part_0_14_declaree\n    type: populationnel\n    libelle: Part des 0-14 ans\n"
+        "    numerateur: P_POP0014\n    denominateur: P_POP\n    unite: part\n"
+        "  - id: part_15_ou_plus\n    type: populationnel\n    libelle: Part des 15 ans ou plus\n"
+        "    numerateur: [P_POP, -P_POP0014]\n    denominateur: P_POP\n    unite: part\n",
+        encoding="utf-8")
+    r = {x.definition.id: x for x in observation.calculer(etude, chemin)}
+    catalogue, mention = ci.calculer(etude, "part_0_14")
+    declaree = r["part_0_14_declaree"].table
+    assert list(declaree["codgeo"]) == list(catalogue["codgeo"])
+    assert declaree["valeur"].equals(catalogue["valeur"]) and declaree["secret"].equals(catalogue["secret"])
+    assert r["part_0_14_declaree"].mention == mention
+    brut, _ = ind.additifs(etude, "rp_evol_struct_pop", etude.millesimes["rp"], ["P_POP0014", "P_POP"])
+    ter = ligne(brut, "territoire")
+    assert ligne(r["part_15_ou_plus"].table, "territoire")["valeur"] == pytest.approx(
+        (ter["P_POP"] - ter["P_POP0014"]) / ter["P_POP"])

@@ -330,7 +330,7 @@ def _verifier_variables(etude, d: Definition, chemin: Path) -> None:
     connues = _variables_connues(etude, d.source, fichier)
     if not connues:
         return  # the source is missing: the chapter says so (DonneeManquante)
-    for v in d.numerateur + d.denominateur:
+    for v in (v.lstrip("-") for v in d.numerateur + d.denominateur):  # « -X » subtracts X (catalogue)
         if v not in connues and v in _variables_du_jeu(d.source):
             from .sources import cache
             from . import donnees
@@ -353,17 +353,21 @@ def _verifier_variables(etude, d: Definition, chemin: Path) -> None:
 joindre_mentions = ci.joindre_mentions  # owned by the catalogue (no import cycle catalogue <-> observation)
 
 
+def indicateur_du_catalogue(d: Definition) -> ci.Indicateur:
+    """A « populationnel » indicator of observation_ciblee.yaml as an indicator of the catalogue:
+    it is computed by the catalogue's engine (catalogue_indicateurs.Calcul), like every indicator of
+    the chapters (same sources, millésimes, age bands, secret statistique)."""
+    return ci.Indicateur(id=d.id, libelle=d.libelle, chapitre="observation_ciblee", source=d.source,
+                         numerateur=tuple(d.numerateur), denominateur=tuple(d.denominateur),
+                         unite="decimal" if d.unite == "score" else d.unite, facteur=float(d.facteur),
+                         definition=d.commentaire, millesime=d.millesime)
+
+
 def _populationnel(etude, d: Definition, chemin: Path) -> Resultat:
-    fichier = _millesime(etude, d, chemin)
-    variables = list(dict.fromkeys(d.numerateur + d.denominateur))
-    table, prov = ind.additifs(etude, d.source, fichier, variables, fichier)
-    if d.denominateur:
-        valeur = ind.ratio(table, d.numerateur, d.denominateur, d.facteur)
-    else:
-        valeur = table[d.numerateur].sum(axis=1, min_count=len(d.numerateur)) * d.facteur
-    secret = ind.secret(table, variables)
-    sortie = table[["libelle", "niveau", "codgeo"]].assign(valeur=valeur.where(~secret), secret=secret)
-    return Resultat(d, sortie, prov.mention() if prov else d.source)
+    _millesime(etude, d, chemin)  # an unknown millésime key is reported with the file and the line
+    i = indicateur_du_catalogue(d)
+    table, mention = ci.Calcul(etude, catalogue={i.id: i}).calculer(i.id)
+    return Resultat(d, table, mention)
 
 
 def _conceptuel(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -> Resultat:
