@@ -44,6 +44,11 @@ def test_tous_les_chapitres_executes(etude):
     journal = json.loads((etude / "build" / "execution.json").read_text(encoding="utf-8"))
     assert {c.cle for c in CHAPITRES} == set(journal)
     assert all(e["statut"] == "ok" for e in journal.values()), journal
+    # ch.section(...) returns an object to explore: the cell that made it never shows it a second time
+    for c in CHAPITRES:
+        nb = nbformat.read(etude / "build" / "notebooks" / c.notebook, as_version=4)
+        resultats = [s for cellule in nb.cells for s in cellule.get("outputs", []) if s.get("output_type") == "execute_result"]
+        assert resultats == [], (c.cle, resultats[:1])
     for c in CHAPITRES:
         nb = nbformat.read(etude / "build" / "notebooks" / c.notebook, as_version=4)
         erreurs = [o for cell in nb.cells for o in cell.get("outputs", []) if o.get("output_type") == "error"]

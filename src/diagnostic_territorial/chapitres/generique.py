@@ -300,8 +300,12 @@ class ChapitreIndicateurs:
 
     # --- Sections -------------------------------------------------------------------------
 
-    def section(self, cle: str) -> None:
-        """Display one section: missing sources, references table, evolution, chart, communes, map."""
+    def section(self, cle: str) -> "SectionAffichee":
+        """Display one section: missing sources, references table, evolution, chart, communes, map.
+
+        Returns a :class:`SectionAffichee` to explore in JupyterLab: ``.table`` (the values of its
+        indicators), ``.figure`` (the chart), ``.carte`` (the interactive map); it is not shown a
+        second time by the cell that made it."""
         from .. import presentation
 
         s = next((s for s in self.sections if s.cle == cle), None)
@@ -312,14 +316,16 @@ class ChapitreIndicateurs:
         for message in messages:
             presentation.donnees_manquantes(html.escape(message, quote=False))
         ids = [i for i in s.indicateurs if i in self.valeurs]
+        resultat = SectionAffichee(self, s, ids)
         if not ids:
-            return
+            return resultat
         if s.texte:
             presentation._afficher(f'<p class="introduction-section">{s.texte}</p>')
         self._tableau_references(ids)
-        self._graphique(s, ids)
+        resultat.figure = self._graphique(s, ids)
         self._tableau_communes(s, ids)
         self._carte(s)
+        return resultat
 
     def thematique(self, cle: str) -> None:
         """The section of a thématique spécifique, only when the study retained it (otherwise
@@ -384,7 +390,7 @@ class ChapitreIndicateurs:
                 "regroupement libre de communes ; lisez les communes ci-dessous et les territoires de "
                 "référence.</p>")
 
-    def _graphique(self, s: Section, ids: list[str]) -> None:
+    def _graphique(self, s: Section, ids: list[str]):
         from .. import graphiques, presentation
 
         e = self.etude
@@ -405,12 +411,11 @@ class ChapitreIndicateurs:
                                                   source="", format_valeur=fm.pourcentage,
                                                   etiquettes=len(taux) <= 3)
                 presentation.figure(fig, self._mention(taux))
-                return
+                return fig
         cible = s.carte if s.carte in self.valeurs else ids[0]
         if self.commune_unique:
-            self._barres_references(cible)
-        else:
-            self._barres_communes(cible)
+            return self._barres_references(cible)
+        return self._barres_communes(cible)
 
     def _barres_references(self, id_: str) -> None:
         """A single commune: one bar for the commune and each of its references (a count has no
@@ -429,11 +434,12 @@ class ChapitreIndicateurs:
                                              f"{i.libelle} : la commune et ses références ({v.annee})", "",
                                              format_valeur=self._format_graphique(i), colonne_secret="secret")
         presentation.figure(fig, v.mention)
+        return fig
 
     def _barres_communes(self, id_: str) -> None:
         i, v = ci.indicateur(id_), self.valeurs[id_]
         table = v.table.assign(valeur=[ci.en_ratio(i, x) for x in v.table["valeur"]])
-        barres_communes(self.etude, table, i.libelle, v.annee, v.mention, self._format_graphique(i))
+        return barres_communes(self.etude, table, i.libelle, v.annee, v.mention, self._format_graphique(i))
 
     @staticmethod
     def _format_graphique(i: ci.Indicateur):
@@ -469,20 +475,81 @@ class ChapitreIndicateurs:
             " (une commune est masquée en plus quand la valeur secrète d'une autre se déduirait du total du "
             "territoire)" if complementaire else "") + " ; n.d. : non disponible")
 
-    def _carte(self, s: Section) -> None:
-        from .. import cartes, presentation
+    def _donnees_carte(self, s: Section) -> dict | None:
+        """What the section's map draws (communes' contours and values, title, source), or None."""
+        from .. import cartes
 
         if not s.carte or s.carte not in self.valeurs or self.commune_unique:
-            return
+            return None
         i, v = ci.indicateur(s.carte), self.valeurs[s.carte]
         c = v.communes()[["codgeo", "valeur", "secret"]].rename(columns={"codgeo": "code"})
         if c["valeur"].notna().sum() < 2:
-            return
+            return None
         c = c.assign(valeur=[ci.en_ratio(i, x) for x in c["valeur"]])
         gdf = cartes.contours_etude(list(c["code"]), self.etude.dossier_cache).merge(c, on="code")
-        presentation.carte(gdf, "valeur", f"{i.libelle} par commune ({v.annee})", v.mention,
-                           format_valeur=self._format_graphique(i), legende=i.libelle_court,
-                           colonne_secret="secret")
+        return dict(gdf=gdf, colonne="valeur", titre=f"{i.libelle} par commune ({v.annee})", source=v.mention,
+                    format_valeur=self._format_graphique(i), legende=i.libelle_court, colonne_secret="secret")
+
+    def _carte(self, s: Section) -> None:
+        from .. import presentation
+
+        donnees = self._donnees_carte(s)
+        if donnees is not None:
+            presentation.carte(**donnees)
+
+
+class SectionAffichee:
+    """A section of a chapter once displayed, to explore in JupyterLab:
+
+    - ``.table``: the values of its indicators (one row per indicator and territory: communes, the
+      territory, its references), with ``valeur`` unrounded and ``secret``;
+    - ``.figure``: its matplotlib chart (None when it has none);
+    - ``.carte``: its interactive map (folium.Map, built on demand; None when it has none).
+
+    ``display(section)`` shows it again; the cell that made it does not show it twice."""
+
+    def __init__(self, chapitre: "ChapitreIndicateurs", section: Section, ids: list[str]):
+        self.chapitre, self.section, self.indicateurs = chapitre, section, ids
+        self.figure = None
+        self._execution = _numero_execution()
+
+    @property
+    def table(self) -> pd.DataFrame:
+        parties = [self.chapitre.valeurs[i].table.assign(indicateur=i, annee=self.chapitre.valeurs[i].annee)
+                   for i in self.indicateurs]
+        if not parties:
+            return pd.DataFrame(columns=["indicateur", "annee", "libelle", "niveau", "codgeo", "valeur", "secret"])
+        t = pd.concat(parties, ignore_index=True)
+        return t[["indicateur", "annee", "libelle", "niveau", "codgeo", "valeur", "secret"]]
+
+    @property
+    def carte(self):
+        from .. import cartes
+
+        donnees = self.chapitre._donnees_carte(self.section)
+        if donnees is None:
+            return None
+        return cartes.carte_interactive(donnees["gdf"], donnees["colonne"], donnees["titre"], donnees["source"],
+                                        format_valeur=donnees["format_valeur"], legende=donnees["legende"],
+                                        colonne_secret=donnees["colonne_secret"])
+
+    def _ipython_display_(self) -> None:
+        if _numero_execution() == self._execution and self._execution is not None:
+            self._execution = None  # the cell that displayed it: shown once
+            return
+        self.chapitre.section(self.section.cle)
+
+    def __repr__(self) -> str:
+        return f"<Section « {self.section.titre} » : {len(self.indicateurs)} indicateur(s)>"
+
+
+def _numero_execution():
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return getattr(shell, "execution_count", None) if shell is not None else None
 
 
 def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: str, format_valeur,
@@ -512,6 +579,7 @@ def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: st
     fig = graphiques.barres_horizontales(c, "valeur", "libelle", titre, "", format_valeur=format_valeur,
                                          reference=reference or None, colonne_secret="secret")
     presentation.figure(fig, mention)
+    return fig
 
 
 def _communes_couvertes(niveau: str, code: str) -> frozenset[str] | None:

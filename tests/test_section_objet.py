@@ -1,0 +1,51 @@
+"""A section displayed in a notebook is also an object an analyst can explore in JupyterLab:
+its values, its chart and its interactive map; the cell that made it does not show it twice."""
+
+import itertools
+
+import pytest
+
+from conftest import copie_etude
+from diagnostic_territorial import catalogue_indicateurs as ci
+from diagnostic_territorial import presentation
+from diagnostic_territorial.chapitres import generique
+from diagnostic_territorial.etude import Etude
+
+
+@pytest.fixture(scope="module")
+def chapitre(etude_preparee, tmp_path_factory):
+    etude = Etude.charger(copie_etude(etude_preparee, tmp_path_factory.mktemp("section")) / "etude.yaml")
+    return generique.ouvrir(etude, "economie")
+
+
+def test_section_explorable(chapitre, monkeypatch):
+    import folium
+    import matplotlib.figure
+
+    affiches = []
+    monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: affiches.append(contenu))
+    s = chapitre.section("emploi_local")
+    assert affiches  # displayed as before (tables, chart, map)
+    t = s.table
+    assert set(t["indicateur"]) == {"emplois", "actifs_occupes", "concentration_emploi", "part_salaries"}
+    attendu, _ = ci.calculer(chapitre.etude, "concentration_emploi")
+    ter = t[(t["indicateur"] == "concentration_emploi") & (t["niveau"] == "territoire")].iloc[0]
+    assert ter["valeur"] == pytest.approx(attendu.set_index("niveau").loc["territoire", "valeur"])
+    assert ter["valeur"] == pytest.approx(67.05348074782754)  # the demo's figure (build/resultats)
+    assert (t["niveau"] == "commune").sum() == 4 * len(chapitre.etude.communes)
+    assert isinstance(s.figure, matplotlib.figure.Figure)
+    assert isinstance(s.carte, folium.Map)
+    assert "Emplois et concentration" in repr(s)
+
+
+def test_pas_de_double_affichage_dans_la_cellule(chapitre, monkeypatch):
+    affiches = []
+    monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: affiches.append(contenu))
+    numero = itertools.chain([7, 7], itertools.repeat(8))
+    monkeypatch.setattr(generique, "_numero_execution", lambda: next(numero))
+    s = chapitre.section("revenus")  # made in cell 7
+    n = len(affiches)
+    s._ipython_display_()  # IPython's display hook of cell 7: nothing more
+    assert len(affiches) == n
+    s._ipython_display_()  # display(s) in cell 8: shown again
+    assert len(affiches) > n
