@@ -49,3 +49,22 @@ def test_pas_de_double_affichage_dans_la_cellule(chapitre, monkeypatch):
     assert len(affiches) == n
     s._ipython_display_()  # display(s) in cell 8: shown again
     assert len(affiches) > n
+
+
+def test_indicateur_personnalise_en_un_appel(chapitre, monkeypatch):
+    """An analyst adds an indicator of their own in one call: computed by the catalogue's engine
+    (same value as a catalogue indicator written the same way) and displayed like the others."""
+    affiches = []
+    monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: affiches.append(contenu))
+    s = chapitre.ajouter_indicateur("ouvriers_bis", "Part des ouvriers (recalculée)", "rp_evol_struct_pop",
+                                    numerateur=ci.indicateur("part_ouvriers").numerateur,
+                                    denominateur=ci.indicateur("part_ouvriers").denominateur)
+    attendu, _ = ci.calculer(chapitre.etude, "part_ouvriers")
+    obtenu = s.table.set_index(["niveau", "codgeo"])["valeur"]
+    reference = attendu.set_index(["niveau", "codgeo"])["valeur"]
+    assert obtenu.loc[("territoire", obtenu.xs("territoire").index[0])] == pytest.approx(
+        reference.xs("territoire").iloc[0])
+    assert any("Part des ouvriers (recalculée)" in a for a in affiches)  # its tables, chart and map
+    assert s.carte is not None and s.figure is not None
+    with pytest.raises(ValueError, match="Unité « pourcents » inconnue"):
+        chapitre.ajouter_indicateur("x", "X", "rp_evol_struct_pop", "P_POP", unite="pourcents")

@@ -202,7 +202,7 @@ class ChapitreIndicateurs:
         return [s for s in self.plan.sections if s.cle in choisies]
 
     def _calculer(self, id_: str) -> None:
-        i = ci.indicateur(id_)
+        i = self.calcul.indicateur(id_)
         try:
             table, mention = self.calcul.calculer(id_)
         except DonneeManquante as e:
@@ -238,7 +238,7 @@ class ChapitreIndicateurs:
             v = self.valeurs.get(id_)
             if v is None:
                 continue
-            i = ci.indicateur(id_)
+            i = self.calcul.indicateur(id_)
             ter = v.ligne("territoire")
             if fm.est_manquant(ter["valeur"]):
                 continue
@@ -269,7 +269,7 @@ class ChapitreIndicateurs:
         """« Selon les communes, de 8,1 % (A) à 21,4 % (B). » for the first rate with commune values."""
         for id_ in ids:
             v = self.valeurs.get(id_)
-            i = ci.indicateur(id_)
+            i = self.calcul.indicateur(id_)
             if v is None or i.unite == "nombre":
                 continue
             c = v.communes().dropna(subset=["valeur"])
@@ -327,6 +327,39 @@ class ChapitreIndicateurs:
         self._carte(s)
         return resultat
 
+    def ajouter_indicateur(self, id: str, libelle: str, source: str, numerateur, denominateur=(),
+                           unite: str = "part", facteur: float = 1.0, titre: str | None = None,
+                           **autres) -> "SectionAffichee":
+        """Compute and display, in one call, an indicator of your own, exactly like those of the
+        catalogue (same sources, millésimes, secret statistique, tables, chart and map), e.g.::
+
+            ch.ajouter_indicateur("part_75_ou_plus", "Part des 75 ans ou plus", "rp_evol_struct_pop",
+                                  numerateur="P_POP75P", denominateur="P_POP")
+
+        `numerateur` / `denominateur`: a variable of the source or a list (« -X » subtracts X);
+        `unite`: part, pourcent, nombre, euros, indice, decimal, pour_mille; `autres`: any other
+        field of an indicator of catalogue/indicateurs.yaml (agregeable, source_denominateur...).
+        To keep it for good, declare it in observation_ciblee.yaml or in the catalogue."""
+        if unite not in ci.UNITES:
+            raise ValueError(f"Unité « {unite} » inconnue pour l'indicateur « {id} » : "
+                             f"unités possibles : {', '.join(ci.UNITES)}.")
+
+        def liste(v) -> tuple[str, ...]:
+            return (v,) if isinstance(v, str) else tuple(v)
+
+        i = ci.Indicateur(id=id, libelle=libelle, chapitre=self.plan.cle, source=source,
+                          numerateur=liste(numerateur), denominateur=liste(denominateur), unite=unite,
+                          facteur=float(facteur), **autres)
+        catalogue = dict(self.calcul.catalogue if self.calcul.catalogue is not None else ci.charger_catalogue())
+        catalogue[id] = i
+        self.calcul.catalogue = catalogue
+        self.valeurs.pop(id, None)
+        self.manquants.pop(id, None)
+        self._calculer(id)
+        self.sections = [s for s in self.sections if s.cle != id]
+        self.sections.append(Section(id, titre or libelle, (id,), carte=id, graphique="communes"))
+        return self.section(id)
+
     def thematique(self, cle: str) -> None:
         """The section of a thématique spécifique, only when the study retained it (otherwise
         nothing is displayed and the report drops its heading)."""
@@ -356,7 +389,7 @@ class ChapitreIndicateurs:
         from .. import presentation
 
         e = self.etude
-        publie = [not ci.indicateur(i).agregeable for i in ids]
+        publie = [not self.calcul.indicateur(i).agregeable for i in ids]
         # the France each source publishes (hors Mayotte, métropolitaine...): named when they agree
         noms_france = {str(self.valeurs[i].ligne("france")["libelle"]) for i in ids
                        if (self.valeurs[i].table["niveau"] == "france").any()}
@@ -366,7 +399,7 @@ class ChapitreIndicateurs:
         evolution = f"Évolution {periodes[0][0]}-{periodes[0][1]}" if len(periodes) == 1 else "Évolution"
         lignes = []
         for id_ in ids:
-            i, v = ci.indicateur(id_), self.valeurs[id_]
+            i, v = self.calcul.indicateur(id_), self.valeurs[id_]
             ligne = {"Indicateur": f"{i.libelle_court} ({v.annee})"}
             ter = v.ligne("territoire")
             ligne[e.nom_territoire] = ci.formater(i, ter["valeur"], bool(ter["secret"]))
@@ -382,7 +415,7 @@ class ChapitreIndicateurs:
                 ligne[france if niveau == "france" else nom] = ci.formater(i, l["valeur"], bool(l["secret"]))
             lignes.append(ligne)
         source = self._mention(ids) + (" ; pt : point de pourcentage" if any(
-            ci.indicateur(i).unite in ("part", "pourcent") for i in ids) and periodes else "")
+            self.calcul.indicateur(i).unite in ("part", "pourcent") for i in ids) and periodes else "")
         presentation.tableau(pd.DataFrame(lignes), source)
         if any(publie) and e.type_territoire == "communes" and len(e.communes) > 1:
             presentation._afficher(
@@ -394,12 +427,12 @@ class ChapitreIndicateurs:
         from .. import graphiques, presentation
 
         e = self.etude
-        taux = [i for i in ids if ci.indicateur(i).unite in ("part", "pourcent")][:8]
+        taux = [i for i in ids if self.calcul.indicateur(i).unite in ("part", "pourcent")][:8]
         if (s.graphique == "references" or self.commune_unique) and len(taux) >= 1:
             noms = [("territoire", None, e.nom_territoire)] + list(self.references)
             lignes = []
             for id_ in taux:
-                i, v = ci.indicateur(id_), self.valeurs[id_]
+                i, v = self.calcul.indicateur(id_), self.valeurs[id_]
                 for n, code, nom in noms:
                     lignes.append({"categorie": i.libelle_court, "groupe": nom,
                                    "valeur": ci.en_ratio(i, v.ligne(n, code)["valeur"])})
@@ -422,7 +455,7 @@ class ChapitreIndicateurs:
         meaningful reference: nothing is drawn)."""
         from .. import graphiques, presentation
 
-        i, v = ci.indicateur(id_), self.valeurs[id_]
+        i, v = self.calcul.indicateur(id_), self.valeurs[id_]
         if i.unite == "nombre":
             return
         lignes = [("territoire", None, self.etude.nom_territoire)] + list(self.references)
@@ -437,7 +470,7 @@ class ChapitreIndicateurs:
         return fig
 
     def _barres_communes(self, id_: str) -> None:
-        i, v = ci.indicateur(id_), self.valeurs[id_]
+        i, v = self.calcul.indicateur(id_), self.valeurs[id_]
         table = v.table.assign(valeur=[ci.en_ratio(i, x) for x in v.table["valeur"]])
         return barres_communes(self.etude, table, i.libelle, v.annee, v.mention, self._format_graphique(i))
 
@@ -459,13 +492,13 @@ class ChapitreIndicateurs:
         c = self.valeurs[ids[0]].communes()
         table = pd.DataFrame({"Commune": list(c["libelle"])})
         for id_ in colonnes:
-            i, v = ci.indicateur(id_), self.valeurs[id_]
+            i, v = self.calcul.indicateur(id_), self.valeurs[id_]
             vc = v.communes().set_index("codgeo")
             table[i.libelle_court] = [ci.formater(i, vc.loc[code, "valeur"], bool(vc.loc[code, "secret"]))
                                       if code in vc.index else fm.NON_DISPONIBLE for code in c["codgeo"]]
         tri = self.valeurs[cle].communes().set_index("codgeo")["valeur"]
         valeurs = [tri.get(code) for code in c["codgeo"]]
-        i = ci.indicateur(cle)
+        i = self.calcul.indicateur(cle)
         table = reduire_communes(table, ["commune"] * len(table), valeurs,
                                  f"Les communes aux valeurs les plus élevées ({i.libelle_court}) :",
                                  f"Les communes aux valeurs les plus faibles ({i.libelle_court}) :")
@@ -481,7 +514,7 @@ class ChapitreIndicateurs:
 
         if not s.carte or s.carte not in self.valeurs or self.commune_unique:
             return None
-        i, v = ci.indicateur(s.carte), self.valeurs[s.carte]
+        i, v = self.calcul.indicateur(s.carte), self.valeurs[s.carte]
         c = v.communes()[["codgeo", "valeur", "secret"]].rename(columns={"codgeo": "code"})
         if c["valeur"].notna().sum() < 2:
             return None
