@@ -220,7 +220,7 @@ def test_charger_rp_simule(demo_preparee):
     large = df[df["niveau"] == "commune"].pivot_table(index=["codgeo", "millesime"], columns="variable",
                                                       values="valeur")
     pops = donnees.charger(e, "populations_legales", 2019)
-    pmun = pops[pops["variable"] == "PMUN"].set_index("codgeo")["valeur"]
+    pmun = pops[(pops["variable"] == "PMUN") & (pops["niveau"] == "commune")].set_index("codgeo")["valeur"]
     r23 = large.xs(2023, level="millesime")
     assert abs(r23["P_POP"].sum() / pmun.sum() - 1) < 0.08  # follows the real légale population
     bandes = ("0014", "1524", "2539", "4054", "5564", "6579", "80P")
@@ -315,26 +315,43 @@ def test_charger_bpe_reel_du_territoire(demo_preparee):
     e, _ = demo_preparee
     df = donnees.charger(e, "bpe", 2018)
     assert not df.attrs["provenance"].simule
-    assert set(df["codgeo"]) <= set(COMMUNES)
-    creches = df[df["variable"] == "D502"].set_index("codgeo")["valeur"]
+    communes = df[df["niveau"] == "commune"]
+    assert set(communes["codgeo"]) == set(COMMUNES)  # every commune: a 0 where the BPE lists none
+    creches = communes[communes["variable"] == "D502"].set_index("codgeo")["valeur"]
     assert creches["31135"] == 1 and creches["31454"] == 1 and creches.sum() == 8  # real BPE 2018
+    assert creches["31204"] == 0  # Fustignac: no crèche listed, the BPE covers Haute-Garonne
+    # the references summed once from the whole BPE (hand checks of test_indicateurs_additifs)
+    references = df[(df["niveau"] != "commune") & (df["variable"] == "D502")].set_index("niveau")["valeur"]
+    assert references.to_dict() == {"departement": 364, "region": 1180, "france": 12196}
 
 
-def test_cache_caf_iris_et_communes(demo_preparee):
-    e, _ = demo_preparee
+def test_cache_caf_iris_et_communes(demo_preparee, tmp_path):
+    """The IRIS file of the demo holds Toulouse and its neighbours, none of the study's communes:
+    its cache holds no row of them; read for a study of Toulouse, a masked IRIS masks the commune."""
     from diagnostic_territorial.sources import cache
 
-    chemin = donnees.chemin_cache(e, "caf", 2020)
-    toulouse = cache.lire(chemin, niveaux={"commune": {"31555", "31069"}})
-    a = toulouse[toulouse["variable"] == "A"].set_index("codgeo")
+    e, _ = demo_preparee
+    assert cache.lire(donnees.chemin_cache(e, "caf", 2020), niveaux={"commune": {"31555", "31069"}}).empty
+    toulouse = etude(tmp_path, caf=2020)
+    toulouse.communes = pd.DataFrame({"code": ["31555", "31069"], "nom": ["Toulouse", "Beauzelle"],
+                                      "departement": "31", "region": "76", "epci": "243100518"})
+    (tmp_path / "data" / "brut").mkdir(parents=True)
+    (tmp_path / "data" / "brut" / "data_CAF_2020_IRIS.csv").write_bytes(
+        (e.dossier_brut / "data_CAF_2020_IRIS.csv").read_bytes())
+    (resultat,) = donnees.preparer(toulouse, telecharger=False)
+    assert resultat.statut == "ok", resultat.message
+    chemin = donnees.chemin_cache(toulouse, "caf", 2020)
+    communes = cache.lire(chemin, niveaux={"commune": {"31555", "31069"}})
+    a = communes[communes["variable"] == "A"].set_index("codgeo")
     assert a.loc["31069", "secret"] and math.isnan(a.loc["31069", "valeur"])  # one masked IRIS
     iris = cache.lire(chemin, codgeos={"310690101"})
     assert iris[iris["variable"] == "A"]["valeur"].item() == 471
+    assert {c[:5] for c in cache.lire(chemin).query("niveau == 'iris'")["codgeo"]} == {"31555", "31069"}
 
 
 def test_lecture_rapide_du_cache(demo_preparee):
-    """Reading one territory from the largest cache of the demo (s_ben_com_f of every commune of
-    France) stays well under 0.2 s."""
+    """Reading one territory from a cache of the demo (s_ben_com_f, read for every commune of
+    France, cached for the study's communes and its references) stays well under 0.2 s."""
     import time
 
     import pyarrow.parquet as pq
@@ -351,7 +368,8 @@ def test_lecture_rapide_du_cache(demo_preparee):
         debut = time.perf_counter()
         territoire = donnees.charger(e, "caf_communes", 2024)
         mesures_territoire.append(time.perf_counter() - debut)
-    assert len(par_variable) > 3 * 34_000 and set(territoire["codgeo"]) == set(COMMUNES)
+    assert len(par_variable) == 3 * len(COMMUNES) and set(par_variable["codgeo"]) == set(COMMUNES)
+    assert set(territoire.loc[territoire["niveau"] == "commune", "codgeo"]) == set(COMMUNES)
     # generous bounds for slow CI machines; typical figures are ~0.05 s
     assert min(mesures_variables) < 0.5 and min(mesures_territoire) < 0.5
 
@@ -367,7 +385,10 @@ def test_caf_et_dares_simules_dans_le_cache_et_le_territoire(demo_preparee):
     assert prov.simule and prov.mention() == (
         "Source : Cnaf, allocataires par commune, décembre 2024 (données simulées pour la démonstration)")
     assert prov.extra["lignes_sans_commune"] == 5  # allocataires not located: one row a December, 2020-2024
-    assert set(df["codgeo"]) == set(COMMUNES) and set(df["millesime"]) == {2024}
+    assert set(df.loc[df["niveau"] == "commune", "codgeo"]) == set(COMMUNES) and set(df["millesime"]) == {2024}
+    # the references, summed once from every commune of the file
+    assert set(zip(df.loc[df["niveau"] != "commune", "niveau"], df.loc[df["niveau"] != "commune", "codgeo"])) == {
+        ("departement", "31"), ("region", "76"), ("france", "FRM")}
     e = types.SimpleNamespace(**vars(e), nom_territoire="CC Cœur de Garonne", type_territoire="epci",
                               code_territoire=CŒUR_DE_GARONNE)
     t = ind.additifs(e, "caf_communes", 2024, ["indfoy_ndur", "indnbp_ndur", "indfoy_rsa"])[0].set_index("niveau")

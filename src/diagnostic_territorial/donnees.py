@@ -3,6 +3,12 @@ the millésime of each source (« dernier » = the latest the files provided hol
 missing when online, parse each source once into the parquet cache, and load it restricted to the
 study's territory and its references.
 
+The cache carries the study's data, not all of France (`_reduire`): the rows of its communes, EPCI,
+départements, régions and France, and, for the sources of counts, its references summed once from
+every commune of the national file (so that each figure is the one the whole file gives). Its key
+holds the sha256 of the files read, of the code reading them and what the study keeps: a reader
+fixed in the library, or a cache written by an earlier version, is rebuilt by « make donnees ».
+
 `etude` is any object with: racine or dossier_brut/dossier_cache (Path), millesimes (dict),
 communes (DataFrame: code, nom, departement, region, epci), departement and region ((code, nom)).
 """
@@ -15,13 +21,34 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .erreurs import DonneeManquante, FormatInconnu
 from .sources import bpe, cache, caf, catalogue, controles, filosofi, france_travail, melodi, population, reconnaissance, rp
 
-# Version of the readers: a cache built by another version is rebuilt.
-VERSION_LECTEURS = 4
+# Version of the assembly of a cache (this module and sources/cache.py), raised by hand when it
+# changes; each reader's own code is followed automatically (MODULES_LECTEURS). A cache built by
+# another version is rebuilt. 5: the cache keeps the study's communes and its references only.
+VERSION_LECTEURS = 5
+# The code reading each layout of data/brut/ (files of sources/): its sha256 is part of the key of
+# the caches it fills, so that a reader fixed in the library rebuilds the caches it wrote.
+MODULES_LECTEURS = {
+    "melodi": ("melodi.py", "melodi.toml"),
+    "filosofi": ("filosofi.py",),
+    "rp_base_cc": ("rp.py",),
+    "populations_legales": ("population.py",),
+    "bpe_agregee": ("bpe.py",),
+    "bpe_xy": ("bpe.py",),
+    "caf_iris": ("caf.py",),
+    "caf_communes": ("caf.py",),
+    "caf_txcouv_pe": ("caf.py",),
+    "france_travail": ("france_travail.py",),
+}
+MODULES_COMMUNS = ("schema.py", "controles.py")  # parsing helpers and plausibility checks of every reader
+# Sources whose values are medians or published rates: read where the source publishes them
+# (indicateurs.publies), never summed from communes, so no reference is computed for them.
+SOURCES_NON_ADDITIVES = frozenset({"filosofi", "caf_txcouv_pe"})
 
 # keys of etude.millesimes -> source of the catalogue (rp_precedent is inside the rp file)
 SOURCES_ETUDE = {
@@ -460,10 +487,263 @@ def _telecharger(etude, cle: str, millesime: int) -> list[DonneeManquante]:
     return manquants
 
 
-def _empreinte_entrees(etude, choisis: list[Piece]) -> dict:
-    perimetre = hashlib.sha256(",".join(sorted(_codes_etude(etude))).encode()).hexdigest()[:16]
-    return {"version": VERSION_LECTEURS, "perimetre": perimetre,
+# --- Version of the readers ------------------------------------------------------------------------
+
+_VERSIONS: dict = {}
+
+
+def _empreinte_textes(textes) -> str:
+    h = hashlib.sha256()
+    for texte in textes:
+        h.update(texte if isinstance(texte, bytes) else str(texte).encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def version_lecteur(disposition: str) -> str:
+    """sha256 (16 hex digits) of the code reading one layout of data/brut/ (its module of sources/,
+    MODULES_LECTEURS, and the helpers every reader uses): part of the key of the caches it fills,
+    so that a reader fixed in the library rebuilds them at the next « make donnees »."""
+    if disposition not in _VERSIONS:
+        dossier = Path(__file__).resolve().parent / "sources"
+        textes = []
+        for nom in MODULES_LECTEURS.get(disposition, ()) + MODULES_COMMUNS:
+            try:
+                textes += [nom, (dossier / nom).read_bytes()]
+            except OSError:  # sources not shipped (compiled install): the library's version stands for them
+                from importlib import metadata
+
+                try:
+                    textes += [nom, metadata.version("diagnostic-territorial")]
+                except metadata.PackageNotFoundError:
+                    textes += [nom, "?"]
+        _VERSIONS[disposition] = _empreinte_textes(textes)
+    return _VERSIONS[disposition]
+
+
+def version_sommes() -> str:
+    """sha256 (16 hex digits) of what sums the communes of a source into a reference: the code of
+    indicateurs that `_references_calculees` and `_zeros_inventaire` reuse, its rules and the
+    geography (COG) it sums in. A cache holds references summed once: it follows that code."""
+    if "sommes" not in _VERSIONS:
+        import inspect
+
+        from . import indicateurs as ind
+        from .territoire import GEOGRAPHIE
+
+        textes = [repr((ind.COUVERTURE_MINIMALE, sorted(ind.SOURCES_INVENTAIRE), ind.ARRONDISSEMENTS, GEOGRAPHIE))]
+        for f in (ind._par_commune, ind._somme, ind._communes_du_niveau, ind.commune_actuelle, ind._lieu,
+                  ind._departement_du_code):
+            try:
+                textes.append(inspect.getsource(inspect.unwrap(f)))
+            except (OSError, TypeError):
+                textes.append(f.__qualname__)
+        _VERSIONS["sommes"] = _empreinte_textes(textes)
+    return _VERSIONS["sommes"]
+
+
+# --- What a study's cache keeps: its communes and its references ---------------------------------
+
+
+def geographie_etude(etude) -> dict[str, set[str]]:
+    """Codes a study's cache keeps, by niveau: its communes (with the arrondissements of Paris,
+    Lyon and Marseille), the EPCI of its communes, the départements and régions of its communes
+    and of its references (and the territory itself when it is an EPCI or a département). Rows
+    published under a former commune code are kept with their commune (see `_reduire`); France
+    rows are always kept."""
+    codes = codes_territoire(etude)
+    communes = etude.communes
+    geo = {"commune": set(codes["commune"]), "epci": {c for c in codes["epci"] if c},
+           "departement": set(codes["departement"]), "region": set(codes["region"])}
+    for colonne in ("departement", "region"):
+        if colonne in communes:
+            geo[colonne] |= {str(c) for c in communes[colonne].dropna() if str(c)}
+    type_territoire = str(getattr(etude, "type_territoire", "") or "")
+    if type_territoire in ("epci", "departement"):
+        geo[type_territoire].add(str(etude.code_territoire))
+    return geo
+
+
+def _perimetre(etude) -> str:
+    """Fingerprint of what a study's cache keeps: other communes or references, another cache."""
+    from .indicateurs import references as references_affichees
+
+    geo = {n: sorted(c) for n, c in geographie_etude(etude).items()}
+    refs = [[n, str(c)] for n, c, _ in references_affichees(etude)]
+    return _empreinte_textes([json.dumps({"geographie": geo, "references": refs}, sort_keys=True)])
+
+
+def _references_calculees(etude, cle: str, tidy: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The reference territories a study shows (indicateurs.references: the EPCI of a list of
+    communes, each département and région, France) summed once from every commune of the source,
+    as `indicateurs.additifs` sums them (same code: `_par_commune`, `_somme`): communes brought to
+    the study's geography, a secret part makes the sum secret, a missing part makes it unknown, a
+    reference the source covers for less than COUVERTURE_MINIMALE of its communes is left out
+    (« n.d. » when read, as before). Only the variables the source does not publish itself at
+    that level; a reference made of the study's communes only is summed from them when read.
+    Returns the rows (at the reference's niveau and code: read like published rows) and the
+    references summed (« departement 31 »)."""
+    from . import indicateurs as ind
+    from .sources.schema import table_vide
+
+    etude_communes = _codes_etude(etude)
+    refs = []
+    for niveau, code, _ in ind.references(etude):
+        attendues = ind._communes_du_niveau(niveau, str(code))
+        if attendues and attendues <= etude_communes:
+            continue
+        refs.append((niveau, str(code), attendues))
+    est_commune = (tidy["niveau"] == "commune").to_numpy()
+    if not refs or not est_commune.any():
+        return table_vide(), []
+    # France under the code the source publishes it (indicateurs reads a single France row as FRM)
+    france = sorted(set(tidy.loc[(tidy["niveau"] == "france").to_numpy(), "codgeo"].astype(str)))
+    code_france = france[0] if len(france) == 1 else "FRM"
+    cibles = {(n, code_france if n == "france" else c) for n, c, _ in refs}
+    dans_cibles = np.zeros(len(tidy), dtype=bool)
+    for n in {n for n, _ in cibles}:
+        dans_cibles |= (tidy["niveau"] == n).to_numpy() & tidy["codgeo"].isin(sorted(c for m, c in cibles if m == n)).to_numpy()
+    supra = tidy[dans_cibles]
+    publies = set(zip(supra["niveau"].astype(str), supra["codgeo"].astype(str), supra["variable"].astype(str),
+                      supra["millesime"].astype(int)))
+    inventaire = cle in ind.SOURCES_INVENTAIRE
+    lignes, calculees = [], set()
+    communes = tidy[est_commune]
+    for millesime, df in communes.groupby("millesime", sort=True):
+        millesime = int(millesime)
+        # the order of the cache file (variable, codgeo): the same sums, to the last bit, as from it
+        df = df.sort_values(["variable", "codgeo"], kind="stable")
+        variables = sorted({str(v) for v in df["variable"].unique()})
+        large = ind._par_commune(df, variables, inventaire)
+        presentes = frozenset(large.index)
+        for niveau, code, attendues in refs:
+            if not attendues or len(attendues & presentes) < ind.COUVERTURE_MINIMALE * len(attendues):
+                continue  # an extract: « n.d. » when read, as it was from every commune
+            if niveau == "france":
+                bloc = large
+            elif niveau == "epci":
+                bloc = large[large.index.isin(attendues)]
+            else:
+                bloc = large[large[niveau] == code]
+            somme = ind._somme(bloc, variables)
+            ecrit = code_france if niveau == "france" else code
+            nouvelles = [(ecrit, niveau, v, millesime, somme[v], bool(somme[v + ind.SUFFIXE_SECRET]))
+                         for v in variables if (niveau, ecrit, v, millesime) not in publies]
+            if nouvelles:
+                lignes += nouvelles
+                calculees.add(f"{niveau} {ecrit}")
+    if not lignes:
+        return table_vide(), []
+    sortie = pd.DataFrame(lignes, columns=["codgeo", "niveau", "variable", "millesime", "valeur", "secret"])
+    sortie = sortie.astype({"codgeo": "str", "niveau": "str", "variable": "str", "millesime": "int64",
+                            "valeur": "float64", "secret": "bool"})
+    return sortie, sorted(calculees)
+
+
+def _zeros_inventaire(etude, tidy: pd.DataFrame) -> pd.DataFrame:
+    """Inventory sources (BPE: a commune without an equipment type has no row for it): an explicit 0
+    for every variable a commune of the study has no row for, when the source covers the commune's
+    département — what `indicateurs.additifs` concludes from every commune of the département,
+    kept once the other communes are left out of the cache. A commune of a département the source
+    does not cover stays without a row (unknown, « n.d. »). The 0 goes on a code the source already
+    uses for the commune (an arrondissement, a former commune), never beside it."""
+    from . import indicateurs as ind
+    from .sources.schema import table_vide
+    from .territoire import referentiel
+
+    ref = referentiel()["communes"]
+    etude_communes = sorted(_codes_etude(etude))
+    communes = tidy[(tidy["niveau"] == "commune").to_numpy()]
+    lignes = []
+    for millesime, df in communes.groupby("millesime", sort=True):
+        parent = {str(c): ind.commune_actuelle(str(c)) for c in df["codgeo"].unique()}
+        presentes = frozenset(parent.values())
+        codes_de: dict[str, list[str]] = {}
+        for code, commune in parent.items():
+            codes_de.setdefault(commune, []).append(code)
+        etude_df = df[df["codgeo"].isin([c for commune in etude_communes for c in codes_de.get(commune, [])])]
+        vues: dict[str, set[str]] = {}
+        for code, variable in zip(etude_df["codgeo"].astype(str), etude_df["variable"].astype(str)):
+            vues.setdefault(parent[code], set()).add(variable)
+        variables = sorted({str(v) for v in df["variable"].unique()})
+        couverture: dict[str, bool] = {}
+        for commune in etude_communes:
+            dep = ref.get(commune, {}).get("DEP") or ind._departement_du_code(commune)
+            if dep not in couverture:
+                attendues = ind._communes_du_niveau("departement", dep)
+                couverture[dep] = bool(attendues) and len(attendues & presentes) >= ind.COUVERTURE_MINIMALE * len(attendues)
+            if not couverture[dep]:
+                continue
+            code = min(codes_de[commune]) if commune in codes_de else commune
+            deja = vues.get(commune, set())
+            lignes += [(code, "commune", v, int(millesime), 0.0, False) for v in variables if v not in deja]
+    if not lignes:
+        return table_vide()
+    sortie = pd.DataFrame(lignes, columns=["codgeo", "niveau", "variable", "millesime", "valeur", "secret"])
+    return sortie.astype({"codgeo": "str", "niveau": "str", "variable": "str", "millesime": "int64",
+                          "valeur": "float64", "secret": "bool"})
+
+
+def _reduire(etude, cle: str, tidy: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of a source a study reads, instead of the whole of France: the rows of its communes
+    (under any code the source uses for them: arrondissements, former communes; their IRIS), of
+    its EPCI, départements and régions (geographie_etude), every France row; for a source of
+    counts, the references summed once from every commune of the file (`_references_calculees`)
+    and, for an inventory, the explicit zeros of its communes (`_zeros_inventaire`), so that every
+    figure of the report is the one the whole file gives. Returns (rows, references summed)."""
+    from .indicateurs import SOURCES_INVENTAIRE, commune_actuelle
+
+    geo = geographie_etude(etude)
+    etude_communes = _codes_etude(etude)
+    niveau, codgeo = tidy["niveau"], tidy["codgeo"]
+    garder = (niveau == "france").to_numpy().copy()
+    for n in ("epci", "departement", "region"):
+        garder |= (niveau == n).to_numpy() & codgeo.isin(sorted(geo[n])).to_numpy()
+    for n, commune_de in (("commune", lambda c: c), ("iris", lambda c: c[:5])):
+        est = (niveau == n).to_numpy()
+        if est.any():
+            codes = [c for c in (str(x) for x in codgeo[est].unique())
+                     if c in geo["commune"] or commune_actuelle(commune_de(c)) in etude_communes]
+            garder |= est & codgeo.isin(codes).to_numpy()
+    morceaux = [tidy[garder]]
+    calculees: list[str] = []
+    if cle not in SOURCES_NON_ADDITIVES:
+        references, calculees = _references_calculees(etude, cle, tidy)
+        morceaux.append(references)
+        if cle in SOURCES_INVENTAIRE:
+            morceaux.append(_zeros_inventaire(etude, tidy))
+    morceaux = [m for m in morceaux if not m.empty] or [morceaux[0]]
+    reduit = pd.concat(morceaux, ignore_index=True) if len(morceaux) > 1 else morceaux[0].reset_index(drop=True)
+    reduit.attrs = dict(tidy.attrs)
+    return reduit, calculees
+
+
+def _empreinte_entrees(etude, cle: str, choisis: list[Piece]) -> dict:
+    """The key of a cache: the files read (sha256), the code reading them (VERSION_LECTEURS, each
+    reader's version, the sums of the references for a source of counts) and what the study keeps."""
+    return {"version": VERSION_LECTEURS, "perimetre": _perimetre(etude),
+            "lecteurs": {p.reconnu.disposition: version_lecteur(p.reconnu.disposition) for p in choisis},
+            "sommes": version_sommes() if cle not in SOURCES_NON_ADDITIVES else "",
             "fichiers": {p.nom: empreinte(p.reconnu.chemin) for p in choisis}}
+
+
+def _raison_relecture(ancien: dict | None, nouveau: dict) -> str:
+    """Why an existing cache is rebuilt, in French (empty when there is no cache or no key)."""
+    if not isinstance(ancien, dict):
+        return ""
+    if ancien.get("version") != nouveau["version"] or "lecteurs" not in ancien:
+        return "cache écrit par une version antérieure des lecteurs de la bibliothèque : fichiers relus"
+    if ancien.get("lecteurs") != nouveau["lecteurs"]:
+        changes = sorted(d for d, v in nouveau["lecteurs"].items() if (ancien.get("lecteurs") or {}).get(d) != v)
+        noms = ", ".join(f"« {reconnaissance.PAR_CLE[d].libelle if d in reconnaissance.PAR_CLE else d} »" for d in changes)
+        return f"lecteur {noms} modifié depuis la mise en cache : fichiers relus"
+    if ancien.get("sommes") != nouveau["sommes"]:
+        return "calcul des références modifié depuis la mise en cache : fichiers relus"
+    if ancien.get("perimetre") != nouveau["perimetre"]:
+        return "communes ou références de l'étude modifiées : fichiers relus"
+    if ancien.get("fichiers") != nouveau["fichiers"]:
+        return "fichiers de data/brut modifiés : relus"
+    return ""
 
 
 def _provenance(etude, cle: str, millesime: int, choisis: list[Piece], tables: list[pd.DataFrame], entrees: dict):
@@ -541,14 +821,19 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
             utilisation.setdefault(p.nom, []).append((cle, int(millesime)))
         for p in doublons:
             utilisation.setdefault(p.nom, []).append(("doublon", int(millesime)))
-    entrees = _empreinte_entrees(etude, choisis)
+    entrees = _empreinte_entrees(etude, cle, choisis)
     simulations = _dossier_brut(etude) / "simulations.yaml"
     simules = sorted(catalogue.fichiers_simules(_dossier_brut(etude))) if simulations.exists() else []
     entrees["simulations"] = simules  # a file declared simulated (or no longer) changes the mention
+    raison = ""
     if cible.exists():
-        prov = cache.provenance(cible)
+        try:
+            prov = cache.provenance(cible)
+        except (OSError, ValueError):  # an unreadable cache is rebuilt
+            prov = None
         if prov is not None and (prov.extra or {}).get("entrees") == entrees:
             return Disponibilite(cle, millesime, noms, "ok", "cache à jour")
+        raison = _raison_relecture((prov.extra or {}).get("entrees") if prov is not None else None, entrees)
     try:
         tables = [_lire_piece(etude, cle, millesime, p) for p in choisis]
     except FormatInconnu:
@@ -558,7 +843,7 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
         if t.empty and p.reconnu.disposition not in ("melodi",):  # Melodi: its reader names it
             cible.unlink(missing_ok=True)
             raise FormatInconnu(p.nom, "aucune ligne de données (en-tête seul) : le fichier est incomplet")
-    population = _population_communes(etude, tables)
+    population = _population_communes(etude, tables, pieces)
     anomalies = []
     for k, (p, t) in enumerate(zip(choisis, tables)):
         tables[k], messages = controles.controler(t, p.nom, population)
@@ -578,17 +863,38 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
     tidy.attrs["provenance"] = _provenance(etude, cle, millesime, choisis, tables, entrees)
     tidy.attrs["provenance"].extra["utiles"] = utiles
     tidy.attrs["provenance"].extra["anomalies"] = anomalies
-    cache.ecrire(tidy, cible)
-    return Disponibilite(cle, millesime, noms, "ok", f"{len(tidy)} valeurs mises en cache dans {cible.name}")
+    reduit, calculees = _reduire(etude, cle, tidy)
+    reduit.attrs["provenance"].extra["references_calculees"] = calculees
+    cache.ecrire(reduit, cible)
+    message = (f"{len(reduit)} valeurs de l'étude et de ses références mises en cache dans {cible.name} "
+               f"(sur {len(tidy)} lues)")
+    return Disponibilite(cle, millesime, noms, "ok", f"{raison} ; {message}" if raison else message)
 
 
-def _population_communes(etude, tables: list[pd.DataFrame]) -> dict[str, float]:
+def _population_communes(etude, tables: list[pd.DataFrame], pieces: list[Piece] | None = None) -> dict[str, float]:
     """Population of the communes to check counts against: the recensement's own P_POP when the
-    table holds it, else the populations légales already in the cache (none: no check)."""
+    table holds it, else the populations légales of every commune read from data/brut/ (the cache
+    holds the study's communes only: the communes summed into the references are checked too),
+    else those of the cache (none: no check)."""
     for t in tables:
         pop = t[(t["variable"] == "P_POP") & (t["niveau"] == "commune")]
         if not pop.empty:
             return dict(zip(pop["codgeo"], pop.groupby("codgeo")["valeur"].transform("max")))
+    millesime = millesime_source(etude, "populations_legales")
+    if pieces and millesime is not None:
+        choisis, _ = _pieces_de(pieces, "populations_legales", millesime, explicite=True)
+        if choisis and choisis[0].reconnu.disposition == "populations_legales":
+            r = choisis[0].reconnu
+            cle = ("populations", str(r.chemin), r.membre, empreinte(r.chemin), int(millesime))
+            if cle not in _LECTURES:
+                try:
+                    _LECTURES[cle] = population.lire(r.chemin, millesime, membre=r.membre)
+                except FormatInconnu:
+                    _LECTURES[cle] = None
+            t = _LECTURES[cle]
+            if t is not None:
+                t = t[(t["variable"] == "PMUN") & (t["niveau"] == "commune")]
+                return dict(zip(t["codgeo"], t["valeur"]))
     caches = sorted(_dossier_cache(etude).glob("populations_legales_*.parquet"))
     if not caches:
         return {}
@@ -711,7 +1017,9 @@ def codes_territoire(etude) -> dict[str, set[str]]:
 
 def charger(etude, source: str, millesime: int) -> pd.DataFrame:
     """The cached source restricted to the territory's communes, EPCI, département, région and
-    France (tidy table with its provenance). Builds the cache from data/brut/ if needed."""
+    France (tidy table with its provenance): the rows the source publishes and, for a source of
+    counts, the references summed once from the national file (see `_reduire`). Builds the cache
+    from data/brut/ if needed."""
     cle = cle_source(source)
     cible = chemin_cache(etude, cle, millesime)
     if not cible.exists():

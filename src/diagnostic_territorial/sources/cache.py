@@ -1,5 +1,8 @@
 """Parquet cache of the tidy tables (data/cache/<source>_<millesime>.parquet).
 
+A study's cache holds its own rows, not all of France (`donnees._reduire`: its communes, EPCI,
+départements, régions, France, and the references summed once from the national file); its key
+(the files read, the readers' versions) is in the provenance, see `donnees._empreinte_entrees`.
 The provenance travels in the parquet schema metadata (JSON). Two access patterns must be fast
 (<= 0.2 s on the 10-million-row RP table):
 
@@ -100,6 +103,11 @@ def ecrire(df: pd.DataFrame, chemin_parquet: Path) -> Path:
     _ecrire_table(table.take(ordre(ORDRE_VARIABLES)), chemin, 65_536)
     if table.num_rows > SEUIL_COPIE_TERRITOIRE:
         _ecrire_table(table.take(ordre(ORDRE_TERRITOIRE)), copie, 16_384)
+    else:
+        try:  # a study's cache holds small tables: no empty folder left behind
+            copie.parent.rmdir()
+        except OSError:
+            pass  # absent, or still holding the copy of another table
     return chemin
 
 
