@@ -1,4 +1,4 @@
-"""Build src/diagnostic_territorial/donnees_demo/ from the real public files (re-runnable).
+"""Build src/diagnostic_territorial_demo/donnees_demo/ from the real public files (re-runnable).
 
     python scripts/extraire_donnees_demo.py [--reel /work/shared/data/reel]
 
@@ -19,7 +19,7 @@ kept line copied byte for byte from the published file:
   Travail rows of those codes.
 
 The recensement 2023 (Melodi), the Caf and France Travail files are not extracted: they are
-simulated at installation from these extracts (diagnostic_territorial.demo).
+simulated at installation from these extracts (diagnostic_territorial_demo.donnees).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pathlib import Path
 
 DEPARTEMENT = "31"
 RACINE = Path(__file__).resolve().parents[1]
-SORTIE = RACINE / "src" / "diagnostic_territorial" / "donnees_demo"
+SORTIE = RACINE / "src" / "diagnostic_territorial_demo" / "donnees_demo"
 
 
 def _lignes(chemin: Path) -> list[bytes]:

@@ -11,7 +11,7 @@ sys.path.insert(0, str(RACINE / "src"))
 # Real published files (copied from shared/data/reel, large ones cut to the rows the tests read; see
 # tests/fixtures/reel/LISEZMOI.md), and the real files shipped with the demo.
 REEL = RACINE / "tests" / "fixtures" / "reel"
-DEMO_REELLE = RACINE / "src" / "diagnostic_territorial" / "donnees_demo"
+DEMO_REELLE = RACINE / "src" / "diagnostic_territorial_demo" / "donnees_demo"
 BPE_2018 = DEMO_REELLE / "bpe18_ensemble_csv.zip"  # the whole BPE 2018, as published
 
 CŒUR_DE_GARONNE = "200068815"

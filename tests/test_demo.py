@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -16,9 +19,9 @@ import pytest
 from conftest import COMMUNES_CŒUR_DE_GARONNE, CŒUR_DE_GARONNE
 import yaml
 
-from diagnostic_territorial import demo
 from diagnostic_territorial.erreurs import FormatInconnu
 from diagnostic_territorial.sources import caf, catalogue, france_travail, melodi, population
+from diagnostic_territorial_demo import donnees as demo
 
 COMMUNES = COMMUNES_CŒUR_DE_GARONNE
 JEUX_RP = [j.id for j in dict.fromkeys(melodi.jeux().values()) if j.source.startswith("rp_")]
@@ -364,3 +367,37 @@ def test_installation_deterministe_et_anciens_fichiers_retires(brut, tmp_path):
     for chemin in sorted(brut.iterdir()):
         if chemin.name != "simulations.yaml":
             assert empreinte(chemin) == empreinte(dossier / chemin.name), chemin.name
+
+
+# --- The simulator is outside the runtime package -------------------------------------------------
+
+
+def test_le_paquet_d_execution_ne_porte_pas_le_simulateur(tmp_path):
+    """What a study runs (diagnostic_territorial) holds no simulator; « donnees-demo » imports it
+    lazily from diagnostic_territorial_demo."""
+    racine = Path(__file__).resolve().parents[1]
+    paquet = racine / "src" / "diagnostic_territorial"
+    assert not list(paquet.rglob("demo.py"))
+    assert not [p for p in paquet.rglob("donnees_demo") if p.is_dir()]
+    assert Path(demo.DOSSIER_DEMO) == racine / "src" / "diagnostic_territorial_demo" / "donnees_demo"
+    assert (demo.DOSSIER_DEMO / "bpe18_ensemble_csv.zip").is_file()
+    code = ("import sys\n"
+            "import diagnostic_territorial.cli, diagnostic_territorial.enquete, diagnostic_territorial.multi\n"
+            "print(sorted(m for m in sys.modules if m.startswith('diagnostic_territorial_demo')))\n"
+            "print(diagnostic_territorial.cli.__file__)")
+    env = {**os.environ, "PYTHONPATH": str(racine / "src")}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stderr
+    importes, fichier = r.stdout.splitlines()
+    assert importes == "[]"
+    assert Path(fichier) == paquet / "cli.py"
+
+
+def test_donnees_demo_sans_le_simulateur_message_en_francais(tmp_path, monkeypatch, capsys):
+    from diagnostic_territorial import cli
+
+    monkeypatch.setitem(sys.modules, "diagnostic_territorial_demo", None)  # as if it were not installed
+    assert cli.main(["--etude", str(tmp_path / "etude.yaml"), "donnees-demo"]) == 2
+    erreur = capsys.readouterr().err
+    assert "diagnostic_territorial_demo" in erreur and "n'est pas installé" in erreur
+    assert not (tmp_path / "data").exists()

@@ -18,6 +18,8 @@ from diagnostic_territorial import __version__, multi, versions
 from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 RACINE = Path(__file__).resolve().parents[1]
+# The project's own packages (src/): the runtime and the demo data simulator.
+PROJET = {"diagnostic_territorial", "diagnostic_territorial_demo"}
 
 # Declared, never imported, needed at run time.
 SANS_IMPORT = {
@@ -73,7 +75,7 @@ def test_chaque_paquet_importe_par_la_bibliotheque_est_declare():
     p = projet()
     # The library may import an optional extra's package only behind a French error (multi --scheduler).
     declares = {nom(d) for d in p["dependencies"]} | {nom(d) for d in p["optional-dependencies"]["distribue"]}
-    manquants = non_declares([RACINE / "src"], declares, {"diagnostic_territorial"})
+    manquants = non_declares([RACINE / "src"], declares, PROJET)
     assert not manquants, f"importés mais absents des dépendances de pyproject.toml : {manquants}"
 
 
@@ -82,7 +84,7 @@ def test_chaque_paquet_importe_par_les_tests_et_scripts_est_declare():
     declares = {nom(d) for d in p["dependencies"]}
     declares |= {nom(d) for extra in p["optional-dependencies"].values() for d in extra}
     dossiers = [RACINE / "tests", RACINE / "scripts", RACINE / "hooks"]
-    locaux = {"diagnostic_territorial", "reponses_litterales"} | {f.stem for d in dossiers for f in d.glob("*.py")}
+    locaux = PROJET | {"reponses_litterales"} | {f.stem for d in dossiers for f in d.glob("*.py")}
     manquants = non_declares(dossiers, declares, locaux)
     assert not manquants, f"importés mais absents de pyproject.toml (extra « test » ?) : {manquants}"
 

@@ -14,10 +14,11 @@ import pytest
 
 from conftest import COMMUNES_CŒUR_DE_GARONNE, CŒUR_DE_GARONNE
 
-from diagnostic_territorial import demo, donnees
+from diagnostic_territorial import donnees
 from diagnostic_territorial.erreurs import DonneeManquante
 from diagnostic_territorial.sources import catalogue, rp
 from diagnostic_territorial.sources.schema import sha256_fichier
+from diagnostic_territorial_demo import donnees as demo
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 COMMUNES = COMMUNES_CŒUR_DE_GARONNE

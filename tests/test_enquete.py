@@ -294,8 +294,9 @@ def etude_demo(etude_preparee, tmp_path_factory):
     """The demo study with its data (a copy: these tests edit its survey settings)."""
     chemin = copie_etude(etude_preparee, tmp_path_factory.mktemp("enq"))
     from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial_demo import installer_enquete_demo
 
-    eq.installer_enquete_demo(Etude.charger(chemin / "etude.yaml"))
+    installer_enquete_demo(Etude.charger(chemin / "etude.yaml"))
     return chemin
 
 
@@ -308,7 +309,7 @@ def _avec_verbatims(etude_demo):
 
 def test_squelette_et_demo_coherents(racine, etude_demo):
     squelette = racine / "{{cookiecutter.territoire}}" / "enquete" / "questionnaire.yaml"
-    demo = racine / "src" / "diagnostic_territorial" / "donnees_demo" / "enquete_simulee_questionnaire.yaml"
+    demo = racine / "src" / "diagnostic_territorial_demo" / "donnees_demo" / "enquete_simulee_questionnaire.yaml"
     assert squelette.read_bytes() == demo.read_bytes()
     q = charger_questionnaire(etude_demo / "enquete" / "questionnaire.yaml")
     assert q.simule and q.chemin_export.is_file()

@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostic_territorial import demo, donnees
+from diagnostic_territorial import donnees
 from diagnostic_territorial import indicateurs as ind
 from diagnostic_territorial.sources import cache
 from diagnostic_territorial.sources.schema import Provenance
 from diagnostic_territorial.territoire import referentiel
+from diagnostic_territorial_demo import donnees as demo
 
 S = ind.SUFFIXE_SECRET
 # Mayotte: 17 communes, département 976 = région 06 (COG 2022 referential)

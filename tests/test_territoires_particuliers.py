@@ -359,7 +359,7 @@ def _enquete_simulee_sur_les_communes(etude: Path) -> None:
     study's own communes (see the report of the change: cli.py should do this itself)."""
     sys.path.insert(0, str(etude / "src"))
     try:
-        from diagnostic_territorial.enquete.demo import NOM_DANS_L_ETUDE, generer_export_demo
+        from diagnostic_territorial_demo.enquete import NOM_DANS_L_ETUDE, generer_export_demo
     finally:
         sys.path.pop(0)
     communes = yaml.safe_load((etude / "etude.yaml").read_text(encoding="utf-8"))["territoire"]["communes"]

@@ -133,9 +133,16 @@ def cmd_verifier(args) -> int:
 
 
 def cmd_donnees_demo(args) -> int:
-    from .demo import installer_donnees_demo
-
-    from .enquete import installer_enquete_demo
+    # The simulator is not part of what a study runs: a separate package, imported only here.
+    try:
+        from diagnostic_territorial_demo import installer_donnees_demo, installer_enquete_demo
+    except ModuleNotFoundError as e:
+        if e.name != "diagnostic_territorial_demo":
+            raise
+        raise ErreurDiagnostic(
+            "Le simulateur des données de démonstration (paquet « diagnostic_territorial_demo ») n'est pas "
+            "installé dans cet environnement : réinstallez diagnostic-territorial depuis son dépôt complet "
+            "(« make env » dans l'étude), ou placez vos fichiers officiels dans data/brut/.") from None
 
     etude = _etude(args)
     installer_donnees_demo(etude.dossier_brut, communes=etude.codes_communes())

@@ -12,8 +12,10 @@ Public API:
 - settings of etude.yaml's ``enquete:`` section, read strictly (``ParametreInvalide`` names the
   file, the line and the field): ``seuil`` (5 or more), ``ponderation``, ``publier_verbatims``
   (true/false, oui/non, vrai/faux only), ``effectif_min_commune``; ``verifier_configuration``;
-- ``qualitatif.synthese(etude, theme)``, ``qualitatif.constats_partages(etude)``;
-- ``installer_enquete_demo(etude)`` (the demo's simulated LimeSurvey export).
+- ``qualitatif.synthese(etude, theme)``, ``qualitatif.constats_partages(etude)``.
+
+The demo's simulated LimeSurvey export is installed by ``diagnostic_territorial_demo.enquete``
+(outside the runtime package).
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from pathlib import Path
 import numpy as np
 
 from ..erreurs import DonneeManquante, ErreurDiagnostic
-from .demo import installer_enquete_demo
 from .ponderation import raking, taille_effective, wilson
 from .protection import (SEUIL_DEFAUT, ParametreInvalide, configuration, effectif_min_commune, masquer_texte,
                          noms_a_masquer, ponderation, proteger_table, publier_verbatims, secret_complementaire, seuil,
@@ -34,7 +35,7 @@ from .tabulation import ENSEMBLE, Enquete, Tableau, indicateurs_communes, tabule
 __all__ = [
     "Enquete", "EnqueteAbsente", "ParametreInvalide", "Questionnaire", "QuestionnaireInvalide", "SEUIL_DEFAUT",
     "Tableau", "charger_enquete", "charger_questionnaire", "chemin_questionnaire", "configuration",
-    "effectif_min_commune", "importer", "indicateurs_communes", "installer_enquete_demo", "lire_tableau",
+    "effectif_min_commune", "importer", "indicateurs_communes", "lire_tableau",
     "marges_rp", "masquer_texte", "mention", "noms_a_masquer", "ponderation", "proteger_table", "publier_verbatims",
     "raking", "secret_complementaire", "seuil", "supprimer", "tabuler", "taille_effective", "verbatims",
     "verifier_configuration", "wilson", "ENSEMBLE",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-DOSSIER_DEMO = Path(str(resources.files("diagnostic_territorial") / "donnees_demo"))
+DOSSIER_DEMO = Path(str(resources.files("diagnostic_territorial_demo") / "donnees_demo"))
 EXPORT_DEMO = "enquete_simulee_limesurvey.csv"
 QUESTIONNAIRE_DEMO = "enquete_simulee_questionnaire.yaml"
 NOM_DANS_L_ETUDE = "export_limesurvey_simule.csv"
@@ -100,7 +100,7 @@ def installer_enquete_demo(etude) -> Path:
     if set(livre["COMMUNE"]) - {"HT"} <= set(codes):
         shutil.copyfile(DOSSIER_DEMO / EXPORT_DEMO, cible)  # the demo territory: the shipped file
     else:  # another territory: the same simulation on its own communes, weighted by their population
-        from ..ecriture import _ecrire_atomiquement
+        from diagnostic_territorial.ecriture import _ecrire_atomiquement
 
         export = generer_export_demo(pd.DataFrame({"code": codes, "population": _populations(codes)}))
         _ecrire_atomiquement(cible, export.to_csv(index=False, quoting=1).encode("utf-8"))  # QUOTE_ALL, as shipped

@@ -54,9 +54,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .ecriture import fichier_temporaire
+from diagnostic_territorial.ecriture import fichier_temporaire
 
-DOSSIER_DEMO = Path(str(resources.files("diagnostic_territorial") / "donnees_demo"))
+DOSSIER_DEMO = Path(str(resources.files("diagnostic_territorial_demo") / "donnees_demo"))
 MILLESIME_RP = 2023
 ANNEES_RP = (2012, 2017, 2023)  # the three censuses of a Melodi RP 2023 file
 MILLESIME_POPULATIONS = 2019
@@ -125,7 +125,7 @@ def geographie_communes(codes) -> pd.DataFrame:
     """nom, departement, region, epci (SIREN or ""), nomepci, nomdep, nomreg, parent (the commune
     of an arrondissement municipal, else "") for commune codes of the populations légales
     geography (COG 2022 referential, then the shipped COG 2021 extract)."""
-    from .territoire import SANS_EPCI, referentiel
+    from diagnostic_territorial.territoire import SANS_EPCI, referentiel
 
     ref = referentiel()
     extra = {}
@@ -162,7 +162,7 @@ def geographie_communes(codes) -> pd.DataFrame:
 def _creches_bpe(codes: np.ndarray) -> np.ndarray:
     """Number of EAJE (TYPEQU D502) per commune code in the real BPE 2018 shipped with the demo
     (codes of communes merged since 2018 are counted in their commune nouvelle when known)."""
-    from .territoire import referentiel
+    from diagnostic_territorial.territoire import referentiel
 
     chemin = DOSSIER_DEMO / "bpe18_ensemble_csv.zip"
     position = {c: i for i, c in enumerate(codes)}
@@ -351,7 +351,7 @@ class _Cube:
     melodi.toml) -> integer counts (n communes,). A dimension not named is at its total `_T`."""
 
     def __init__(self, jeu: str):
-        from .sources import melodi
+        from diagnostic_territorial.sources import melodi
 
         self.jeu = jeu
         self.dimensions = melodi.jeux()[jeu].dimensions
@@ -975,7 +975,7 @@ def _avec_freq(jeu: str) -> bool:
 def metadonnees_melodi(jeu: str, cellules) -> bytes:
     """`DS_<JEU>_<année>_metadata.csv`: COD_VAR;LIB_VAR;COD_MOD;LIB_MOD, the dimensions and their
     values used in the data file."""
-    from .sources import melodi
+    from diagnostic_territorial.sources import melodi
 
     dimensions = melodi.jeux()[jeu].dimensions
     lignes = ["COD_VAR;LIB_VAR;COD_MOD;LIB_MOD"]
@@ -995,7 +995,7 @@ def donnees_melodi(jeu: str, publication: _Publication, par_annee: dict[int, tup
     """The data file of one Melodi dataset: the published rows (`publication`) of every census,
     `par_annee[annee] = (cells, published values (rows, cells))`, ordered by territory, census
     and cell like the real files."""
-    from .sources import melodi
+    from diagnostic_territorial.sources import melodi
 
     dimensions = melodi.jeux()[jeu].dimensions
     annees = sorted(par_annee)
@@ -1041,7 +1041,7 @@ def _ecrire_octets(chemin: Path, contenu, compresser: bool = False) -> None:
 
 def _jeux_rp() -> list[str]:
     """The Melodi datasets of melodi.toml that feed a recensement source (`rp_*`), each once."""
-    from .sources import melodi
+    from diagnostic_territorial.sources import melodi
 
     vus = []
     for jeu in melodi.jeux().values():
@@ -1431,7 +1431,7 @@ def _departements_etude(dossier_brut: Path, communes) -> list[str]:
                 communes = None
     if not communes:
         return list(DEPARTEMENTS_DEMO)
-    from .territoire import referentiel
+    from diagnostic_territorial.territoire import referentiel
 
     ref = referentiel()["communes"]
     return sorted({ref.get(str(c), {}).get("DEP") or _departement_du_code(str(c)) for c in communes})
@@ -1443,7 +1443,7 @@ def installer_donnees_demo(dossier_brut: Path, communes=None) -> list[Path]:
 
     `communes`: codes of the study's communes, whose départements the Melodi files publish
     commune by commune (default: the communes of the study's etude.yaml, else Haute-Garonne)."""
-    from .sources import population
+    from diagnostic_territorial.sources import population
 
     dossier = Path(dossier_brut)
     dossier.mkdir(parents=True, exist_ok=True)
