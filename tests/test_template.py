@@ -56,7 +56,7 @@ def test_arborescence_exacte_de_l_etude(etude_demo):
         "pyproject.toml", ".cruft.json", "observation_ciblee.yaml",
         "data/brut/LISEZMOI.md", "livrables/.gitkeep", "plan_action.yaml",
         "enquete/LISEZMOI.md", "enquete/questionnaire.yaml", "qualitatif/LISEZMOI.md",
-        "qualitatif/constats_partages.md",
+        "qualitatif/constats_partages.md", "complements/LISEZMOI.md",
         *(f"qualitatif/{t}.md" for t in ("petite_enfance", "enfance", "jeunesse", "parentalite",
                                           "vie_sociale", "acces_aux_droits", "cadre_de_vie")),
     }

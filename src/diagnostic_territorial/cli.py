@@ -41,7 +41,9 @@ def cmd_donnees(args) -> int:
     for d in dispo:
         statut, source, millesime, message = d.statut, d.source, d.millesime, d.message or ""
         marque = "ok " if statut == "ok" else "-- "
-        print(f"  {marque}{source}" + (f" {millesime}" if millesime else "") + (f" : {message}" if statut != "ok" else ""))
+        relu = statut == "ok" and "relu" in message  # the cache was rebuilt: say why (reader, files...)
+        print(f"  {marque}{source}" + (f" {millesime}" if millesime else "")
+              + (f" : {message}" if statut != "ok" or relu else ""))
         manquants += statut != "ok"
     _afficher_rapport(etude, rapport)
     if manquants:
@@ -157,7 +159,15 @@ def cmd_notebooks(args) -> int:
 
     etude = _etude(args)
     _donnees_pretes(etude, force=getattr(args, "force", False))
-    cles = args.chapitres.split(",") if args.chapitres else None
+    cles = [c.strip() for c in args.chapitres.split(",") if c.strip()] or None
+    if cles:
+        from .plan import chapitres_etude
+
+        connues = [c.cle for c in chapitres_etude(etude.racine)]
+        inconnues = [c for c in cles if c not in connues]
+        if inconnues:
+            raise ErreurDiagnostic(f"Chapitre inconnu : {', '.join(f'« {c} »' for c in inconnues)}. "
+                                   f"Chapitres de l'étude : {', '.join(connues)}.")
     workers = args.workers if args.workers is not None else etude.workers
     resultats = executer(etude, cles=cles, workers=workers, arret_premier_echec=args.arret_premier_echec,
                          force=getattr(args, "force", False))
@@ -229,12 +239,16 @@ def _si_modifie(args, etude, nom: str, sorties, construire) -> int:
 
 def _notebooks_presents(etude) -> None:
     """The deliverables are built from the executed notebooks: when none is there (build/ deleted),
-    an existing report is not replaced by an empty one."""
-    from .plan import CHAPITRES
+    an existing report is not replaced by an empty one. What a complement removed from complements/
+    left in build/ is deleted first, so that the deliverables are made again without it."""
+    from .execution import retirer_complements_disparus
+    from .plan import chapitres_etude
 
+    chapitres = chapitres_etude(etude.racine)
+    retirer_complements_disparus(etude, chapitres)
     dossier = Path(etude.dossier_build) / "notebooks"
-    absents = [c.titre for c in CHAPITRES if not (dossier / c.notebook).exists()]
-    if len(absents) == len(CHAPITRES) and (Path(etude.dossier_livrables) / "rapport.html").exists():
+    absents = [c.titre for c in chapitres if not (dossier / c.notebook_execute).exists()]
+    if len(absents) == len(chapitres) and (Path(etude.dossier_livrables) / "rapport.html").exists():
         raise ErreurDiagnostic(
             "Aucun notebook exécuté dans build/notebooks/ : lancez « make notebooks » (ou « make rapport ») ; "
             "les livrables existants ne sont pas remplacés par des livrables vides.")
@@ -480,7 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_donnees_demo)
     p = sub.add_parser("notebooks", help="exécuter les notebooks des chapitres (papermill)")
     p.add_argument("--workers", type=int, default=None, help="processus parallèles (défaut : etude.yaml)")
-    p.add_argument("--chapitres", default="", help="clés des chapitres à exécuter, séparées par des virgules")
+    p.add_argument("--chapitres", default="",
+                   help="clés des chapitres à exécuter, séparées par des virgules (un notebook de complements/ : "
+                        "« complement-<nom du fichier sans .ipynb> »)")
     p.add_argument("--arret-premier-echec", action="store_true", help="s'arrêter au premier chapitre en échec")
     p.add_argument("--force", action="store_true",
                    help="réexécuter tous les chapitres, même ceux dont rien n'a changé")

@@ -13,6 +13,13 @@ next to the executed notebook (``build/notebooks/<notebook>.cle.json``); a chapt
 change is not re-executed and its executed notebook is reused. A failed chapter never stores a key,
 so it is always re-executed. ``force=True`` re-executes everything.
 
+The consultant's own notebooks of ``complements/`` (plan.complements) are chapters like the others:
+same parameters (``etude_yaml``, relative to their folder, which is also their working directory),
+same key, plus the hash of the other files of ``complements/`` (the data they read); editing one
+complement re-executes that one only. Their executed notebook is
+``build/notebooks/complement-<nom>.ipynb``; when a complement is removed from the folder, its
+executed notebook, findings and journal line are deleted (:func:`retirer_complements_disparus`).
+
 Data files are hashed by content, with a memo keyed by (size, mtime) in
 ``build/notebooks/empreintes.json``: an unchanged 80 MB parquet file is not read again, and a file
 rewritten with the same content (``make donnees`` again) does not invalidate anything.
@@ -39,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .ecriture import ecrire_json, ecrire_texte
-from .plan import CHAPITRES, Chapitre
+from .plan import DOSSIER_COMPLEMENTS, PREFIXE_COMPLEMENT, Chapitre, chapitres_etude
 
 KERNEL = "python3"
 SUFFIXE_CLE = ".cle.json"
@@ -57,6 +64,7 @@ LIBELLES_COMPOSANTES = {
     "donnees": "données modifiées",
     "python": "version de Python modifiée",
     "resultats": "résultats des autres chapitres modifiés",
+    "complements": "fichiers de complements/ modifiés",
 }
 
 
@@ -199,28 +207,57 @@ def _composantes_communes(etude, empreintes: Empreintes) -> dict:
     }
 
 
-def _parametres(etude) -> dict:
-    """papermill parameters. The path is relative to the notebooks' folder (the kernel's working
-    directory): a study moved or copied elsewhere keeps its cache keys, and no absolute path of the
-    consultant's machine is written into the executed notebooks."""
+def _parametres(etude, dossier: Path | None = None) -> dict:
+    """papermill parameters. The path is relative to the notebook's folder (the kernel's working
+    directory: notebooks/, or complements/ for the consultant's own notebooks): a study moved or
+    copied elsewhere keeps its cache keys, and no absolute path of the consultant's machine is
+    written into the executed notebooks."""
     chemin = Path(etude.chemin).resolve()
     try:
-        chemin = os.path.relpath(chemin, Path(etude.dossier_notebooks).resolve())
+        chemin = os.path.relpath(chemin, Path(dossier or etude.dossier_notebooks).resolve())
     except ValueError:  # another drive (Windows)
         pass
     return {"etude_yaml": Path(chemin).as_posix()}
 
 
+def dossier_source(etude, c: Chapitre) -> Path:
+    """The folder of a chapter's notebook, also the kernel's working directory when it runs."""
+    return Path(etude.dossier_notebooks) if not c.complement else Path(etude.racine) / c.dossier
+
+
+def empreinte_fichiers_complements(etude, empreintes: Empreintes) -> str:
+    """Hash of the files of complements/ that a complement may read (a CSV next to it, a
+    subfolder): every complement depends on them, the plan's chapters do not. The notebooks
+    directly in the folder are left out (each one is its own chapter's « notebook » component:
+    editing one does not re-execute the others), as are the LISEZMOI and hidden files and folders
+    (.ipynb_checkpoints/, which JupyterLab rewrites)."""
+    racine = Path(etude.racine) / DOSSIER_COMPLEMENTS
+    if not racine.is_dir():
+        return "absent"
+    h = hashlib.sha256()
+    for p in sorted(racine.rglob("*")):
+        rel = p.relative_to(racine)
+        if (not p.is_file() or any(part.startswith(".") for part in rel.parts) or "__pycache__" in rel.parts
+                or p.name.endswith((".pyc", ".tmp"))
+                or (len(rel.parts) == 1 and (p.name.endswith(".ipynb") or p.name == "LISEZMOI.md"))):
+            continue
+        h.update(rel.as_posix().encode("utf-8", "surrogateescape") + b"\0" + empreintes.sha(p).encode() + b"\n")
+    return h.hexdigest()
+
+
 def composantes_cle(etude, c: Chapitre, communes: dict, empreintes: Empreintes) -> dict:
     """The key components of one chapter (dict of hashes)."""
-    notebook = Path(etude.dossier_notebooks) / c.notebook
+    notebook = dossier_source(etude, c) / c.notebook
     analyse = Path(etude.dossier_analyses) / f"{c.cle}.md"
+    parametres = _parametres(etude, dossier_source(etude, c) if c.complement else None)
     comp = {
         "notebook": empreintes.sha(notebook) if notebook.exists() else "absent",
-        "parametres": _sha_bytes(json.dumps(_parametres(etude), sort_keys=True).encode()),
+        "parametres": _sha_bytes(json.dumps(parametres, sort_keys=True).encode()),
         "analyse": empreintes.sha(analyse) if analyse.exists() else "absent",
         **communes,
     }
+    if c.complement:
+        comp["complements"] = empreinte_fichiers_complements(etude, empreintes)
     if c.apres_les_autres:
         from . import resultats
 
@@ -376,7 +413,9 @@ def _executer_un(notebook: str, sortie: str, parametres: dict, cwd: str) -> tupl
     os.dup2(fd, 2)
     os.close(fd)
     try:
-        km = _noyau_pret()
+        # The warm kernel runs in notebooks/: a notebook of another folder (complements/) gets its
+        # own kernel started there by papermill, so that its relative paths are its folder's.
+        km = _noyau_pret() if _NOYAU.get("cwd") in (None, cwd) else None
         extra = {"km": km} if km is not None else {}
         pm.execute_notebook(
             notebook,
@@ -437,14 +476,15 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
     key did not change (unless `force`)."""
     from tqdm.auto import tqdm
 
-    choisis = [(i + 1, c) for i, c in enumerate(CHAPITRES) if cles is None or c.cle in cles]
-    inconnus = set(cles or []) - {c.cle for c in CHAPITRES}
+    plan = chapitres_etude(etude.racine)  # the plan's chapters and the complements, numbered in order
+    choisis = [(i + 1, c) for i, c in enumerate(plan) if cles is None or c.cle in cles]
+    inconnus = set(cles or []) - {c.cle for c in plan}
     if inconnus:
         raise KeyError(f"Chapitre inconnu : {', '.join(sorted(inconnus))}")
     sortie_dir = Path(etude.dossier_build) / "notebooks"
     sortie_dir.mkdir(parents=True, exist_ok=True)
+    retirer_complements_disparus(etude, plan)
     cwd = str(Path(etude.dossier_notebooks))
-    parametres = _parametres(etude)
     empreintes = Empreintes(sortie_dir / FICHIER_EMPREINTES)
     communes = _composantes_communes(etude, empreintes)
     resultats: dict[str, ResultatExecution] = {}
@@ -465,7 +505,7 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
                 continue
             a_executer = []
             for num, c in vague:
-                sortie = sortie_dir / c.notebook
+                sortie = sortie_dir / c.notebook_execute
                 comp = composantes_cle(etude, c, communes, empreintes)
                 raisons = ["exécution forcée (--force)"] if force else raisons_reexecution(etude, c, sortie, comp)
                 if not raisons:
@@ -487,8 +527,9 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
             futures = {}
             for num, c, sortie, comp, raisons in a_executer:
                 chemin_cle(sortie).unlink(missing_ok=True)
-                f = pool.submit(_executer_un, str(Path(etude.dossier_notebooks) / c.notebook),
-                                str(sortie), parametres, cwd)
+                source = dossier_source(etude, c)
+                f = pool.submit(_executer_un, str(source / c.notebook), str(sortie),
+                                _parametres(etude, source if c.complement else None), str(source))
                 futures[f] = (num, c, sortie, comp, raisons)
             for f in as_completed(futures):
                 num, c, sortie, comp, raisons = futures[f]
@@ -521,6 +562,35 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
     return [resultats[c.cle] for _, c in choisis if c.cle in resultats]
 
 
+def retirer_complements_disparus(etude, plan: list[Chapitre] | None = None) -> list[str]:
+    """A complement removed from complements/ leaves nothing behind: its executed notebook (with its
+    key and log), its findings (build/resultats/) and its line of the journal are deleted, so that
+    the deliverables are made again without it. Returns the keys removed."""
+    plan = chapitres_etude(etude.racine) if plan is None else plan
+    presents = {c.cle for c in plan if c.complement}
+    dossier = Path(etude.dossier_build) / "notebooks"
+    retires = sorted(p.stem for p in dossier.glob(f"{PREFIXE_COMPLEMENT}*.ipynb")
+                     if p.stem not in presents) if dossier.is_dir() else []
+    for cle in retires:
+        sortie = dossier / f"{cle}.ipynb"
+        for chemin in (sortie, chemin_cle(sortie), sortie.with_suffix(".log")):
+            chemin.unlink(missing_ok=True)
+        from . import resultats as res
+
+        (res.dossier(etude) / f"{cle}.json").unlink(missing_ok=True)
+    journal = chemin_journal(etude)
+    if journal.exists():
+        try:
+            etats = json.loads(journal.read_text(encoding="utf-8"))
+        except ValueError:
+            etats = None
+        if isinstance(etats, dict):
+            gardes = {k: v for k, v in etats.items() if not (k.startswith(PREFIXE_COMPLEMENT) and k not in presents)}
+            if len(gardes) != len(etats):
+                ecrire_json(journal, gardes)
+    return retires
+
+
 def chemin_journal(etude) -> Path:
     """build/execution.json: status, error and duration of each chapter's last run."""
     return Path(etude.dossier_build) / "execution.json"
@@ -541,16 +611,17 @@ def noter_journal(etude, resultats: list[ResultatExecution]) -> None:
 
 
 def etats_chapitres(etude) -> list:
-    """Every chapter of the plan as a ``rapport.ChapitreExecute``: « ok », « echec » (the last run
-    failed, notebook kept with its traceback) or « absent » (never executed). One reading shared
-    by the report, the synthèse and the slides, so they never disagree on which chapter failed."""
+    """Every chapter of the study (the plan's and the complements, plan.chapitres_etude, numbered in
+    that order) as a ``rapport.ChapitreExecute``: « ok », « echec » (the last run failed, notebook
+    kept with its traceback) or « absent » (never executed). One reading shared by the report, the
+    synthèse and the slides, so they never disagree on which chapter failed."""
     from .rapport import ChapitreExecute
 
     journal = chemin_journal(etude)
     etats = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}
     chapitres = []
-    for i, c in enumerate(CHAPITRES, start=1):
-        chemin = Path(etude.dossier_build) / "notebooks" / c.notebook
+    for i, c in enumerate(chapitres_etude(etude.racine), start=1):
+        chemin = Path(etude.dossier_build) / "notebooks" / c.notebook_execute
         etat = etats.get(c.cle, {})
         if not chemin.exists():
             chapitres.append(ChapitreExecute(i, c.cle, c.titre, None, "absent",
