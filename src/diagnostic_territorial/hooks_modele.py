@@ -46,12 +46,12 @@ DOSSIER_ETUDE = "{{cookiecutter.territoire}}"  # the template's study folder, ne
 # The consultant's own files and the data: « cruft update » never touches them (.cruft.json « skip »).
 FICHIERS_DU_CONSULTANT = [
     "etude.yaml", "analyses", "data", "livrables", "build", "plan_action.yaml", "observation_ciblee.yaml",
-    "enquete", "qualitatif",
+    "enquete", "qualitatif", "complements",
 ]
 # Regenerating into an existing study (cookiecutter -f): these are set aside before the template is
 # rendered over them, and put back after.
 A_METTRE_DE_COTE = ["etude.yaml", "analyses", "plan_action.yaml", "observation_ciblee.yaml", "enquete",
-                    "qualitatif"]
+                    "qualitatif", "complements"]
 SAUVEGARDE = ".sauvegarde-regeneration"
 
 # The line of the template's pyproject.toml that names the library; the hook writes the reference.
