@@ -333,8 +333,8 @@ class ChapitreIndicateurs:
         """Compute and display, in one call, an indicator of your own, exactly like those of the
         catalogue (same sources, millésimes, secret statistique, tables, chart and map), e.g.::
 
-            ch.ajouter_indicateur("part_75_ou_plus", "Part des 75 ans ou plus", "rp_evol_struct_pop",
-                                  numerateur="P_POP75P", denominateur="P_POP")
+            ch.ajouter_indicateur("part_65_ou_plus", "Part des 65 ans ou plus", "rp_evol_struct_pop",
+                                  numerateur=["P_POP6579", "P_POP80P"], denominateur="P_POP")
 
         `numerateur` / `denominateur`: a variable of the source or a list (« -X » subtracts X);
         `unite`: part, pourcent, nombre, euros, indice, decimal, pour_mille; `autres`: any other
