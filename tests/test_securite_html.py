@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import html as html_std
 import re
-import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
