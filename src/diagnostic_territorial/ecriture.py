@@ -35,6 +35,18 @@ from typing import Any, Iterator
 _RE_TEMPORAIRE = re.compile(r"^\.(?P<nom>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
 
 
+def sha256_fichier(chemin) -> str:
+    """sha256 of a file's content, read by blocks: the one file hash of the project (caches of
+    data/brut, checksums.json, keys of the chapters and of the deliverables)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(chemin, "rb") as f:
+        for bloc in iter(lambda: f.read(1 << 20), b""):
+            h.update(bloc)
+    return h.hexdigest()
+
+
 def date_generation() -> dt.date:
     """The generation date printed on every deliverable (its only line that changes from one day
     to the next): today, or the UTC day of ``SOURCE_DATE_EPOCH`` when this variable is set (the

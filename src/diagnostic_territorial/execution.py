@@ -45,7 +45,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ecriture import ecrire_json, ecrire_texte
+from .ecriture import ecrire_json, ecrire_texte, sha256_fichier
 from .plan import DOSSIER_COMPLEMENTS, PREFIXE_COMPLEMENT, Chapitre, chapitres_etude
 
 KERNEL = "python3"
@@ -86,12 +86,7 @@ def _sha_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sha_fichier(chemin: Path) -> str:
-    h = hashlib.sha256()
-    with open(chemin, "rb") as f:
-        for bloc in iter(lambda: f.read(1 << 20), b""):
-            h.update(bloc)
-    return h.hexdigest()
+_sha_fichier = sha256_fichier  # one file hash for the whole project (ecriture.sha256_fichier)
 
 
 class Empreintes:

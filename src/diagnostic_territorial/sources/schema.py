@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .. import ecriture
+
+# One file hash for the whole project (ecriture.sha256_fichier), under its historical name here.
+sha256_fichier = ecriture.sha256_fichier
 
 COLONNES = ["codgeo", "niveau", "variable", "millesime", "valeur", "secret"]
 NIVEAUX = ("commune", "epci", "departement", "region", "france", "iris")
@@ -42,12 +46,6 @@ class Provenance:
         return cls(**{k: v for k, v in data.items() if k in noms})
 
 
-def sha256_fichier(chemin: Path) -> str:
-    h = hashlib.sha256()
-    with open(chemin, "rb") as f:
-        for bloc in iter(lambda: f.read(1 << 20), b""):
-            h.update(bloc)
-    return h.hexdigest()
 
 
 def table_vide() -> pd.DataFrame:
