@@ -42,7 +42,8 @@ from . import formats as fm
 from . import indicateurs as ind
 from .erreurs import DonneeManquante, ErreurDiagnostic
 
-# Key of etude.millesimes giving the millésime of each source's file.
+# Key of etude.millesimes giving the millésime of each source's file (cle_de_source); the years
+# themselves are decided by donnees.millesimes_de, for every reader of a study.
 CLE_MILLESIME = {
     "rp_evol_struct_pop": "rp",
     "rp_couples_familles_menages": "rp",
@@ -58,7 +59,8 @@ CLE_MILLESIME = {
     "caf_iris": "caf",
     "france_travail": "france_travail",
 }
-# Previous millésime of a millésime key: (key of the file, key of the data inside the file).
+# Previous millésime of a millésime key: (key of the file, key of the data inside the file), read
+# by donnees.millesimes_de (the years of these keys are resolved by donnees.resoudre/PRECEDENTS).
 PRECEDENT = {
     "rp": ("rp", "rp_precedent"),
     "filosofi": ("filosofi_precedent", "filosofi_precedent"),
@@ -66,6 +68,11 @@ PRECEDENT = {
     "caf_txcouv_pe": ("caf_txcouv_pe_precedent", "caf_txcouv_pe_precedent"),
     "france_travail": ("france_travail_precedent", "france_travail_precedent"),
 }
+
+
+def cle_de_source(source: str) -> str:
+    """The key of etude.millesimes that gives the millésime of a catalogue source's file."""
+    return CLE_MILLESIME.get(source, "rp")
 
 
 class MillesimeInconnu(ErreurDiagnostic, KeyError):
@@ -97,7 +104,7 @@ class Indicateur:
 
     @property
     def cle_millesime(self) -> str:
-        return self.millesime or CLE_MILLESIME.get(self.source, "rp")
+        return self.millesime or cle_de_source(self.source)
 
     @property
     def variables(self) -> list[str]:
@@ -181,31 +188,21 @@ def indicateur(id_: str, catalogue: dict[str, Indicateur] | None = None) -> Indi
 
 
 def millesime_fichier(etude, cle: str) -> int:
-    """The millésime of a source's file for the study (donnees.millesime_source: etude.millesimes,
-    then the defaults); MillesimeInconnu when neither gives one."""
+    """The millésime of the file of a key of etude.millesimes for the study (donnees.millesimes_de);
+    MillesimeInconnu when nothing gives one."""
     from . import donnees
 
-    m = donnees.millesime_source(etude, cle)
-    if m is None:
-        raise MillesimeInconnu(f"Millésime « {cle} » non déclaré pour cette étude : ajoutez « {cle}: <année> » à "
-                               "la section millesimes d'etude.yaml.")
-    return m
+    return donnees.millesimes_de(etude, cle).fichier
 
 
 def millesimes(etude, i: Indicateur, precedent: bool = False) -> tuple[int, int] | None:
-    """(millésime of the file, millésime of the data) of an indicator, or None when there is no
-    previous millésime for its source."""
-    cle = i.cle_millesime
-    if not precedent:
-        m = millesime_fichier(etude, cle)
-        return m, m
-    if cle not in PRECEDENT or i.sources != (i.source,):
+    """(millésime of the file, millésime of the data) of an indicator (donnees.millesimes_de), or
+    None when there is no previous millésime for it (nor for an indicator of two sources)."""
+    from . import donnees
+
+    if precedent and i.sources != (i.source,):
         return None
-    cle_fichier, cle_donnees = PRECEDENT[cle]
-    try:
-        return millesime_fichier(etude, cle_fichier), millesime_fichier(etude, cle_donnees)
-    except MillesimeInconnu:
-        return None
+    return donnees.millesimes_de(etude, i.cle_millesime, precedent)
 
 
 # --- Computation -----------------------------------------------------------------------------
@@ -310,7 +307,7 @@ class Calcul:
         den = _termes(i, i.denominateur, fichier)
         autre = i.source_denominateur
         if autre and autre != i.source:
-            f_den = millesime_fichier(self.etude, CLE_MILLESIME.get(autre, "rp"))
+            f_den = millesime_fichier(self.etude, cle_de_source(autre))
             return [(i.source, fichier, donnees_, num), (autre, f_den, f_den, den)]
         return [(i.source, fichier, donnees_, num + den)]
 

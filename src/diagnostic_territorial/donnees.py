@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -330,11 +331,17 @@ def _enregistrer_millesimes(etude, resolution: Resolution) -> None:
                          json.dumps(contenu, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
 
 
-def millesime_source(etude, cle: str) -> int | None:
-    """The millésime a study uses for a key of SOURCES_ETUDE (« caf_communes »,
-    « france_travail_precedent »...): the resolved etude.millesimes, then the defaults of a full
-    study (None: the study's RP millésime). None when nothing gives one."""
-    millesimes = dict(getattr(etude, "millesimes", None) or {})
+class Millesimes(NamedTuple):
+    """The millésimes a study reads for a source: its file (data/cache/<source>_<fichier>.parquet)
+    and the year of the data inside it (the RP N-6 is inside the RP file of year N)."""
+
+    fichier: int
+    donnees: int
+
+
+def _annee(millesimes: dict, cle: str) -> int | None:
+    """The year of a key of etude.millesimes: the resolved year, then the defaults of a full study
+    (SOURCES_PAR_DEFAUT: the study's RP millésime, or the latest published). None: nothing gives one."""
     valeur = millesimes.get(cle)
     if valeur is not None and not _est_dernier(valeur):
         return int(valeur)
@@ -343,6 +350,46 @@ def millesime_source(etude, cle: str) -> int | None:
     if _est_dernier(valeur) or (cle in SOURCES_PAR_DEFAUT and millesimes.get("rp") is not None):
         return catalogue.dernier(cle_source(cle))
     return None
+
+
+def millesimes_de(etude, cle: str, precedent: bool = False) -> Millesimes | None:
+    """THE millésime decision, asked by every reader of a study (catalogue_indicateurs, observation,
+    the chapters, the deliverables): for a key of etude.millesimes (« rp », « filosofi »,
+    « caf_communes »...; catalogue_indicateurs.cle_de_source gives the key of a catalogue source),
+    the current millésime, or the previous one with `precedent` (catalogue_indicateurs.PRECEDENT:
+    the RP N-6 inside the file of the RP N, the previous Filosofi file...), as
+    Millesimes(fichier, donnees).
+
+    The years are those of etude.millesimes (etude.yaml resolved by `resoudre`), completed by the
+    defaults of a full study. Raises MillesimeInconnu (naming the key) when nothing gives the
+    current millésime; returns None when there is no previous one."""
+    from .catalogue_indicateurs import PRECEDENT, MillesimeInconnu
+
+    millesimes = dict(getattr(etude, "millesimes", None) or {})
+    if not precedent:
+        m = _annee(millesimes, cle)
+        if m is None:
+            raise MillesimeInconnu(f"Millésime « {cle} » non déclaré pour cette étude : ajoutez « {cle}: <année> » "
+                                   "à la section millesimes d'etude.yaml.")
+        return Millesimes(m, m)
+    if cle not in PRECEDENT:
+        return None
+    cle_fichier, cle_donnees = PRECEDENT[cle]
+    fichier, donnees_ = _annee(millesimes, cle_fichier), _annee(millesimes, cle_donnees)
+    if fichier is None or donnees_ is None:
+        return None
+    return Millesimes(fichier, donnees_)
+
+
+def millesime_source(etude, cle: str) -> int | None:
+    """The millésime a study uses for a key of SOURCES_ETUDE (« caf_communes »,
+    « france_travail_precedent »...): that of millesimes_de, None when nothing gives one."""
+    from .catalogue_indicateurs import MillesimeInconnu
+
+    try:
+        return millesimes_de(etude, cle).fichier
+    except MillesimeInconnu:
+        return None
 
 
 def chemin_cache(etude, source: str, millesime: int) -> Path:

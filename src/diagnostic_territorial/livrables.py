@@ -461,7 +461,7 @@ def indicateurs_cles(etude) -> IndicateursCles:
             sources.append(m)
         return m
 
-    pl_annee = etude.millesimes.get("populations_legales", d.rp)
+    pl_annee = d.annee_population_legale or d.rp
     if d.population_legale is not None:
         pl = d.population_legale.copy()
         ter = float(pl.loc[pl["niveau"] == "territoire", "PMUN"].iloc[0])

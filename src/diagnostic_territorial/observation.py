@@ -304,10 +304,13 @@ def _variables_connues(etude, source: str, millesime: int) -> list[str]:
 
 def _millesime(etude, d: Definition, chemin: Path) -> int:
     """The millésime of the indicator's source file: « millesime » names a key of etude.millesimes
-    (rp, filosofi...); by default the source's own (the RP millésime for the RP bases...)."""
-    cle = d.millesime or ci.CLE_MILLESIME.get(d.source, "rp")
+    (rp, filosofi...); by default the source's own (the RP millésime for the RP bases...), as
+    decided by donnees.millesimes_de."""
+    from . import donnees
+
+    cle = d.millesime or ci.cle_de_source(d.source)
     try:
-        return ci.millesime_fichier(etude, cle)
+        return donnees.millesimes_de(etude, cle).fichier
     except ci.MillesimeInconnu:
         raise ObservationInvalide(f"{chemin}, indicateur « {d.id} » : millésime « {cle} » inconnu "
                                   f"(possibles : {', '.join(etude.millesimes)}).") from None

@@ -48,6 +48,7 @@ class Demographie:
     rp: int
     rp_precedent: int
     population_legale: pd.DataFrame | None = None
+    annee_population_legale: int | None = None  # millésime of the populations légales read
     mention_population_legale: str = ""
     rp_actuel: pd.DataFrame | None = None
     rp_ancien: pd.DataFrame | None = None
@@ -63,13 +64,15 @@ def epoque(etude) -> str:
     """« 2023 » when the study's recensement comes with the bands of the RP 2023 (Melodi), else
     « base_cc » (the bases communales): decided from the variables the cache holds."""
     from ..catalogue_indicateurs import _variables_du_cache
+    from ..donnees import millesimes_de
 
-    presentes, _, _ = _variables_du_cache(etude, SOURCE_RP, etude.millesimes["rp"])
+    rp = millesimes_de(etude, "rp").fichier
+    presentes, _, _ = _variables_du_cache(etude, SOURCE_RP, rp)
     if "P_POP2539" in presentes:  # the main dataset of the RP 2023 (the former bands may come too,
         return "2023"  # summed from its detailed ages, but the report uses Insee's current bands)
     if "P_POP1529" in presentes:
         return "base_cc"
-    return "2023" if etude.millesimes["rp"] >= 2023 else "base_cc"
+    return "2023" if rp >= 2023 else "base_cc"
 
 
 def tranches(etude) -> list[tuple[str, str]]:
@@ -92,19 +95,27 @@ def _ajouter_75p(table: pd.DataFrame, sexe: str = "POP") -> pd.DataFrame:
 
 def calculer(etude) -> Demographie:
     """Read the sources once; each missing source is recorded, not fatal."""
-    d = Demographie(etude.millesimes["rp"], etude.millesimes["rp_precedent"])
+    from ..catalogue_indicateurs import MillesimeInconnu
+    from ..donnees import millesimes_de
+
+    rp, precedent = millesimes_de(etude, "rp"), millesimes_de(etude, "rp", precedent=True)
+    if precedent is None:
+        raise MillesimeInconnu("Millésime « rp_precedent » non déclaré pour cette étude : ajoutez « rp_precedent: "
+                               "<année> » à la section millesimes d'etude.yaml.")
+    d = Demographie(rp.donnees, precedent.donnees)
     try:
-        d.population_legale, prov = ind.additifs(etude, SOURCE_POP, etude.millesimes["populations_legales"],
+        d.annee_population_legale = millesimes_de(etude, SOURCE_POP).fichier
+        d.population_legale, prov = ind.additifs(etude, SOURCE_POP, d.annee_population_legale,
                                                  ["PMUN", "PTOT"])
         d.mention_population_legale = prov.mention() if prov else "Source : Insee, populations légales"
-    except DonneeManquante as e:
+    except (DonneeManquante, MillesimeInconnu) as e:
         d.manquantes.append(str(e))
     liste = tranches(etude)
     variables = (["P_POP", "P_POPH", "P_POPF", "P_H0019", "P_F0019", "P_H65P", "P_F65P"]
                  + _variables_age("POP", liste) + _variables_age("H", liste) + _variables_age("F", liste))
     try:
         actuel, prov = ind.additifs(etude, SOURCE_RP, d.rp, variables, d.rp)
-        ancien, _ = ind.additifs(etude, SOURCE_RP, d.rp, ["P_POP"], d.rp_precedent)
+        ancien, _ = ind.additifs(etude, SOURCE_RP, precedent.fichier, ["P_POP"], d.rp_precedent)
         if actuel["P_POP"].isna().all():  # the files read hold no population by age (a partial extract)
             from .. import catalogue_indicateurs as ci
 
@@ -167,7 +178,7 @@ def points_cles(etude, d: Demographie) -> list[str]:
         pl = d.population_legale
         ter = _ligne(pl, "territoire")
         communes = pl[pl["niveau"] == "commune"].sort_values("PMUN", ascending=False)
-        annee = etude.millesimes['populations_legales']
+        annee = d.annee_population_legale
         if len(communes) == 1:
             points.append(f"{fm.nombre(ter['PMUN'])} habitants (population municipale {annee}).")
         else:
@@ -236,7 +247,7 @@ def afficher_population(etude, d: Demographie):
         pl = d.population_legale.set_index(["niveau", "codgeo"])
         cles = list(zip(base["niveau"], base["codgeo"]))
         cle = [pl["PMUN"].get(k) for k in cles]
-        table[f"Population municipale {etude.millesimes['populations_legales']}"] = [fm.nombre(v) for v in cle]
+        table[f"Population municipale {d.annee_population_legale}"] = [fm.nombre(v) for v in cle]
         sources.append(d.mention_population_legale)
     if d.rp_actuel is not None:
         c = croissance(d)
