@@ -69,7 +69,8 @@ def html_versions(installees: dict[str, str] | None = None, verrouillees: dict[s
         if attendue and attendue != ver:
             cellule += f" <em>(verrou : {assainir.texte(attendue)})</em>"
         lignes.append(f"<tr><td>{assainir.texte(nom)}</td><td>{cellule}</td></tr>")
-    return ('<p>Logiciels utilisés pour produire ce rapport (les versions exactes de tout l\'environnement '
-            "sont dans src/diagnostic_territorial/requirements-verrou.txt, installé par « make env ») :</p>"
+    # A document for the client: no path, no command (the lock file is named in the technical docs).
+    return ("<p>Logiciels utilisés pour produire ce rapport (les versions exactes de tout "
+            "l'environnement sont fixées par le fichier de verrouillage livré avec l'outil) :</p>"
             '<table class="versions"><thead><tr><th>Logiciel</th><th>Version</th></tr></thead>'
             f"<tbody>{''.join(lignes)}</tbody></table>")
