@@ -31,6 +31,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -276,6 +277,27 @@ def ecrire_requirements(etude: Path, dependances: list[str]) -> None:
     (Path(etude) / "requirements.txt").write_text(texte + "".join(f"{d}\n" for d in dependances), encoding="utf-8")
 
 
+# Dependencies conda-forge does not have: installed by pip inside the conda environment.
+SEULEMENT_PIP = ("folium-offline",)
+
+
+def ecrire_environnement(etude: Path, dependances: list[str]) -> None:
+    """The study's environment.yml (conda), written from the same list as requirements.txt (the
+    library's dependencies), so that the template holds no link to a file outside it."""
+    def nom(dep: str) -> str:
+        return re.split(r"[<>=!~\s\[;]", dep.strip(), maxsplit=1)[0].lower()
+
+    conda = [d for d in dependances if nom(d) not in SEULEMENT_PIP]
+    pip = [d for d in dependances if nom(d) in SEULEMENT_PIP]
+    lignes = ["# Environnement conda de l'étude (conda env create -f environment.yml), équivalent de « make env » :",
+              "# les dépendances de la bibliothèque diagnostic_territorial, puis l'étude et la bibliothèque",
+              "# elle-même par pip (pyproject.toml, à la version du modèle de l'étude).",
+              "name: etude-diagnostic-territorial", "channels:", "  - conda-forge", "dependencies:",
+              "  - python=3.11", *(f"  - {d}" for d in conda), "  - pip", "  - pip:",
+              *(f"      - {d}" for d in pip), "      - -e .[jupyter]"]
+    (Path(etude) / "environment.yml").write_text("\n".join(lignes) + "\n", encoding="utf-8")
+
+
 def ecrire_pyproject(etude: Path, reference: str) -> None:
     """Write the library's reference in the study's pyproject.toml (in place of the bare name)."""
     chemin = Path(etude) / "pyproject.toml"
@@ -387,6 +409,7 @@ def apres_generation(etude: Path, contexte: dict) -> None:
     nettoyer_copies(etude)
     modele = lien_modele(contexte)
     ecrire_requirements(etude, dependances_bibliotheque(modele.dossier))
+    ecrire_environnement(etude, dependances_bibliotheque(modele.dossier))
     ecrire_pyproject(etude, reference_bibliotheque(modele))
     regeneree = remettre_en_place(etude)
     if not regeneree:
