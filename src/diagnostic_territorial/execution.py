@@ -323,6 +323,11 @@ def _run_sync(coro_fn):
     return run_sync(coro_fn)
 
 
+# Seconds a kernel may take to answer (start, reset): 60 s (Jupyter's default) is not enough on a
+# two-core machine starting one kernel per worker while other studies run.
+DELAI_NOYAU = 180
+
+
 def _demarrer_noyau(cwd: str, journal: str | None) -> None:
     from jupyter_client.manager import AsyncKernelManager
 
@@ -366,8 +371,8 @@ async def _reinitialiser(km) -> None:
     kc = km.client()
     kc.start_channels()
     try:
-        await kc.wait_for_ready(timeout=60)
-        await kc.execute_interactive(CODE_REINITIALISATION, timeout=60, store_history=False,
+        await kc.wait_for_ready(timeout=DELAI_NOYAU)
+        await kc.execute_interactive(CODE_REINITIALISATION, timeout=DELAI_NOYAU, store_history=False,
                                      output_hook=lambda msg: None)
     finally:
         kc.stop_channels()
@@ -421,6 +426,7 @@ def _executer_un(notebook: str, sortie: str, parametres: dict, cwd: str) -> tupl
             progress_bar=False,
             log_output=False,
             request_save_on_cell_execute=False,
+            start_timeout=DELAI_NOYAU,
             **extra,
         )
     except PapermillExecutionError as e:
