@@ -397,14 +397,19 @@ def _conceptuel(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -
 
 def _prospectif(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -> Resultat:
     _verifier_prospectif(d, f"{chemin}")
-    fin, mention = ci.calculer(etude, d.indicateur)
-    debut, _ = ci.calculer(etude, d.indicateur, etude.millesimes["rp_precedent"])
-    annees = etude.millesimes["rp"] - etude.millesimes["rp_precedent"]
-    taux = ind.taux_croissance_annuel(fin["valeur"], debut["valeur"], annees)
-    valeur = fin["valeur"] * (1 + taux) ** (d.horizon - etude.millesimes["rp"])
+    # the two millésimes are those the catalogue decides (donnees.millesimes_de), like the chapters'
+    i = ci.indicateur(d.indicateur)
+    actuel, avant = ci.millesimes(etude, i), ci.millesimes(etude, i, precedent=True)
+    if avant is None or avant[1] == actuel[1]:
+        raise ObservationInvalide(f"{chemin}, indicateur « {d.id} » : pas de millésime précédent pour "
+                                  f"« {d.indicateur} » : la projection a besoin de deux millésimes.")
+    calcul = ci.Calcul(etude)
+    fin, mention = calcul.calculer(d.indicateur)
+    debut, _ = calcul.calculer(d.indicateur, precedent=True)
+    taux = ind.taux_croissance_annuel(fin["valeur"], debut["valeur"], actuel[1] - avant[1])
+    valeur = fin["valeur"] * (1 + taux) ** (d.horizon - actuel[1])
     sortie = fin[["libelle", "niveau", "codgeo"]].assign(valeur=valeur, secret=fin["secret"])
-    return Resultat(d, sortie, f"{mention} ; projection au rythme {etude.millesimes['rp_precedent']}-"
-                               f"{etude.millesimes['rp']}")
+    return Resultat(d, sortie, f"{mention} ; projection au rythme {avant[1]}-{actuel[1]}")
 
 
 def _enquete(etude, d: Definition, chemin: Path) -> Resultat:
