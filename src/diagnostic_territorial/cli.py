@@ -41,9 +41,8 @@ def cmd_donnees(args) -> int:
     for d in dispo:
         statut, source, millesime, message = d.statut, d.source, d.millesime, d.message or ""
         marque = "ok " if statut == "ok" else "-- "
-        relu = statut == "ok" and "relu" in message  # the cache was rebuilt: say why (reader, files...)
         print(f"  {marque}{source}" + (f" {millesime}" if millesime else "")
-              + (f" : {message}" if statut != "ok" or relu else ""))
+              + (f" : {message}" if statut != "ok" or d.relu else ""))  # a rebuilt cache says why
         manquants += statut != "ok"
     _afficher_rapport(etude, rapport)
     if manquants:

@@ -111,6 +111,7 @@ class Disponibilite:
     fichier: str
     statut: str  # "ok", "manquant" (absent, not downloadable) or "illisible" (FormatInconnu)
     message: str = ""
+    relu: str = ""  # why an existing cache was rebuilt (files, reader or study changed), in French
 
 
 @dataclass
@@ -915,7 +916,7 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
     cache.ecrire(reduit, cible)
     message = (f"{len(reduit)} valeurs de l'étude et de ses références mises en cache dans {cible.name} "
                f"(sur {len(tidy)} lues)")
-    return Disponibilite(cle, millesime, noms, "ok", f"{raison} ; {message}" if raison else message)
+    return Disponibilite(cle, millesime, noms, "ok", f"{raison} ; {message}" if raison else message, relu=raison)
 
 
 def _population_communes(etude, tables: list[pd.DataFrame], pieces: list[Piece] | None = None) -> dict[str, float]:
