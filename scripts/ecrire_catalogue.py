@@ -15,7 +15,7 @@ from pathlib import Path
 RACINE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(RACINE / "src"))
 
-from diagnostic_territorial import catalogue_indicateurs as ci  # noqa: E402
+from diagnostic_territorial.indicateurs import catalogue as ci
 
 CIBLE = RACINE / "docs" / "indicateurs.md"
 
@@ -39,7 +39,7 @@ def contenu() -> str:
     lignes = [
         "# Catalogue des indicateurs",
         "",
-        "Écrit par `scripts/ecrire_catalogue.py` depuis `src/diagnostic_territorial/catalogue_indicateurs.py` et",
+        "Écrit par `scripts/ecrire_catalogue.py` depuis `src/diagnostic_territorial/indicateurs/catalogue.py` et",
         "`src/diagnostic_territorial/sources/melodi.toml` : ne pas modifier à la main.",
         "",
         "Pour chaque indicateur : sa formule sur les variables des anciennes bases communales (noms sans",

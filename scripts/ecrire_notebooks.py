@@ -24,7 +24,7 @@ sys.path.insert(0, str(RACINE / "src"))
 
 from diagnostic_territorial.chapitres.generique import charger_plans  # noqa: E402
 from diagnostic_territorial.erreurs import ErreurDiagnostic  # noqa: E402
-from diagnostic_territorial.plan import CHAPITRES, THEMATIQUES_SPECIFIQUES  # noqa: E402
+from diagnostic_territorial.chapitres.plan import CHAPITRES, THEMATIQUES_SPECIFIQUES  # noqa: E402
 
 DOSSIER = RACINE / "notebooks"
 PARAMETRES = '# Paramètres (papermill les remplace ; valeurs par défaut pour JupyterLab)\netude_yaml = "../etude.yaml"'

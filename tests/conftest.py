@@ -26,7 +26,7 @@ COMMUNES_CŒUR_DE_GARONNE = (
 def vider_caches_referentiel():
     """The COG referential's lookups of indicateurs are cached (lru_cache): a test that replaces the
     referential (test_catalogue's « petite France ») clears them before and after itself."""
-    from diagnostic_territorial import indicateurs as ind
+    from diagnostic_territorial.indicateurs import calcul as ind
 
     for f in (ind._communes_du_niveau, ind._lieu, ind.commune_actuelle):
         f.cache_clear()

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from diagnostic_territorial.plan import CHAPITRES
+from diagnostic_territorial.chapitres.plan import CHAPITRES
 
 pytestmark = pytest.mark.lent
 

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostic_territorial import donnees
-from diagnostic_territorial import indicateurs as ind
+from diagnostic_territorial.sources import preparation as donnees
+from diagnostic_territorial.indicateurs import calcul as ind
 from diagnostic_territorial.sources import cache, reconnaissance
 from diagnostic_territorial.sources.schema import Provenance
-from diagnostic_territorial.territoire import referentiel
+from diagnostic_territorial.territoire.resolution import referentiel
 
 S = ind.SUFFIXE_SECRET
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
@@ -186,7 +186,7 @@ def test_cache_de_la_demo_sous_20_mo_et_limite_a_l_etude(etude_preparee):
     légales) read for the 48 communes of CC Cœur de Garonne and its references."""
     import pyarrow.parquet as pq
 
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.configuration.etude import Etude
 
     dossier = etude_preparee / "data" / "cache"
     taille = sum(p.stat().st_size for p in dossier.rglob("*") if p.is_file())
@@ -267,7 +267,7 @@ def test_cache_d_une_version_anterieure_refait_une_fois(petite_etude):
 
 
 def test_version_de_chaque_lecteur_suit_son_code(tmp_path):
-    paquet = Path(donnees.__file__).parent / "sources"
+    paquet = Path(donnees.__file__).parent
     for noms in list(donnees.MODULES_LECTEURS.values()) + [donnees.MODULES_COMMUNS]:
         assert all((paquet / n).is_file() for n in noms), noms
     # every layout a source is read from has its reader's version (a new reader is not forgotten)
@@ -283,7 +283,7 @@ def test_version_de_chaque_lecteur_suit_son_code(tmp_path):
         (paquet / "population.py").read_text(encoding="utf-8") + "\n# correction\n", encoding="utf-8")
     original, memoire = donnees.__file__, dict(donnees._VERSIONS)
     try:
-        donnees.__file__ = str(copie / "donnees.py")
+        donnees.__file__ = str(copie / "sources" / "preparation.py")
         donnees._VERSIONS.clear()
         assert donnees.version_lecteur("populations_legales") != versions["populations_legales"]
         assert donnees.version_lecteur("filosofi") == versions["filosofi"]

@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from diagnostic_territorial import cartes
-from diagnostic_territorial import formats as fm
-from diagnostic_territorial import graphiques as gr
-from diagnostic_territorial import presentation as pr
+from diagnostic_territorial.rendu import cartes
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.rendu import graphiques as gr
+from diagnostic_territorial.rendu import presentation as pr
 from diagnostic_territorial.erreurs import TerritoireInvalide
 
 RACINE = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def test_contours_embarques_couvrent_le_referentiel():
 
     import pyarrow.parquet as pq
 
-    from diagnostic_territorial.territoire import GEOGRAPHIE, referentiel
+    from diagnostic_territorial.territoire.resolution import GEOGRAPHIE, referentiel
 
     table = pq.read_table(cartes.FICHIER_CONTOURS, columns=["code", "type", "geometry"]).to_pandas()
     avec_contour = set(table.loc[(table["type"] == "COM") & table["geometry"].notna(), "code"])
@@ -126,7 +126,7 @@ def test_commune_sans_contour_nommee_en_francais():
 
 
 def test_contours_du_territoire_de_demonstration(contours, codes_epci):
-    from diagnostic_territorial.territoire import referentiel
+    from diagnostic_territorial.territoire.resolution import referentiel
 
     communes = referentiel()["communes"]
     assert len(contours) == 48 and {communes[c]["EPCI"] for c in codes_epci} == {EPCI}

@@ -8,8 +8,10 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from diagnostic_territorial import cartes, cartes_partagees
-from diagnostic_territorial import presentation as pr
+from diagnostic_territorial.rendu import cartes
+
+from diagnostic_territorial.rendu import cartes_partagees
+from diagnostic_territorial.rendu import presentation as pr
 
 ENTETE_LEAFLET = "Leaflet 1.9.3, a JS library for interactive maps"
 

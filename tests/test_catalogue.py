@@ -15,10 +15,10 @@ import pytest
 
 from conftest import vider_caches_referentiel
 
-from diagnostic_territorial import catalogue_indicateurs as ci
-from diagnostic_territorial import indicateurs as ind
+from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.indicateurs import calcul as ind
 from diagnostic_territorial.chapitres import generique
-from diagnostic_territorial.etude import Etude
+from diagnostic_territorial.configuration.etude import Etude
 from diagnostic_territorial.sources import bpe, cache
 from diagnostic_territorial.sources.schema import Provenance
 
@@ -121,7 +121,7 @@ def etude(tmp_path_factory, brutes):
 @pytest.fixture(autouse=True)
 def petite_france(monkeypatch):
     """The référentiel is reduced to the five communes: they are the whole of « France »."""
-    from diagnostic_territorial.territoire import referentiel
+    from diagnostic_territorial.territoire.resolution import referentiel
 
     reel = referentiel()
     reduit = {**reel, "anciennes": {},

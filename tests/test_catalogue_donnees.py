@@ -15,13 +15,13 @@ import pytest
 
 from conftest import vider_caches_referentiel
 
-from diagnostic_territorial import catalogue_indicateurs as ci
-from diagnostic_territorial import definitions
-from diagnostic_territorial import indicateurs as ind
-from diagnostic_territorial import modeles
+from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.indicateurs import definitions
+from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.configuration import modeles
 from diagnostic_territorial.chapitres import generique
-from diagnostic_territorial.etude import Etude
-from diagnostic_territorial.plan import CHAPITRES
+from diagnostic_territorial.configuration.etude import Etude
+from diagnostic_territorial.chapitres.plan import CHAPITRES
 from diagnostic_territorial.sources import cache
 from diagnostic_territorial.sources.schema import Provenance
 
@@ -63,21 +63,21 @@ def test_chargement_une_fois_et_objets_figes():
 def test_importer_ne_lit_aucun_fichier_ni_pydantic():
     """Notebooks and commands with nothing to do import these modules: no file read, no pydantic."""
     code = ("import sys\n"
-            "import diagnostic_territorial.catalogue_indicateurs, diagnostic_territorial.definitions\n"
+            "import diagnostic_territorial.indicateurs.catalogue, diagnostic_territorial.indicateurs.definitions\n"
             "import diagnostic_territorial.chapitres.generique\n"
-            "print('pydantic' in sys.modules, 'diagnostic_territorial.modeles' in sys.modules)")
+            "print('pydantic' in sys.modules, 'diagnostic_territorial.configuration.modeles' in sys.modules)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.split() == ["False", "False"]
 
 
 def test_pas_de_cycle_catalogue_observation(racine):
     """observation imports the catalogue; the catalogue imports nothing of observation."""
-    arbre = ast.parse((racine / "src" / "diagnostic_territorial" / "catalogue_indicateurs.py").read_text("utf-8"))
+    arbre = ast.parse((racine / "src" / "diagnostic_territorial" / "indicateurs" / "catalogue.py").read_text("utf-8"))
     modules = {n.module for n in ast.walk(arbre) if isinstance(n, ast.ImportFrom)}
     modules |= {a.name for n in ast.walk(arbre) if isinstance(n, ast.ImportFrom) and n.module is None
                 for a in n.names}
     assert "observation" not in modules and not any(m and m.endswith(".observation") for m in modules)
-    from diagnostic_territorial import observation
+    from diagnostic_territorial.indicateurs import observation
 
     assert observation.joindre_mentions is ci.joindre_mentions
     assert ci.joindre_mentions(["Source : A", "Source : B", "Source : A"]) == "Source : A ; B"
@@ -219,7 +219,7 @@ VALEURS = {"31135": {"P_RP": 400.0, "P_LOG": 500.0}, "31454": {"P_RP": 150.0, "P
 @pytest.fixture
 def petite_etude(tmp_path, monkeypatch):
     """Three communes forming their own France, one RP logement cache."""
-    from diagnostic_territorial.territoire import referentiel
+    from diagnostic_territorial.territoire.resolution import referentiel
 
     reel = referentiel()
     reduit = {**reel, "anciennes": {},

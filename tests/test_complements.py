@@ -11,8 +11,9 @@ import nbformat
 import pytest
 
 from conftest import copie_etude
-from diagnostic_territorial import cli, execution
-from diagnostic_territorial.plan import (CHAPITRES, DOSSIER_COMPLEMENTS, ComplementInvalide, chapitres_etude,
+from diagnostic_territorial import cli
+from diagnostic_territorial.execution import notebooks as execution
+from diagnostic_territorial.chapitres.plan import (CHAPITRES, DOSSIER_COMPLEMENTS, ComplementInvalide, chapitres_etude,
                                          complements)
 
 SYNTHESE = len(CHAPITRES)  # the synthèse's number without complements
@@ -186,7 +187,7 @@ CLE_ENQUETE = "complement-01 Enquête locale"
 CLE_PARTENAIRE = "complement-02_donnees_partenaire"
 CODE_ENQUETE = """
 import pandas as pd
-from diagnostic_territorial import presentation
+from diagnostic_territorial.rendu import presentation
 from diagnostic_territorial.chapitres import ouvrir_etude
 
 etude = ouvrir_etude(etude_yaml)

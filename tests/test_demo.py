@@ -382,7 +382,7 @@ def test_le_paquet_d_execution_ne_porte_pas_le_simulateur(tmp_path):
     assert Path(demo.DOSSIER_DEMO) == racine / "src" / "diagnostic_territorial_demo" / "donnees_demo"
     assert (demo.DOSSIER_DEMO / "bpe18_ensemble_csv.zip").is_file()
     code = ("import sys\n"
-            "import diagnostic_territorial.cli, diagnostic_territorial.enquete, diagnostic_territorial.multi\n"
+            "import diagnostic_territorial.cli, diagnostic_territorial.enquete, diagnostic_territorial.execution.multi\n"
             "print(sorted(m for m in sys.modules if m.startswith('diagnostic_territorial_demo')))\n"
             "print(diagnostic_territorial.cli.__file__)")
     env = {**os.environ, "PYTHONPATH": str(racine / "src")}

@@ -14,7 +14,11 @@ import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from diagnostic_territorial import __version__, multi, versions
+from diagnostic_territorial import __version__
+
+from diagnostic_territorial.execution import multi
+
+from diagnostic_territorial.livrables import versions
 from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 RACINE = Path(__file__).resolve().parents[1]
@@ -171,7 +175,7 @@ def test_html_versions_echappe_et_signale_l_ecart_au_verrou():
 
 
 def test_annexe_technique_affiche_les_versions(tmp_path):
-    from diagnostic_territorial.livrables import html_annexe_sources
+    from diagnostic_territorial.livrables.annexes import html_annexe_sources
 
     class Etude:
         brut = {"territoire": {"geographie": 2025}}

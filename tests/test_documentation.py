@@ -4,7 +4,7 @@ and the Melodi dataset and cells of each variable; it is written from the code a
 import subprocess
 import sys
 
-from diagnostic_territorial import catalogue_indicateurs as ci
+from diagnostic_territorial.indicateurs import catalogue as ci
 
 
 def test_catalogue_documente_a_jour(racine):

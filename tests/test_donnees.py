@@ -14,7 +14,7 @@ import pytest
 
 from conftest import COMMUNES_CŒUR_DE_GARONNE, CŒUR_DE_GARONNE
 
-from diagnostic_territorial import donnees
+from diagnostic_territorial.sources import preparation as donnees
 from diagnostic_territorial.erreurs import DonneeManquante
 from diagnostic_territorial.sources import catalogue, rp
 from diagnostic_territorial.sources.schema import sha256_fichier
@@ -378,7 +378,7 @@ def test_lecture_rapide_du_cache(demo_preparee):
 def test_caf_et_dares_simules_dans_le_cache_et_le_territoire(demo_preparee):
     """Every commune of France is simulated: the département, région and France sums exist; the
     rows without a commune and the Dares « Total » rows are left out and counted."""
-    from diagnostic_territorial import indicateurs as ind
+    from diagnostic_territorial.indicateurs import calcul as ind
 
     e, _ = demo_preparee
     df = donnees.charger(e, "caf_communes", 2024)

@@ -108,7 +108,7 @@ def test_ecrire_json_comme_chaque_appel_avant(tmp_path, site):
 def test_resultats_et_empreintes_meme_octets(tmp_path):
     from types import SimpleNamespace
 
-    from diagnostic_territorial import resultats
+    from diagnostic_territorial.chapitres import resultats
     from diagnostic_territorial.sources import catalogue
 
     etude = SimpleNamespace(dossier_build=tmp_path / "build")

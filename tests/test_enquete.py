@@ -293,7 +293,7 @@ def test_intervalle_de_wilson():
 def etude_demo(etude_preparee, tmp_path_factory):
     """The demo study with its data (a copy: these tests edit its survey settings)."""
     chemin = copie_etude(etude_preparee, tmp_path_factory.mktemp("enq"))
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.configuration.etude import Etude
     from diagnostic_territorial_demo import installer_enquete_demo
 
     installer_enquete_demo(Etude.charger(chemin / "etude.yaml"))
@@ -313,7 +313,7 @@ def test_squelette_et_demo_coherents(racine, etude_demo):
     assert squelette.read_bytes() == demo.read_bytes()
     q = charger_questionnaire(etude_demo / "enquete" / "questionnaire.yaml")
     assert q.simule and q.chemin_export.is_file()
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.configuration.etude import Etude
 
     e = eq.charger_enquete(Etude.charger(etude_demo / "etude.yaml"))
     assert 300 <= e.n <= 500 and e.poids is not None and e.n_effectif < e.n
@@ -327,7 +327,7 @@ def test_notebook_du_chapitre_sur_l_etude_de_demo(racine, etude_demo, monkeypatc
     import nbformat
     import papermill as pm
 
-    from diagnostic_territorial.plan import chapitre
+    from diagnostic_territorial.chapitres.plan import chapitre
 
     _avec_verbatims(etude_demo)
     monkeypatch.setenv("PYTHONPATH", str(etude_demo / "src"))
@@ -350,9 +350,9 @@ def test_notebook_du_chapitre_sur_l_etude_de_demo(racine, etude_demo, monkeypatc
 
 
 def test_chapitre_sans_enquete(etude_demo, monkeypatch):
-    from diagnostic_territorial import presentation
+    from diagnostic_territorial.rendu import presentation
     from diagnostic_territorial.chapitres import parole_habitants
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.configuration.etude import Etude
 
     sorties = []
     monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: sorties.append(contenu))

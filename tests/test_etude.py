@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diagnostic_territorial.erreurs import EtudeInvalide
-from diagnostic_territorial.etude import Etude, ecrire_etude_yaml
-from diagnostic_territorial.territoire import resoudre
+from diagnostic_territorial.configuration.etude import Etude, ecrire_etude_yaml
+from diagnostic_territorial.territoire.resolution import resoudre
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import nbformat
 import pytest
 from cookiecutter.main import cookiecutter
 
-from diagnostic_territorial import execution
-from diagnostic_territorial.etude import Etude
-from diagnostic_territorial.plan import chapitre
+from diagnostic_territorial.execution import notebooks as execution
+from diagnostic_territorial.configuration.etude import Etude
+from diagnostic_territorial.chapitres.plan import chapitre
 
 CLES = ["demographie", "economie", "synthese"]
 
@@ -164,8 +164,8 @@ def test_echec_note_au_journal_avant_la_synthese(etude):
     synthese = Path(etude.dossier_notebooks) / chapitre("synthese").notebook
     nb = nbformat.read(synthese, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(
-        "from diagnostic_territorial.etude import Etude\n"
-        "from diagnostic_territorial.execution import etats_chapitres\n"
+        "from diagnostic_territorial.configuration.etude import Etude\n"
+        "from diagnostic_territorial.execution.notebooks import etats_chapitres\n"
         "vus = {c.cle: c.statut for c in etats_chapitres(Etude.charger(etude_yaml))}\n"
         "assert vus['economie'] == 'echec' and vus['demographie'] == 'ok', vus"))
     nbformat.write(nb, synthese)

@@ -20,11 +20,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from diagnostic_territorial import catalogue_indicateurs as cat
+from diagnostic_territorial.indicateurs import catalogue as cat
 from diagnostic_territorial import ecriture
 from diagnostic_territorial.erreurs import ErreurDiagnostic
-from diagnostic_territorial.etude import Etude
-from diagnostic_territorial.presentation import html_analyse
+from diagnostic_territorial.configuration.etude import Etude
+from diagnostic_territorial.rendu.presentation import html_analyse
 
 from conftest import copie_etude
 from test_livrables import normaliser, texte_pdf

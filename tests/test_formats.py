@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostic_territorial import formats as fm
+from diagnostic_territorial.rendu import formats as fm
 
 NNBSP = "\u202f"  # Babel's fr_FR group separator (and space before % / €, per the CLDR)
 NBSP = "\u00a0"

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from diagnostic_territorial import formats as fm
-from diagnostic_territorial import graphiques as gr
-from diagnostic_territorial import presentation as pr
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.rendu import graphiques as gr
+from diagnostic_territorial.rendu import presentation as pr
 
 SOURCE = "Source : Insee, Filosofi 2019"
 

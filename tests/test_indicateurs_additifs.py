@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from diagnostic_territorial import donnees
-from diagnostic_territorial import indicateurs as ind
+from diagnostic_territorial.sources import preparation as donnees
+from diagnostic_territorial.indicateurs import calcul as ind
 from diagnostic_territorial.sources import cache
 from diagnostic_territorial.sources.schema import Provenance
-from diagnostic_territorial.territoire import referentiel
+from diagnostic_territorial.territoire.resolution import referentiel
 from diagnostic_territorial_demo import donnees as demo
 
 S = ind.SUFFIXE_SECRET

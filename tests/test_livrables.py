@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from diagnostic_territorial.plan import CHAPITRES
-from diagnostic_territorial.plan_action import PlanActionInvalide, charger
+from diagnostic_territorial.chapitres.plan import CHAPITRES
+from diagnostic_territorial.livrables.plan_action import PlanActionInvalide, charger
 
 NOM = "CC Cœur de Garonne"
 
@@ -149,8 +149,8 @@ def test_fiches_communes(etude_executee, livrables):
 def test_fiches_communes_echec_laisse_les_anciennes(etude_executee, livrables, monkeypatch):
     """Every fiche is built in memory before anything is written: a failure while rendering leaves
     the previous fiches and recueil untouched, and no temporary file behind."""
-    from diagnostic_territorial import livrables as module
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.livrables import fiches as module
+    from diagnostic_territorial.configuration.etude import Etude
 
     avant = {f: f.read_bytes() for f in [livrables / "fiches-communes.pdf",
                                           *sorted((livrables / "fiches-communes").glob("*.pdf"))[:3]]}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from diagnostic_territorial import catalogue_indicateurs as ci
-from diagnostic_territorial import donnees
+from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.sources import preparation as donnees
 from diagnostic_territorial.sources import reconnaissance
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from diagnostic_territorial import multi
+from diagnostic_territorial.execution import multi
 from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 ETAPES = ["donnees-demo"]

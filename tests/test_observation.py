@@ -7,10 +7,10 @@ import nbformat
 import numpy as np
 import pytest
 
-from diagnostic_territorial import catalogue_indicateurs as ci
-from diagnostic_territorial import indicateurs as ind
-from diagnostic_territorial import observation
-from diagnostic_territorial.etude import Etude
+from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.indicateurs import observation
+from diagnostic_territorial.configuration.etude import Etude
 
 from conftest import copie_etude
 
@@ -152,7 +152,7 @@ def test_valeurs_dans_le_notebook_execute(etude, tmp_path):
     html = " ".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
     table, _ = observation.calculer(etude)[0].table, None
     part = ligne(table, "territoire")["valeur"]
-    from diagnostic_territorial import formats as fm
+    from diagnostic_territorial.rendu import formats as fm
 
     assert f"Part des 15-24 ans : {fm.pourcentage(part)}" in html
     assert "Population 2030" in html and "Fragilité" in html

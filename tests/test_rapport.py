@@ -17,8 +17,10 @@ from nbformat.v4 import (
     new_output,
 )
 
-from diagnostic_territorial import ecriture, rapport
-from diagnostic_territorial.rapport import ChapitreExecute, assembler, date_en_francais
+from diagnostic_territorial import ecriture
+
+from diagnostic_territorial.livrables import rapport
+from diagnostic_territorial.livrables.rapport import ChapitreExecute, assembler, date_en_francais
 
 # 1x1 transparent PNG
 PNG = base64.b64encode(

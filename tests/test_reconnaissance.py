@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from diagnostic_territorial import donnees
+from diagnostic_territorial.sources import preparation as donnees
 from diagnostic_territorial.sources import reconnaissance
 
 from conftest import REEL as REEL_BASE, BPE_2018

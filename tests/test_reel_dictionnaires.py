@@ -5,7 +5,7 @@ empty on the real file."""
 
 
 
-from diagnostic_territorial import catalogue_indicateurs as ci
+from diagnostic_territorial.indicateurs import catalogue as ci
 
 from conftest import REEL as REEL_BASE
 

@@ -48,9 +48,9 @@ def pays_ajaccien(racine, tmp_path_factory):
 
 
 def test_pays_ajaccien_donnees_et_indicateurs(pays_ajaccien):
-    from diagnostic_territorial import catalogue_indicateurs as ci
-    from diagnostic_territorial import donnees
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.indicateurs import catalogue as ci
+    from diagnostic_territorial.sources import preparation as donnees
+    from diagnostic_territorial.configuration.etude import Etude
 
     etude = Etude.charger(pays_ajaccien / "etude.yaml")
     _, rapport = donnees.preparer(etude, telecharger=False, rapport=True)
@@ -145,8 +145,8 @@ def test_demonstration_chaque_indicateur_a_des_valeurs_ou_une_raison(etude_prepa
     """On the demo (real Filosofi, BPE, populations légales; the rest simulated in the real
     layouts), every indicator of the catalogue has values, except the poverty rate: not in the
     Filosofi DISP files, and said so."""
-    from diagnostic_territorial import catalogue_indicateurs as ci
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.indicateurs import catalogue as ci
+    from diagnostic_territorial.configuration.etude import Etude
 
     etude = Etude.charger(etude_preparee / "etude.yaml")
     diagnostics = {d.id: d for d in ci.diagnostiquer(etude)}
@@ -173,9 +173,9 @@ def test_bordeaux_extraits_melodi_reels_et_dares(racine, tmp_path):
     """Bordeaux with the real Melodi extracts (RP 2023: population 15+ by PCS, families, dwellings,
     activity; BPE 2025) and the real Dares file, dropped under the names they came with: the
     recensement 2023 figures of Bordeaux come out, every other indicator says why it has none."""
-    from diagnostic_territorial import catalogue_indicateurs as ci
-    from diagnostic_territorial import donnees
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.indicateurs import catalogue as ci
+    from diagnostic_territorial.sources import preparation as donnees
+    from diagnostic_territorial.configuration.etude import Etude
 
     etude_dir = generer(racine, tmp_path, "33063", "bordeaux")
     brut = etude_dir / "data" / "brut"

@@ -5,8 +5,8 @@ import nbformat
 import pandas as pd
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from diagnostic_territorial import livrables
-from diagnostic_territorial import presentation as pr
+from diagnostic_territorial.livrables import annexes as livrables
+from diagnostic_territorial.rendu import presentation as pr
 
 
 def test_chaque_affichage_enregistre_ses_sources(monkeypatch):

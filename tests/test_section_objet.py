@@ -6,10 +6,10 @@ import itertools
 import pytest
 
 from conftest import copie_etude
-from diagnostic_territorial import catalogue_indicateurs as ci
-from diagnostic_territorial import presentation
+from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.rendu import presentation
 from diagnostic_territorial.chapitres import generique
-from diagnostic_territorial.etude import Etude
+from diagnostic_territorial.configuration.etude import Etude
 
 
 @pytest.fixture(scope="module")

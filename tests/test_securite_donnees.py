@@ -15,8 +15,10 @@ import pytest
 
 from conftest import copie_etude
 
-from diagnostic_territorial import cli, donnees
-from diagnostic_territorial.etude import Etude
+from diagnostic_territorial import cli
+
+from diagnostic_territorial.sources import preparation as donnees
+from diagnostic_territorial.configuration.etude import Etude
 
 
 def commande(etude: Path, *args: str) -> subprocess.CompletedProcess:

@@ -16,10 +16,16 @@ from cookiecutter.main import cookiecutter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from diagnostic_territorial import cli, config_yaml, multi, observation
-from diagnostic_territorial.config_yaml import ConfigInvalide
+from diagnostic_territorial import cli
+
+from diagnostic_territorial.configuration import chargement as config_yaml
+
+from diagnostic_territorial.execution import multi
+
+from diagnostic_territorial.indicateurs import observation
+from diagnostic_territorial.configuration.chargement import ConfigInvalide
 from diagnostic_territorial.erreurs import EtudeInvalide
-from diagnostic_territorial.etude import Etude
+from diagnostic_territorial.configuration.etude import Etude
 
 from conftest import RACINE, copie_etude, make
 

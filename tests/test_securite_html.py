@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from diagnostic_territorial import assainir
-from diagnostic_territorial import presentation as pr
+from diagnostic_territorial.rendu import assainir
+from diagnostic_territorial.rendu import presentation as pr
 
 # --- The corpus -------------------------------------------------------------------------------
 # Each attack carries its own marker (XSS01...): found in an executable place, it names the attack.
@@ -307,7 +307,7 @@ def test_carte_dans_un_bac_a_sable():
 def test_infobulle_de_carte_echappe_le_libelle():
     import json
 
-    from diagnostic_territorial import cartes
+    from diagnostic_territorial.rendu import cartes
 
     document = cartes.html_carte(cartes.carte_interactive(_gdf_carte(), "valeur", "Titre", "Source : test",
                                                           legende=ATTAQUES["img_onerror"], tuiles=False))
@@ -325,7 +325,7 @@ def _meta_piegee() -> dict:
 
 
 def test_gabarits_synthese_diaporama(tmp_path):
-    from diagnostic_territorial import livrables
+    from diagnostic_territorial.livrables import commun as livrables
 
     env = livrables._jinja()
     points = ["<strong>12 %</strong> des habitants " + a for a in ATTAQUES.values()]
@@ -346,8 +346,8 @@ def test_gabarits_synthese_diaporama(tmp_path):
 
 
 def test_plan_action_piege(tmp_path):
-    from diagnostic_territorial import livrables
-    from diagnostic_territorial.plan_action import charger
+    from diagnostic_territorial.livrables import annexes, commun
+    from diagnostic_territorial.livrables.plan_action import charger
 
     valeur = "Texte " + ATTAQUES["img_onerror"] + " " + ATTAQUES["lien_javascript_casse_melangee"]
     fiche = {"titre": "Action " + ATTAQUES["script"], "objectif": valeur, "public": valeur, "porteur": valeur,
@@ -356,8 +356,8 @@ def test_plan_action_piege(tmp_path):
     chemin = tmp_path / "plan_action.yaml"
     chemin.write_text(yaml.safe_dump({"titre": "Plan " + ATTAQUES["svg_onload"], "introduction": valeur,
                                       "fiches": [fiche]}, allow_unicode=True), encoding="utf-8")
-    document = livrables._jinja().get_template("plan_action.html.j2").render(m=_meta_piegee(), plan=charger(chemin))
-    annexe = livrables._html_plan_annexe(chemin, [])
+    document = commun._jinja().get_template("plan_action.html.j2").render(m=_meta_piegee(), plan=charger(chemin))
+    annexe = annexes._html_plan_annexe(chemin, [])
     for rendu in (document, annexe):
         assert problemes(rendu) == []
         assert texte_visible(rendu).count(valeur) >= 10
@@ -365,7 +365,7 @@ def test_plan_action_piege(tmp_path):
     fiche_invalide = dict(fiche, **{"<img src=x onerror=alert('XSS23')>": "x"})
     chemin.write_text(yaml.safe_dump({"fiches": [fiche_invalide]}, allow_unicode=True), encoding="utf-8")
     avertissements = []
-    annexe = livrables._html_plan_annexe(chemin, avertissements)
+    annexe = annexes._html_plan_annexe(chemin, avertissements)
     assert avertissements and problemes(annexe) == [] and "XSS23" in texte_visible(annexe)
 
 
@@ -375,7 +375,7 @@ def test_couverture_du_rapport_echappee(tmp_path):
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-    from diagnostic_territorial.rapport import Annexe, ChapitreExecute, assembler
+    from diagnostic_territorial.livrables.rapport import Annexe, ChapitreExecute, assembler
 
     nb = new_notebook()
     nb.cells = [new_markdown_cell("# Démographie"),

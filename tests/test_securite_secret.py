@@ -128,7 +128,7 @@ def test_etude_generee_publier_verbatims_non(racine, tmp_path):
     and a threshold of 3 are refused with etude.yaml, the line and the field."""
     from cookiecutter.main import cookiecutter
 
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.configuration.etude import Etude
 
     dossier = Path(cookiecutter(str(racine), no_input=True, output_dir=str(tmp_path),
                                 extra_context={"code_territoire": "31135,31454", "territoire": "secret"}))
@@ -484,7 +484,8 @@ def _enquete_simple(tmp_path, n: int, poids=None, seuil: int = 5) -> Enquete:
 
 
 def test_nombre_de_repondants_et_taille_effective_sous_le_seuil(tmp_path, monkeypatch):
-    from diagnostic_territorial import presentation, resultats
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres import resultats
     from diagnostic_territorial.chapitres import parole_habitants
 
     # 4 respondents: their number is secret everywhere (mention, À retenir, échantillon, synthèse)
@@ -598,7 +599,7 @@ def _table_communes(valeurs: dict, secrets: set, territoire: float | None, autre
 def test_table_des_communes_construite_a_la_main():
     """Hand-built table: the territory's total is published by the source (100) while commune B is
     masked: 100 - (30 + 8 + 50) would give B = 12. The smallest other commune (C, 8) is masked."""
-    from diagnostic_territorial import catalogue_indicateurs as ci
+    from diagnostic_territorial.indicateurs import catalogue as ci
     from diagnostic_territorial.chapitres import generique
 
     table = _table_communes({"A": 30.0, "B": 12.0, "C": 8.0, "D": 50.0}, {"B"}, 100.0, [
@@ -639,8 +640,8 @@ def epci_avec_total_publie(tmp_path):
 
 
 def test_total_publie_par_la_source_et_commune_secrete(epci_avec_total_publie, monkeypatch):
-    from diagnostic_territorial import catalogue_indicateurs as ci
-    from diagnostic_territorial import presentation
+    from diagnostic_territorial.indicateurs import catalogue as ci
+    from diagnostic_territorial.rendu import presentation
     from diagnostic_territorial.chapitres import generique
 
     e, codes, total = epci_avec_total_publie

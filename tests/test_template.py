@@ -14,7 +14,7 @@ from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 from diagnostic_territorial import hooks_modele
-from diagnostic_territorial.plan import CHAPITRES
+from diagnostic_territorial.chapitres.plan import CHAPITRES
 
 MODELE_ETUDE = "{{cookiecutter.territoire}}"
 
@@ -298,7 +298,7 @@ def test_un_autre_epci_de_metropole(racine, tmp_path):
 
 def test_thematiques_choisies_a_la_generation(racine, tmp_path):
     """Keys or French names, any case: the study keeps the retained thématiques, in order."""
-    from diagnostic_territorial.etude import Etude
+    from diagnostic_territorial.configuration.etude import Etude
 
     etude = generer(racine, tmp_path, territoire="deux-themes", thematiques="Mobilité, insertion ,mobilite")
     data = yaml.safe_load((etude / "etude.yaml").read_text(encoding="utf-8"))

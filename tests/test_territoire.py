@@ -1,7 +1,7 @@
 import pytest
 
 from diagnostic_territorial.erreurs import TerritoireInvalide
-from diagnostic_territorial.territoire import analyser_code, resoudre
+from diagnostic_territorial.territoire.resolution import analyser_code, resoudre
 
 
 def test_epci_coeur_de_garonne_resolu_depuis_le_cog():

@@ -18,13 +18,13 @@ import pytest
 from conftest import vider_caches_referentiel
 import yaml
 
-from diagnostic_territorial import formats as fm
-from diagnostic_territorial import indicateurs as ind
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.indicateurs import calcul as ind
 from diagnostic_territorial.erreurs import EtudeInvalide, TerritoireInvalide
-from diagnostic_territorial.etude import Etude, ecrire_etude_yaml
+from diagnostic_territorial.configuration.etude import Etude, ecrire_etude_yaml
 from diagnostic_territorial.sources import cache
 from diagnostic_territorial.sources.schema import Provenance
-from diagnostic_territorial.territoire import referentiel, resoudre
+from diagnostic_territorial.territoire.resolution import referentiel, resoudre
 
 RACINE = Path(__file__).resolve().parents[1]
 
@@ -267,7 +267,7 @@ VALEURS = {
 
 @pytest.fixture
 def affichages(monkeypatch):
-    from diagnostic_territorial import presentation
+    from diagnostic_territorial.rendu import presentation
 
     sorties: list[str] = []
     monkeypatch.setattr(presentation, "_afficher", lambda contenu, *_, **__: sorties.append(contenu))

@@ -17,13 +17,13 @@ import signal
 import sys
 from pathlib import Path
 
-from . import __version__
-from .erreurs import ErreurDiagnostic
+from diagnostic_territorial import __version__
+from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 
 def _etude(args):
     """The study of the command, read once per command (« livrables » runs several)."""
-    from .etude import Etude
+    from diagnostic_territorial.configuration.etude import Etude
 
     if getattr(args, "_etude_lue", None) is None:
         args._etude_lue = Etude.charger(args.etude)
@@ -31,7 +31,7 @@ def _etude(args):
 
 
 def cmd_donnees(args) -> int:
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     etude = _etude(args)
     print(f"Préparation des données de « {etude.nom_territoire} » ({len(etude.communes)} communes)")
@@ -54,8 +54,8 @@ def cmd_donnees(args) -> int:
 
 
 def _provenance_cache(etude, source: str, millesime: int):
-    from . import donnees
-    from .sources import cache
+    from diagnostic_territorial.sources import preparation as donnees
+    from diagnostic_territorial.sources import cache
 
     chemin = donnees.chemin_cache(etude, source, millesime)
     return cache.provenance(chemin) if chemin.exists() else None
@@ -64,7 +64,7 @@ def _provenance_cache(etude, source: str, millesime: int):
 def _afficher_rapport(etude, rapport) -> None:
     """What `make donnees` tells the consultant beyond the sources: the millésimes chosen, what
     each file of data/brut/ was used for, the files not recognised, the indicators left empty."""
-    from . import catalogue_indicateurs as ci
+    from diagnostic_territorial.indicateurs import catalogue as ci
 
     if rapport.millesimes and rapport.millesimes.explications:
         print("Millésimes retenus :")
@@ -119,7 +119,7 @@ def _afficher_rapport(etude, rapport) -> None:
 def cmd_verifier(args) -> int:
     """Every file the consultant edits, checked in seconds (nothing is computed nor written): one
     French line per problem (file, line, field), exit status 1 when there is one."""
-    from .config_yaml import verifier_etude
+    from diagnostic_territorial.configuration.chargement import verifier_etude
 
     chemin = Path(args.etude)
     racine = chemin if chemin.is_dir() else chemin.resolve().parent
@@ -154,13 +154,13 @@ def cmd_donnees_demo(args) -> int:
 
 
 def cmd_notebooks(args) -> int:
-    from .execution import executer, resume
+    from diagnostic_territorial.execution.notebooks import executer, resume
 
     etude = _etude(args)
     _donnees_pretes(etude, force=getattr(args, "force", False))
     cles = [c.strip() for c in args.chapitres.split(",") if c.strip()] or None
     if cles:
-        from .plan import chapitres_etude
+        from diagnostic_territorial.chapitres.plan import chapitres_etude
 
         connues = [c.cle for c in chapitres_etude(etude.racine)]
         inconnues = [c for c in cles if c not in connues]
@@ -170,7 +170,7 @@ def cmd_notebooks(args) -> int:
     workers = args.workers if args.workers is not None else etude.workers
     resultats = executer(etude, cles=cles, workers=workers, arret_premier_echec=args.arret_premier_echec,
                          force=getattr(args, "force", False))
-    from .ecriture import _ecrire_atomiquement
+    from diagnostic_territorial.ecriture import _ecrire_atomiquement
 
     _ecrire_atomiquement(_sources_utilisees(etude), json.dumps(sorted(_caches_presents(etude)), indent=1).encode("utf-8"))
     print(resume(resultats))
@@ -182,7 +182,7 @@ def _sources_utilisees(etude) -> Path:
 
 
 def _caches_presents(etude) -> set[str]:
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     return {f"{cle}_{m}" for cle, m in donnees.besoins(etude) if donnees.chemin_cache(etude, cle, m).exists()}
 
@@ -192,7 +192,7 @@ def _donnees_pretes(etude, force: bool = False) -> None:
     deleted data/cache never gives a silently empty report); if data that the previous production
     used has disappeared (from data/cache and data/brut), the command stops rather than replace
     the deliverables with emptier ones (--force accepts it)."""
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     utilisees = _sources_utilisees(etude)
     avant = set()
@@ -223,7 +223,7 @@ def _donnees_pretes(etude, force: bool = False) -> None:
 def _si_modifie(args, etude, nom: str, sorties, construire) -> int:
     """Run `construire()` unless the deliverable `nom` is up to date (see a_jour.py); record its
     inputs after a successful build."""
-    from .a_jour import Livrable
+    from diagnostic_territorial.execution.a_jour import Livrable
 
     livrable = Livrable(etude, nom, sorties, force=getattr(args, "force", False))
     if livrable.a_jour():
@@ -240,8 +240,8 @@ def _notebooks_presents(etude) -> None:
     """The deliverables are built from the executed notebooks: when none is there (build/ deleted),
     an existing report is not replaced by an empty one. What a complement removed from complements/
     left in build/ is deleted first, so that the deliverables are made again without it."""
-    from .execution import retirer_complements_disparus
-    from .plan import chapitres_etude
+    from diagnostic_territorial.execution.notebooks import retirer_complements_disparus
+    from diagnostic_territorial.chapitres.plan import chapitres_etude
 
     chapitres = chapitres_etude(etude.racine)
     retirer_complements_disparus(etude, chapitres)
@@ -268,15 +268,15 @@ def _rapport_impression(etude) -> Path:
 
 def _noms_departements(etude) -> str:
     """Every département of the study for the cover (« Haute-Garonne et Ariège »)."""
-    from .livrables import _noms
+    from diagnostic_territorial.livrables.commun import _noms
 
     return _noms(getattr(etude, "departements", None) or [etude.departement])
 
 
 def _assembler(etude) -> int:
-    from .ecriture import date_generation
-    from .execution import etats_chapitres
-    from .rapport import assembler
+    from diagnostic_territorial.ecriture import date_generation
+    from diagnostic_territorial.execution.notebooks import etats_chapitres
+    from diagnostic_territorial.livrables.rapport import assembler
 
     chapitres = etats_chapitres(etude)
     meta = {
@@ -288,7 +288,7 @@ def _assembler(etude) -> int:
         "communes": len(etude.communes),
         "departement": _noms_departements(etude),
     }
-    from .livrables import annexes_rapport
+    from diagnostic_territorial.livrables.annexes import annexes_rapport
 
     annexes, avertissements = annexes_rapport(etude, [c.chemin for c in chapitres if c.chemin is not None])
     for message in avertissements:
@@ -313,7 +313,7 @@ def cmd_rapport_pdf(args) -> int:
         return 2
 
     def construire() -> int:
-        from .livrables import rapport_pdf
+        from diagnostic_territorial.livrables.rapport_impression import rapport_pdf
 
         debut = time.perf_counter()
         sortie = rapport_pdf(source, Path(etude.dossier_livrables) / "rapport.pdf")
@@ -325,13 +325,15 @@ def cmd_rapport_pdf(args) -> int:
 
 
 def _html_et_pdf(args, nom: str, fonction: str, message: str) -> int:
-    """A deliverable written as livrables/<nom>.html and .pdf by ``livrables.<fonction>(etude)``."""
+    """A deliverable written as livrables/<nom>.html and .pdf by the function `fonction` of the
+    module of the same name in the livrables package (``livrables.synthese.synthese(etude)``)."""
     etude = _etude(args)
 
     def construire() -> int:
-        from . import livrables
+        import importlib
 
-        html_, pdf = getattr(livrables, fonction)(etude)
+        module = importlib.import_module(f"diagnostic_territorial.livrables.{fonction}")
+        html_, pdf = getattr(module, fonction)(etude)
         print(f"{message} : {html_} et {pdf}")
         return 0
 
@@ -347,7 +349,7 @@ def cmd_fiches_communes(args) -> int:
     etude = _etude(args)
 
     def construire() -> int:
-        from .livrables import fiches_communes
+        from diagnostic_territorial.livrables.fiches import fiches_communes
 
         r = fiches_communes(etude)
         t = r["secondes"]
@@ -368,7 +370,7 @@ def cmd_presentation(args) -> int:
     etude = _etude(args)
 
     def construire() -> int:
-        from .livrables import presentation
+        from diagnostic_territorial.livrables.diaporama import presentation
 
         print(f"Support de présentation écrit : {presentation(etude)}")
         return 0
@@ -383,7 +385,7 @@ def cmd_plan_action(args) -> int:
 
 def _nettoyer_livrables(etude) -> None:
     """Remove the temporary files a killed run left in livrables/ (see ecriture.nettoyer_temporaires)."""
-    from .ecriture import nettoyer_temporaires
+    from diagnostic_territorial.ecriture import nettoyer_temporaires
 
     dossier = Path(etude.dossier_livrables)
     for d in (dossier, dossier / "fiches-communes"):
@@ -503,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("assembler", help="assembler les notebooks exécutés en livrables/rapport.html")
     p.add_argument("--force", action="store_true", help="refaire le rapport même si rien n'a changé")
     p.set_defaults(func=cmd_assembler)
-    from .multi import ajouter_sous_commande as ajouter_multi
+    from diagnostic_territorial.execution.multi import ajouter_sous_commande as ajouter_multi
 
     ajouter_multi(sub)  # « multi » : plusieurs territoires, pool local ou Dask distributed
     for nom, aide, fonction in (

@@ -57,7 +57,7 @@ def date_generation() -> dt.date:
     try:
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
     except (ValueError, OverflowError, OSError):
-        from .erreurs import ErreurDiagnostic
+        from diagnostic_territorial.erreurs import ErreurDiagnostic
 
         raise ErreurDiagnostic(
             f"La variable d'environnement SOURCE_DATE_EPOCH vaut « {epoch} » : attendu un nombre entier "

@@ -39,7 +39,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from diagnostic_territorial import __version__
 
 DISTRIBUTION = "diagnostic-territorial"
 DOSSIER_ETUDE = "{{cookiecutter.territoire}}"  # the template's study folder, never rendered here
@@ -78,11 +78,11 @@ OPTIONS_NBSTRIPOUT = "--keep-id"
 def valider(contexte: dict) -> list[str]:
     """French messages, one per invalid answer of `contexte` (cookiecutter's context, « _cadres »
     included). An answer holding template markup is refused first: answers are data."""
-    from .config_yaml import message_modele
-    from .erreurs import ErreurDiagnostic
-    from .etude import libelle_cadre, probleme_nom_dossier, verifier_millesime
-    from .plan import lire_thematiques
-    from .territoire import resoudre
+    from diagnostic_territorial.configuration.chargement import message_modele
+    from diagnostic_territorial.erreurs import ErreurDiagnostic
+    from diagnostic_territorial.configuration.etude import libelle_cadre, probleme_nom_dossier, verifier_millesime
+    from diagnostic_territorial.chapitres.plan import lire_thematiques
+    from diagnostic_territorial.territoire.resolution import resoudre
 
     reponses = {cle: valeur for cle, valeur in contexte.items() if not cle.startswith("_")}
     erreurs = []
@@ -400,9 +400,9 @@ def depot_git(etude: Path, modele: Modele, cruft: bool = False, python: str = sy
 def apres_generation(etude: Path, contexte: dict) -> None:
     """The post-generation hook: resolve the territory, write etude.yaml, requirements.txt, the
     library's reference in pyproject.toml and .cruft.json, then the git repository."""
-    from .etude import ecrire_etude_yaml, libelle_cadre, verifier_millesime
-    from .plan import lire_thematiques
-    from .territoire import resoudre
+    from diagnostic_territorial.configuration.etude import ecrire_etude_yaml, libelle_cadre, verifier_millesime
+    from diagnostic_territorial.chapitres.plan import lire_thematiques
+    from diagnostic_territorial.territoire.resolution import resoudre
 
     etude = Path(etude)
     territoire = resoudre(contexte["code_territoire"])

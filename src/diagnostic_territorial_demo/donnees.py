@@ -125,7 +125,7 @@ def geographie_communes(codes) -> pd.DataFrame:
     """nom, departement, region, epci (SIREN or ""), nomepci, nomdep, nomreg, parent (the commune
     of an arrondissement municipal, else "") for commune codes of the populations légales
     geography (COG 2022 referential, then the shipped COG 2021 extract)."""
-    from diagnostic_territorial.territoire import SANS_EPCI, referentiel
+    from diagnostic_territorial.territoire.resolution import SANS_EPCI, referentiel
 
     ref = referentiel()
     extra = {}
@@ -162,7 +162,7 @@ def geographie_communes(codes) -> pd.DataFrame:
 def _creches_bpe(codes: np.ndarray) -> np.ndarray:
     """Number of EAJE (TYPEQU D502) per commune code in the real BPE 2018 shipped with the demo
     (codes of communes merged since 2018 are counted in their commune nouvelle when known)."""
-    from diagnostic_territorial.territoire import referentiel
+    from diagnostic_territorial.territoire.resolution import referentiel
 
     chemin = DOSSIER_DEMO / "bpe18_ensemble_csv.zip"
     position = {c: i for i, c in enumerate(codes)}
@@ -1431,7 +1431,7 @@ def _departements_etude(dossier_brut: Path, communes) -> list[str]:
                 communes = None
     if not communes:
         return list(DEPARTEMENTS_DEMO)
-    from diagnostic_territorial.territoire import referentiel
+    from diagnostic_territorial.territoire.resolution import referentiel
 
     ref = referentiel()["communes"]
     return sorted({ref.get(str(c), {}).get("DEP") or _departement_du_code(str(c)) for c in communes})

@@ -8,8 +8,8 @@ from pathlib import Path
 
 def ouvrir_etude(etude_yaml: str):
     """Load the study and set the common chart style (first cell of every notebook)."""
-    from .. import graphiques
-    from ..etude import Etude
+    from diagnostic_territorial.rendu import graphiques
+    from diagnostic_territorial.configuration.etude import Etude
 
     etude = Etude.charger(etude_yaml)
     graphiques.appliquer_style()
@@ -18,7 +18,7 @@ def ouvrir_etude(etude_yaml: str):
 
 def analyse(etude, cle: str):
     """Show the consultant's analysis analyses/<cle>.md (read only, never written)."""
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     return presentation.analyse(Path(etude.dossier_analyses) / f"{cle}.md")
 

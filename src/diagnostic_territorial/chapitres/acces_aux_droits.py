@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import assainir
-from .. import formats as fm
-from .. import indicateurs as ind
-from ..erreurs import DonneeManquante
+from diagnostic_territorial.rendu import assainir
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.erreurs import DonneeManquante
 
 SOURCE = "filosofi"
 VARIABLES = ["NBMEN", "NBPERS", "Q2", "D1", "D9", "RD", "S80S20", "GI", "TP60", "PPSOC", "PPFAM", "PPMINI", "PPLOGT"]
@@ -101,7 +101,7 @@ def communes_publiees(r: Revenus) -> pd.DataFrame:
 def points_cles(etude, r: Revenus) -> list[str]:
     if r.table is None:
         return []
-    from .generique import commune_unique
+    from diagnostic_territorial.chapitres.generique import commune_unique
 
     t = r.table
     seule = commune_unique(etude)
@@ -156,7 +156,8 @@ def points_cles(etude, r: Revenus) -> list[str]:
 def afficher_a_retenir(etude, r: Revenus, caf=None):
     """The « À retenir » box: Filosofi key figures, then those of the Caf allocataires (`caf`: the
     chapter's catalogue indicators, generique.ouvrir(etude, "acces_aux_droits"))."""
-    from .. import presentation, resultats
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres import resultats
 
     points = points_cles(etude, r) + (caf.points() if caf is not None else [])
     resultats.enregistrer(etude, "acces_aux_droits", points)
@@ -167,7 +168,7 @@ def afficher_a_retenir(etude, r: Revenus, caf=None):
 
 
 def afficher_references(etude, r: Revenus):
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     if r.table is None:
         return None
@@ -194,12 +195,13 @@ def afficher_references(etude, r: Revenus):
 def afficher_communes(etude, r: Revenus):
     """The communes' medians (table and chart); nothing for a single commune (the commune is the
     territory, shown with its references above)."""
-    from .. import graphiques, presentation
-    from .generique import commune_unique
+    from diagnostic_territorial.rendu import graphiques
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres.generique import commune_unique
 
     if r.table is None or commune_unique(etude):
         return None
-    from . import N_EXTREMES, SEUIL_COMMUNES, reduire_communes
+    from diagnostic_territorial.chapitres import N_EXTREMES, SEUIL_COMMUNES, reduire_communes
 
     c = r.table[r.table["niveau"] == "commune"]
     table = pd.DataFrame({
@@ -236,8 +238,9 @@ def afficher_communes(etude, r: Revenus):
 def afficher_carte(etude, r: Revenus):
     """Map of the communes' medians; nothing for a single commune (a map of one commune compares
     nothing)."""
-    from .. import cartes, presentation
-    from .generique import commune_unique
+    from diagnostic_territorial.rendu import cartes
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres.generique import commune_unique
 
     if r.table is None or commune_unique(etude):
         return None
@@ -252,7 +255,7 @@ def afficher_carte(etude, r: Revenus):
 
 
 def afficher_evolution(etude, r: Revenus):
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     if r.table is None or r.precedent is None:
         return None

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import assainir
-from .. import formats as fm
-from .. import indicateurs as ind
-from ..erreurs import DonneeManquante
+from diagnostic_territorial.rendu import assainir
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.erreurs import DonneeManquante
 
 # Age bands of the bases communales (RP 2022 and before) and of the RP 2023 published through
 # Melodi (Insee changed its standard bands): (variable suffix, label), with the catalogue
@@ -63,8 +63,8 @@ class Demographie:
 def epoque(etude) -> str:
     """« 2023 » when the study's recensement comes with the bands of the RP 2023 (Melodi), else
     « base_cc » (the bases communales): decided from the variables the cache holds."""
-    from ..catalogue_indicateurs import _variables_du_cache
-    from ..donnees import millesimes_de
+    from diagnostic_territorial.indicateurs.catalogue import _variables_du_cache
+    from diagnostic_territorial.sources.preparation import millesimes_de
 
     rp = millesimes_de(etude, "rp").fichier
     presentes, _, _ = _variables_du_cache(etude, SOURCE_RP, rp)
@@ -95,8 +95,8 @@ def _ajouter_75p(table: pd.DataFrame, sexe: str = "POP") -> pd.DataFrame:
 
 def calculer(etude) -> Demographie:
     """Read the sources once; each missing source is recorded, not fatal."""
-    from ..catalogue_indicateurs import MillesimeInconnu
-    from ..donnees import millesimes_de
+    from diagnostic_territorial.indicateurs.catalogue import MillesimeInconnu
+    from diagnostic_territorial.sources.preparation import millesimes_de
 
     rp, precedent = millesimes_de(etude, "rp"), millesimes_de(etude, "rp", precedent=True)
     if precedent is None:
@@ -117,7 +117,7 @@ def calculer(etude) -> Demographie:
         actuel, prov = ind.additifs(etude, SOURCE_RP, d.rp, variables, d.rp)
         ancien, _ = ind.additifs(etude, SOURCE_RP, precedent.fichier, ["P_POP"], d.rp_precedent)
         if actuel["P_POP"].isna().all():  # the files read hold no population by age (a partial extract)
-            from .. import catalogue_indicateurs as ci
+            from diagnostic_territorial.indicateurs import catalogue as ci
 
             calcul = ci.Calcul(etude)
             table, _ = calcul.calculer("population_rp")
@@ -153,7 +153,7 @@ def structure_ages(etude) -> pd.DataFrame:
     """Share of each age band in the population and indice de jeunesse (catalogue indicators),
     territory and references: columns libelle, niveau, codgeo, then one per age band label and
     the index."""
-    from .. import catalogue_indicateurs as ci
+    from diagnostic_territorial.indicateurs import catalogue as ci
 
     calcul = ci.Calcul(etude)
     sortie = None
@@ -221,7 +221,8 @@ def points_cles(etude, d: Demographie) -> list[str]:
 # --- display (one function per section of the notebook) -----------------------------------
 
 def afficher_a_retenir(etude, d: Demographie):
-    from .. import presentation, resultats
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres import resultats
 
     points = points_cles(etude, d)
     resultats.enregistrer(etude, "demographie", points)
@@ -233,11 +234,11 @@ def afficher_a_retenir(etude, d: Demographie):
 
 def afficher_population(etude, d: Demographie):
     """One table: légale population (real) and the two censuses with the annual growth rate."""
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     if d.rp_actuel is None and d.population_legale is None:
         return presentation.donnees_manquantes("Population : aucune source disponible (voir ci-dessus).")
-    from . import reduire_communes
+    from diagnostic_territorial.chapitres import reduire_communes
 
     base = d.rp_actuel if d.rp_actuel is not None else d.population_legale
     table = pd.DataFrame({"Territoire": base["libelle"]})
@@ -280,7 +281,8 @@ def _ordonner(table: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
 def afficher_carte_evolution(etude, d: Demographie):
     """Map of the communes' growth; nothing for a single commune (a map of one commune compares
     nothing)."""
-    from .. import cartes, presentation
+    from diagnostic_territorial.rendu import cartes
+    from diagnostic_territorial.rendu import presentation
 
     if d.rp_actuel is None or len(etude.communes) < 2:
         return None
@@ -294,7 +296,8 @@ def afficher_carte_evolution(etude, d: Demographie):
 
 
 def afficher_structure_ages(etude, d: Demographie):
-    from .. import graphiques, presentation
+    from diagnostic_territorial.rendu import graphiques
+    from diagnostic_territorial.rendu import presentation
 
     if d.rp_actuel is None:
         return None
@@ -319,7 +322,8 @@ def afficher_structure_ages(etude, d: Demographie):
 
 
 def afficher_pyramide(etude, d: Demographie):
-    from .. import graphiques, presentation
+    from diagnostic_territorial.rendu import graphiques
+    from diagnostic_territorial.rendu import presentation
 
     if d.rp_actuel is None:
         return None

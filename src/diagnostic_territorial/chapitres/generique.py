@@ -33,11 +33,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import catalogue_indicateurs as ci
-from .. import formats as fm
-from .. import indicateurs as ind
-from ..erreurs import DonneeManquante
-from ..plan import THEMATIQUES_SPECIFIQUES as _TITRES
+from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.erreurs import DonneeManquante
+from diagnostic_territorial.chapitres.plan import THEMATIQUES_SPECIFIQUES as _TITRES
 
 SEUIL_BARRES = 30  # above this number of communes, the bar chart shows the extremes only
 N_POINTS_MAX = 5
@@ -89,8 +89,8 @@ def _plans_du_paquet() -> tuple[dict[str, PlanChapitre], dict[str, Section]]:
 
 
 def _lire_plans(chemin: Path, catalogue: dict) -> tuple[dict[str, PlanChapitre], dict[str, Section]]:
-    from .. import modeles
-    from ..plan import CHAPITRES
+    from diagnostic_territorial.configuration import modeles
+    from diagnostic_territorial.chapitres.plan import CHAPITRES
 
     fichier = modeles.lire(chemin, modeles.FichierPlans, {
         "indicateurs": set(catalogue), "chapitres": [c.cle for c in CHAPITRES], "thematiques": dict(_TITRES)})
@@ -283,7 +283,8 @@ class ChapitreIndicateurs:
 
     def a_retenir(self) -> None:
         """Display the « À retenir » box and record the key figures for the synthèse."""
-        from .. import presentation, resultats
+        from diagnostic_territorial.rendu import presentation
+        from diagnostic_territorial.chapitres import resultats
 
         points = self.points()
         chiffres = {}
@@ -306,7 +307,7 @@ class ChapitreIndicateurs:
         Returns a :class:`SectionAffichee` to explore in JupyterLab: ``.table`` (the values of its
         indicators), ``.figure`` (the chart), ``.carte`` (the interactive map); it is not shown a
         second time by the cell that made it."""
-        from .. import presentation
+        from diagnostic_territorial.rendu import presentation
 
         s = next((s for s in self.sections if s.cle == cle), None)
         if s is None:
@@ -368,13 +369,13 @@ class ChapitreIndicateurs:
             raise KeyError(f"Thématique inconnue « {cle} » ({', '.join(thematiques)})")
         if cle in thematiques_de(self.etude):
             self.section(cle)
-            from . import parole_habitants
+            from diagnostic_territorial.chapitres import parole_habitants
 
             parole_habitants.afficher_theme(self.etude, cle)
 
     def parole(self) -> None:
         """What inhabitants (survey) and local actors (interviews, workshops) said about the theme."""
-        from . import parole_habitants
+        from diagnostic_territorial.chapitres import parole_habitants
 
         parole_habitants.afficher_theme(self.etude, self.plan.cle)
 
@@ -386,7 +387,7 @@ class ChapitreIndicateurs:
     def _tableau_references(self, ids: list[str]) -> None:
         """One row per indicator (with its millésime): the territory, its evolution since the
         previous millésime when the source has one, the département, the région and France."""
-        from .. import presentation
+        from diagnostic_territorial.rendu import presentation
 
         e = self.etude
         publie = [not self.calcul.indicateur(i).agregeable for i in ids]
@@ -424,7 +425,8 @@ class ChapitreIndicateurs:
                 "référence.</p>")
 
     def _graphique(self, s: Section, ids: list[str]):
-        from .. import graphiques, presentation
+        from diagnostic_territorial.rendu import graphiques
+        from diagnostic_territorial.rendu import presentation
 
         e = self.etude
         taux = [i for i in ids if self.calcul.indicateur(i).unite in ("part", "pourcent")][:8]
@@ -453,7 +455,8 @@ class ChapitreIndicateurs:
     def _barres_references(self, id_: str) -> None:
         """A single commune: one bar for the commune and each of its references (a count has no
         meaningful reference: nothing is drawn)."""
-        from .. import graphiques, presentation
+        from diagnostic_territorial.rendu import graphiques
+        from diagnostic_territorial.rendu import presentation
 
         i, v = self.calcul.indicateur(id_), self.valeurs[id_]
         if i.unite == "nombre":
@@ -481,8 +484,8 @@ class ChapitreIndicateurs:
         return lambda x, secret=False: ci.formater(i, x, secret)
 
     def _tableau_communes(self, s: Section, ids: list[str]) -> None:
-        from .. import presentation
-        from . import reduire_communes
+        from diagnostic_territorial.rendu import presentation
+        from diagnostic_territorial.chapitres import reduire_communes
 
         if self.commune_unique:  # the commune is the territory: its figures are in the table above
             return
@@ -510,7 +513,7 @@ class ChapitreIndicateurs:
 
     def _donnees_carte(self, s: Section) -> dict | None:
         """What the section's map draws (communes' contours and values, title, source), or None."""
-        from .. import cartes
+        from diagnostic_territorial.rendu import cartes
 
         if not s.carte or s.carte not in self.valeurs or self.commune_unique:
             return None
@@ -524,7 +527,7 @@ class ChapitreIndicateurs:
                     format_valeur=self._format_graphique(i), legende=i.libelle_court, colonne_secret="secret")
 
     def _carte(self, s: Section) -> None:
-        from .. import presentation
+        from diagnostic_territorial.rendu import presentation
 
         donnees = self._donnees_carte(s)
         if donnees is not None:
@@ -557,7 +560,7 @@ class SectionAffichee:
 
     @property
     def carte(self):
-        from .. import cartes
+        from diagnostic_territorial.rendu import cartes
 
         donnees = self.chapitre._donnees_carte(self.section)
         if donnees is None:
@@ -591,7 +594,8 @@ def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: st
     beyond SEUIL_BARRES communes), with the values of the `references` niveaux as reference lines
     (every département for « departement »). `table`: libelle, niveau, codgeo, valeur, secret
     (values on the chart's scale). Nothing for a single commune (no comparison between communes)."""
-    from .. import graphiques, presentation
+    from diagnostic_territorial.rendu import graphiques
+    from diagnostic_territorial.rendu import presentation
 
     c = table[table["niveau"] == "commune"].copy()
     if c["valeur"].notna().sum() < 2:
@@ -632,7 +636,7 @@ def communes_secret_complementaire(calcul: ci.Calcul, i: ci.Indicateur) -> set[s
     reference made of the study's communes only). Per variable, so that a rate built on the
     masked count (foyers au RSA pour 100 ménages) is masked too: rate x denominator would give
     the count back. The choice depends on the source's values only: every chapter makes the same."""
-    from ..enquete import protection
+    from diagnostic_territorial.enquete import protection
 
     if not i.agregeable:  # medians and rates read where they are published: not sums of communes
         return set()
@@ -667,7 +671,7 @@ def proteger_sommes(i: ci.Indicateur, table: pd.DataFrame, calcul: ci.Calcul | N
     itself when it is a count (its territory row a published sum of its communes). Medians and
     published rates are not sums of communes: left as they are. The communes masked in addition
     are listed in ``attrs["secret_complementaire"]``."""
-    from ..enquete import protection
+    from diagnostic_territorial.enquete import protection
 
     if not (table["niveau"] == "commune").any():
         return table

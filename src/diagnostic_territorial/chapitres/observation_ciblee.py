@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import assainir
-from .. import formats as fm
-from .. import observation
-from ..erreurs import DonneeManquante
-from .generique import commune_unique
+from diagnostic_territorial.rendu import assainir
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.indicateurs import observation
+from diagnostic_territorial.erreurs import DonneeManquante
+from diagnostic_territorial.chapitres.generique import commune_unique
 
 FORMATS = {
     "part": lambda v, secret=False: fm.pourcentage(v, 1, secret=secret),
@@ -44,7 +44,8 @@ def _unite(r: observation.Resultat) -> str:
 
 
 def afficher(etude, resultats: list[observation.Resultat], manquantes: list[str]):
-    from .. import presentation, resultats as res
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres import resultats as res
 
     for message in manquantes:  # plain text that may quote the YAML file
         presentation.donnees_manquantes(assainir.texte(message))
@@ -69,15 +70,16 @@ def afficher(etude, resultats: list[observation.Resultat], manquantes: list[str]
 
 
 def afficher_indicateur(etude, r: observation.Resultat):
-    from .. import cartes, presentation
-    from . import N_EXTREMES, reduire_communes
+    from diagnostic_territorial.rendu import cartes
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres import N_EXTREMES, reduire_communes
 
     f = FORMATS[_unite(r)]
     d = r.definition
     presentation.a_retenir([f"<em>{TYPES[d.type]}</em>"
                             + (f" — {assainir.texte(d.commentaire)}" if d.commentaire else "")],
                            titre=d.libelle)  # the title is escaped by presentation
-    from .demographie import ORDRE_NIVEAUX
+    from diagnostic_territorial.chapitres.demographie import ORDRE_NIVEAUX
 
     if d.type == "conceptuel" and commune_unique(etude):
         # a score centred and reduced over the communes of the territory: nothing to compare with
@@ -98,7 +100,7 @@ def afficher_indicateur(etude, r: observation.Resultat):
                              f"Les {N_EXTREMES} communes aux valeurs les plus élevées :",
                              f"Les {N_EXTREMES} communes aux valeurs les plus faibles :")
     presentation.tableau(table, r.mention)
-    from .generique import barres_communes
+    from diagnostic_territorial.chapitres.generique import barres_communes
 
     # the territory's reference line only for a score standardised over the communes
     barres_communes(etude, r.table, d.libelle, "", r.mention, lambda v, secret=False: f(v, secret=secret),

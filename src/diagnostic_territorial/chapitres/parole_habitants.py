@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import formats as fm
-from .. import enquete as eq
-from ..enquete import qualitatif
-from ..plan import CHAPITRES
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial import enquete as eq
+from diagnostic_territorial.enquete import qualitatif
+from diagnostic_territorial.chapitres.plan import CHAPITRES
 
 CLE = "parole_habitants"
 TYPES_TABULES = ("unique", "multiple", "echelle")
@@ -97,7 +97,8 @@ def points_cles(etude, p: ParoleHabitants) -> list[str]:
 # --- display ---------------------------------------------------------------------------------
 
 def afficher_a_retenir(etude, p: ParoleHabitants):
-    from .. import presentation, resultats
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.chapitres import resultats
 
     points = points_cles(etude, p)
     constats = qualitatif.constats_partages(etude)
@@ -114,7 +115,7 @@ def afficher_a_retenir(etude, p: ParoleHabitants):
 
 def afficher_echantillon(etude, p: ParoleHabitants):
     """Respondents by sex, age and commune, beside the population of the territory (RP)."""
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     if p.enquete is None:
         return None
@@ -147,7 +148,8 @@ def afficher_echantillon(etude, p: ParoleHabitants):
 
 
 def _figure_question(t: eq.Tableau, mention: str):
-    from .. import graphiques, presentation
+    from diagnostic_territorial.rendu import graphiques
+    from diagnostic_territorial.rendu import presentation
 
     pub = t.publie()
     pub = pub[pub["modalite"] != "Répondants"].reset_index(drop=True)
@@ -159,7 +161,7 @@ def _figure_question(t: eq.Tableau, mention: str):
 def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
     """Each question's protected table (shares, Wilson 95 % interval) and chart, then the crossings
     the mapping asks for."""
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     e = p.enquete
     for q in questions:
@@ -177,7 +179,7 @@ def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
 
 
 def _afficher_qualitatif_theme(etude, theme: str) -> None:
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     morceau = qualitatif.html_synthese(etude, theme) if theme else ""
     if morceau:
@@ -188,7 +190,7 @@ def _afficher_qualitatif_theme(etude, theme: str) -> None:
 def afficher_resultats(etude, p: ParoleHabitants):
     """For each theme: each question's protected table and chart, its crossings, then the
     qualitative summary of the theme."""
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     if p.enquete is None:
         return None
@@ -203,7 +205,7 @@ def afficher_theme(etude, theme: str, p: ParoleHabitants | None = None) -> None:
     """In a thematic chapter: the survey questions of this theme (protected tables and charts) and
     the summary of interviews and workshops about it; nothing at all when there is neither (the
     report then drops the section's heading)."""
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     p = p if p is not None else calculer(etude)
     questions = _questions_par_theme(p).get(theme, []) if p.enquete is not None else []
@@ -214,7 +216,7 @@ def afficher_theme(etude, theme: str, p: ParoleHabitants | None = None) -> None:
 
 
 def afficher_verbatims(etude, p: ParoleHabitants):
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     if p.enquete is None:
         return None
@@ -231,7 +233,7 @@ def afficher_verbatims(etude, p: ParoleHabitants):
 
 def afficher_qualitatif(etude, p: ParoleHabitants):
     """Summaries of interviews and workshops whose theme has no survey question."""
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     deja = set(_questions_par_theme(p)) if p.enquete is not None else set()
     autres = [t for t in qualitatif.themes(etude) if t not in deja]
@@ -245,7 +247,7 @@ def afficher_qualitatif(etude, p: ParoleHabitants):
 
 
 def afficher_constats_partages(etude, p: ParoleHabitants):
-    from .. import presentation
+    from diagnostic_territorial.rendu import presentation
 
     texte = qualitatif.synthese(etude, qualitatif.CONSTATS)
     if not texte:

@@ -5,12 +5,12 @@ as such: its findings were deleted with the failure and are not taken up."""
 
 from __future__ import annotations
 
-from .. import resultats
+from diagnostic_territorial.chapitres import resultats
 
 
 def afficher(etude):
-    from .. import presentation
-    from ..execution import etats_chapitres
+    from diagnostic_territorial.rendu import presentation
+    from diagnostic_territorial.execution.notebooks import etats_chapitres
 
     trouves = resultats.lire_tous(etude)
     en_attente, en_echec = [], []

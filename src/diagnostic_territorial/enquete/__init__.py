@@ -24,13 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..erreurs import DonneeManquante, ErreurDiagnostic
-from .ponderation import raking, taille_effective, wilson
-from .protection import (SEUIL_DEFAUT, ParametreInvalide, configuration, effectif_min_commune, masquer_texte,
+from diagnostic_territorial.erreurs import DonneeManquante, ErreurDiagnostic
+from diagnostic_territorial.enquete.ponderation import raking, taille_effective, wilson
+from diagnostic_territorial.enquete.protection import (SEUIL_DEFAUT, ParametreInvalide, configuration, effectif_min_commune, masquer_texte,
                          noms_a_masquer, ponderation, proteger_table, publier_verbatims, secret_complementaire, seuil,
                          supprimer, verifier_configuration)
-from .questionnaire import Questionnaire, QuestionnaireInvalide, charger_questionnaire, importer, lire_tableau
-from .tabulation import ENSEMBLE, Enquete, Tableau, indicateurs_communes, tabuler
+from diagnostic_territorial.enquete.questionnaire import Questionnaire, QuestionnaireInvalide, charger_questionnaire, importer, lire_tableau
+from diagnostic_territorial.enquete.tabulation import ENSEMBLE, Enquete, Tableau, indicateurs_communes, tabuler
 
 __all__ = [
     "Enquete", "EnqueteAbsente", "ParametreInvalide", "Questionnaire", "QuestionnaireInvalide", "SEUIL_DEFAUT",
@@ -55,7 +55,7 @@ def chemin_questionnaire(etude) -> Path:
 def marges_rp(etude, questionnaire: Questionnaire) -> tuple[dict, str]:
     """RP margins of the age bands and sexes of the mapping (``rp`` of each code), for the
     territory: {cle_age: {libelle: population}, cle_sexe: {...}} and the source line."""
-    from .. import indicateurs as ind
+    from diagnostic_territorial.indicateurs import calcul as ind
 
     q_age = questionnaire.par_type("tranche_age")
     q_sexe = questionnaire.par_type("sexe")

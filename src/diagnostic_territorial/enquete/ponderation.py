@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..erreurs import ErreurDiagnostic
+from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 
 def raking(donnees: pd.DataFrame, marges: dict[str, dict[str, float]], max_iterations: int = 200,

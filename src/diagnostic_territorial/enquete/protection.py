@@ -2,7 +2,7 @@
 validated protection settings of etude.yaml, and masking of free-text answers.
 
 Settings (etude.yaml, section ``enquete:``): every switch is read strictly through
-:mod:`diagnostic_territorial.config_yaml` — a boolean is only ``true``/``false`` or the French
+:mod:`diagnostic_territorial.configuration.chargement` — a boolean is only ``true``/``false`` or the French
 ``oui``/``non``, ``vrai``/``faux`` (any case); ``yes``/``no``/``on``/``off`` are refused (``non``
 read as a plain string used to be true: bool("non")); ``seuil`` is a whole number of at least 5.
 Any other value raises an EtudeInvalide naming the file, the line and the field.
@@ -32,8 +32,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .. import config_yaml
-from ..erreurs import ErreurDiagnostic, EtudeInvalide
+from diagnostic_territorial.configuration import chargement as config_yaml
+from diagnostic_territorial.erreurs import ErreurDiagnostic, EtudeInvalide
 
 SEUIL_DEFAUT = 5
 SEUIL_MINIMUM = 5

@@ -29,7 +29,7 @@ def synthese(etude, theme: str) -> str:
 
 def themes(etude) -> list[str]:
     """Themes with a non-empty summary, in the order of the report's plan."""
-    from ..plan import CHAPITRES
+    from diagnostic_territorial.chapitres.plan import CHAPITRES
 
     ordre = {c.cle: i for i, c in enumerate(CHAPITRES)}
     d = dossier(etude)
@@ -48,7 +48,7 @@ def html_synthese(etude, theme: str) -> str:
     chapters that want to show what inhabitants and actors said about their theme. The Markdown is
     sanitised (:func:`assainir.markdown`, via presentation): no script, event handler or
     ``javascript:`` link of the file reaches the report."""
-    from ..presentation import _markdown_en_html
+    from diagnostic_territorial.rendu.presentation import _markdown_en_html
 
     texte = synthese(etude, theme)
     return f'<div class="analyse parole">{_markdown_en_html(texte)}</div>' if texte else ""

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erreurs import ErreurDiagnostic, FormatInconnu
+from diagnostic_territorial.erreurs import ErreurDiagnostic, FormatInconnu
 
 TYPES = ("unique", "multiple", "echelle", "texte_libre", "commune", "tranche_age", "sexe")
 HORS_TERRITOIRE = "hors territoire"
@@ -147,7 +147,7 @@ CHAMPS_TEXTE_ENQUETE = ("titre", "date", "fichier", "feuille")
 def charger_questionnaire(chemin) -> Questionnaire:
     """Read enquete/questionnaire.yaml (see the commented file shipped in each study); every
     mistake is named with the file, the line and the field."""
-    from .. import config_yaml
+    from diagnostic_territorial.configuration import chargement as config_yaml
 
     chemin = Path(chemin)
     if not chemin.is_file():

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .. import formats as fm
-from .ponderation import taille_effective, wilson
-from .protection import SEUIL_DEFAUT, Masques, publiable, supprimer
-from .questionnaire import HORS_TERRITOIRE, Question, Questionnaire
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.enquete.ponderation import taille_effective, wilson
+from diagnostic_territorial.enquete.protection import SEUIL_DEFAUT, Masques, publiable, supprimer
+from diagnostic_territorial.enquete.questionnaire import HORS_TERRITOIRE, Question, Questionnaire
 
 ENSEMBLE = "Ensemble"
 AUTRES_COMMUNES = "Autres communes du territoire"

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erreurs import FormatInconnu
-from . import catalogue
-from .schema import contenu_brut, nom_donnees, nombres, table_csv, verifier
+from diagnostic_territorial.erreurs import FormatInconnu
+from diagnostic_territorial.sources import catalogue
+from diagnostic_territorial.sources.schema import contenu_brut, nom_donnees, nombres, table_csv, verifier
 
 MOTIF_COMMUNE = re.compile(r"\d[\dAB]\d{3}")
 MOTIF_TYPEQU = re.compile(r"[A-G]\d{3}")
@@ -213,7 +213,7 @@ def par_categorie(df: pd.DataFrame, millesime: int | None = None) -> pd.DataFram
         somme["variable"] = categorie
         lignes.append(somme)
     if not lignes:
-        from .schema import table_vide
+        from diagnostic_territorial.sources.schema import table_vide
 
         return table_vide()
     resultat = pd.concat(lignes, ignore_index=True)[["codgeo", "niveau", "variable", "millesime", "valeur", "secret"]]

@@ -26,8 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..ecriture import fichier_temporaire
-from .schema import COLONNES, Provenance, table_vide, verifier
+from diagnostic_territorial.ecriture import fichier_temporaire
+from diagnostic_territorial.sources.schema import COLONNES, Provenance, table_vide, verifier
 
 CLE_PROVENANCE = b"diagnostic_territorial.provenance"
 SCHEMA = pa.schema(

@@ -15,9 +15,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..ecriture import ecrire_json, fichier_temporaire
-from ..erreurs import DonneeManquante
-from .schema import sha256_fichier
+from diagnostic_territorial.ecriture import ecrire_json, fichier_temporaire
+from diagnostic_territorial.erreurs import DonneeManquante
+from diagnostic_territorial.sources.schema import sha256_fichier
 
 LICENCE = "Licence Ouverte / Etalab 2.0"
 INSEE = "https://www.insee.fr/fr/statistiques/fichier"
@@ -113,7 +113,7 @@ RP_MELODI = (2023,)  # millésimes of the recensement published through Melodi o
 
 
 def _fichiers_melodi(cle: str, millesime: int, mention: str, libelle: str) -> list[FichierOfficiel]:
-    from . import melodi
+    from diagnostic_territorial.sources import melodi
 
     return [
         FichierOfficiel(
@@ -309,7 +309,7 @@ def _filosofi(millesime: int) -> list[FichierOfficiel]:
     libelle = (f"Insee, Filosofi {millesime} : revenus, pauvreté et niveau de vie "
                "(communes, EPCI, départements, régions, France métropolitaine)")
     if millesime in _FILOSOFI_MELODI:
-        from . import melodi
+        from diagnostic_territorial.sources import melodi
 
         jeu = melodi.jeux()["DS_FILOSOFI_CC"]
         return [FichierOfficiel(
@@ -431,7 +431,7 @@ def fichiers(cle_source: str, millesime: int) -> list[FichierOfficiel]:
 
 def officiel_melodi(jeu: str, millesime: int) -> FichierOfficiel | None:
     """The registered Melodi file of a dataset and millésime, if any."""
-    from . import melodi
+    from diagnostic_territorial.sources import melodi
 
     definition = melodi.jeux().get(jeu)
     if definition is None or int(millesime) not in millesimes(definition.source):
@@ -541,7 +541,7 @@ def provenance(chemin: Path, nom: str, millesime: int, source: str, libelle: str
     """Provenance of a file read from disk, completed from the registry when the file is known."""
     from datetime import datetime, timezone
 
-    from .schema import Provenance
+    from diagnostic_territorial.sources.schema import Provenance
 
     officiel = officiel or chercher(nom)
     return Provenance(

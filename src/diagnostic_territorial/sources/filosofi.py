@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erreurs import FormatInconnu
-from . import catalogue
-from .schema import assembler, contenu_brut, nom_donnees, nombres, valeurs_csv, verifier
+from diagnostic_territorial.erreurs import FormatInconnu
+from diagnostic_territorial.sources import catalogue
+from diagnostic_territorial.sources.schema import assembler, contenu_brut, nom_donnees, nombres, valeurs_csv, verifier
 
 MOTIF_NOM = re.compile(r"FILO(\d{4})_DISP_(COM|EPCI|DEP|REG|METROPOLE)\.(csv|xlsx|xls)", re.IGNORECASE)
 MOTIF_CODE = {

@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erreurs import FormatInconnu
-from . import catalogue
-from .catalogue import provenance as _provenance
-from .schema import contenu_brut, nom_donnees, nombres, table_csv, table_vide, verifier
+from diagnostic_territorial.erreurs import FormatInconnu
+from diagnostic_territorial.sources import catalogue
+from diagnostic_territorial.sources.catalogue import provenance as _provenance
+from diagnostic_territorial.sources.schema import contenu_brut, nom_donnees, nombres, table_csv, table_vide, verifier
 
 MOTIF_COMMUNE = r"\d[\dAB]\d{3}"
 COLONNES = {

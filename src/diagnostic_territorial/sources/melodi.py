@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erreurs import FormatInconnu
-from .schema import contenu_brut, nom_donnees, table_vide, verifier
+from diagnostic_territorial.erreurs import FormatInconnu
+from diagnostic_territorial.sources.schema import contenu_brut, nom_donnees, table_vide, verifier
 
 COLONNES_OBLIGATOIRES = ("GEO", "GEO_OBJECT", "TIME_PERIOD", "OBS_VALUE")
 # Columns that qualify an observation without being one of its dimensions.
@@ -229,7 +229,7 @@ def observations(chemin: Path, membre: str | None = None,
     Returns (dataset id, millésime in the name or None, DataFrame of strings, name read). With
     `codgeos`, a large national file is streamed and only the rows of these communes and of the
     levels above the communes are kept (a national RP file does not fit in memory as text)."""
-    from .schema import table_csv
+    from diagnostic_territorial.sources.schema import table_csv
 
     chemin = Path(chemin)
     if membre is None and chemin.suffix.lower() == ".zip":
@@ -328,7 +328,7 @@ def _membre_donnees(chemin: Path) -> str | None:
 
 def _valeurs(nom: str, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """(values, masked) of the observations; UNIT_MULT applied; a bad number names its line."""
-    from .schema import nombres
+    from diagnostic_territorial.sources.schema import nombres
 
     texte = df["OBS_VALUE"].astype(str).str.strip()
     valeur, vide = nombres(texte, nom, "OBS_VALUE", ".", 2, marques_secret=frozenset({"s", "nd", "n.d.", "c"}))
@@ -465,7 +465,7 @@ def lire(chemin: Path, millesime: int | None = None, membre: str | None = None,
     `millesime` is the main year of the file (2023 for the RP 2023, which also holds 2017 and
     2012): checked against TIME_PERIOD when given. The provenance says which dataset, which France
     and which declared variables the file does not hold (`extra["variables_absentes"]`)."""
-    from . import catalogue
+    from diagnostic_territorial.sources import catalogue
 
     chemin = Path(chemin)
     id_, annee_nom, df, nom = observations(chemin, membre, codgeos)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..erreurs import DonneeManquante
+from diagnostic_territorial.erreurs import DonneeManquante
 
 API = "https://api.insee.fr/melodi"
 REQUETES_PAR_MINUTE = 30
@@ -115,10 +115,10 @@ def _delai_reessai(exc: urllib.error.HTTPError, essai: int, pause: float) -> flo
 def territoires_etude(etude) -> list[str]:
     """The Melodi GEO values of a study: its communes (and arrondissements of Paris, Lyon,
     Marseille), its EPCI, départements, régions and France (France hors Mayotte and métropolitaine)."""
-    from .. import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     codes = donnees.codes_territoire(etude)
-    from ..indicateurs import ARRONDISSEMENTS
+    from diagnostic_territorial.indicateurs.calcul import ARRONDISSEMENTS
 
     def objet(code: str) -> str:
         return "ARM" if any(d <= code <= f for d, f, _ in ARRONDISSEMENTS) else "COM"
@@ -134,7 +134,7 @@ def territoires_etude(etude) -> list[str]:
 def pages_vers_observations(pages: list[dict]) -> pd.DataFrame:
     """The API's pages -> a DataFrame in the bulk layout (GEO, GEO_OBJECT, dimensions, TIME_PERIOD,
     OBS_VALUE and the attributes)."""
-    from . import melodi
+    from diagnostic_territorial.sources import melodi
 
     return melodi._observations_json("API Melodi", json.dumps(pages).encode("utf-8"))
 
@@ -142,8 +142,8 @@ def pages_vers_observations(pages: list[dict]) -> pd.DataFrame:
 def telecharger_etude(fichier, etude, dossier_brut: Path, client: Client | None = None) -> Path:
     """Download the study's extract of the Melodi dataset of `fichier` (a FichierOfficiel with
     `melodi`) into data/brut/ as `DS_<JEU>_<millésime>_data.csv`; DonneeManquante on failure."""
-    from ..ecriture import _ecrire_atomiquement
-    from . import catalogue, melodi
+    from diagnostic_territorial.ecriture import _ecrire_atomiquement
+    from diagnostic_territorial.sources import catalogue, melodi
 
     client = client or Client()
     dossier = Path(dossier_brut)

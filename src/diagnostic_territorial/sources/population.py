@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erreurs import FormatInconnu
-from . import catalogue
-from .schema import assembler, contenu_brut, nom_donnees, valeurs_csv, verifier
+from diagnostic_territorial.erreurs import FormatInconnu
+from diagnostic_territorial.sources import catalogue
+from diagnostic_territorial.sources.schema import assembler, contenu_brut, nom_donnees, valeurs_csv, verifier
 
 VARIABLES = ("PMUN", "PCAP", "PTOT")
 MOTIF_COMMUNE = re.compile(r"\d[\dAB]\d{3}")

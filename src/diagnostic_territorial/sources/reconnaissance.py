@@ -168,7 +168,7 @@ def _selon_colonnes(chemin: Path, membre: str | None, nom: str, colonnes: list[s
         return Reconnu(chemin, membre, cle, d.source if source is None else source, detail, annee, tuple(colonnes))
 
     if {"GEO", "GEO_OBJECT", "TIME_PERIOD", "OBS_VALUE"} <= exactes:
-        from . import melodi
+        from diagnostic_territorial.sources import melodi
 
         identifie = melodi.id_du_nom(nom)
         jeu = melodi.jeux().get(identifie[0]) if identifie else None
@@ -301,7 +301,7 @@ def reconnaitre(chemin: Path) -> list[Reconnu] | NonReconnu:
         except OSError as exc:
             return NonReconnu(chemin, f"illisible ({exc})")
         if '"observations"' in debut:
-            from . import melodi
+            from diagnostic_territorial.sources import melodi
 
             trouve = re.search(r'"identifier"\s*:\s*"(DS_[A-Z0-9_]+)"', _lire_tout(chemin))
             jeu = melodi.jeux().get(trouve.group(1)) if trouve else None

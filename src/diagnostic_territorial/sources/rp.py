@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..erreurs import FormatInconnu
-from . import catalogue
-from .schema import assembler, contenu_brut, nom_donnees, nombres, valeurs_csv, verifier
+from diagnostic_territorial.erreurs import FormatInconnu
+from diagnostic_territorial.sources import catalogue
+from diagnostic_territorial.sources.schema import assembler, contenu_brut, nom_donnees, nombres, valeurs_csv, verifier
 
 MOTIF_VARIABLE = re.compile(r"([PC])(\d{2})_([A-Z0-9_]+)")
 MOTIF_FEUILLE = re.compile(r"(COM|ARM)_\d{4}")

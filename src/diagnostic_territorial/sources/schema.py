@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import ecriture
+from diagnostic_territorial import ecriture
 
 # One file hash for the whole project (ecriture.sha256_fichier), under its historical name here.
 sha256_fichier = ecriture.sha256_fichier
@@ -87,7 +87,7 @@ def contenu_brut(chemin: Path, membre: str | None = None) -> tuple[str, bytes]:
     import gzip
     import zipfile
 
-    from ..erreurs import FormatInconnu
+    from diagnostic_territorial.erreurs import FormatInconnu
 
     chemin = Path(chemin)
     nom = chemin.name
@@ -131,7 +131,7 @@ def nom_donnees(nom: str) -> str:
 
 def _lignes_csv(nom: str, octets: bytes, obligatoires, sep: str, encodages) -> tuple[str, list[str], int]:
     """Decode and check an INSEE CSV; returns (text with normalised newlines, columns, rows)."""
-    from ..erreurs import FormatInconnu
+    from diagnostic_territorial.erreurs import FormatInconnu
 
     texte = None
     for encodage in encodages:
@@ -178,7 +178,7 @@ def _lignes_csv(nom: str, octets: bytes, obligatoires, sep: str, encodages) -> t
 def _read_csv(nom: str, texte: str, colonnes: list[str], n: int, sep: str, **options) -> pd.DataFrame:
     import io
 
-    from ..erreurs import FormatInconnu
+    from diagnostic_territorial.erreurs import FormatInconnu
 
     try:
         df = pd.read_csv(
@@ -250,7 +250,7 @@ def table_csv(
     try:
         return _read_csv(nom, texte, colonnes, n, sep, dtype=str, keep_default_na=False, na_filter=False)
     except ValueError as exc:
-        from ..erreurs import FormatInconnu
+        from diagnostic_territorial.erreurs import FormatInconnu
 
         raise FormatInconnu(nom, f"CSV illisible ({exc})") from None
 
@@ -319,7 +319,7 @@ def nombres(
     """
     import numpy as np
 
-    from ..erreurs import FormatInconnu
+    from diagnostic_territorial.erreurs import FormatInconnu
 
     texte = valeurs.astype(str).str.strip()
     masque = (texte == "") | texte.str.lower().isin(marques_secret)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..erreurs import FormatInconnu
-from .schema import contenu_brut, table_csv
+from diagnostic_territorial.erreurs import FormatInconnu
+from diagnostic_territorial.sources.schema import contenu_brut, table_csv
 
 MOTIF_COMMUNE = r"\d[\dAB]\d{3}"
 MOTIF_EPCI = r"\d{9}"

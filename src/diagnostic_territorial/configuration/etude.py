@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
-from . import config_yaml
-from .ecriture import ecrire_texte
-from .erreurs import EtudeInvalide
+from diagnostic_territorial.configuration import chargement as config_yaml
+from diagnostic_territorial.ecriture import ecrire_texte
+from diagnostic_territorial.erreurs import EtudeInvalide
 
 # Millésimes the readers know (base communales, then Melodi for the RP 2023; Filosofi files, then
 # Melodi for Filosofi 2023). « dernier » asks for the latest held by the files of data/brut/.
@@ -179,7 +179,7 @@ class Etude:
             if cle not in demandes:
                 raise EtudeInvalide(f"{chemin} : millésime « {cle} » absent de la section millesimes "
                                     "(une année ou « dernier »).")
-        from .donnees import millesimes_etude
+        from diagnostic_territorial.sources.preparation import millesimes_etude
 
         resolution = millesimes_etude(chemin.parent, demandes)
         et = data["etude"]
@@ -195,7 +195,7 @@ class Etude:
 
     @classmethod
     def _construire(cls, chemin, data, ter, et, df, millesimes) -> "Etude":
-        from .plan import lire_thematiques
+        from diagnostic_territorial.chapitres.plan import lire_thematiques
 
         thematiques = None
         if "thematiques" in et:
@@ -243,7 +243,7 @@ def _liste_references(ter: dict, cle: str, codes_communes) -> list[tuple[str, st
         return [(str(r["code"]), str(r["nom"])) for r in ter[cle]]
     from collections import Counter
 
-    from .territoire import referentiel
+    from diagnostic_territorial.territoire.resolution import referentiel
 
     table = referentiel()["departements" if cle == "departements" else "regions"]
     return [(code, table.get(code, {}).get("LIBELLE", code))
@@ -259,8 +259,8 @@ def _ligne_de(chemin: Path, valeur: str) -> int | None:
 
 def _verifier_communes(chemin: Path, communes, lignes: list[int | None] | None = None) -> None:
     """etude.yaml may be edited by hand: every commune code must exist in the study's geography."""
-    from .erreurs import TerritoireInvalide
-    from .territoire import _commune
+    from diagnostic_territorial.erreurs import TerritoireInvalide
+    from diagnostic_territorial.territoire.resolution import _commune
 
     codes = list(communes["code"])
     lignes = list(lignes or [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .ecriture import ecrire_json
+from diagnostic_territorial.ecriture import ecrire_json
 
 
 def dossier(etude) -> Path:

@@ -11,10 +11,13 @@ import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import __version__, assainir
+from diagnostic_territorial import __version__
+
+from diagnostic_territorial.rendu import assainir
+from diagnostic_territorial import PAQUET
 
 ABSENT = "absent"
-VERROU = Path(__file__).with_name("requirements-verrou.txt")
+VERROU = PAQUET / "requirements-verrou.txt"
 
 # Distribution names, in the order of the table: reading the data, computing, charts and maps,
 # running the notebooks, writing the deliverables.

@@ -38,9 +38,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import formats as fm
-from . import indicateurs as ind
-from .erreurs import DonneeManquante, ErreurDiagnostic
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.erreurs import DonneeManquante, ErreurDiagnostic
+from diagnostic_territorial import PAQUET
 
 # Key of etude.millesimes giving the millésime of each source's file (cle_de_source); the years
 # themselves are decided by donnees.millesimes_de, for every reader of a study.
@@ -122,7 +123,7 @@ class Indicateur:
 
 # --- The catalogue: catalogue/indicateurs.yaml --------------------------------------------------
 
-DOSSIER_CATALOGUE = Path(__file__).resolve().parent / "catalogue"
+DOSSIER_CATALOGUE = PAQUET / "catalogue"
 FICHIER_INDICATEURS = DOSSIER_CATALOGUE / "indicateurs.yaml"
 
 # Every indicator by id, read from FICHIER_INDICATEURS on first use (module __getattr__ below):
@@ -133,8 +134,8 @@ CATALOGUE: dict[str, Indicateur]
 def contexte_validation() -> dict:
     """What an indicator is checked against at load (modeles.IndicateurModele): units, sources,
     millésime keys, chapters of the report, BPE categories of every nomenclature."""
-    from .plan import CHAPITRES
-    from .sources import bpe
+    from diagnostic_territorial.chapitres.plan import CHAPITRES
+    from diagnostic_territorial.sources import bpe
 
     categories = set(bpe.categories(2018)) & set(bpe.categories(2021))  # both nomenclatures
     cles = set(CLE_MILLESIME.values()) | {c for paire in PRECEDENT.values() for c in paire}
@@ -158,7 +159,7 @@ def _catalogue_du_paquet() -> dict[str, Indicateur]:
 
 
 def _lire_catalogue(chemin: Path) -> dict[str, Indicateur]:
-    from . import modeles
+    from diagnostic_territorial.configuration import modeles
 
     fichier = modeles.lire(chemin, modeles.FichierIndicateurs, contexte_validation())
     return {id_: Indicateur(id=id_, **m.model_dump()) for id_, m in fichier.indicateurs.items()}
@@ -190,7 +191,7 @@ def indicateur(id_: str, catalogue: dict[str, Indicateur] | None = None) -> Indi
 def millesime_fichier(etude, cle: str) -> int:
     """The millésime of the file of a key of etude.millesimes for the study (donnees.millesimes_de);
     MillesimeInconnu when nothing gives one."""
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     return donnees.millesimes_de(etude, cle).fichier
 
@@ -198,7 +199,7 @@ def millesime_fichier(etude, cle: str) -> int:
 def millesimes(etude, i: Indicateur, precedent: bool = False) -> tuple[int, int] | None:
     """(millésime of the file, millésime of the data) of an indicator (donnees.millesimes_de), or
     None when there is no previous millésime for it (nor for an indicator of two sources)."""
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     if precedent and i.sources != (i.source,):
         return None
@@ -215,7 +216,7 @@ def _termes(i: Indicateur, termes: tuple[str, ...], millesime_fichier_: int) -> 
         signe = -1 if terme.startswith("-") else 1
         nom = terme.lstrip("-")
         if nom.startswith("bpe:"):
-            from .sources import bpe
+            from diagnostic_territorial.sources import bpe
 
             codes = bpe.categories(millesime_fichier_)[nom[4:]]
             resultat += [(c, signe) for c in codes]
@@ -436,8 +437,8 @@ def _variables_du_cache(etude, source: str, millesime: int) -> tuple[set[str], d
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from . import donnees
-    from .sources import cache
+    from diagnostic_territorial.sources import preparation as donnees
+    from diagnostic_territorial.sources import cache
 
     chemin = donnees.chemin_cache(etude, source, millesime)
     if not chemin.exists():
@@ -509,7 +510,7 @@ def definitions_melodi(i: Indicateur) -> list[tuple[str, str, str]]:
     """(variable, Melodi dataset, cells) of each variable of an indicator read from the recensement,
     BPE, Filosofi or the populations de référence since their publication through Melodi
     (sources/melodi.toml); a variable with no Melodi definition is absent from the list."""
-    from .sources import melodi
+    from diagnostic_territorial.sources import melodi
 
     sortie = []
     parties = [(i.source, i.numerateur), (i.source_denominateur or i.source, i.denominateur)]
@@ -517,7 +518,7 @@ def definitions_melodi(i: Indicateur) -> list[tuple[str, str, str]]:
         for terme in termes:
             nom = terme.lstrip("-")
             if nom.startswith("bpe:"):
-                from .sources import bpe
+                from diagnostic_territorial.sources import bpe
 
                 codes = bpe.categories(max(_BPE_MELODI))[nom[4:]]
                 sortie.append((nom, "DS_BPE", "FACILITY_TYPE=" + "|".join(codes) + " BPE_MEASURE=FACILITIES"))

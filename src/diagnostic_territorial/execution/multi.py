@@ -30,11 +30,12 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import config_yaml
-from .config_yaml import message_modele
-from .ecriture import ecrire_json
-from .erreurs import ErreurDiagnostic
-from .etude import LONGUEUR_MAX_DOSSIER, probleme_nom_dossier
+from diagnostic_territorial.configuration import chargement as config_yaml
+from diagnostic_territorial.configuration.chargement import message_modele
+from diagnostic_territorial.ecriture import ecrire_json
+from diagnostic_territorial.erreurs import ErreurDiagnostic
+from diagnostic_territorial.configuration.etude import LONGUEUR_MAX_DOSSIER, probleme_nom_dossier
+from diagnostic_territorial import PAQUET
 
 ETAPES = ("donnees-demo", "donnees", "notebooks", "assembler")
 
@@ -129,7 +130,7 @@ def _entrees_du_fichier(fichier: str) -> list[dict]:
 
 def lire_taches(codes: str | None = None, fichier: str | None = None) -> list[Tache]:
     """Territories from --codes (comma-separated: EPCI SIREN or départements) or a YAML list."""
-    from .territoire import resoudre
+    from diagnostic_territorial.territoire.resolution import resoudre
 
     entrees: list[dict] = []
     if codes:
@@ -161,7 +162,7 @@ def trouver_modele(modele: str | None = None) -> Path:
     """The cookiecutter template: --modele, else the repository this library lives in, else the
     template recorded in the current study's .cruft.json."""
     candidats = [Path(modele)] if modele else []
-    candidats.append(Path(__file__).resolve().parents[2])
+    candidats.append(PAQUET.parents[1])
     cruft = Path.cwd() / ".cruft.json"
     if not modele and cruft.exists():
         try:
@@ -228,7 +229,7 @@ def executer_tout(taches: list[Tache], sortie: Path, etapes: list[str], workers:
     local pool of `workers` processes (default: number of cores, at most one per territory)."""
     from tqdm.auto import tqdm
 
-    from .execution import nombre_workers
+    from diagnostic_territorial.execution.notebooks import nombre_workers
 
     modele = str(trouver_modele(str(modele) if modele else None))
     sortie = Path(sortie).resolve()

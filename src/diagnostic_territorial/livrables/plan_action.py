@@ -27,8 +27,8 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .erreurs import ErreurDiagnostic
-from .plan import CHAPITRES
+from diagnostic_territorial.erreurs import ErreurDiagnostic
+from diagnostic_territorial.chapitres.plan import CHAPITRES
 
 NOM_FICHIER = "plan_action.yaml"
 
@@ -259,3 +259,17 @@ def charger(chemin: Path) -> PlanAction:
         raise PlanActionInvalide(chemin, problemes)
     return PlanAction(chemin, fiches, titre=_texte(donnees.get("titre")) or "Plan d'action",
                       introduction=_texte(donnees.get("introduction")) or "")
+
+
+def plan_action(etude) -> tuple[Path, Path]:
+    """plan-action.html and plan-action.pdf; raises PlanActionInvalide (French, line numbers)."""
+    from diagnostic_territorial.ecriture import ecrire_texte
+    from diagnostic_territorial.livrables.commun import _jinja, _meta, html_en_pdf
+
+    plan = charger(Path(etude.racine) / "plan_action.yaml")
+    contenu = _jinja().get_template("plan_action.html.j2").render(m=_meta(etude), plan=plan)
+    dossier = Path(etude.dossier_livrables)
+    sortie = dossier / "plan-action.html"
+    ecrire_texte(sortie, contenu)
+    return sortie, html_en_pdf(contenu, dossier / "plan-action.pdf", dossier)
+

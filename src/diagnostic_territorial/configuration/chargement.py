@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from .erreurs import ErreurDiagnostic
+from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 
 class ConfigInvalide(ErreurDiagnostic):
@@ -310,7 +310,7 @@ def interrupteur(etude, section: str, cle: str, defaut: bool) -> bool:
     "enquete", "publier_verbatims", False)``): `defaut` when absent or empty; true/false, oui/non,
     vrai/faux otherwise; any other value raises EtudeInvalide naming etude.yaml, the line and the
     field. `etude` is an etude.Etude (its ``brut`` data and, when read from a file, its lines)."""
-    from .erreurs import EtudeInvalide
+    from diagnostic_territorial.erreurs import EtudeInvalide
 
     brut = getattr(etude, "brut", None) or {}
     config = brut.get(section) if isinstance(brut, dict) else None
@@ -336,7 +336,7 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
     a mistake), plan_action.yaml, enquete/questionnaire.yaml (and the export's values when the
     export is there), analyses/*.md and qualitatif/*.md (readable UTF-8). Returns (problems, files
     checked): one French message per problem, with the file, the line and the field."""
-    from .erreurs import ErreurDiagnostic as Erreur
+    from diagnostic_territorial.erreurs import ErreurDiagnostic as Erreur
 
     racine = Path(racine).resolve()
     problemes: list[str] = []
@@ -352,7 +352,7 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
     chemin = racine / "etude.yaml"
     noter(chemin)
     try:
-        from .etude import Etude, problemes_etude
+        from diagnostic_territorial.configuration.etude import Etude, problemes_etude
 
         doc = lire(chemin, erreur=_erreur_etude())
         trouves = problemes_etude(doc) if isinstance(doc.donnees, dict) else []
@@ -363,13 +363,13 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
         problemes.append(str(e))
     if etude is not None:
         try:  # the survey's settings (switches, seuil of at least 5, names to mask)
-            from .enquete.protection import verifier_configuration
+            from diagnostic_territorial.enquete.protection import verifier_configuration
 
             verifier_configuration(etude)
         except Erreur as e:
             problemes.append(str(e))
 
-    from . import observation
+    from diagnostic_territorial.indicateurs import observation
 
     chemin = racine / "observation_ciblee.yaml"
     if chemin.exists():
@@ -382,7 +382,7 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
             except Erreur as e:
                 problemes.append(str(e))
 
-    from . import plan_action
+    from diagnostic_territorial.livrables import plan_action
 
     chemin = racine / plan_action.NOM_FICHIER
     noter(chemin)
@@ -393,7 +393,7 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
     except Erreur as e:
         problemes.append(str(e))
 
-    from .enquete.questionnaire import charger_questionnaire, importer
+    from diagnostic_territorial.enquete.questionnaire import charger_questionnaire, importer
 
     chemin = racine / "enquete" / "questionnaire.yaml"
     if chemin.exists():
@@ -421,6 +421,6 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
 
 
 def _erreur_etude():
-    from .erreurs import EtudeInvalide
+    from diagnostic_territorial.erreurs import EtudeInvalide
 
     return EtudeInvalide

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import catalogue_indicateurs as ci
-from . import config_yaml
-from . import indicateurs as ind
-from .erreurs import DonneeManquante, ErreurDiagnostic
+from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.configuration import chargement as config_yaml
+from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.erreurs import DonneeManquante, ErreurDiagnostic
 
 TYPES = ("populationnel", "conceptuel", "prospectif", "enquete")
 UNITES = ("part", "nombre", "indice", "euros", "decimal", "score")
@@ -210,7 +210,7 @@ def lire(chemin: Path) -> list[Definition]:
 
 
 def _sources_connues() -> set[str]:
-    from .donnees import SOURCES_ETUDE
+    from diagnostic_territorial.sources.preparation import SOURCES_ETUDE
 
     return set(ci.CLE_MILLESIME) | set(SOURCES_ETUDE) | set(SOURCES_ETUDE.values())
 
@@ -234,7 +234,7 @@ def _verifier_prospectif(d: Definition, ou: str) -> None:
 def _verifier_enquete(etude, d: Definition, chemin: Path) -> None:
     """The question and answer codes of an « enquete » indicator, against enquete/questionnaire.yaml
     when it exists (the survey's export may be missing: that is missing data, not a mistake)."""
-    from .enquete.questionnaire import QuestionnaireInvalide, charger_questionnaire
+    from diagnostic_territorial.enquete.questionnaire import QuestionnaireInvalide, charger_questionnaire
 
     fichier = Path(etude.racine) / "enquete" / "questionnaire.yaml"
     if not fichier.is_file():
@@ -294,7 +294,7 @@ def problemes(etude, chemin: Path | None = None) -> list[str]:
 def _variables_connues(etude, source: str, millesime: int) -> list[str]:
     import pyarrow.parquet as pq
 
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     chemin = donnees.chemin_cache(etude, source, millesime)
     if not chemin.exists():
@@ -306,7 +306,7 @@ def _millesime(etude, d: Definition, chemin: Path) -> int:
     """The millésime of the indicator's source file: « millesime » names a key of etude.millesimes
     (rp, filosofi...); by default the source's own (the RP millésime for the RP bases...), as
     decided by donnees.millesimes_de."""
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     cle = d.millesime or ci.cle_de_source(d.source)
     try:
@@ -323,7 +323,7 @@ class VariableAbsente(ErreurDiagnostic):
 
 def _variables_du_jeu(source: str) -> set[str]:
     """Every variable the Melodi datasets of a source can give (melodi.toml)."""
-    from .sources import melodi
+    from diagnostic_territorial.sources import melodi
 
     return {c.variable for j in melodi.jeux_de_source(source) for c in j.correspondances}
 
@@ -335,8 +335,8 @@ def _verifier_variables(etude, d: Definition, chemin: Path) -> None:
         return  # the source is missing: the chapter says so (DonneeManquante)
     for v in (v.lstrip("-") for v in d.numerateur + d.denominateur):  # « -X » subtracts X (catalogue)
         if v not in connues and v in _variables_du_jeu(d.source):
-            from .sources import cache
-            from . import donnees
+            from diagnostic_territorial.sources import cache
+            from diagnostic_territorial.sources import preparation as donnees
 
             prov = cache.provenance(donnees.chemin_cache(etude, d.source, fichier))
             raison = ((prov.extra or {}).get("variables_absentes") or {}).get(v, "") if prov else ""
@@ -415,7 +415,7 @@ def _prospectif(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -
 def _enquete(etude, d: Definition, chemin: Path) -> Resultat:
     """Share of the respondents giving one of `reponses` to `question`, per commune of residence and
     for the territory, from the protected tables (a secret cell makes the sum secret)."""
-    from . import enquete as eq
+    from diagnostic_territorial import enquete as eq
 
     try:
         e = eq.charger_enquete(etude)

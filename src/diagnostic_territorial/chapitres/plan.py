@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .erreurs import ErreurDiagnostic
+from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 # The study's folder of the consultant's own notebooks, and the prefix of their chapter keys (a key
 # is also a file name: build/notebooks/<cle>.ipynb, build/resultats/<cle>.json).
@@ -132,7 +132,7 @@ def _titre_du_nom(nom: str) -> str:
 def _premier_titre(cellules: list) -> str | None:
     """The text of the first level-1 heading of the markdown cells (read like the report does:
     not inside a fenced code block nor an HTML box)."""
-    from .rapport import _decouper_markdown
+    from diagnostic_territorial.livrables.rapport import _decouper_markdown
 
     for cellule in cellules:
         if not isinstance(cellule, dict) or cellule.get("cell_type") != "markdown":

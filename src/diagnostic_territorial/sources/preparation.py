@@ -25,8 +25,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from .erreurs import DonneeManquante, FormatInconnu
-from .sources import bpe, cache, caf, catalogue, controles, filosofi, france_travail, melodi, population, reconnaissance, rp
+from diagnostic_territorial.erreurs import DonneeManquante, FormatInconnu
+from diagnostic_territorial.sources import bpe, cache, caf, catalogue, controles, filosofi, france_travail, melodi, population, reconnaissance, rp
 
 # Version of the assembly of a cache (this module and sources/cache.py), raised by hand when it
 # changes; each reader's own code is followed automatically (MODULES_LECTEURS). A cache built by
@@ -162,7 +162,7 @@ _EMPREINTES: dict = {}
 def empreinte(chemin: Path) -> str:
     """sha256 of a file of data/brut/: the cache follows the content of the files, not their dates
     (a file replaced by another one carrying an older date is read again). Hashed once per process."""
-    from .sources.schema import sha256_fichier
+    from diagnostic_territorial.sources.schema import sha256_fichier
 
     etat = Path(chemin).stat()
     cle = (str(chemin), etat.st_size, etat.st_mtime_ns, etat.st_ino)
@@ -195,7 +195,7 @@ def inventaire(dossier_brut: Path, dossier_cache: Path | None = None) -> tuple[l
         nouvelle[cle] = {"sha256": sha, "annees": list(annees)}
         pieces.append(Piece(r, annees))
     if memoire_chemin and nouvelle != memoire and memoire_chemin.parent.exists():
-        from .ecriture import _ecrire_atomiquement
+        from diagnostic_territorial.ecriture import _ecrire_atomiquement
 
         try:
             _ecrire_atomiquement(memoire_chemin, json.dumps(nouvelle, indent=1, sort_keys=True).encode("utf-8"))
@@ -323,7 +323,7 @@ def _signature_brut(brut: Path) -> dict:
 
 
 def _enregistrer_millesimes(etude, resolution: Resolution) -> None:
-    from .ecriture import _ecrire_atomiquement
+    from diagnostic_territorial.ecriture import _ecrire_atomiquement
 
     demandes = {str(k): v for k, v in (getattr(etude, "millesimes_demandes", None) or etude.millesimes).items()}
     contenu = {"demandes": demandes, "brut": _signature_brut(_dossier_brut(etude)),
@@ -364,7 +364,7 @@ def millesimes_de(etude, cle: str, precedent: bool = False) -> Millesimes | None
     The years are those of etude.millesimes (etude.yaml resolved by `resoudre`), completed by the
     defaults of a full study. Raises MillesimeInconnu (naming the key) when nothing gives the
     current millésime; returns None when there is no previous one."""
-    from .catalogue_indicateurs import PRECEDENT, MillesimeInconnu
+    from diagnostic_territorial.indicateurs.catalogue import PRECEDENT, MillesimeInconnu
 
     millesimes = dict(getattr(etude, "millesimes", None) or {})
     if not precedent:
@@ -385,7 +385,7 @@ def millesimes_de(etude, cle: str, precedent: bool = False) -> Millesimes | None
 def millesime_source(etude, cle: str) -> int | None:
     """The millésime a study uses for a key of SOURCES_ETUDE (« caf_communes »,
     « france_travail_precedent »...): that of millesimes_de, None when nothing gives one."""
-    from .catalogue_indicateurs import MillesimeInconnu
+    from diagnostic_territorial.indicateurs.catalogue import MillesimeInconnu
 
     try:
         return millesimes_de(etude, cle).fichier
@@ -437,7 +437,7 @@ def _lire_piece(etude, cle: str, millesime: int, piece: Piece) -> pd.DataFrame:
 
 
 def _commune_actuelle(code: str) -> str:
-    from .indicateurs import commune_actuelle
+    from diagnostic_territorial.indicateurs.calcul import commune_actuelle
 
     return commune_actuelle(str(code))
 
@@ -445,7 +445,7 @@ def _commune_actuelle(code: str) -> str:
 def _arrondissements(etude) -> set[str]:
     """Arrondissement codes of Paris, Lyon, Marseille when the study holds these communes (the
     sources publish them by arrondissement)."""
-    from .indicateurs import ARRONDISSEMENTS
+    from diagnostic_territorial.indicateurs.calcul import ARRONDISSEMENTS
 
     codes = _codes_etude(etude)
     sortie = set()
@@ -520,7 +520,7 @@ def _telecharger(etude, cle: str, millesime: int) -> list[DonneeManquante]:
     for fichier in catalogue.fichiers(cle, millesime):
         try:
             if fichier.melodi:
-                from .sources import melodi_api
+                from diagnostic_territorial.sources import melodi_api
 
                 try:
                     melodi_api.telecharger_etude(fichier, etude, _dossier_brut(etude))
@@ -553,7 +553,7 @@ def version_lecteur(disposition: str) -> str:
     MODULES_LECTEURS, and the helpers every reader uses): part of the key of the caches it fills,
     so that a reader fixed in the library rebuilds them at the next « make donnees »."""
     if disposition not in _VERSIONS:
-        dossier = Path(__file__).resolve().parent / "sources"
+        dossier = Path(__file__).resolve().parent
         textes = []
         for nom in MODULES_LECTEURS.get(disposition, ()) + MODULES_COMMUNS:
             try:
@@ -576,8 +576,8 @@ def version_sommes() -> str:
     if "sommes" not in _VERSIONS:
         import inspect
 
-        from . import indicateurs as ind
-        from .territoire import GEOGRAPHIE
+        from diagnostic_territorial.indicateurs import calcul as ind
+        from diagnostic_territorial.territoire.resolution import GEOGRAPHIE
 
         textes = [repr((ind.COUVERTURE_MINIMALE, sorted(ind.SOURCES_INVENTAIRE), ind.ARRONDISSEMENTS, GEOGRAPHIE))]
         for f in (ind._par_commune, ind._somme, ind._communes_du_niveau, ind.commune_actuelle, ind._lieu,
@@ -614,7 +614,7 @@ def geographie_etude(etude) -> dict[str, set[str]]:
 
 def _perimetre(etude) -> str:
     """Fingerprint of what a study's cache keeps: other communes or references, another cache."""
-    from .indicateurs import references as references_affichees
+    from diagnostic_territorial.indicateurs.calcul import references as references_affichees
 
     geo = {n: sorted(c) for n, c in geographie_etude(etude).items()}
     refs = [[n, str(c)] for n, c, _ in references_affichees(etude)]
@@ -631,8 +631,8 @@ def _references_calculees(etude, cle: str, tidy: pd.DataFrame) -> tuple[pd.DataF
     that level; a reference made of the study's communes only is summed from them when read.
     Returns the rows (at the reference's niveau and code: read like published rows) and the
     references summed (« departement 31 »)."""
-    from . import indicateurs as ind
-    from .sources.schema import table_vide
+    from diagnostic_territorial.indicateurs import calcul as ind
+    from diagnostic_territorial.sources.schema import table_vide
 
     etude_communes = _codes_etude(etude)
     refs = []
@@ -695,9 +695,9 @@ def _zeros_inventaire(etude, tidy: pd.DataFrame) -> pd.DataFrame:
     kept once the other communes are left out of the cache. A commune of a département the source
     does not cover stays without a row (unknown, « n.d. »). The 0 goes on a code the source already
     uses for the commune (an arrondissement, a former commune), never beside it."""
-    from . import indicateurs as ind
-    from .sources.schema import table_vide
-    from .territoire import referentiel
+    from diagnostic_territorial.indicateurs import calcul as ind
+    from diagnostic_territorial.sources.schema import table_vide
+    from diagnostic_territorial.territoire.resolution import referentiel
 
     ref = referentiel()["communes"]
     etude_communes = sorted(_codes_etude(etude))
@@ -739,7 +739,7 @@ def _reduire(etude, cle: str, tidy: pd.DataFrame) -> tuple[pd.DataFrame, list[st
     counts, the references summed once from every commune of the file (`_references_calculees`)
     and, for an inventory, the explicit zeros of its communes (`_zeros_inventaire`), so that every
     figure of the report is the one the whole file gives. Returns (rows, references summed)."""
-    from .indicateurs import SOURCES_INVENTAIRE, commune_actuelle
+    from diagnostic_territorial.indicateurs.calcul import SOURCES_INVENTAIRE, commune_actuelle
 
     geo = geographie_etude(etude)
     etude_communes = _codes_etude(etude)
@@ -1030,7 +1030,7 @@ def preparer(etude, telecharger: bool = True, rapport: bool = False):
 def preparer_contours(etude) -> Disponibilite:
     """The communes' contours for the maps, simplified once here rather than by the first notebook
     that draws a map (notebooks running in parallel then only read them)."""
-    from .cartes import ContoursIndisponibles, contours_depuis_cache, tolerance
+    from diagnostic_territorial.rendu.cartes import ContoursIndisponibles, contours_depuis_cache, tolerance
 
     codes = list(etude.communes["code"])
     try:

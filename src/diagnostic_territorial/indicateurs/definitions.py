@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from diagnostic_territorial import PAQUET
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Definition:
     toujours: bool = False  # shown even when no repère is found (method notes)
 
 
-FICHIER = Path(__file__).resolve().parent / "catalogue" / "definitions.yaml"
+FICHIER = PAQUET / "catalogue" / "definitions.yaml"
 DEFINITIONS: tuple[Definition, ...]  # read from FICHIER on first use (module __getattr__ below)
 
 
@@ -46,7 +47,7 @@ def _definitions_du_paquet() -> tuple[Definition, ...]:
 
 
 def _lire(chemin: Path) -> tuple[Definition, ...]:
-    from . import modeles
+    from diagnostic_territorial.configuration import modeles
 
     fichier = modeles.lire(chemin, modeles.FichierDefinitions)
     return tuple(Definition(**d.model_dump()) for d in fichier.definitions)

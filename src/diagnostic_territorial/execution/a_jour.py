@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .execution import DOSSIERS_ETUDE, Empreintes, _sha_bytes, empreinte_bibliotheque, empreinte_donnees
+from diagnostic_territorial.execution.notebooks import DOSSIERS_ETUDE, Empreintes, _sha_bytes, empreinte_bibliotheque, empreinte_donnees
 
 
 def _empreintes(etude) -> Empreintes:
@@ -28,7 +28,7 @@ def composantes(etude, empreintes: Empreintes) -> dict:
     """Hashes of everything a deliverable may be made from (see the module's docstring): one entry
     per study file (``yaml:<nom>``) and folder (``dossier:<nom>``), the executed notebooks, their
     results and statuses, the data, the library and the generation date."""
-    from .ecriture import date_generation
+    from diagnostic_territorial.ecriture import date_generation
 
     racine = Path(etude.racine)
     build = Path(etude.dossier_build)
@@ -51,10 +51,10 @@ def composantes(etude, empreintes: Empreintes) -> dict:
 
 # What each deliverable is made from, when it is not everything (the report is made from everything).
 # A name ending with ":" keeps every entry with that prefix. Being too narrow here would keep a stale
-# deliverable: each list follows what the deliverable's function in livrables.py reads.
+# deliverable: each list follows what the deliverable's module in the livrables package reads.
 _COMMUN = ("yaml:etude.yaml", "bibliotheque", "date")
 ENTREES = {
-    # indicators computed from the data cache (livrables.indicateurs_cles), contours, cover fields
+    # indicators computed from the data cache (livrables.chiffres_cles), contours, cover fields
     "fiches-communes": (*_COMMUN, "donnees"),
     # key figures from the data cache, « À retenir » of build/resultats/
     "synthese": (*_COMMUN, "donnees", "resultats"),
@@ -143,7 +143,7 @@ class Livrable:
         return actuel is not None and actuel == ancien.get("sorties")
 
     def enregistrer(self) -> None:
-        from .ecriture import _ecrire_atomiquement
+        from diagnostic_territorial.ecriture import _ecrire_atomiquement
 
         sorties = _etat_sorties(self.sorties, self.empreintes, self.etude.racine)
         if sorties is None:

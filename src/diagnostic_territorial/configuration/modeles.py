@@ -31,10 +31,11 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, St
                       ValidationError, ValidationInfo, field_validator, model_validator)
 from pydantic_core import PydanticCustomError
 
-from . import config_yaml
-from .erreurs import ErreurDiagnostic
+from diagnostic_territorial.configuration import chargement as config_yaml
+from diagnostic_territorial.erreurs import ErreurDiagnostic
+from diagnostic_territorial import PAQUET
 
-DOSSIER = Path(__file__).resolve().parent / "catalogue"
+DOSSIER = PAQUET / "catalogue"
 MOTIF_IDENTIFIANT = re.compile(r"[a-z][a-z0-9_]*")
 MOTIF_TERME = re.compile(r"-?(?:bpe:[a-z0-9_]+|[A-Za-z0-9_]+)")
 NB_ERREURS_MAX = 20

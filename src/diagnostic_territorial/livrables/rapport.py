@@ -37,10 +37,13 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_notebook, new_raw_cell
 
-from . import assainir, cartes_partagees
-from .ecriture import date_generation, ecrire_texte
+from diagnostic_territorial.rendu import assainir
 
-DOSSIER_TEMPLATES = Path(__file__).resolve().parent / "templates"
+from diagnostic_territorial.rendu import cartes_partagees
+from diagnostic_territorial.ecriture import date_generation, ecrire_texte
+from diagnostic_territorial import PAQUET
+
+DOSSIER_TEMPLATES = PAQUET / "templates"
 NOM_TEMPLATE = "rapport"
 
 # Cells carrying one of these tags never reach the report.

@@ -21,7 +21,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from . import formats as fm
+from diagnostic_territorial.rendu import formats as fm
 
 # Text width of an A4 page with 2.2 cm margins: 16.6 cm.
 LARGEUR_A4 = 6.5  # inches

@@ -45,8 +45,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .ecriture import ecrire_json, ecrire_texte, sha256_fichier
-from .plan import DOSSIER_COMPLEMENTS, PREFIXE_COMPLEMENT, Chapitre, chapitres_etude
+from diagnostic_territorial.ecriture import ecrire_json, ecrire_texte, sha256_fichier
+from diagnostic_territorial.chapitres.plan import DOSSIER_COMPLEMENTS, PREFIXE_COMPLEMENT, Chapitre, chapitres_etude
+from diagnostic_territorial import PAQUET
 
 KERNEL = "python3"
 SUFFIXE_CLE = ".cle.json"
@@ -136,11 +137,10 @@ class Empreintes:
 
 def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
     """Hash of the library's files (the copy the kernels import: same PYTHONPATH as this process)."""
-    from . import __version__
+    from diagnostic_territorial import __version__
 
-    paquet = Path(__file__).resolve().parent
     empreintes = empreintes or Empreintes(None)
-    return _sha_bytes(f"{__version__}\0{empreintes.arbre(paquet)}".encode())
+    return _sha_bytes(f"{__version__}\0{empreintes.arbre(PAQUET)}".encode())
 
 
 # Derived files of data/cache/ that a notebook may write while it runs (the communes' contours,
@@ -154,7 +154,7 @@ def empreinte_donnees(etude, empreintes: Empreintes) -> str:
     """Hash of the study's input data: the parsed sources of data/cache/ (not the derived files) and
     the commune contours shipped with the library (referentiel/contours_communes_*.parquet, what the
     derived files are made from; cartes.FICHIER_CONTOURS, not imported here: cartes loads geopandas)."""
-    referentiel = Path(__file__).resolve().parent / "referentiel"
+    referentiel = PAQUET / "referentiel"
     contours = " ".join(f"{p.name}:{empreintes.sha(p)}"
                         for p in sorted(referentiel.glob("contours_communes_*.parquet")))
     arbre = empreintes.arbre(Path(etude.dossier_cache), exclure=CACHE_DERIVE)
@@ -254,7 +254,7 @@ def composantes_cle(etude, c: Chapitre, communes: dict, empreintes: Empreintes) 
     if c.complement:
         comp["complements"] = empreinte_fichiers_complements(etude, empreintes)
     if c.apres_les_autres:
-        from . import resultats
+        from diagnostic_territorial.chapitres import resultats
 
         d = resultats.dossier(etude)
         h = hashlib.sha256()
@@ -294,7 +294,7 @@ def raisons_reexecution(etude, c: Chapitre, sortie: Path, composantes: dict) -> 
     if ancienne is None:
         return ["pas de clé d'exécution (premier passage ou échec précédent)"]
     if ancienne.get("cle") == _cle(composantes):
-        from . import resultats
+        from diagnostic_territorial.chapitres import resultats
 
         if ancienne.get("resultats_ecrits") and not (resultats.dossier(etude) / f"{c.cle}.json").exists():
             return ["résultats du chapitre absents de build/resultats/"]
@@ -537,13 +537,13 @@ def executer(etude, cles: list[str] | None = None, workers: int | None = None,
                 statut, erreur, duree, _pid = f.result()
                 resultats[c.cle] = ResultatExecution(c, num, sortie, statut, erreur, duree, raisons=raisons)
                 if statut == "ok":
-                    from . import resultats as res
+                    from diagnostic_territorial.chapitres import resultats as res
 
                     _ecrire_cle(sortie, comp, (res.dossier(etude) / f"{c.cle}.json").exists())
                 barre.set_postfix_str(c.cle)
                 barre.update(1)
                 if statut != "ok":
-                    from . import resultats as res
+                    from diagnostic_territorial.chapitres import resultats as res
 
                     # a failed chapter's findings (old, or written before the failure) are not kept:
                     # the synthèse and the slides say the chapter failed instead
@@ -576,7 +576,7 @@ def retirer_complements_disparus(etude, plan: list[Chapitre] | None = None) -> l
         sortie = dossier / f"{cle}.ipynb"
         for chemin in (sortie, chemin_cle(sortie), sortie.with_suffix(".log")):
             chemin.unlink(missing_ok=True)
-        from . import resultats as res
+        from diagnostic_territorial.chapitres import resultats as res
 
         (res.dossier(etude) / f"{cle}.json").unlink(missing_ok=True)
     journal = chemin_journal(etude)
@@ -616,7 +616,7 @@ def etats_chapitres(etude) -> list:
     that order) as a ``rapport.ChapitreExecute``: « ok », « echec » (the last run failed, notebook
     kept with its traceback) or « absent » (never executed). One reading shared by the report, the
     synthèse and the slides, so they never disagree on which chapter failed."""
-    from .rapport import ChapitreExecute
+    from diagnostic_territorial.livrables.rapport import ChapitreExecute
 
     journal = chemin_journal(etude)
     etats = json.loads(journal.read_text(encoding="utf-8")) if journal.exists() else {}

@@ -25,11 +25,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-from .erreurs import TerritoireInvalide
+from diagnostic_territorial.erreurs import TerritoireInvalide
+from diagnostic_territorial import PAQUET
 
-REFERENTIEL = Path(__file__).resolve().parent / "referentiel"
+REFERENTIEL = PAQUET / "referentiel"
 GEOGRAPHIE = 2022
 SANS_EPCI = "ZZZZZZZZZ"
 

@@ -16,9 +16,9 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .erreurs import DonneeManquante
-from .sources.schema import Provenance
-from .territoire import referentiel
+from diagnostic_territorial.erreurs import DonneeManquante
+from diagnostic_territorial.sources.schema import Provenance
+from diagnostic_territorial.territoire.resolution import referentiel
 
 LIBELLE_TERRITOIRE = "Territoire"
 # Label of the France row of `publies` when the source's national file is not France entière.
@@ -30,8 +30,8 @@ def _lire_cache(etude, source: str, millesime: int, filtres: list) -> tuple[pd.D
     """Read only the rows needed from a source's cache (filters pushed down to pyarrow)."""
     import pyarrow.parquet as pq
 
-    from . import donnees
-    from .sources import cache, catalogue
+    from diagnostic_territorial.sources import preparation as donnees
+    from diagnostic_territorial.sources import cache, catalogue
 
     chemin = donnees.chemin_cache(etude, source, millesime)
     if not chemin.exists():
@@ -316,7 +316,7 @@ def additifs(etude, source: str, millesime_fichier: int, variables: list[str],
 
     Returns a table with columns libelle, niveau, codgeo, the variables and <variable>__secret.
     """
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     variables = list(dict.fromkeys(variables))
     millesime = int(millesime or millesime_fichier)
@@ -384,7 +384,7 @@ def additifs(etude, source: str, millesime_fichier: int, variables: list[str],
 def libelle_france(source: str, prov: Provenance | None, defaut: str = "France") -> str:
     """The name of the France a source publishes: « France hors Mayotte » (recensement, Melodi F),
     « France métropolitaine » (Filosofi files), « France entière hors Mayotte » (Cnaf)..."""
-    from . import donnees
+    from diagnostic_territorial.sources import preparation as donnees
 
     france = ((prov.extra or {}).get("france") if prov is not None else "") or ""
     if france:
