@@ -72,6 +72,9 @@ class Etude:
     # Thématiques spécifiques retained (plan.THEMATIQUES_SPECIFIQUES keys); None: etude.yaml is
     # silent (a study generated before the question existed) and every thématique is shown.
     thematiques: list[str] | None = None
+    # etude.version_finale: the consultant declares the report final (no « Document de travail »
+    # once every proposal has been reviewed, see livrables/rapport.py).
+    version_finale: bool = False
     brut: dict = field(default_factory=dict)
     millesimes_demandes: dict = field(default_factory=dict)  # as written in etude.yaml
     explications_millesimes: dict = field(default_factory=dict)  # how « dernier » was resolved
@@ -222,6 +225,7 @@ class Etude:
             sous_titre=str(et.get("sous_titre") or ""),
             geographie=int(ter.get("geographie") or 2022),
             thematiques=thematiques,
+            version_finale=et.get("version_finale") is True,
             brut=data,
         )
 
@@ -286,6 +290,7 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
             "sous_titre": sous_titre,
             "consultant": consultant,
             "thematiques": list(thematiques) if thematiques is not None else [],
+            "version_finale": False,
         },
         "territoire": territoire.to_dict(),
         "millesimes": {**MILLESIMES_PAR_DEFAUT, "rp": rp, "filosofi": filosofi},
@@ -303,6 +308,8 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
         "# etude.thematiques : thématiques spécifiques retenues (nouveaux_habitants, pauvrete_precarite,\n"
         "#   isolement_personnes_agees, mobilite, logement, insertion), chacune traitée dans le chapitre\n"
         "#   « Thématiques spécifiques ».\n"
+        "# etude.version_finale : false tant que le rapport est un document de travail ; true quand il est\n"
+        "#   relu et final (il reste « Document de travail » tant qu'une proposition n'est pas relue).\n"
         "# execution.workers : nombre de notebooks exécutés en parallèle (0 = nombre de cœurs).\n"
     )
     texte = entete + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
@@ -316,7 +323,8 @@ CHAMPS_TEXTE = {
     "territoire": ("nom", "type", "code"),
 }
 # Switches of etude.yaml (true/false, oui/non, vrai/faux) and their default.
-INTERRUPTEURS = {("enquete", "publier_verbatims"): False, ("enquete", "ponderation"): True}
+INTERRUPTEURS = {("enquete", "publier_verbatims"): False, ("enquete", "ponderation"): True,
+                 ("etude", "version_finale"): False}
 # Whole numbers of etude.yaml and their minimum.
 ENTIERS = {("execution", "workers"): 0, ("enquete", "seuil"): 5, ("enquete", "effectif_min_commune"): 0,
            ("territoire", "geographie"): None}
