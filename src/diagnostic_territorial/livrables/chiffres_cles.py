@@ -13,6 +13,7 @@ import pandas as pd
 from diagnostic_territorial.rendu import formats as fm
 
 
+@dataclass
 class Indicateur:
     cle: str
     libelle: str
