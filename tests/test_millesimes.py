@@ -71,3 +71,25 @@ def test_les_appelants_suivent_la_meme_decision():
             assert donnees.millesime_source(etude, cle) is None
             continue
         assert ci.millesime_fichier(etude, cle) == attendu.fichier == donnees.millesime_source(etude, cle)
+
+
+def test_bases_du_recensement_au_millesime_que_lit_le_catalogue():
+    """An RP base never gets a year of its own: « make donnees » (besoins) prepares the year the
+    catalogue reads. Before, ``rp_logement: 2019`` next to ``rp: 2023`` made « make donnees »
+    prepare the logement base of 2019 while every indicator of that base read 2023."""
+    logement = ci.indicateur("logements")
+    assert logement.source == "rp_logement" and logement.cle_millesime == "rp"
+    ecrit = _etude(rp=2023, rp_logement=2019, caf_iris=2019, caf=2021, filosofi=2019)
+    assert ci.millesimes(ecrit, logement) == (2023, 2023)
+    besoins = dict(donnees.besoins(ecrit))
+    assert besoins["rp_logement"] == besoins["rp_evol_struct_pop"] == 2023
+    assert besoins["caf_iris"] == 2021  # the Caf file by IRIS follows « caf », as its indicators
+    assert donnees.millesimes_de(ecrit, "rp_logement") == donnees.millesimes_de(ecrit, "rp") == (2023, 2023)
+    # « dernier » resolved per file: the logement base of 2022 alone does not make a second RP year
+    pieces = [_piece("evol.csv", "rp_evol_struct_pop", 2011, 2017, 2023),
+              _piece("logement.csv", "rp_logement", 2016, 2022)]
+    resolution = donnees.resoudre({"rp": "dernier", "rp_logement": 2019}, pieces)
+    assert resolution.millesimes["rp"] == resolution.millesimes["rp_logement"] == 2023
+    etude = _etude(**resolution.millesimes)
+    assert ("rp_logement", 2023) in donnees.besoins(etude) and ("rp_logement", 2022) not in donnees.besoins(etude)
+    assert ("rp_logement", 2019) not in donnees.besoins(etude)

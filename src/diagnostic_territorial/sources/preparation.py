@@ -74,8 +74,10 @@ SOURCES_ETUDE = {
 }
 DERNIER = "dernier"
 # What a full study (one with an "rp" millésime) reads when etude.yaml does not name a source:
-# key -> default request (None: the study's RP millésime; "dernier": the latest held by the
-# files provided, or the latest published when nothing is provided).
+# key -> default request (None: the study's RP millésime, always: every base of the recensement is
+# read at the year of « rp », as the catalogue reads it (catalogue.CLE_MILLESIME), so that
+# etude.yaml cannot ask « make donnees » for a year no indicator reads; "dernier": the latest held
+# by the files provided, or the latest published when nothing is provided).
 SOURCES_PAR_DEFAUT = {
     "rp_couples_familles_menages": None,
     "rp_logement": None,
@@ -219,8 +221,10 @@ def _demandes(millesimes: dict) -> dict:
     demandes = {str(k): v for k, v in (millesimes or {}).items()}
     if demandes.get("rp") is not None:
         for cle, defaut in SOURCES_PAR_DEFAUT.items():
-            if demandes.get(cle) is None:
-                demandes[cle] = demandes["rp"] if defaut is None else defaut
+            if defaut is None:
+                demandes[cle] = demandes["rp"]  # one RP millésime for every base, whatever is written
+            elif demandes.get(cle) is None:
+                demandes[cle] = defaut
     return demandes
 
 
@@ -291,6 +295,11 @@ def resoudre(millesimes: dict, pieces: list[Piece]) -> Resolution:
             if dans_la_fenetre:
                 resolus[cle] = dans_la_fenetre[0]
                 explications[cle] = f"{resolus[cle]} : plus ancien millésime du fichier (évolution {resolus[cle]}-{m})"
+    if "rp" in resolus:  # « dernier » for one base may differ from the RP millésime: the RP's wins
+        for cle, defaut in SOURCES_PAR_DEFAUT.items():
+            if defaut is None:
+                resolus[cle] = resolus["rp"]
+                explications.pop(cle, None)
     if "rp" in resolus and "populations_legales" not in resolus:
         resolus["populations_legales"] = resolus["rp"]
     return Resolution(resolus, explications, explicites)
@@ -346,11 +355,17 @@ def _annee(millesimes: dict, cle: str) -> int | None:
     valeur = millesimes.get(cle)
     if valeur is not None and not _est_dernier(valeur):
         return int(valeur)
-    if cle in SOURCES_PAR_DEFAUT and SOURCES_PAR_DEFAUT[cle] is None:
-        return int(millesimes["rp"]) if millesimes.get("rp") is not None else None
     if _est_dernier(valeur) or (cle in SOURCES_PAR_DEFAUT and millesimes.get("rp") is not None):
         return catalogue.dernier(cle_source(cle))
     return None
+
+
+def cle_millesime(cle: str) -> str:
+    """The key of etude.millesimes deciding `cle`: a source of the catalogue gives its key
+    (« rp_logement » -> « rp », « caf_iris » -> « caf »), any other key is its own."""
+    from diagnostic_territorial.indicateurs.catalogue import CLE_MILLESIME
+
+    return CLE_MILLESIME.get(cle, cle)
 
 
 def millesimes_de(etude, cle: str, precedent: bool = False) -> Millesimes | None:
@@ -361,11 +376,14 @@ def millesimes_de(etude, cle: str, precedent: bool = False) -> Millesimes | None
     the RP N-6 inside the file of the RP N, the previous Filosofi file...), as
     Millesimes(fichier, donnees).
 
-    The years are those of etude.millesimes (etude.yaml resolved by `resoudre`), completed by the
-    defaults of a full study. Raises MillesimeInconnu (naming the key) when nothing gives the
-    current millésime; returns None when there is no previous one."""
+    A source of the catalogue is decided by its key (cle_millesime: every base of the recensement
+    by « rp », the Caf file by IRIS by « caf »), so that « make donnees » prepares the year the
+    indicators read. The years are those of etude.millesimes (etude.yaml resolved by `resoudre`),
+    completed by the defaults of a full study. Raises MillesimeInconnu (naming the key) when nothing
+    gives the current millésime; returns None when there is no previous one."""
     from diagnostic_territorial.indicateurs.catalogue import PRECEDENT, MillesimeInconnu
 
+    cle = cle_millesime(cle)
     millesimes = dict(getattr(etude, "millesimes", None) or {})
     if not precedent:
         m = _annee(millesimes, cle)
@@ -952,17 +970,15 @@ def _population_communes(etude, tables: list[pd.DataFrame], pieces: list[Piece] 
 
 
 def besoins(etude) -> list[tuple[str, int]]:
-    """The (source, millésime) pairs the study needs, in a stable order without duplicates."""
-    millesimes = dict(etude.millesimes or {})
-    if "rp" in millesimes:
-        for cle in SOURCES_PAR_DEFAUT:
-            if millesimes.get(cle) is None or _est_dernier(millesimes.get(cle)):
-                m = millesime_source(etude, cle)
-                if m is not None:
-                    millesimes[cle] = m
+    """The (source, millésime) pairs the study needs, in a stable order without duplicates: the
+    year of each is millesimes_de's, the one the indicators read."""
+    cles = list(etude.millesimes or {})
+    if "rp" in cles:
+        cles += [cle for cle in SOURCES_PAR_DEFAUT if cle not in cles]
     vus = []
-    for cle, millesime in millesimes.items():
-        if cle not in SOURCES_ETUDE or millesime is None or _est_dernier(millesime):
+    for cle in cles:
+        millesime = millesime_source(etude, cle) if cle in SOURCES_ETUDE else None
+        if millesime is None:
             continue
         paire = (SOURCES_ETUDE[cle], int(millesime))
         if paire not in vus:
