@@ -20,6 +20,7 @@ from diagnostic_territorial.indicateurs import calcul as ind
 from diagnostic_territorial.chapitres import generique
 from diagnostic_territorial.configuration.etude import Etude
 from diagnostic_territorial.sources import bpe, cache
+from diagnostic_territorial.sources import preparation as donnees
 from diagnostic_territorial.sources.schema import Provenance
 
 # code: (département, région, EPCI)
@@ -138,7 +139,7 @@ def petite_france(monkeypatch):
 def _attendu(i: ci.Indicateur, brutes: dict, niveau: str, code: str | None, precedent: bool = False):
     """(valeur, secret) computed from the raw values, independently of the library."""
     cle_m = i.cle_millesime
-    m = MILLESIMES[ci.PRECEDENT[cle_m][1]] if precedent else MILLESIMES[cle_m]
+    m = MILLESIMES[donnees.PRECEDENTS[cle_m].cle] if precedent else MILLESIMES[cle_m]
     if not i.agregeable:
         ligne = brutes[(i.source, m)]
         cle = ("commune", code, i.numerateur[0]) if niveau == "commune" else (*CODES_NIVEAU[niveau], i.numerateur[0])

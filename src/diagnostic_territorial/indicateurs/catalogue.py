@@ -60,15 +60,8 @@ CLE_MILLESIME = {
     "caf_iris": "caf",
     "france_travail": "france_travail",
 }
-# Previous millésime of a millésime key: (key of the file, key of the data inside the file), read
-# by donnees.millesimes_de (the years of these keys are resolved by donnees.resoudre/PRECEDENTS).
-PRECEDENT = {
-    "rp": ("rp", "rp_precedent"),
-    "filosofi": ("filosofi_precedent", "filosofi_precedent"),
-    "caf_communes": ("caf_communes_precedent", "caf_communes_precedent"),
-    "caf_txcouv_pe": ("caf_txcouv_pe_precedent", "caf_txcouv_pe_precedent"),
-    "france_travail": ("france_travail_precedent", "france_travail_precedent"),
-}
+# The previous millésime of each key (file and data) is decided by donnees.millesimes_de, from its
+# one table donnees.PRECEDENTS.
 
 
 def cle_de_source(source: str) -> str:
@@ -136,9 +129,10 @@ def contexte_validation() -> dict:
     millésime keys, chapters of the report, BPE categories of every nomenclature."""
     from diagnostic_territorial.chapitres.plan import CHAPITRES
     from diagnostic_territorial.sources import bpe
+    from diagnostic_territorial.sources.preparation import PRECEDENTS
 
     categories = set(bpe.categories(2018)) & set(bpe.categories(2021))  # both nomenclatures
-    cles = set(CLE_MILLESIME.values()) | {c for paire in PRECEDENT.values() for c in paire}
+    cles = set(CLE_MILLESIME.values()) | {c for p in PRECEDENTS.values() for c in (p.cle, p.fichier)}
     return {"unites": UNITES, "sources": set(CLE_MILLESIME), "cles_millesime": cles,
             "chapitres": [c.cle for c in CHAPITRES], "categories_bpe": categories}
 
@@ -316,7 +310,7 @@ class Calcul:
         """Value of an indicator for each commune, the territory and its references.
 
         Returns (table: libelle, niveau, codgeo, valeur, secret ; source mention). `precedent`
-        gives the previous millésime (see PRECEDENT); `millesime` picks a millésime of the data
+        gives the previous millésime (donnees.PRECEDENTS); `millesime` picks a millésime of the data
         inside the same file (e.g. the previous census of an RP file). Raises DonneeManquante
         when a source is missing, MillesimeInconnu when etude.yaml does not give its millésime,
         ValueError when there is no previous millésime."""

@@ -92,15 +92,27 @@ SOURCES_PAR_DEFAUT = {
     "caf_txcouv_pe": DERNIER,
     "france_travail": DERNIER,
 }
-# Previous millésime of a key when etude.yaml does not give it: (main key, years back). None:
-# the earliest year the file holds within ECART_MAX years (one export holds every year).
+
+
+class Precedent(NamedTuple):
+    """The previous millésime of a key of etude.millesimes (« rp », « filosofi »...)."""
+
+    cle: str  # key of etude.millesimes giving its year (« rp_precedent »)
+    fichier: str  # key of the file holding its data (« rp »: the RP N-6 is inside the file of the RP N)
+    ecart: int | None  # years back when etude.yaml does not give it; None: the earliest year the file
+    # holds within ECART_MAX years (one export holds every year)
+
+
+# THE table of previous millésimes, read by `resoudre` (which year) and `millesimes_de` (which file
+# and which data: every evolution of the report, catalogue_indicateurs included).
 PRECEDENTS = {
-    "rp_precedent": ("rp", 6),
-    "filosofi_precedent": ("filosofi", 3),
-    "caf_communes_precedent": ("caf_communes", None),
-    "caf_txcouv_pe_precedent": ("caf_txcouv_pe", None),
-    "france_travail_precedent": ("france_travail", None),
+    "rp": Precedent("rp_precedent", "rp", 6),
+    "filosofi": Precedent("filosofi_precedent", "filosofi_precedent", 3),
+    "caf_communes": Precedent("caf_communes_precedent", "caf_communes_precedent", None),
+    "caf_txcouv_pe": Precedent("caf_txcouv_pe_precedent", "caf_txcouv_pe_precedent", None),
+    "france_travail": Precedent("france_travail_precedent", "france_travail_precedent", None),
 }
+CLES_PRECEDENTES = frozenset(p.cle for p in PRECEDENTS.values())
 ECART_MAX = 10
 # Sources whose files hold the main census and earlier ones: a file serves its latest year only.
 SOURCES_RP = frozenset(c for c in SOURCES_ETUDE.values() if c.startswith("rp_"))
@@ -244,7 +256,7 @@ def resoudre(millesimes: dict, pieces: list[Piece]) -> Resolution:
         servis.setdefault(p.source, set()).update(p.servis)
         noms.setdefault(p.source, []).append(p.nom)
     for cle, valeur in demandes.items():
-        if cle in PRECEDENTS or cle.endswith("_precedent"):
+        if cle in CLES_PRECEDENTES or cle.endswith("_precedent"):
             continue
         source = cle_source(cle)
         if _est_dernier(valeur):
@@ -272,7 +284,7 @@ def resoudre(millesimes: dict, pieces: list[Piece]) -> Resolution:
             explicites.add(source)
         except (TypeError, ValueError):
             continue
-    for cle, (principale, ecart) in PRECEDENTS.items():
+    for principale, (cle, _, ecart) in PRECEDENTS.items():
         demande = demandes.get(cle)
         if demande is not None and not _est_dernier(demande):
             try:
@@ -372,16 +384,15 @@ def millesimes_de(etude, cle: str, precedent: bool = False) -> Millesimes | None
     """THE millésime decision, asked by every reader of a study (catalogue_indicateurs, observation,
     the chapters, the deliverables): for a key of etude.millesimes (« rp », « filosofi »,
     « caf_communes »...; catalogue_indicateurs.cle_de_source gives the key of a catalogue source),
-    the current millésime, or the previous one with `precedent` (catalogue_indicateurs.PRECEDENT:
-    the RP N-6 inside the file of the RP N, the previous Filosofi file...), as
-    Millesimes(fichier, donnees).
+    the current millésime, or the previous one with `precedent` (PRECEDENTS: the RP N-6 inside the
+    file of the RP N, the previous Filosofi file...), as Millesimes(fichier, donnees).
 
     A source of the catalogue is decided by its key (cle_millesime: every base of the recensement
     by « rp », the Caf file by IRIS by « caf »), so that « make donnees » prepares the year the
     indicators read. The years are those of etude.millesimes (etude.yaml resolved by `resoudre`),
     completed by the defaults of a full study. Raises MillesimeInconnu (naming the key) when nothing
     gives the current millésime; returns None when there is no previous one."""
-    from diagnostic_territorial.indicateurs.catalogue import PRECEDENT, MillesimeInconnu
+    from diagnostic_territorial.indicateurs.catalogue import MillesimeInconnu
 
     cle = cle_millesime(cle)
     millesimes = dict(getattr(etude, "millesimes", None) or {})
@@ -391,10 +402,10 @@ def millesimes_de(etude, cle: str, precedent: bool = False) -> Millesimes | None
             raise MillesimeInconnu(f"Millésime « {cle} » non déclaré pour cette étude : ajoutez « {cle}: <année> » "
                                    "à la section millesimes d'etude.yaml.")
         return Millesimes(m, m)
-    if cle not in PRECEDENT:
+    if cle not in PRECEDENTS:
         return None
-    cle_fichier, cle_donnees = PRECEDENT[cle]
-    fichier, donnees_ = _annee(millesimes, cle_fichier), _annee(millesimes, cle_donnees)
+    p = PRECEDENTS[cle]
+    fichier, donnees_ = _annee(millesimes, p.fichier), _annee(millesimes, p.cle)
     if fichier is None or donnees_ is None:
         return None
     return Millesimes(fichier, donnees_)
