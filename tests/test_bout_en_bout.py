@@ -168,5 +168,5 @@ def test_chapitre_en_echec_signale_sans_perdre_les_autres(etude, tmp_path):
     assert assemblage.returncode == 0, assemblage.stderr
     texte = texte_normalise((etude / "livrables" / "rapport.html").read_text(encoding="utf-8"))
     assert "2. Dynamique économique" in texte
-    assert "Chapitre non produit" in texte
+    assert "Chapitre en cours de production" in texte and "panne volontaire" not in texte
     assert "1. Dynamique démographique" in texte and "21 800 €" in texte

@@ -210,7 +210,7 @@ def section(html: str, numero: int) -> str:
 
 
 def produit(section_html: str) -> bool:
-    return 'class="chapitre">' in section_html.split("\n", 1)[0] and "Chapitre non produit" not in section_html
+    return 'class="chapitre">' in section_html.split("\n", 1)[0] and "Chapitre en cours de production" not in section_html
 
 
 @pytest.mark.lent
@@ -267,7 +267,7 @@ def test_complements_executes_numerotes_incrementaux_et_echec_signale(etude_prep
     rapport = (etude / "livrables" / "rapport.html").read_text(encoding="utf-8")
     partenaire = section(rapport, n_partenaire)
     assert 'class="chapitre non-produit"' in partenaire.split("\n", 1)[0]
-    assert "Chapitre non produit" in partenaire and "fichier du partenaire introuvable" in partenaire
+    assert "Chapitre en cours de production" in partenaire and "fichier du partenaire introuvable" not in partenaire
     assert f'<span class="numero">{n_partenaire}.</span> Donnees partenaire</h1>' in partenaire
     assert "137" in section(rapport, n_enquete) and produit(section(rapport, n_enquete))
     assert produit(section(rapport, 1))
@@ -279,7 +279,8 @@ def test_complements_executes_numerotes_incrementaux_et_echec_signale(etude_prep
     (d / PARTENAIRE).unlink()
     statut, texte = lancer(etude, capsys, "notebooks", "--chapitres", f"demographie,{CLE_ENQUETE}", "--workers", "2")
     assert statut == 0, texte
-    assert f"exécuté : {CLE_ENQUETE} (fichiers de complements/ modifiés)" in texte, texte
+    assert re.search(rf"  {re.escape(CLE_ENQUETE)} exécuté en [0-9.]+ s : fichiers de complements/ modifiés "
+                     r"\(réponses quartiers\.csv modifié\)\n", texte), texte
     assert "2 chapitre(s) sans erreur sur 2 : 1 exécuté(s), 1 inchangé(s)" in texte, texte
     assert not list((etude / "build" / "notebooks").glob(f"{CLE_PARTENAIRE}*"))
     statut, texte = lancer(etude, capsys, "assembler")

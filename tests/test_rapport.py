@@ -271,17 +271,24 @@ def test_autonome_hors_ligne(html):
     assert "@page" in html and "size: A4" in html  # CSS inlined
 
 
-def test_chapitre_en_echec_et_absent(html):
+def test_chapitre_en_echec_et_absent(html, chapitres):
+    """The client reads a neutral box; the error (exception, file, command) is for the technical
+    annex (rapport.etat_reel), never in the report."""
     corps = _corps(html)
     debut2 = corps.index('id="chap-2"')
     chap2 = corps[debut2: corps.index('id="chap-3"')]
-    assert "Chapitre non produit" in chap2
-    assert "DonneeManquante" in chap2 and "base-cc-emploi-pop-active-2019.csv" in chap2
+    assert "Chapitre en cours de production" in chap2
+    assert "DonneeManquante" not in chap2 and "base-cc-emploi-pop-active-2019.csv" not in chap2
     assert "Emplois" not in chap2  # no partial content of a failed chapter
     chap4 = corps[corps.index('id="chap-4"'):]
-    assert "Chapitre non produit" in _texte(chap4)
-    assert "make notebooks" in chap4
-    assert _texte(_sommaire(html)).count("(non produit)") == 2
+    assert "Chapitre en cours de production" in _texte(chap4)
+    assert "make notebooks" not in chap4
+    assert _texte(_sommaire(html)).count("(en cours de production)") == 2
+    statut, erreur, _ = rapport.etat_reel(chapitres[1])
+    assert statut == "echec" and "DonneeManquante" in erreur and "base-cc-emploi-pop-active-2019.csv" in erreur
+    statut, erreur, _ = rapport.etat_reel(chapitres[3])
+    assert statut == "absent" and "make notebooks" in erreur
+    assert rapport.etat_reel(chapitres[0])[:2] == ("ok", None)
 
 
 def test_deterministe(chapitres, tmp_path):
@@ -368,7 +375,7 @@ def test_statut_ok_mais_notebook_en_echec(tmp_path):
     sortie = assembler([ChapitreExecute(1, "economie", "Dynamique économique", chemin, "ok")],
                        tmp_path / "r.html", META)
     texte = sortie.read_text(encoding="utf-8")
-    assert "Chapitre non produit" in texte and "TRACEBACK_BRUT_VISIBLE" not in texte
+    assert "Chapitre en cours de production" in texte and "TRACEBACK_BRUT_VISIBLE" not in texte
 
 
 def test_titre_dans_un_encadre_html_non_decoupe(tmp_path):

@@ -405,6 +405,6 @@ def test_etude_d_une_seule_commune_de_bout_en_bout(tmp_path):
     assert "Les communes du territoire" not in rapport
     assert "Revenu médian des communes" not in rapport
     assert "selon les communes" not in rapport and "1 communes" not in rapport
-    assert "Chapitre non produit" not in rapport
+    assert "Chapitre en cours de production" not in rapport
     fiches = list((etude / "livrables" / "fiches-communes").glob("31135-*.pdf"))
     assert [f.name for f in fiches] == ["31135-cazeres.pdf"]

@@ -10,8 +10,9 @@ project's template (``templates/rapport``: cover page, table of contents, print 
 - code is never shown: inputs are excluded, cells tagged ``parameters``, ``injected-parameters``
   or ``papermill-error-cell-tag`` are removed, as are stderr streams (warnings, progress bars) and
   raw error outputs;
-- a failed or absent chapter keeps its numbered heading and shows a "Chapitre non produit" box with
-  a short summary of the error: it is never silently dropped;
+- a failed or absent chapter keeps its numbered heading and shows a neutral "Chapitre en cours de
+  production" box: it is never silently dropped, and its error (exception, notebook, log) goes to the
+  technical annex (``annexes.annexe_technique``) and the terminal, never to the client's report;
 - the file is written atomically (``ecriture.ecrire_texte``: temporary file in the same folder, then renamed);
 - the output is reproducible: the same notebooks give the same bytes, except for the one line that
   carries the generation date (``date_generation``: today, or ``SOURCE_DATE_EPOCH`` when set);
@@ -162,8 +163,10 @@ def date_en_francais(date: dt.date) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _preparer_chapitre(chapitre: ChapitreExecute) -> _ChapitrePrepare:
-    n = chapitre.numero
+def etat_reel(chapitre: ChapitreExecute) -> tuple[str, str | None, object]:
+    """(status, error summary, notebook) of a chapter as the report shows it: the journal's status,
+    corrected by what the executed notebook itself says (unreadable, error output). The error
+    summary (None when the chapter is produced) is for the technical annex and the terminal."""
     nb = None
     erreur = chapitre.erreur
     statut = chapitre.statut
@@ -178,13 +181,8 @@ def _preparer_chapitre(chapitre: ChapitreExecute) -> _ChapitrePrepare:
     if statut == "ok" and nb is not None and _a_echoue(nb):
         # stale or missing execution journal: the notebook itself says the run failed
         statut = "echec"
-
     if statut == "ok" and nb is not None:
-        return _chapitre_produit(chapitre, nb)
-
-    # Failed or absent: numbered heading (the notebook's own title when readable) and a box.
-    titre_source = _premier_titre(nb) if nb is not None else None
-    titre = _titre(str(n), f"chap-{n}", titre_source or chapitre.titre)
+        return statut, None, nb
     if not erreur:
         erreur = _erreur_du_notebook(nb) if nb is not None else None
     if not erreur:
@@ -193,9 +191,21 @@ def _preparer_chapitre(chapitre: ChapitreExecute) -> _ChapitrePrepare:
             if statut == "absent"
             else "l'exécution du notebook a échoué"
         )
+    return statut, _abreger(erreur), nb
+
+
+def _preparer_chapitre(chapitre: ChapitreExecute) -> _ChapitrePrepare:
+    n = chapitre.numero
+    statut, _erreur, nb = etat_reel(chapitre)
+    if statut == "ok" and nb is not None:
+        return _chapitre_produit(chapitre, nb)
+
+    # Failed or absent: numbered heading (the notebook's own title when readable) and a neutral box.
+    titre_source = _premier_titre(nb) if nb is not None else None
+    titre = _titre(str(n), f"chap-{n}", titre_source or chapitre.titre)
     cellules = [
         _cellule_html(_ouverture_chapitre(titre, produit=False)),
-        _cellule_html(_encadre_non_produit(erreur)),
+        _cellule_html(_encadre_non_produit()),
         _cellule_html("</section>"),
     ]
     return _ChapitrePrepare(titre=titre, produit=False, cellules=cellules)
@@ -420,13 +430,19 @@ def _balise_section(titre: _Titre) -> str:
     )
 
 
-def _encadre_non_produit(erreur: str) -> str:
+# What the client reads in place of a chapter that failed or was not executed: the reason (an
+# exception, a file, a command) is the consultant's, in the technical annex and the terminal.
+TITRE_NON_PRODUIT = "Chapitre en cours de production"
+TEXTE_NON_PRODUIT = "Ce chapitre sera intégré dans une prochaine version du rapport."
+
+
+def _encadre_non_produit() -> str:
+    """The neutral box of a chapter that is not produced (its error: :func:`etat_reel`, for the
+    technical annex)."""
     return (
         '<div class="chapitre-non-produit" role="note">\n'
-        '<p class="titre-encadre">Chapitre non produit</p>\n'
-        "<p>Ce chapitre n'a pas pu être produit lors de la génération de cette version "
-        "du rapport.</p>\n"
-        f'<p class="motif">Motif : {assainir.texte(_abreger(erreur))}</p>\n'
+        f'<p class="titre-encadre">{TITRE_NON_PRODUIT}</p>\n'
+        f"<p>{TEXTE_NON_PRODUIT}</p>\n"
         "</div>"
     )
 
