@@ -1,5 +1,11 @@
 """One YAML loader for the files the consultant edits (etude.yaml, observation_ciblee.yaml,
-enquete/questionnaire.yaml, a territories file for ``multi``), and ``make verifier``.
+plan_action.yaml, enquete/questionnaire.yaml, a territories file for ``multi``) and for the
+package's data files (catalogue/*.yaml), and ``make verifier``.
+
+- Typed files: `charger(chemin, modele, erreur)` reads a file and validates it by its pydantic
+  model (configuration/modeles.py for the catalogue, configuration/etude_modeles.py for the study's
+  files); every problem is a `Probleme` (line, entry, field, French text) and the error lists them,
+  « <file>, ligne <n>, <entry>, champ « <field> » : <problem>. », one per line.
 
 - Reading: UTF-8 (a BOM is accepted); a file in another encoding is refused with the line of the
   first byte that is not UTF-8; a YAML syntax error names its line and column; a key written twice
@@ -31,6 +37,62 @@ from diagnostic_territorial.erreurs import ErreurDiagnostic
 
 class ConfigInvalide(ErreurDiagnostic):
     """A YAML file edited by the consultant is unreadable or holds a wrong value."""
+
+
+# --- Problems of a file ------------------------------------------------------------------------
+
+NB_ERREURS_MAX = 20  # problems listed for one file (then « … et N autres erreurs »)
+
+
+@dataclass(frozen=True)
+class Probleme:
+    """One mistake in a file: its line, where it is (entry and field: « fiche 1 « Accueil », champ
+    « porteur » »), and what is wrong, in French."""
+
+    ligne: int | None
+    ou: str
+    texte: str
+
+    def _phrase(self, *tete: str) -> str:
+        debut = ", ".join(p for p in (*tete, f"ligne {self.ligne}" if self.ligne else "", self.ou) if p)
+        texte = self.texte if self.texte.endswith((".", "?", "!")) else self.texte + "."
+        return f"{debut} : {texte}" if debut else texte
+
+    def __str__(self) -> str:
+        """Without the file: « ligne 5, fiche 1 « Accueil », champ « public » : ... »."""
+        return self._phrase()
+
+    def dans(self, fichier) -> str:
+        """« <file>, ligne 5, fiche 1 « Accueil », champ « public » : ... »."""
+        return self._phrase(str(fichier))
+
+
+def lignes_de(fichier, problemes: list[Probleme]) -> list[str]:
+    """One line per problem naming the file (at most NB_ERREURS_MAX, then how many are left)."""
+    lignes = [p.dans(fichier) for p in problemes[:NB_ERREURS_MAX]]
+    if len(problemes) > NB_ERREURS_MAX:
+        lignes.append(f"… et {len(problemes) - NB_ERREURS_MAX} autres erreurs.")
+    return lignes
+
+
+def erreur_de(erreur: type[ErreurDiagnostic], fichier, problemes: list[Probleme]) -> ErreurDiagnostic:
+    """The exception `erreur` for the problems of `fichier`: built by its class method
+    ``depuis_problemes(fichier, problemes)`` when it has one (a form of its own), else one line per
+    problem (under their count when there are several); ``.problemes``: one line each, for
+    ``make verifier``."""
+    fabrique = getattr(erreur, "depuis_problemes", None)
+    if fabrique is not None:
+        return fabrique(fichier, problemes)
+    lignes = lignes_de(fichier, problemes)
+    message = lignes[0] if len(lignes) == 1 else (f"{fichier} : {len(problemes)} problèmes à corriger :\n"
+                                                  + "\n".join(f"  - {ligne}" for ligne in lignes))
+    exception = erreur(message)
+    exception.problemes = lignes
+    return exception
+
+
+def _refus(erreur, fichier, texte: str, ligne: int | None = None, ou: str = "") -> ErreurDiagnostic:
+    return erreur_de(erreur, fichier, [Probleme(ligne, ou, texte)])
 
 
 # --- Template markup in user text --------------------------------------------------------------
@@ -169,19 +231,19 @@ def lire_texte(chemin, erreur: type[ErreurDiagnostic] = ConfigInvalide) -> str:
     try:
         brut = chemin.read_bytes()
     except FileNotFoundError:
-        raise erreur(f"{chemin} : fichier introuvable.") from None
+        raise _refus(erreur, chemin, "fichier introuvable.") from None
     except IsADirectoryError:
-        raise erreur(f"{chemin} : c'est un dossier, un fichier est attendu.") from None
+        raise _refus(erreur, chemin, "c'est un dossier, un fichier est attendu.") from None
     except OSError as e:
-        raise erreur(f"{chemin} : fichier illisible ({e.strerror or e}).") from None
+        raise _refus(erreur, chemin, f"fichier illisible ({e.strerror or e}).") from None
     try:
         return brut.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         ligne = brut[: e.start].count(b"\n") + 1
         colonne = e.start - (brut.rfind(b"\n", 0, e.start) + 1) + 1
-        raise erreur(f"{chemin}, ligne {ligne} : le fichier n'est pas encodé en UTF-8 (octet illisible en colonne "
-                     f"{colonne}) ; enregistrez-le en UTF-8 (par exemple « Enregistrer sous », encodage "
-                     "UTF-8).") from None
+        raise _refus(erreur, chemin, f"le fichier n'est pas encodé en UTF-8 (octet illisible en colonne {colonne}) ; "
+                                     "enregistrez-le en UTF-8 (par exemple « Enregistrer sous », encodage UTF-8).",
+                     ligne) from None
 
 
 def lire(chemin, erreur: type[ErreurDiagnostic] = ConfigInvalide, texte: str | None = None) -> DocumentYaml:
@@ -190,13 +252,13 @@ def lire(chemin, erreur: type[ErreurDiagnostic] = ConfigInvalide, texte: str | N
     if texte is None:
         texte = lire_texte(chemin, erreur)
     if "\x00" in texte:
-        raise erreur(f"{chemin} : ce n'est pas un fichier texte (caractère nul) ; un fichier YAML est attendu.")
+        raise _refus(erreur, chemin, "ce n'est pas un fichier texte (caractère nul) ; un fichier YAML est attendu.")
     try:
         chargeur = _Chargeur(texte)
     except yaml.reader.ReaderError as e:
         ligne = texte[: e.position].count("\n") + 1
-        raise erreur(f"{chemin}, ligne {ligne} : caractère de contrôle interdit dans un fichier YAML (code "
-                     f"U+{e.character:04X}) ; retirez-le.") from None
+        raise _refus(erreur, chemin, f"caractère de contrôle interdit dans un fichier YAML (code U+{e.character:04X}) ; "
+                                     "retirez-le.", ligne) from None
     try:
         noeud = chargeur.get_single_node()
         donnees = chargeur.construct_document(noeud) if noeud is not None else None
@@ -204,18 +266,206 @@ def lire(chemin, erreur: type[ErreurDiagnostic] = ConfigInvalide, texte: str | N
         if noeud is not None:
             _indexer(chargeur, noeud, (), lignes, set())
     except _CleEnDouble as e:
-        raise erreur(f"{chemin}, ligne {e.problem_mark.line + 1} : {e.problem}.") from None
+        raise _refus(erreur, chemin, f"{e.problem}.", e.problem_mark.line + 1) from None
     except yaml.YAMLError as e:
         marque = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
-        ou = f", ligne {marque.line + 1}, colonne {marque.column + 1}" if marque else ""
         probleme = getattr(e, "problem", None) or str(e)
-        raise erreur(f"{chemin}{ou} : syntaxe YAML invalide ({probleme}). Vérifiez l'indentation (des espaces, "
-                     "pas de tabulations), les deux-points et les guillemets.") from None
+        raise _refus(erreur, chemin, f"syntaxe YAML invalide ({probleme}). Vérifiez l'indentation (des espaces, pas de "
+                                     "tabulations), les deux-points et les guillemets.",
+                     marque.line + 1 if marque else None, f"colonne {marque.column + 1}" if marque else "") from None
     except RecursionError:
-        raise erreur(f"{chemin} : structure YAML imbriquée trop profondément.") from None
+        raise _refus(erreur, chemin, "structure YAML imbriquée trop profondément.") from None
     finally:
         chargeur.dispose()
     return DocumentYaml(chemin, donnees, lignes)
+
+
+# --- Typed files: read, validate by a pydantic model, name each problem --------------------------
+
+
+@dataclass(frozen=True)
+class Entree:
+    """How the items of a collection of a file are named in a message: ``Entree("indicateur")``
+    names the item of a mapping by its key (« indicateur « part_0_14 » »), the item of a list by
+    the first of its fields `noms` that holds a text (« question « sexe » »), else by its number
+    (« composante n° 2 »); with `numero`, by its number and that text (« fiche 1 « Accueil » »)."""
+
+    nom: str
+    noms: tuple[str, ...] = ()
+    numero: bool = False
+
+    def libelle(self, partie, collection) -> str:
+        if not (isinstance(partie, int) and isinstance(collection, list)):
+            return f"{self.nom} « {extrait(partie)} »"
+        element = collection[partie] if 0 <= partie < len(collection) else None
+        valeurs = [element.get(c) for c in self.noms] if isinstance(element, dict) else []
+        nom = next((str(v).strip() for v in valeurs if isinstance(v, (str, int)) and not isinstance(v, bool)
+                    and str(v).strip()), None)
+        if self.numero:
+            return f"{self.nom} {partie + 1}" + (f" « {extrait(nom)} »" if nom else "")
+        return f"{self.nom} « {extrait(nom)} »" if nom else f"{self.nom} n° {partie + 1}"
+
+
+# Kinds of validation errors raised by the models: « catalogue » (a rule: unknown unit, chapter...),
+# « type_faux » (a value of the wrong type, worded by probleme_texte, probleme_entier...),
+# « champ_inconnu » (a field the model does not have, with the closest one).
+TYPES_FAUX = ("type_faux", "string_type", "bool_type", "bool_parsing", "float_type", "float_parsing", "int_type",
+              "int_parsing", "finite_number", "tuple_type", "list_type", "dict_type", "model_type",
+              "model_attributes_type")
+
+
+def _entree(entrees: dict | None, prefixe: tuple) -> Entree | None:
+    for motif, entree in (entrees or {}).items():
+        if len(motif) == len(prefixe) and all(m == "*" or m == p for m, p in zip(motif, prefixe)):
+            return entree
+    return None
+
+
+def _enfant(noeud, partie):
+    if isinstance(noeud, dict):
+        return noeud.get(partie)
+    if isinstance(noeud, list) and isinstance(partie, int) and 0 <= partie < len(noeud):
+        return noeud[partie]
+    return None
+
+
+def _champ(noeud, parties) -> str:
+    """The field below an entry as people read it: « constats_lies[1].chapitre » (positions of a
+    list from 1, keys of a mapping after a dot, even a number: « codes.1 »)."""
+    texte = ""
+    for partie in parties:
+        if isinstance(partie, int) and not isinstance(partie, bool) and not isinstance(noeud, dict):
+            texte += f"[{partie + 1}]"
+        else:
+            texte += ("." if texte else "") + str(partie)
+        noeud = _enfant(noeud, partie)
+    return texte
+
+
+def probleme_de_validation(document: DocumentYaml, erreur: dict, entrees: dict | None = None,
+                           type_faux: str = "{}") -> Probleme:
+    """A pydantic error (ValidationError.errors()) as a Probleme: the line of the field, the
+    entries it is in (`entrees`: path of a collection, « * » for any key or position -> Entree),
+    the field, and the problem in French (`type_faux`: the form of a wrong type, e.g.
+    « champ mal formé ({}) »). A missing field is named in the problem, at its entry's line."""
+    contexte = erreur.get("ctx") or {}
+    loc = tuple(erreur["loc"]) + tuple(contexte.get("champ", ()))
+    cle_dict = "[key]" in loc  # a key of a mapping is wrong (an identifier)
+    loc = tuple(p for p in loc if p != "[key]")
+    manquant = erreur["type"] == "missing" and bool(loc)
+    lieu = loc[:-1] if manquant else loc
+    libelles, debut, noeud = [], 0, document.donnees
+    for k, partie in enumerate(lieu):
+        entree = _entree(entrees, lieu[:k])
+        if entree is not None:
+            libelles.append(entree.libelle(partie, noeud))
+            debut = k + 1
+        noeud = _enfant(noeud, partie)
+    noeud_champ = document.donnees
+    for partie in lieu[:debut]:
+        noeud_champ = _enfant(noeud_champ, partie)
+    champ = _champ(noeud_champ, lieu[debut:])
+    if cle_dict and not champ:
+        champ = "identifiant"
+    if manquant:
+        texte = f"champ « {loc[-1]} » manquant"
+    else:
+        texte = texte_de_validation(erreur, champ.rsplit(".", 1)[-1] if champ and not champ.endswith("]") else "")
+        if erreur["type"] in TYPES_FAUX:
+            texte = type_faux.format(texte)
+    ou = ", ".join(libelles + ([f"champ « {champ} »"] if champ else []))
+    return Probleme(document.ligne(*loc) if loc else None, ou, texte)
+
+
+def texte_de_validation(erreur: dict, section: str = "") -> str:
+    """What is wrong, in French (pydantic's messages are in English); `section`: the name of the
+    field, for a mapping expected there."""
+    type_, valeur, contexte = erreur["type"], erreur.get("input"), erreur.get("ctx") or {}
+    quoi = genre(valeur)
+    if type_ in ("catalogue", "type_faux", "champ_inconnu"):
+        return contexte["message"]
+    if type_ == "missing":
+        return "champ obligatoire absent"
+    if type_ == "extra_forbidden":
+        return "champ inconnu"
+    if type_ == "string_type":
+        return f"un texte est attendu, pas {quoi}"
+    if type_ in ("bool_type", "bool_parsing"):
+        return f"true ou false (oui ou non) est attendu, pas {quoi}"
+    if type_ in ("float_type", "float_parsing", "int_type", "int_parsing", "finite_number"):
+        return f"un nombre est attendu (exemples : 1, 100, 1000), pas {quoi}"
+    if type_ in ("tuple_type", "list_type"):
+        return f"une liste est attendue ([a, b], ou une ligne « - a » par élément), pas {quoi}"
+    if type_ in ("dict_type", "model_type", "model_attributes_type"):
+        if section:
+            return f"la section « {section} » doit être une suite de champs « nom: valeur », pas {quoi}"
+        return f"une suite de champs « nom: valeur » est attendue, pas {quoi}"
+    if type_ == "literal_error":
+        attendu = str(contexte.get("expected", "")).replace(" or ", " ou ")
+        return f"{quoi} n'est pas permise ; valeurs possibles : {attendu}"
+    return str(erreur.get("msg", type_))
+
+
+_ILLISIBLE = object()
+
+
+class _ChargeurRapide(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The rules of `_Chargeur` (only true/false are booleans, a key written twice is an error) on
+    libyaml's parser, without the lines: a large data file is read in a few milliseconds. Any
+    problem is left to `lire`, which names the line."""
+
+    yaml_implicit_resolvers = _Chargeur.yaml_implicit_resolvers
+    construct_mapping = _construire_mapping
+
+
+def _lecture_rapide(texte: str):
+    if "\x00" in texte:
+        return _ILLISIBLE
+    chargeur = _ChargeurRapide(texte)
+    try:
+        return chargeur.get_single_data()
+    except (yaml.YAMLError, RecursionError):
+        return _ILLISIBLE
+    finally:
+        chargeur.dispose()
+
+
+def charger(chemin, modele, erreur: type[ErreurDiagnostic] = ConfigInvalide, *, contexte: dict | None = None,
+            entrees: dict | None = None, type_faux: str = "{}", vide_permis: bool = False,
+            document: DocumentYaml | None = None, rapide: bool = False):
+    """THE loader of a typed file: `chemin` read as `lire` does (UTF-8, a key written twice
+    refused, only true/false are booleans) and validated by the pydantic `modele` (with
+    `contexte`: what the model checks against the rest of the library). Returns the validated
+    model; raises `erreur` (see erreur_de) with one Probleme per mistake: file, line, entry
+    (`entrees`, see probleme_de_validation), field, French text.
+
+    `vide_permis`: an empty file is an empty mapping (else refused); `document`: the file already
+    read by `lire`; `rapide`: a first reading without the lines (large data files), read again
+    with them only when there is a mistake to name. pydantic is imported here, at the first typed
+    file read: the cookiecutter hooks, which use this module, never pay for it."""
+    from pydantic import ValidationError
+
+    chemin = Path(chemin)
+    texte, donnees = None, _ILLISIBLE
+    if document is None and rapide:
+        texte = lire_texte(chemin, erreur)
+        donnees = _lecture_rapide(texte)
+    if donnees is _ILLISIBLE:
+        if document is None:
+            document = lire(chemin, erreur, texte=texte)
+        donnees = document.donnees
+    if donnees is None and vide_permis:
+        donnees = {}
+    if not isinstance(donnees, dict):
+        raise _refus(erreur, chemin, f"une section de champs « nom: valeur » est attendue en tête du fichier "
+                                     f"({', '.join(modele.model_fields)}), pas {genre(donnees)}.")
+    try:
+        return modele.model_validate(donnees, context=contexte)
+    except ValidationError as e:
+        if document is None:
+            document = lire(chemin, erreur, texte=texte)
+        problemes = [probleme_de_validation(document, x, entrees, type_faux) for x in e.errors(include_url=False)]
+        raise erreur_de(erreur, chemin, list(dict.fromkeys(problemes))) from None
 
 
 # --- Typed values ------------------------------------------------------------------------------
@@ -351,23 +601,12 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
     etude = None
     chemin = racine / "etude.yaml"
     noter(chemin)
-    try:
-        from diagnostic_territorial.configuration.etude import Etude, problemes_etude
+    try:  # every section, the survey's settings included (etude_modeles.FichierEtude)
+        from diagnostic_territorial.configuration.etude import Etude
 
-        doc = lire(chemin, erreur=_erreur_etude())
-        trouves = problemes_etude(doc) if isinstance(doc.donnees, dict) else []
-        problemes += trouves
-        if not trouves:
-            etude = Etude.charger(chemin)
+        etude = Etude.charger(chemin)
     except Erreur as e:
-        problemes.append(str(e))
-    if etude is not None:
-        try:  # the survey's settings (switches, seuil of at least 5, names to mask)
-            from diagnostic_territorial.enquete.protection import verifier_configuration
-
-            verifier_configuration(etude)
-        except Erreur as e:
-            problemes.append(str(e))
+        problemes += _une_ligne_par_probleme(e)
 
     from diagnostic_territorial.indicateurs import observation
 
@@ -380,7 +619,7 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
             try:
                 observation.lire(chemin)
             except Erreur as e:
-                problemes.append(str(e))
+                problemes += _une_ligne_par_probleme(e)
 
     from diagnostic_territorial.livrables import plan_action
 
@@ -406,7 +645,7 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
                 noter(export)
                 importer(questionnaire, etude.communes)
         except Erreur as e:
-            problemes.append(str(e))
+            problemes += _une_ligne_par_probleme(e)
 
     textes = [p for dossier in ("analyses", "qualitatif") for p in sorted((racine / dossier).glob("*.md"))]
     textes += [p for p in [racine / "enquete" / "noms_a_masquer.txt"] if p.exists()]
@@ -420,7 +659,6 @@ def verifier_etude(racine) -> tuple[list[str], list[str]]:
     return [relatif(p) for p in dict.fromkeys(problemes)], verifies
 
 
-def _erreur_etude():
-    from diagnostic_territorial.erreurs import EtudeInvalide
-
-    return EtudeInvalide
+def _une_ligne_par_probleme(erreur: ErreurDiagnostic) -> list[str]:
+    """The lines of an error of a typed file (erreur_de), else its message."""
+    return list(getattr(erreur, "problemes", None) or [str(erreur)])

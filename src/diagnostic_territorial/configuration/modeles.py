@@ -9,13 +9,17 @@ unit, source or chapter, a plan naming an indicator absent from the catalogue...
 `CatalogueInvalide`, one French line per problem naming the file, the line, the entry (indicator
 id, chapter and section, thématique, definition) and the field.
 
+The study's own files (etude.yaml, observation_ciblee.yaml, plan_action.yaml,
+enquete/questionnaire.yaml) have their models in etude_modeles.py, on the same bases (`_Entree`,
+`_erreur`, `_type_faux`), and every file is read by the one loader `config_yaml.charger`.
+
 The models say what a valid entry is; the modules that own the objects
 (`catalogue_indicateurs`, `chapitres.generique`, `definitions`) turn the validated entries into
 their frozen dataclasses, load them on first use and keep them (``functools.cache``). What the
 models check against the rest of the library (units, sources, millésime keys, chapters, BPE
 categories, indicator ids, thématiques) comes in the validation context, so that this module
 imports none of those modules (no import cycle); a check whose context is absent is skipped.
-pydantic is imported here only: importing the library does not pay for it until a data file is
+pydantic is imported by these models only: importing the library does not pay for it until a file is
 read.
 """
 
@@ -23,13 +27,11 @@ from __future__ import annotations
 
 import difflib
 import re
-from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-import yaml
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictFloat, StrictStr,
                       ValidationError, ValidationInfo, field_validator, model_validator)
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from diagnostic_territorial.configuration import chargement as config_yaml
 from diagnostic_territorial.erreurs import ErreurDiagnostic
@@ -38,17 +40,30 @@ from diagnostic_territorial import PAQUET
 DOSSIER = PAQUET / "catalogue"
 MOTIF_IDENTIFIANT = re.compile(r"[a-z][a-z0-9_]*")
 MOTIF_TERME = re.compile(r"-?(?:bpe:[a-z0-9_]+|[A-Za-z0-9_]+)")
-NB_ERREURS_MAX = 20
 
 
 class CatalogueInvalide(ErreurDiagnostic):
     """A data file of the package (indicators, plans, definitions) holds a wrong value."""
+
+    @classmethod
+    def depuis_problemes(cls, fichier, problemes: list) -> CatalogueInvalide:
+        """One line per problem, each naming the file (config_yaml.erreur_de)."""
+        lignes = config_yaml.lignes_de(fichier, problemes)
+        erreur = cls("\n".join(lignes))
+        erreur.problemes = lignes
+        return erreur
 
 
 def _erreur(message: str, *champ) -> PydanticCustomError:
     """A validation error whose French `message` is shown as is; `champ`: the path of the field
     below the place where the error is raised (a model validator raises at the entry's level)."""
     return PydanticCustomError("catalogue", "{message}", {"message": message, "champ": champ})
+
+
+def _type_faux(message: str, *champ) -> PydanticCustomError:
+    """A value of the wrong type (`message`: config_yaml.probleme_texte, probleme_entier...): a file
+    may word these its own way (config_yaml.charger, `type_faux`)."""
+    return PydanticCustomError("type_faux", "{message}", {"message": message, "champ": champ})
 
 
 def _contexte(info: ValidationInfo, cle: str):
@@ -130,26 +145,50 @@ EntreePlan = Annotated[StrictStr, AfterValidator(_entree_plan)]
 Booleen = Annotated[StrictBool, BeforeValidator(_booleen)]
 
 
+# Kinds of errors the models raise themselves (the others are pydantic's own).
+TYPES_PROPRES = ("catalogue", "type_faux", "champ_inconnu")
+
+
+def _detail(erreur: dict) -> InitErrorDetails:
+    """An error of ValidationError.errors() raised again (our own kinds rebuilt)."""
+    contexte = erreur.get("ctx") or {}
+    if erreur["type"] in TYPES_PROPRES:
+        return {"type": PydanticCustomError(erreur["type"], "{message}", dict(contexte)), "loc": erreur["loc"],
+                "input": erreur.get("input")}
+    detail = {"type": erreur["type"], "loc": erreur["loc"], "input": erreur.get("input")}
+    if contexte:
+        detail["ctx"] = contexte
+    return detail
+
+
 class _Entree(BaseModel):
     """An entry of a data file: frozen, and an unknown field is refused by name (with the field
-    meant when it is close: « unit » -> « unite »)."""
+    meant when it is close: « unit » -> « unite »), while its other fields are still checked (every
+    problem of the entry is named at once)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _champs_connus(cls, donnees):
-        if isinstance(donnees, dict):
-            for cle in donnees:
-                if cle not in cls.model_fields:
-                    champs = list(cls.model_fields)
-                    proches = difflib.get_close_matches(str(cle), champs, n=1, cutoff=0.6)
-                    raise PydanticCustomError("catalogue", "{message}", {
-                        "message": ("champ inconnu"
-                                    + (f" ; voulez-vous dire « {proches[0]} » ?" if proches else "")
-                                    + f" (champs possibles : {', '.join(champs)})"),
-                        "champ": (cle,)})
-        return donnees
+    def _champs_connus(cls, donnees, suite):
+        if not isinstance(donnees, dict):
+            return suite(donnees)
+        inconnus = [cle for cle in donnees if cle not in cls.model_fields]
+        if not inconnus:
+            return suite(donnees)
+        champs = list(cls.model_fields)
+        erreurs = []
+        for cle in inconnus:
+            proches = difflib.get_close_matches(str(cle), champs, n=1, cutoff=0.6)
+            message = ("champ inconnu" + (f" (vouliez-vous dire « {proches[0]} » ?)" if proches else "")
+                       + f" ; champs possibles : {', '.join(champs)}")
+            erreurs.append({"type": PydanticCustomError("champ_inconnu", "{message}", {"message": message}),
+                            "loc": (cle,), "input": donnees[cle]})
+        try:
+            suite({cle: valeur for cle, valeur in donnees.items() if cle not in inconnus})
+        except ValidationError as e:
+            erreurs += [_detail(x) for x in e.errors(include_url=False)]
+        raise ValidationError.from_exception_data(cls.__name__, erreurs)
 
 
 # --- catalogue/indicateurs.yaml ----------------------------------------------------------------
@@ -366,115 +405,19 @@ class FichierDefinitions(_Entree):
 
 M = TypeVar("M", bound=BaseModel)
 
-# Collections of entries, and what one entry is called in a message (« indicateur « part_0_14 » »).
-ENTREES = {"indicateurs": "indicateur", "chapitres": "chapitre", "thematiques": "thématique",
-           "definitions": "définition"}
-SOUS_ENTREES = {"sections": "section"}
-
-
-_ILLISIBLE = object()
-
-
-class _ChargeurRapide(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """The rules of config_yaml's loader (only true/false are booleans, a key written twice is an
-    error) on libyaml's parser: the catalogue is read in a few milliseconds. Any problem is left
-    to config_yaml.lire, which names the line."""
-
-    yaml_implicit_resolvers = config_yaml._Chargeur.yaml_implicit_resolvers
-    construct_mapping = config_yaml._construire_mapping
-
-
-def _lecture_rapide(texte: str):
-    if "\x00" in texte:
-        return _ILLISIBLE
-    chargeur = _ChargeurRapide(texte)
-    try:
-        return chargeur.get_single_data()
-    except (yaml.YAMLError, RecursionError):
-        return _ILLISIBLE
-    finally:
-        chargeur.dispose()
+# Collections of entries, and what one entry is called in a message (« indicateur « part_0_14 » »,
+# « chapitre « economie », section « emploi_local » »).
+ENTREES = {
+    ("indicateurs",): config_yaml.Entree("indicateur"),
+    ("chapitres",): config_yaml.Entree("chapitre"),
+    ("chapitres", "*", "sections"): config_yaml.Entree("section", ("cle",)),
+    ("thematiques",): config_yaml.Entree("thématique", ("cle",)),
+    ("definitions",): config_yaml.Entree("définition", ("terme",)),
+}
 
 
 def lire(chemin, modele: type[M], contexte: dict | None = None) -> M:
     """The data file `chemin` validated by `modele` (FichierIndicateurs, FichierPlans,
-    FichierDefinitions); CatalogueInvalide names the file, the line, the entry and the field of
-    each problem."""
-    chemin = Path(chemin)
-    texte = config_yaml.lire_texte(chemin, CatalogueInvalide)
-    donnees = _lecture_rapide(texte)
-    document = None
-    if donnees is _ILLISIBLE:  # the consultants' loader says why, with the line
-        document = config_yaml.lire(chemin, erreur=CatalogueInvalide, texte=texte)
-        donnees = document.donnees
-    if not isinstance(donnees, dict):
-        raise CatalogueInvalide(f"{chemin} : une section de champs « nom: valeur » est attendue en tête du fichier "
-                                f"({', '.join(modele.model_fields)}), pas {config_yaml.genre(donnees)}.")
-    try:
-        return modele.model_validate(donnees, context=contexte)
-    except ValidationError as e:
-        if document is None:  # read again for the line of each key
-            document = config_yaml.lire(chemin, erreur=CatalogueInvalide, texte=texte)
-        erreurs = e.errors(include_url=False)
-        lignes = [message(chemin, document, x) for x in erreurs[:NB_ERREURS_MAX]]
-        if len(erreurs) > NB_ERREURS_MAX:
-            lignes.append(f"… et {len(erreurs) - NB_ERREURS_MAX} autres erreurs.")
-        raise CatalogueInvalide("\n".join(dict.fromkeys(lignes))) from None
-
-
-def message(chemin, document: config_yaml.DocumentYaml, erreur: dict) -> str:
-    """« <file>, ligne <n>, indicateur « part_0_14 », champ « unite » : <problem>. »"""
-    contexte = erreur.get("ctx") or {}
-    loc = tuple(erreur["loc"]) + tuple(contexte.get("champ", ()))
-    cle_dict = "[key]" in loc  # the id itself is wrong (a key of a mapping)
-    loc = tuple(p for p in loc if p != "[key]")
-    entrees, debut_champ = [], 0
-    noeud = document.donnees
-    for k, partie in enumerate(loc):
-        parent = loc[k - 1] if k else None
-        noms = ENTREES if k == 1 else SOUS_ENTREES if entrees and k == debut_champ + 1 else {}
-        if k and parent in noms:
-            libelle = partie
-            if isinstance(partie, int):
-                element = noeud[partie] if isinstance(noeud, list) and partie < len(noeud) else None
-                nom = next((element[c] for c in ("cle", "terme") if isinstance(element, dict)
-                            and isinstance(element.get(c), str)), None)
-                libelle = nom if nom is not None else f"n° {partie + 1}"
-            entrees.append(f"{noms[parent]} « {libelle} »")
-            debut_champ = k + 1
-        noeud = noeud.get(partie) if isinstance(noeud, dict) else (
-            noeud[partie] if isinstance(noeud, list) and isinstance(partie, int) and partie < len(noeud) else None)
-    champ = config_yaml.nom_champ(loc[debut_champ:]) if debut_champ < len(loc) else ""
-    if cle_dict and not champ:
-        champ = "identifiant"
-    ligne = document.ligne(*loc) if loc else None
-    ou = str(chemin) + (f", ligne {ligne}" if ligne else "") + "".join(f", {e}" for e in entrees)
-    ou += f", champ « {champ} »" if champ else ""
-    texte = probleme(erreur)
-    return f"{ou} : {texte}" + ("" if texte.endswith((".", "?", "!")) else ".")
-
-
-def probleme(erreur: dict) -> str:
-    """What is wrong, in French (pydantic's messages are in English)."""
-    type_, valeur, contexte = erreur["type"], erreur.get("input"), erreur.get("ctx") or {}
-    genre = config_yaml.genre(valeur)
-    if type_ == "catalogue":
-        return contexte["message"]
-    if type_ == "missing":
-        return "champ obligatoire absent"
-    if type_ == "extra_forbidden":
-        return "champ inconnu"
-    if type_ == "string_type":
-        return f"un texte est attendu, pas {genre}"
-    if type_ in ("bool_type", "bool_parsing"):
-        return f"true ou false (oui ou non) est attendu, pas {genre}"
-    if type_ in ("float_type", "float_parsing", "int_type", "int_parsing", "finite_number"):
-        return f"un nombre est attendu (exemples : 1, 100, 1000), pas {genre}"
-    if type_ in ("tuple_type", "list_type"):
-        return f"une liste est attendue ([a, b], ou une ligne « - a » par élément), pas {genre}"
-    if type_ in ("dict_type", "model_type", "model_attributes_type"):
-        return f"une section de champs « nom: valeur » est attendue, pas {genre}"
-    if type_ == "literal_error":
-        attendu = str(contexte.get("expected", "")).replace(" or ", " ou ")
-        return f"{genre} n'est pas permise ; valeurs possibles : {attendu}"
-    return str(erreur.get("msg", type_))
+    FichierDefinitions) through the one loader (config_yaml.charger, a quick first reading);
+    CatalogueInvalide names the file, the line, the entry and the field of each problem."""
+    return config_yaml.charger(chemin, modele, CatalogueInvalide, contexte=contexte, entrees=ENTREES, rapide=True)
