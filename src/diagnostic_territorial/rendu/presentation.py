@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import re
 from pathlib import Path
 from typing import Callable, Mapping
@@ -99,15 +100,77 @@ def a_retenir(points: list[str], titre: str = "À retenir") -> None:
     _afficher(html_a_retenir(points, titre), texte=" ".join([titre, *map(str, points)]))
 
 
+# What the client reads where data is missing: the details (file, address, folder, command) are
+# the consultant's, in the terminal, in JupyterLab and in the technical annex.
+TITRE_ANNEXE_SOURCES = "Sources à compléter"
+MESSAGE_NON_DISPONIBLE = f"Donnée non disponible pour ce territoire : voir l'annexe « {TITRE_ANNEXE_SOURCES} »."
+# Set to "1" in the kernels that execute the report's notebooks (execution.notebooks): what they
+# display is recorded in the executed notebooks, the client's document. Unset (JupyterLab, tests),
+# the consultant sees the detailed messages.
+VARIABLE_DOCUMENT_CLIENT = "DIAGNOSTIC_TERRITORIAL_DOCUMENT_CLIENT"
+
+
+def document_client() -> bool:
+    """True when the outputs are the client's document (the notebooks executed for the report)."""
+    return os.environ.get(VARIABLE_DOCUMENT_CLIENT, "") == "1"
+
+
 def html_donnees_manquantes(message: str) -> str:
+    """The consultant's notice: what is missing, from where, how to get it (JupyterLab)."""
     return ('<div class="donnees-manquantes"><p class="titre">Données manquantes</p>'
             f"<div>{assainir.html(message)}</div></div>")
 
 
-def donnees_manquantes(message: str) -> None:
-    """A visible notice that some data is missing (which file, from where, how to get it). The
-    message may hold inline HTML (sanitised); a plain-text message is best escaped by the caller."""
-    _afficher(html_donnees_manquantes(message), texte=str(message))
+def html_donnee_non_disponible(texte: str | None = None) -> str:
+    """The client's notice: a neutral sentence (`texte`, plain text, escaped), or
+    :data:`MESSAGE_NON_DISPONIBLE` that sends the reader to the « Sources à compléter » annex."""
+    return (f'<div class="donnees-manquantes donnee-non-disponible">'
+            f"<p>{assainir.texte(texte or MESSAGE_NON_DISPONIBLE)}</p></div>")
+
+
+# The last neutral notice displayed, by execute request: a section that misses several indicators
+# shows the neutral sentence once, not once per indicator.
+_DERNIER_NEUTRE: dict = {}
+
+
+def _requete_en_cours() -> str | None:
+    try:
+        from IPython import get_ipython
+
+        noyau = getattr(get_ipython(), "kernel", None)
+        return noyau.get_parent("shell")["header"]["msg_id"] if noyau is not None else None
+    except Exception:  # noqa: BLE001 - outside a kernel: no deduplication
+        return None
+
+
+def donnees_manquantes(message: str, client: str | None = None) -> None:
+    """A visible notice that some data is missing.
+
+    In JupyterLab (and wherever :func:`document_client` is false) it shows `message`: which file,
+    from where, how to get it (inline HTML, sanitised; a plain-text message is best escaped by the
+    caller). In the notebooks executed for the report it shows `client` (plain text, for a note
+    the client may read, e.g. « Insee ne publie pas… ») or, by default, the neutral
+    :data:`MESSAGE_NON_DISPONIBLE`; the details are in the technical annex and the terminal, never
+    in the client's document. The output's metadata says a notice was shown (``non_disponible``),
+    so that the report carries the « Sources à compléter » annex."""
+    if not document_client():
+        _afficher(html_donnees_manquantes(message), texte=str(message))
+        return
+    contenu = html_donnee_non_disponible(client)
+    requete = _requete_en_cours()
+    if client is None and requete is not None:
+        if _DERNIER_NEUTRE.get("requete") == requete:
+            return
+        _DERNIER_NEUTRE["requete"] = requete
+    texte = client or MESSAGE_NON_DISPONIBLE
+    from IPython.display import HTML, display
+
+    display(HTML(contenu), metadata={CLE_METADONNEES: {"texte": texte, "non_disponible": client is None}})
+
+
+def non_disponible_d_une_sortie(sortie: Mapping) -> bool:
+    """True when an output of an executed notebook is the client's neutral notice of missing data."""
+    return bool(_enregistre(sortie).get("non_disponible"))
 
 
 def _texte_tableau(df: pd.DataFrame, index: bool = False) -> str:
