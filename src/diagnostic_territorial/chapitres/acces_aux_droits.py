@@ -153,6 +153,36 @@ def points_cles(etude, r: Revenus) -> list[str]:
     return points
 
 
+# The catalogue indicator of each Filosofi variable recorded for the synthèse (build/resultats/).
+INDICATEURS_FILOSOFI = {"Q2": "revenu_median", "D1": "premier_decile", "D9": "neuvieme_decile",
+                        "RD": "rapport_interdecile", "TP60": "taux_pauvrete", "PPSOC": "part_prestations_sociales",
+                        "PPMINI": "part_minima_sociaux", "PPLOGT": "part_aides_logement"}
+
+
+def chiffres(r: Revenus) -> dict:
+    """The Filosofi values recorded for the synthèse (chapitres/enjeux.py), as the catalogue's
+    indicators, shaped as ChapitreIndicateurs.chiffres; a variable published nowhere is left out."""
+    if r.table is None:
+        return {}
+    niveaux = ("territoire", "departement", "region", "france")
+
+    def valeurs(table: pd.DataFrame, variable: str) -> dict:
+        sortie = {}
+        for n in niveaux:
+            v = _valeur(table, n, variable) if variable in table else float("nan")
+            sortie[n] = None if np.isnan(v) else v
+        return sortie
+
+    sortie = {}
+    for variable, id_ in INDICATEURS_FILOSOFI.items():
+        v = valeurs(r.table, variable)
+        if any(x is not None for x in v.values()):
+            sortie[id_] = v | {"annee": r.millesime, "source": r.mention}
+    if "revenu_median" in sortie and r.precedent is not None:
+        sortie["revenu_median"]["precedent"] = valeurs(r.precedent, "Q2") | {"annee": r.millesime_precedent}
+    return sortie
+
+
 def afficher_a_retenir(etude, r: Revenus, caf=None):
     """The « À retenir » box: Filosofi key figures, then those of the Caf allocataires (`caf`: the
     chapter's catalogue indicators, generique.ouvrir(etude, "acces_aux_droits"))."""
@@ -160,7 +190,8 @@ def afficher_a_retenir(etude, r: Revenus, caf=None):
     from diagnostic_territorial.chapitres import resultats
 
     points = points_cles(etude, r) + (caf.points() if caf is not None else [])
-    resultats.enregistrer(etude, "acces_aux_droits", points)
+    resultats.enregistrer(etude, "acces_aux_droits", points,
+                          {"indicateurs": chiffres(r) | (caf.chiffres() if caf is not None else {})})
     if points:
         presentation.a_retenir(points)
     for message in r.manquantes:

@@ -218,6 +218,21 @@ def points_cles(etude, d: Demographie) -> list[str]:
     return points
 
 
+def chiffres(d: Demographie) -> dict:
+    """The population recorded for the synthèse (build/resultats/, chapitres/enjeux.py: the
+    effectif of the findings about every inhabitant), shaped as ChapitreIndicateurs.chiffres."""
+    if d.population_legale is None:
+        return {}
+    pl = d.population_legale
+    valeurs = {}
+    for niveau in ("territoire", "departement", "region", "france"):
+        lignes = pl[pl["niveau"] == niveau]
+        v = lignes["PMUN"].iloc[0] if len(lignes) else None
+        valeurs[niveau] = None if v is None or fm.est_manquant(v) else float(v)
+    return {"population_municipale": valeurs | {"annee": d.annee_population_legale,
+                                                "source": d.mention_population_legale}}
+
+
 # --- display (one function per section of the notebook) -----------------------------------
 
 def afficher_a_retenir(etude, d: Demographie):
@@ -225,7 +240,7 @@ def afficher_a_retenir(etude, d: Demographie):
     from diagnostic_territorial.chapitres import resultats
 
     points = points_cles(etude, d)
-    resultats.enregistrer(etude, "demographie", points)
+    resultats.enregistrer(etude, "demographie", points, {"indicateurs": chiffres(d)})
     if points:
         presentation.a_retenir(points)
     for message in d.manquantes:

@@ -281,18 +281,31 @@ class ChapitreIndicateurs:
                     f"({html.escape(haut['libelle'], quote=False)}).")
         return ""
 
+    def chiffres(self) -> dict[str, dict]:
+        """What the chapter records of each computed indicator for the synthèse (build/resultats/,
+        read by chapitres/enjeux.py): the territory's and the references' values, the millésime,
+        the source line and, when the source has one, the previous millésime's values
+        (``precedent``: the same niveaux and its ``annee``)."""
+        niveaux = ("territoire", "departement", "region", "france")
+
+        def valeur(table: pd.DataFrame, niveau: str):
+            lignes = table[table["niveau"] == niveau]
+            return None if lignes.empty or fm.est_manquant(lignes["valeur"].iloc[0]) else float(lignes["valeur"].iloc[0])
+
+        chiffres = {}
+        for id_, v in self.valeurs.items():
+            chiffres[id_] = {n: valeur(v.table, n) for n in niveaux} | {"annee": v.annee, "source": v.mention}
+            if v.precedente is not None:
+                chiffres[id_]["precedent"] = {n: valeur(v.precedente, n) for n in niveaux} | {"annee": v.annee_precedente}
+        return chiffres
+
     def a_retenir(self) -> None:
         """Display the « À retenir » box and record the key figures for the synthèse."""
         from diagnostic_territorial.rendu import presentation
         from diagnostic_territorial.chapitres import resultats
 
         points = self.points()
-        chiffres = {}
-        for id_, v in self.valeurs.items():
-            lignes = {n: v.ligne(n) for n in ("territoire", "departement", "region", "france")}
-            chiffres[id_] = {n: (None if fm.est_manquant(l["valeur"]) else float(l["valeur"]))
-                             for n, l in lignes.items()} | {"annee": v.annee}
-        resultats.enregistrer(self.etude, self.plan.cle, points, {"indicateurs": chiffres})
+        resultats.enregistrer(self.etude, self.plan.cle, points, {"indicateurs": self.chiffres()})
         if points:
             presentation.a_retenir(points)
         elif not self.valeurs:

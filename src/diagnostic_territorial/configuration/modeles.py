@@ -40,6 +40,9 @@ from diagnostic_territorial import PAQUET
 DOSSIER = PAQUET / "catalogue"
 MOTIF_IDENTIFIANT = re.compile(r"[a-z][a-z0-9_]*")
 MOTIF_TERME = re.compile(r"-?(?:bpe:[a-z0-9_]+|[A-Za-z0-9_]+)")
+# The publics of the synthèse's findings (chapitres/enjeux.PUBLICS gives their labels).
+PUBLICS = ("petite_enfance", "enfance", "jeunesse", "familles", "personnes_agees", "precarite", "handicap",
+           "ensemble")
 
 
 class CatalogueInvalide(ErreurDiagnostic):
@@ -211,6 +214,13 @@ class IndicateurModele(_Entree):
     court: StrictStr = ""
     millesime: StrictStr = ""
     decoupage: Annotated[Literal["", "base_cc", "2023"], BeforeValidator(_decoupage)] = ""
+    # How the synthèse reads a value above the references (chapitres/enjeux.py, docs/enjeux.md):
+    # plus_mieux (a strength), plus_fragilite (a weakness), neutre (descriptive: no judgement).
+    sens: Literal["plus_mieux", "plus_fragilite", "neutre"] = "neutre"
+    # The public a finding on the indicator concerns ("": the default public of its chapter).
+    public: Literal["", *PUBLICS] = ""
+    # The count indicator (unite: nombre) giving the number of people the indicator describes.
+    base: StrictStr = ""
 
     @field_validator("unite")
     @classmethod
@@ -271,6 +281,22 @@ class IndicateurModele(_Entree):
 
 class FichierIndicateurs(_Entree):
     indicateurs: dict[Identifiant, IndicateurModele]
+
+    @model_validator(mode="after")
+    def _bases(self) -> FichierIndicateurs:
+        for id_, i in self.indicateurs.items():
+            if not i.base:
+                continue
+            base = self.indicateurs.get(i.base)
+            if base is None:
+                raise PydanticCustomError("catalogue", "{message}", {
+                    "message": _inconnu(i.base, self.indicateurs, "indicateur inconnu",
+                                        "(absent du catalogue d'indicateurs)").context["message"],
+                    "champ": ("indicateurs", id_, "base")})
+            if base.unite != "nombre" or base.denominateur:
+                raise _erreur(f"« {i.base} » n'est pas un effectif (unite: nombre, sans dénominateur)",
+                              "indicateurs", id_, "base")
+        return self
 
 
 # --- catalogue/plans.yaml ----------------------------------------------------------------------

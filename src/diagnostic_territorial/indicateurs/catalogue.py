@@ -95,6 +95,9 @@ class Indicateur:
     court: str = ""  # short label for table headers and charts
     millesime: str = ""  # key of etude.millesimes ("" = CLE_MILLESIME[source])
     decoupage: str = ""  # age bands of the RP: "base_cc" (RP 2022 and before) or "2023" (Melodi)
+    sens: str = "neutre"  # plus_mieux, plus_fragilite or neutre: read by chapitres/enjeux.py
+    public: str = ""  # public of its findings ("" = its chapter's), see chapitres/enjeux.py
+    base: str = ""  # id of the count of the people it describes (effectif of its findings)
 
     @property
     def cle_millesime(self) -> str:
