@@ -226,10 +226,11 @@ def _si_modifie(args, etude, nom: str, sorties, construire) -> int:
     from diagnostic_territorial.execution.a_jour import Livrable
 
     livrable = Livrable(etude, nom, sorties, force=getattr(args, "force", False))
+    noms = ", ".join(Path(s).name for s in livrable.sorties)
     if livrable.a_jour():
-        noms = ", ".join(Path(s).name for s in livrable.sorties)
         print(f"À jour, rien n'a changé depuis la dernière production : {noms} (--force pour refaire)")
         return 0
+    print(f"Production de {noms} : {' ; '.join(livrable.raisons)}")
     statut = construire()
     if statut == 0:
         livrable.enregistrer()

@@ -3,21 +3,26 @@
 A deliverable (rapport HTML, rapport PDF, synthèse, fiches communes...) is made from the executed
 notebooks and their journal, the study's files (etude.yaml, the other YAML files, analyses/,
 enquete/, qualitatif/), the data cache, the library (code, templates, version) and the generation
-date. After a successful build, ``build/livrables/<nom>.json`` records the hash of all of these and
-the hash of each file written. The next run reuses the deliverable when both still match: same
-inputs, and the files in livrables/ are those it wrote (a file deleted or replaced by hand is
-rebuilt). A failed build records nothing, so it is retried next time; ``--force`` rebuilds anyway.
+date. After a successful build, ``build/livrables/<nom>.json`` records these components and the
+hash of each file written (``empreintes.enregistrer``). The next run reuses the deliverable when both
+still match: same inputs, and the files in livrables/ are those it wrote (a file deleted or replaced
+by hand is rebuilt). A failed build records nothing, so it is retried next time; ``--force``
+rebuilds anyway. When it rebuilds, ``Livrable.raisons`` says why in French, for the terminal
+(« etude.yaml modifié », « analyses/ modifié (demographie.md modifié) »).
 
 The report depends on all of these; the other deliverables on the part they read (``ENTREES``):
-editing analyses/ rebuilds the report, not the fiches communes.
+editing analyses/ rebuilds the report, not the fiches communes. Files are hashed by the project's
+one fingerprint kernel (``diagnostic_territorial.empreintes``), memoised in
+``build/empreintes_livrables.json``.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from diagnostic_territorial.execution.notebooks import DOSSIERS_ETUDE, Empreintes, _sha_bytes, empreinte_bibliotheque, empreinte_donnees
+from diagnostic_territorial import empreintes as noyau
+from diagnostic_territorial.empreintes import ABSENT, Empreintes
+from diagnostic_territorial.execution.notebooks import DOSSIERS_ETUDE, empreinte_bibliotheque, empreinte_donnees
 
 
 def _empreintes(etude) -> Empreintes:
@@ -25,22 +30,19 @@ def _empreintes(etude) -> Empreintes:
 
 
 def composantes(etude, empreintes: Empreintes) -> dict:
-    """Hashes of everything a deliverable may be made from (see the module's docstring): one entry
-    per study file (``yaml:<nom>``) and folder (``dossier:<nom>``), the executed notebooks, their
-    results and statuses, the data, the library and the generation date."""
+    """Fingerprints of everything a deliverable may be made from (see the module's docstring): one
+    entry per study file (``yaml:<nom>``) and folder (``dossier:<nom>``, {file: sha256}), the executed
+    notebooks, their results and statuses, the data, the library and the generation date."""
     from diagnostic_territorial.ecriture import date_generation
 
     racine = Path(etude.racine)
     build = Path(etude.dossier_build)
-    sortie = {}
-    for p in sorted(racine.glob("*.y*ml")):
-        if p.suffix in (".yaml", ".yml") and p.is_file():
-            sortie[f"yaml:{p.name}"] = empreintes.sha(p)
+    sortie = {f"yaml:{nom}": sha for nom, sha in empreintes.fichiers(racine, ("*.yaml", "*.yml")).items()}
     for nom in (*DOSSIERS_ETUDE, "analyses"):
-        sortie[f"dossier:{nom}"] = empreintes.arbre(racine / nom)
+        sortie[f"dossier:{nom}"] = empreintes.fichiers(racine / nom)
     sortie.update({
-        "notebooks": empreintes.arbre(build / "notebooks", ("*.ipynb",)),
-        "resultats": empreintes.arbre(build / "resultats"),
+        "notebooks": empreintes.fichiers(build / "notebooks", ("*.ipynb",)),
+        "resultats": empreintes.fichiers(build / "resultats"),
         "journal": _etats_chapitres(build / "execution.json"),
         "donnees": empreinte_donnees(etude, empreintes),
         "bibliotheque": empreinte_bibliotheque(empreintes),
@@ -64,6 +66,18 @@ ENTREES = {
     "plan-action": (*_COMMUN, "yaml:plan_action.yaml"),
 }
 
+# Why a deliverable is rebuilt, in French (empreintes.raisons).
+LIBELLES_COMPOSANTES = {
+    "yaml:": "{nom} modifié",
+    "dossier:": "{nom}/ modifié",
+    "notebooks": "notebooks exécutés modifiés",
+    "resultats": "constats des chapitres modifiés",
+    "journal": "état des chapitres modifié",
+    "donnees": "données modifiées",
+    "bibliotheque": "bibliothèque modifiée",
+    "date": "date de génération changée",
+}
+
 
 def entrees(nom: str, toutes: dict) -> dict:
     """The components deliverable `nom` is made from."""
@@ -74,52 +88,57 @@ def entrees(nom: str, toutes: dict) -> dict:
             if k in gardees or any(g.endswith(":") and k.startswith(g) for g in gardees)}
 
 
-def _etats_chapitres(journal: Path) -> str:
-    """Hash of what the deliverables show from the execution journal: each chapter's status and
-    error. Its durations and « reused » flags change from one run to the next and are left out."""
-    try:
-        etats = json.loads(journal.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "absent"
-    utiles = {cle: [e.get("statut"), e.get("erreur")] for cle, e in etats.items() if isinstance(e, dict)}
-    return _sha_bytes(json.dumps(utiles, sort_keys=True, ensure_ascii=False).encode())
+def _etats_chapitres(journal: Path) -> dict | str:
+    """What the deliverables show from the execution journal: each chapter's status and error,
+    {chapitre: [statut, erreur]}. Its durations and « reused » flags change from one run to the next
+    and are left out."""
+    etats = noyau.lire(journal)
+    if etats is None:
+        return ABSENT
+    return {cle: [e.get("statut"), e.get("erreur")] for cle, e in etats.items() if isinstance(e, dict)}
 
 
 def _chemin_etat(etude, nom: str) -> Path:
     return Path(etude.dossier_build) / "livrables" / f"{nom}.json"
 
 
-def _fichiers(sorties) -> list[Path]:
-    """The files of `sorties` (files, or folders whose files all belong to the deliverable)."""
-    fichiers = []
+def _fichiers(sorties) -> tuple[list[Path], list[Path]]:
+    """The files of `sorties` (files, or folders whose files all belong to the deliverable), and the
+    files named in `sorties` that do not exist."""
+    fichiers, absents = [], []
     for s in sorties:
         s = Path(s)
         if s.is_dir():
             fichiers.extend(sorted(p for p in s.iterdir() if p.is_file() and not p.name.startswith(".")))
-        else:
+        elif s.is_file():
             fichiers.append(s)
-    return fichiers
+        else:
+            absents.append(s)
+    return fichiers, absents
+
+
+def _nom(f: Path, racine: Path) -> str:
+    """A file's path relative to the study: a study moved or copied elsewhere keeps its deliverables
+    up to date."""
+    try:
+        return f.resolve().relative_to(racine).as_posix()
+    except ValueError:
+        return f.resolve().as_posix()
 
 
 def _etat_sorties(sorties, empreintes: Empreintes, racine: Path) -> dict | None:
-    """{path relative to the study: sha256} of the deliverable's files (None: one is missing).
-    Relative paths: a study moved or copied elsewhere keeps its deliverables up to date."""
-    etat = {}
+    """{path relative to the study: sha256} of the deliverable's files (None: one is missing)."""
+    fichiers, absents = _fichiers(sorties)
+    if absents:
+        return None
     racine = Path(racine).resolve()
-    for f in _fichiers(sorties):
-        if not f.is_file():
-            return None
-        try:
-            nom = f.resolve().relative_to(racine).as_posix()
-        except ValueError:
-            nom = f.resolve().as_posix()
-        etat[nom] = empreintes.sha(f)
-    return etat
+    return {_nom(f, racine): empreintes.fichier(f) for f in fichiers}
 
 
 class Livrable:
     """``with``-less helper: ``l = Livrable(etude, "synthese", [html, pdf])``; ``l.a_jour()`` says
-    whether the files can be reused; after a successful build ``l.enregistrer()``."""
+    whether the files can be reused (``l.raisons``: why not, in French); after a successful build
+    ``l.enregistrer()``."""
 
     def __init__(self, etude, nom: str, sorties, force: bool = False):
         self.etude = etude
@@ -128,28 +147,35 @@ class Livrable:
         self.force = force
         self.empreintes = _empreintes(etude)
         self.composantes = entrees(nom, composantes(etude, self.empreintes))
+        self.raisons: list[str] = []
 
     def a_jour(self) -> bool:
-        if self.force:
-            return False
-        try:
-            ancien = json.loads(_chemin_etat(self.etude, self.nom).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        if ancien.get("cle") != _sha_bytes(json.dumps(self.composantes, sort_keys=True).encode()):
-            return False
-        actuel = _etat_sorties(self.sorties, self.empreintes, self.etude.racine)
+        self.raisons = self._raisons()
         self.empreintes.enregistrer()
-        return actuel is not None and actuel == ancien.get("sorties")
+        return not self.raisons
+
+    def _raisons(self) -> list[str]:
+        if self.force:
+            return ["production forcée (--force)"]
+        ancien = noyau.lire(_chemin_etat(self.etude, self.nom))
+        if ancien is None:
+            return ["jamais produit (ou échec de la production précédente)"]
+        if not noyau.a_jour(ancien, self.composantes):
+            return (noyau.raisons(ancien.get("composantes"), self.composantes, LIBELLES_COMPOSANTES)
+                    or ["entrées modifiées"])
+        racine = Path(self.etude.racine).resolve()
+        fichiers, absents = _fichiers(self.sorties)
+        actuel = {_nom(f, racine): self.empreintes.fichier(f) for f in fichiers}
+        avant = ancien.get("sorties") if isinstance(ancien.get("sorties"), dict) else {}
+        details = noyau.changements(avant, actuel) + [
+            f"{nom} absent" for nom in (_nom(a, racine) for a in absents) if nom not in avant]
+        if details:
+            return [f"fichiers produits supprimés ou modifiés depuis ({', '.join(details)})"]
+        return []
 
     def enregistrer(self) -> None:
-        from diagnostic_territorial.ecriture import _ecrire_atomiquement
-
         sorties = _etat_sorties(self.sorties, self.empreintes, self.etude.racine)
         if sorties is None:
             return
-        etat = {"cle": _sha_bytes(json.dumps(self.composantes, sort_keys=True).encode()),
-                "composantes": self.composantes, "sorties": sorties}
-        _ecrire_atomiquement(_chemin_etat(self.etude, self.nom),
-                             json.dumps(etat, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        noyau.enregistrer(_chemin_etat(self.etude, self.nom), self.composantes, sorties=sorties)
         self.empreintes.enregistrer()

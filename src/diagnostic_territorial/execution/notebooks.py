@@ -20,9 +20,12 @@ complement re-executes that one only. Their executed notebook is
 ``build/notebooks/complement-<nom>.ipynb``; when a complement is removed from the folder, its
 executed notebook, findings and journal line are deleted (:func:`retirer_complements_disparus`).
 
-Data files are hashed by content, with a memo keyed by (size, mtime) in
-``build/notebooks/empreintes.json``: an unchanged 80 MB parquet file is not read again, and a file
-rewritten with the same content (``make donnees`` again) does not invalidate anything.
+Files are hashed by content by the project's one fingerprint kernel (``diagnostic_territorial.
+empreintes``), with a memo keyed by (size, mtime, inode) in ``build/notebooks/empreintes.json``: an
+unchanged 80 MB parquet file is not read again, and a file rewritten with the same content (``make
+donnees`` again) does not invalidate anything. Folders (data/cache/, enquete/, complements/...) are
+components {file: sha256}, so that the summary says which file made a chapter run again
+(« données modifiées (filosofi_2019.parquet modifié) »).
 
 Warm kernels
 ------------
@@ -36,7 +39,6 @@ kernel that died is restarted.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -45,7 +47,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from diagnostic_territorial import empreintes as noyau
 from diagnostic_territorial.ecriture import ecrire_json, ecrire_texte, sha256_fichier
+from diagnostic_territorial.empreintes import ABSENT, Empreintes, empreinte_composantes, empreinte_octets
 from diagnostic_territorial.chapitres.plan import DOSSIER_COMPLEMENTS, PREFIXE_COMPLEMENT, Chapitre, chapitres_etude
 from diagnostic_territorial import PAQUET
 
@@ -81,66 +85,14 @@ class ResultatExecution:
     raisons: list[str] = field(default_factory=list)  # why it was (re-)executed
 
 
-# --- hashing ---------------------------------------------------------------------------------
-
-def _sha_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-_sha_fichier = sha256_fichier  # one file hash for the whole project (ecriture.sha256_fichier)
-
-
-class Empreintes:
-    """Content hashes of files, memoised by (size, mtime_ns) in a JSON file."""
-
-    def __init__(self, chemin: Path | None):
-        self.chemin = chemin
-        self.memo: dict = {}
-        if chemin is not None and chemin.exists():
-            try:
-                self.memo = json.loads(chemin.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.memo = {}
-        self.modifie = False
-
-    def sha(self, chemin: Path) -> str:
-        st = chemin.stat()
-        cle = str(chemin.resolve())
-        connu = self.memo.get(cle)
-        if connu and connu[0] == st.st_size and connu[1] == st.st_mtime_ns:
-            return connu[2]
-        sha = _sha_fichier(chemin)
-        self.memo[cle] = [st.st_size, st.st_mtime_ns, sha]
-        self.modifie = True
-        return sha
-
-    def arbre(self, racine: Path, motifs: tuple[str, ...] = ("**/*",), exclure: tuple[str, ...] = ()) -> str:
-        """One hash for all the files under `racine` (relative names and contents); `exclure`:
-        name patterns (fnmatch) of files left out."""
-        from fnmatch import fnmatch
-
-        if not racine.exists():
-            return "absent"
-        fichiers = sorted({p for m in motifs for p in racine.glob(m)
-                           if p.is_file() and "__pycache__" not in p.parts and not p.name.endswith((".pyc", ".tmp"))
-                           and not any(fnmatch(p.name, e) for e in exclure)})
-        h = hashlib.sha256()
-        for p in fichiers:
-            h.update(p.relative_to(racine).as_posix().encode() + b"\0" + self.sha(p).encode() + b"\n")
-        return h.hexdigest()
-
-    def enregistrer(self) -> None:
-        if self.chemin is None or not self.modifie:
-            return
-        ecrire_json(self.chemin, self.memo, indent=0, ensure_ascii=True)
-
+# --- hashing (the kernel is diagnostic_territorial.empreintes) ---------------------------------
 
 def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
     """Hash of the library's files (the copy the kernels import: same PYTHONPATH as this process)."""
     from diagnostic_territorial import __version__
 
     empreintes = empreintes or Empreintes(None)
-    return _sha_bytes(f"{__version__}\0{empreintes.arbre(PAQUET)}".encode())
+    return empreinte_octets(f"{__version__}\0{empreintes.arbre(PAQUET)}")
 
 
 # Derived files of data/cache/ that a notebook may write while it runs (the communes' contours,
@@ -150,15 +102,15 @@ def empreinte_bibliotheque(empreintes: Empreintes | None = None) -> str:
 CACHE_DERIVE = ("contours_communes_*.parquet",)
 
 
-def empreinte_donnees(etude, empreintes: Empreintes) -> str:
-    """Hash of the study's input data: the parsed sources of data/cache/ (not the derived files) and
-    the commune contours shipped with the library (referentiel/contours_communes_*.parquet, what the
-    derived files are made from; cartes.FICHIER_CONTOURS, not imported here: cartes loads geopandas)."""
-    referentiel = PAQUET / "referentiel"
-    contours = " ".join(f"{p.name}:{empreintes.sha(p)}"
-                        for p in sorted(referentiel.glob("contours_communes_*.parquet")))
-    arbre = empreintes.arbre(Path(etude.dossier_cache), exclure=CACHE_DERIVE)
-    return _sha_bytes(f"{arbre}\0contours {contours or 'absents'}".encode())
+def empreinte_donnees(etude, empreintes: Empreintes) -> dict:
+    """The study's input data, {file: sha256}: the parsed sources of data/cache/ (not the derived
+    files) and the commune contours shipped with the library (``referentiel/contours_communes_*``,
+    what the derived files are made from; cartes.FICHIER_CONTOURS, not imported here: cartes loads
+    geopandas). A dictionary, so that a reason names the files that changed."""
+    donnees = empreintes.fichiers(Path(etude.dossier_cache), exclure=CACHE_DERIVE)
+    donnees.update({f"referentiel/{nom}": sha for nom, sha in
+                    empreintes.fichiers(PAQUET / "referentiel", ("contours_communes_*.parquet",)).items()})
+    return donnees
 
 
 # Fields of etude.yaml's « etude » section that only the deliverables show (cover, footer): no
@@ -173,30 +125,26 @@ def _empreinte_etude(chemin: Path) -> str:
     import yaml
 
     if not chemin.exists():
-        return "absent"
+        return ABSENT
     try:
         data = yaml.safe_load(chemin.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError):
-        return _sha_fichier(chemin)
+        return sha256_fichier(chemin)
     if isinstance(data, dict):
         data = {k: v for k, v in data.items() if k != "execution"}
         if isinstance(data.get("etude"), dict):
             data["etude"] = {k: v for k, v in data["etude"].items() if k not in CHAMPS_LIVRABLES_SEULS}
-    return _sha_bytes(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode())
+    return empreinte_octets(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str))
 
 
 def _composantes_communes(etude, empreintes: Empreintes) -> dict:
-    racine = Path(etude.racine)
-    autres = [p for p in sorted(racine.glob("*.y*ml")) if p.name != "etude.yaml" and p.suffix in (".yaml", ".yml")]
-    h = hashlib.sha256()
-    for p in autres:
-        h.update(p.name.encode() + b"\0" + empreintes.sha(p).encode() + b"\n")
-    for nom in DOSSIERS_ETUDE:
-        h.update(nom.encode() + b"\0" + empreintes.arbre(racine / nom).encode() + b"\n")
+    """The components every chapter shares: the library, etude.yaml, the study's other files (its
+    other YAML files, enquete/, qualitatif/), the data and Python."""
+    motifs = ("*.yaml", "*.yml", *(f"{nom}/**/*" for nom in DOSSIERS_ETUDE))
     return {
         "bibliotheque": empreinte_bibliotheque(empreintes),
         "etude": _empreinte_etude(Path(etude.chemin)),
-        "fichiers_etude": h.hexdigest(),
+        "fichiers_etude": empreintes.fichiers(Path(etude.racine), motifs, exclure=("/etude.yaml",)),
         "donnees": empreinte_donnees(etude, empreintes),
         "python": sys.version.split()[0] + ":" + KERNEL,
     }
@@ -220,35 +168,31 @@ def dossier_source(etude, c: Chapitre) -> Path:
     return Path(etude.dossier_notebooks) if not c.complement else Path(etude.racine) / c.dossier
 
 
-def empreinte_fichiers_complements(etude, empreintes: Empreintes) -> str:
-    """Hash of the files of complements/ that a complement may read (a CSV next to it, a
-    subfolder): every complement depends on them, the plan's chapters do not. The notebooks
-    directly in the folder are left out (each one is its own chapter's « notebook » component:
-    editing one does not re-execute the others), as are the LISEZMOI and hidden files and folders
-    (.ipynb_checkpoints/, which JupyterLab rewrites)."""
+# What a complement may read in complements/ besides itself: everything but the notebooks directly
+# in the folder (each one is its own chapter's « notebook » component: editing one does not
+# re-execute the others) and the LISEZMOI; hidden files and folders (.ipynb_checkpoints/, which
+# JupyterLab rewrites) never count (empreintes.EXCLUS_TOUJOURS).
+EXCLUS_COMPLEMENTS = ("/*.ipynb", "/LISEZMOI.md")
+
+
+def empreinte_fichiers_complements(etude, empreintes: Empreintes) -> dict | str:
+    """The files of complements/ that a complement may read (a CSV next to it, a subfolder),
+    {relative path: sha256}: every complement depends on them, the plan's chapters do not."""
     racine = Path(etude.racine) / DOSSIER_COMPLEMENTS
     if not racine.is_dir():
-        return "absent"
-    h = hashlib.sha256()
-    for p in sorted(racine.rglob("*")):
-        rel = p.relative_to(racine)
-        if (not p.is_file() or any(part.startswith(".") for part in rel.parts) or "__pycache__" in rel.parts
-                or p.name.endswith((".pyc", ".tmp"))
-                or (len(rel.parts) == 1 and (p.name.endswith(".ipynb") or p.name == "LISEZMOI.md"))):
-            continue
-        h.update(rel.as_posix().encode("utf-8", "surrogateescape") + b"\0" + empreintes.sha(p).encode() + b"\n")
-    return h.hexdigest()
+        return ABSENT
+    return empreintes.fichiers(racine, exclure=EXCLUS_COMPLEMENTS)
 
 
 def composantes_cle(etude, c: Chapitre, communes: dict, empreintes: Empreintes) -> dict:
-    """The key components of one chapter (dict of hashes)."""
+    """The key components of one chapter (fingerprints, some of them {file: sha256})."""
     notebook = dossier_source(etude, c) / c.notebook
     analyse = Path(etude.dossier_analyses) / f"{c.cle}.md"
     parametres = _parametres(etude, dossier_source(etude, c) if c.complement else None)
     comp = {
-        "notebook": empreintes.sha(notebook) if notebook.exists() else "absent",
-        "parametres": _sha_bytes(json.dumps(parametres, sort_keys=True).encode()),
-        "analyse": empreintes.sha(analyse) if analyse.exists() else "absent",
+        "notebook": empreintes.fichier(notebook) if notebook.exists() else ABSENT,
+        "parametres": empreinte_composantes(parametres),
+        "analyse": empreintes.fichier(analyse) if analyse.exists() else ABSENT,
         **communes,
     }
     if c.complement:
@@ -256,51 +200,33 @@ def composantes_cle(etude, c: Chapitre, communes: dict, empreintes: Empreintes) 
     if c.apres_les_autres:
         from diagnostic_territorial.chapitres import resultats
 
-        d = resultats.dossier(etude)
-        h = hashlib.sha256()
-        for p in sorted(d.glob("*.json")) if d.exists() else []:
-            if p.stem != c.cle:
-                h.update(p.name.encode() + b"\0" + _sha_fichier(p).encode() + b"\n")
-        comp["resultats"] = h.hexdigest()
+        comp["resultats"] = empreintes.fichiers(resultats.dossier(etude), ("*.json",), exclure=(f"/{c.cle}.json",))
     return comp
-
-
-def _cle(composantes: dict) -> str:
-    return _sha_bytes(json.dumps(composantes, sort_keys=True).encode())
 
 
 def chemin_cle(sortie: Path) -> Path:
     return sortie.with_suffix(SUFFIXE_CLE)
 
 
-def _lire_cle(sortie: Path) -> dict | None:
-    try:
-        return json.loads(chemin_cle(sortie).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def _ecrire_cle(sortie: Path, composantes: dict, resultats_ecrits: bool) -> None:
-    ecrire_json(chemin_cle(sortie), {"cle": _cle(composantes), "composantes": composantes,
-                                     "resultats_ecrits": resultats_ecrits,
-                                     "date": time.strftime("%Y-%m-%dT%H:%M:%S")}, ensure_ascii=True)
+    noyau.enregistrer(chemin_cle(sortie), composantes, resultats_ecrits=resultats_ecrits,
+                           date=time.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
 def raisons_reexecution(etude, c: Chapitre, sortie: Path, composantes: dict) -> list[str]:
     """Empty list when the cached executed notebook can be reused; otherwise why not (French)."""
     if not sortie.exists():
         return ["notebook jamais exécuté"]
-    ancienne = _lire_cle(sortie)
+    ancienne = noyau.lire(chemin_cle(sortie))
     if ancienne is None:
         return ["pas de clé d'exécution (premier passage ou échec précédent)"]
-    if ancienne.get("cle") == _cle(composantes):
+    if noyau.a_jour(ancienne, composantes):
         from diagnostic_territorial.chapitres import resultats
 
         if ancienne.get("resultats_ecrits") and not (resultats.dossier(etude) / f"{c.cle}.json").exists():
             return ["résultats du chapitre absents de build/resultats/"]
         return []
-    avant = ancienne.get("composantes", {})
-    return [LIBELLES_COMPOSANTES.get(k, k) for k in composantes if avant.get(k) != composantes[k]] or ["clé modifiée"]
+    return noyau.raisons(ancienne.get("composantes"), composantes, LIBELLES_COMPOSANTES) or ["clé modifiée"]
 
 
 # --- worker side -----------------------------------------------------------------------------
@@ -634,14 +560,19 @@ def etats_chapitres(etude) -> list:
 
 
 def resume(resultats: list[ResultatExecution]) -> str:
+    """The terminal's summary: counts, why each chapter was executed (one line when they all were
+    for the same reasons), and each failure with the notebook kept."""
     ok = [r for r in resultats if r.statut == "ok"]
     ko = [r for r in resultats if r.statut != "ok"]
     reutilises = [r for r in ok if r.reutilise]
     lignes = [f"{len(ok)} chapitre(s) sans erreur sur {len(resultats)} : "
               f"{len(ok) - len(reutilises)} exécuté(s), {len(reutilises)} inchangé(s) réutilisé(s)."]
-    for r in ok if reutilises else []:
-        if not r.reutilise and r.raisons:
-            lignes.append(f"  exécuté : {r.chapitre.cle} ({', '.join(r.raisons)}) en {r.duree:.1f} s")
+    executes = [r for r in ok if not r.reutilise and r.raisons]
+    if len(executes) > 1 and not reutilises and len({tuple(r.raisons) for r in executes}) == 1:
+        lignes.append(f"  {len(executes)} chapitres exécutés : {' ; '.join(executes[0].raisons)}")
+    else:
+        for r in executes:
+            lignes.append(f"  {r.chapitre.cle} exécuté en {r.duree:.1f} s : {' ; '.join(r.raisons)}")
     for r in ko:
         lignes.append(
             f"  ÉCHEC chapitre {r.numero} « {r.chapitre.titre} » : {r.erreur}\n"

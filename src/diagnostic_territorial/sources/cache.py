@@ -1,8 +1,9 @@
 """Parquet cache of the tidy tables (data/cache/<source>_<millesime>.parquet).
 
-A study's cache holds its own rows, not all of France (`donnees._reduire`: its communes, EPCI,
+A study's cache holds its own rows, not all of France (`preparation._reduire`: its communes, EPCI,
 départements, régions, France, and the references summed once from the national file); its key
-(the files read, the readers' versions) is in the provenance, see `donnees._empreinte_entrees`.
+(the files read, the readers' versions) is in the provenance, see `preparation._empreinte_entrees`,
+and is compared with the next one by the project's fingerprint kernel (`empreintes.raisons`).
 The provenance travels in the parquet schema metadata (JSON). Two access patterns must be fast
 (<= 0.2 s on the 10-million-row RP table):
 

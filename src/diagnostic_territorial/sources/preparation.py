@@ -16,7 +16,6 @@ communes (DataFrame: code, nom, departement, region, epci), departement and regi
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from diagnostic_territorial import empreintes as noyau
 from diagnostic_territorial.erreurs import DonneeManquante, FormatInconnu
 from diagnostic_territorial.sources import bpe, cache, caf, catalogue, controles, filosofi, france_travail, melodi, population, reconnaissance, rp
 
@@ -165,24 +165,15 @@ def _dossier_cache(etude) -> Path:
 # --- Inventory of data/brut/ ----------------------------------------------------------------------
 
 
-def _signature(chemin: Path) -> list:
-    etat = chemin.stat()
-    return [etat.st_size, etat.st_mtime_ns]
-
-
-_EMPREINTES: dict = {}
+# The files of data/brut/ are hashed by the project's one fingerprint kernel, memoised for this
+# process only (by size, date and inode): each « make donnees » reads their content again once.
+_EMPREINTES = noyau.Empreintes(None)
 
 
 def empreinte(chemin: Path) -> str:
     """sha256 of a file of data/brut/: the cache follows the content of the files, not their dates
     (a file replaced by another one carrying an older date is read again). Hashed once per process."""
-    from diagnostic_territorial.sources.schema import sha256_fichier
-
-    etat = Path(chemin).stat()
-    cle = (str(chemin), etat.st_size, etat.st_mtime_ns, etat.st_ino)
-    if cle not in _EMPREINTES:
-        _EMPREINTES[cle] = sha256_fichier(chemin)
-    return _EMPREINTES[cle]
+    return _EMPREINTES.fichier(chemin)
 
 
 def inventaire(dossier_brut: Path, dossier_cache: Path | None = None) -> tuple[list[Piece], list]:
@@ -340,7 +331,7 @@ def millesimes_etude(racine: Path, millesimes: dict) -> Resolution:
 def _signature_brut(brut: Path) -> dict:
     if not brut.is_dir():
         return {}
-    return {p.name: _signature(p) for p in sorted(brut.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return {p.name: noyau.signature(p) for p in sorted(brut.iterdir()) if p.is_file() and not p.name.startswith(".")}
 
 
 def _enregistrer_millesimes(etude, resolution: Resolution) -> None:
@@ -569,14 +560,6 @@ def _telecharger(etude, cle: str, millesime: int) -> list[DonneeManquante]:
 _VERSIONS: dict = {}
 
 
-def _empreinte_textes(textes) -> str:
-    h = hashlib.sha256()
-    for texte in textes:
-        h.update(texte if isinstance(texte, bytes) else str(texte).encode("utf-8"))
-        h.update(b"\0")
-    return h.hexdigest()[:16]
-
-
 def version_lecteur(disposition: str) -> str:
     """sha256 (16 hex digits) of the code reading one layout of data/brut/ (its module of sources/,
     MODULES_LECTEURS, and the helpers every reader uses): part of the key of the caches it fills,
@@ -594,7 +577,7 @@ def version_lecteur(disposition: str) -> str:
                     textes += [nom, metadata.version("diagnostic-territorial")]
                 except metadata.PackageNotFoundError:
                     textes += [nom, "?"]
-        _VERSIONS[disposition] = _empreinte_textes(textes)
+        _VERSIONS[disposition] = noyau.empreinte_textes(textes, longueur=16)
     return _VERSIONS[disposition]
 
 
@@ -615,7 +598,7 @@ def version_sommes() -> str:
                 textes.append(inspect.getsource(inspect.unwrap(f)))
             except (OSError, TypeError):
                 textes.append(f.__qualname__)
-        _VERSIONS["sommes"] = _empreinte_textes(textes)
+        _VERSIONS["sommes"] = noyau.empreinte_textes(textes, longueur=16)
     return _VERSIONS["sommes"]
 
 
@@ -647,7 +630,7 @@ def _perimetre(etude) -> str:
 
     geo = {n: sorted(c) for n, c in geographie_etude(etude).items()}
     refs = [[n, str(c)] for n, c, _ in references_affichees(etude)]
-    return _empreinte_textes([json.dumps({"geographie": geo, "references": refs}, sort_keys=True)])
+    return noyau.empreinte_textes([json.dumps({"geographie": geo, "references": refs}, sort_keys=True)], longueur=16)
 
 
 def _references_calculees(etude, cle: str, tidy: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -804,23 +787,31 @@ def _empreinte_entrees(etude, cle: str, choisis: list[Piece]) -> dict:
             "fichiers": {p.nom: empreinte(p.reconnu.chemin) for p in choisis}}
 
 
+def _lecteurs_modifies(avant, apres) -> str:
+    avant = avant if isinstance(avant, dict) else {}
+    changes = sorted(d for d, v in apres.items() if avant.get(d) != v)
+    noms = ", ".join(f"« {reconnaissance.PAR_CLE[d].libelle if d in reconnaissance.PAR_CLE else d} »" for d in changes)
+    return f"lecteur {noms} modifié depuis la mise en cache" if changes else "lecteurs modifiés depuis la mise en cache"
+
+
+# Why a cache is rebuilt, one reason per component of its key that changed (empreintes.raisons).
+LIBELLES_ENTREES = {
+    "perimetre": "communes ou références de l'étude modifiées",
+    "lecteurs": _lecteurs_modifies,
+    "sommes": "calcul des références modifié depuis la mise en cache",
+    "fichiers": "fichiers de data/brut modifiés",
+    "simulations": "fichiers déclarés simulés (data/brut/simulations.yaml) modifiés",
+}
+
+
 def _raison_relecture(ancien: dict | None, nouveau: dict) -> str:
-    """Why an existing cache is rebuilt, in French (empty when there is no cache or no key)."""
-    if not isinstance(ancien, dict):
-        return ""
-    if ancien.get("version") != nouveau["version"] or "lecteurs" not in ancien:
+    """Why an existing cache is rebuilt, in French (`ancien`: the key its provenance holds, None
+    when it holds none): « lecteur « Insee, Filosofi » modifié depuis la mise en cache : fichiers
+    relus », « fichiers de data/brut modifiés (FILO2019_DISP_COM.csv modifié) : fichiers relus »."""
+    if not isinstance(ancien, dict) or ancien.get("version") != nouveau["version"] or "lecteurs" not in ancien:
         return "cache écrit par une version antérieure des lecteurs de la bibliothèque : fichiers relus"
-    if ancien.get("lecteurs") != nouveau["lecteurs"]:
-        changes = sorted(d for d, v in nouveau["lecteurs"].items() if (ancien.get("lecteurs") or {}).get(d) != v)
-        noms = ", ".join(f"« {reconnaissance.PAR_CLE[d].libelle if d in reconnaissance.PAR_CLE else d} »" for d in changes)
-        return f"lecteur {noms} modifié depuis la mise en cache : fichiers relus"
-    if ancien.get("sommes") != nouveau["sommes"]:
-        return "calcul des références modifié depuis la mise en cache : fichiers relus"
-    if ancien.get("perimetre") != nouveau["perimetre"]:
-        return "communes ou références de l'étude modifiées : fichiers relus"
-    if ancien.get("fichiers") != nouveau["fichiers"]:
-        return "fichiers de data/brut modifiés : relus"
-    return ""
+    raisons = noyau.raisons(ancien, nouveau, LIBELLES_ENTREES)
+    return f"{', '.join(raisons)} : fichiers relus" if raisons else ""
 
 
 def _provenance(etude, cle: str, millesime: int, choisis: list[Piece], tables: list[pd.DataFrame], entrees: dict):
@@ -910,7 +901,8 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
             prov = None
         if prov is not None and (prov.extra or {}).get("entrees") == entrees:
             return Disponibilite(cle, millesime, noms, "ok", "cache à jour")
-        raison = _raison_relecture((prov.extra or {}).get("entrees") if prov is not None else None, entrees)
+        raison = ("cache illisible : fichiers relus" if prov is None
+                  else _raison_relecture((prov.extra or {}).get("entrees"), entrees))
     try:
         tables = [_lire_piece(etude, cle, millesime, p) for p in choisis]
     except FormatInconnu:
