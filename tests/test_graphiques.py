@@ -105,9 +105,12 @@ def fm_nnbsp():
 
 
 def test_figure_png_et_source():
-    fig = gr.pyramide_ages(pd.Series([1, 2], index=["a", "b"]), pd.Series([2, 1], index=["a", "b"]), "T", SOURCE)
+    fig = gr.pyramide_ages(pd.Series([1, 2], index=["a", "b"]), pd.Series([2, 3], index=["a", "b"]), "T", SOURCE)
     html = pr.html_figure(fig, SOURCE)
-    assert '<img src="data:image/png;base64,' in html and 'alt="T"' in html
+    # the alt text is written from the data: totals 3 and 5, band b has 5 people, band a 3
+    alt = ("T : hommes : 3, femmes : 5 ; tranche la plus nombreuse : b (hommes 2, femmes 3) ; "
+           "la moins nombreuse : a (hommes 1, femmes 2).")
+    assert '<img src="data:image/png;base64,' in html and f'alt="{alt}"' in html
     assert html.endswith(f'<p class="source">{SOURCE}</p>')
 
 

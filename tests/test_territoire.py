@@ -98,7 +98,7 @@ def test_grand_territoire_tableau_reduit_aux_extremes():
     assert textes[:4] == ["T0", "T1", "T2", "T3"]
     assert textes[4] == "Les plus peuplées :"
     assert textes[5:15] == [f"T{4 + i}" for i in range(n - 1, n - 11, -1)]
-    assert textes[15] == f"… {n - 20} autres communes non affichées (sur {n}) …"
+    assert textes[15] == f"… {n - 20} autres communes non affichées (sur {n}), dont 1 sans valeur publiée …"
     assert textes[16] == "Les moins peuplées :"
     assert textes[17:] == [f"T{4 + i}" for i in (10, 9, 8, 6, 5, 4, 3, 2, 1, 0)]
     assert len(r) == 4 + 1 + 10 + 1 + 1 + 10

@@ -29,6 +29,20 @@ SEUIL_COMMUNES = 60  # above this number of communes, tables show the extremes o
 N_EXTREMES = 10
 
 
+def extremes(valeurs, n: int = N_EXTREMES) -> tuple[list, list]:
+    """The index labels of the `n` highest and the `n` lowest published values, highest first in
+    each list, each commune once. Only published values count (a secret or missing commune is
+    neither among the highest nor the lowest); with `2 n` published values or fewer, all of them
+    are in the first list and the second is empty (nothing to leave out, nothing shown twice)."""
+    import pandas as pd
+
+    serie = pd.to_numeric(pd.Series(valeurs), errors="coerce").astype(float)
+    publiees = serie.dropna().sort_values(ascending=False, kind="stable")
+    if len(publiees) <= 2 * n:
+        return list(publiees.index), []
+    return list(publiees.index[:n]), list(publiees.index[len(publiees) - n:])
+
+
 def reduire_communes(table, niveaux, valeurs, haut: str, bas: str, n: int = N_EXTREMES,
                      seuil: int = SEUIL_COMMUNES):
     """A readable table for a territory with many communes.
@@ -37,8 +51,10 @@ def reduire_communes(table, niveaux, valeurs, haut: str, bas: str, n: int = N_EX
     ``territoire``, ``departement``...) and `valeurs` (the table's key figure). Up to `seuil`
     communes the table is returned as is. Beyond, it keeps the territory and reference rows, then
     a row `haut` (e.g. « Les 10 communes les plus peuplées ») and those communes, a row saying how
-    many communes are not shown, a row `bas` and the `n` communes with the lowest values. Communes
-    without a value (secret, absent) are counted among those not shown."""
+    many communes are not shown, a row `bas` and the `n` communes with the lowest values. Only the
+    communes with a published value are ranked (:func:`extremes`): those without one (secret,
+    absent) are counted among those not shown, and when `2 n` communes or fewer have a value, they
+    are all listed, once, highest first."""
     import pandas as pd
 
     table = table.reset_index(drop=True)
@@ -48,10 +64,9 @@ def reduire_communes(table, niveaux, valeurs, haut: str, bas: str, n: int = N_EX
     n_communes = int(est_commune.sum())
     if n_communes <= seuil:
         return table
-    communes = valeurs[est_commune & valeurs.notna().to_numpy()].sort_values(ascending=False, kind="stable")
-    n = min(n, len(communes) // 2)
-    premiers = list(communes.index[:n])
-    derniers = list(communes.index[len(communes) - n:]) if n else []
+    communes = valeurs[est_commune]
+    premiers, derniers = extremes(communes, n)
+    sans_valeur = int(communes.isna().sum())
     caches = n_communes - len(premiers) - len(derniers)
     premiere_colonne = table.columns[0]
 
@@ -60,9 +75,19 @@ def reduire_communes(table, niveaux, valeurs, haut: str, bas: str, n: int = N_EX
         vide[premiere_colonne] = texte
         return pd.DataFrame([vide])
 
+    dont = f", dont {sans_valeur} sans valeur publiée" if sans_valeur and sans_valeur < caches else ""
+    non_affichees = (f"… {caches} communes sans valeur publiée (secret statistique ou non disponible), "
+                     f"non affichées (sur {n_communes}) …" if caches and caches == sans_valeur else
+                     f"… {caches} autres communes non affichées (sur {n_communes}){dont} …")
     morceaux = [table[~est_commune]]
+    if not derniers:  # every published value fits: one list, highest first
+        morceaux += [ligne(f"Les {len(premiers)} communes dont la valeur est publiée, de la plus élevée "
+                           "à la plus faible :"), table.loc[premiers]]
+        if caches:
+            morceaux.append(ligne(non_affichees))
+        return pd.concat(morceaux, ignore_index=True)
     morceaux += [ligne(haut), table.loc[premiers]]
     if caches:
-        morceaux.append(ligne(f"… {caches} autres communes non affichées (sur {n_communes}) …"))
+        morceaux.append(ligne(non_affichees))
     morceaux += [ligne(bas), table.loc[derniers]]
     return pd.concat(morceaux, ignore_index=True)

@@ -488,7 +488,8 @@ class ChapitreIndicateurs:
     def _barres_communes(self, id_: str) -> None:
         i, v = self.calcul.indicateur(id_), self.valeurs[id_]
         table = v.table.assign(valeur=[ci.en_ratio(i, x) for x in v.table["valeur"]])
-        return barres_communes(self.etude, table, i.libelle, v.annee, v.mention, self._format_graphique(i))
+        return barres_communes(self.etude, table, i.libelle, v.annee, v.mention, self._format_graphique(i),
+                               unite=i.unite)
 
     @staticmethod
     def _format_graphique(i: ci.Indicateur):
@@ -525,7 +526,8 @@ class ChapitreIndicateurs:
             "territoire)" if complementaire else "") + " ; n.d. : non disponible")
 
     def _donnees_carte(self, s: Section) -> dict | None:
-        """What the section's map draws (communes' contours and values, title, source), or None."""
+        """What the section's map draws (communes' contours, values and population, title, source,
+        the territory's value for the alternative text), or None."""
         from diagnostic_territorial.rendu import cartes
 
         if not s.carte or s.carte not in self.valeurs or self.commune_unique:
@@ -536,8 +538,28 @@ class ChapitreIndicateurs:
             return None
         c = c.assign(valeur=[ci.en_ratio(i, x) for x in c["valeur"]])
         gdf = cartes.contours_etude(list(c["code"]), self.etude.dossier_cache).merge(c, on="code")
+        populations = self._populations()
+        if populations:  # the most populous communes are named on the map
+            gdf[cartes.COLONNE_POIDS] = [populations.get(code, float("nan")) for code in gdf["code"]]
+        references = {}
+        ter = v.ligne("territoire")
+        if i.unite != "nombre" and not fm.est_manquant(ter["valeur"]):  # a count's total compares with nothing
+            references[self.etude.nom_territoire] = ci.en_ratio(i, ter["valeur"])
         return dict(gdf=gdf, colonne="valeur", titre=f"{i.libelle} par commune ({v.annee})", source=v.mention,
-                    format_valeur=self._format_graphique(i), legende=i.libelle_court, colonne_secret="secret")
+                    format_valeur=self._format_graphique(i), legende=i.libelle_court, colonne_secret="secret",
+                    references=references or None)
+
+    def _populations(self) -> dict[str, float]:
+        """Population of each commune (populations légales), to name the main communes on maps;
+        empty when the study has none (the largest communes are named instead)."""
+        if not hasattr(self, "_populations_communes"):
+            try:
+                table, _ = self.calcul.calculer("population_municipale")
+                communes = table[(table["niveau"] == "commune") & table["valeur"].notna()]
+                self._populations_communes = dict(zip(communes["codgeo"].astype(str), communes["valeur"].astype(float)))
+            except (DonneeManquante, ci.MillesimeInconnu, KeyError, ValueError):
+                self._populations_communes = {}
+        return self._populations_communes
 
     def _carte(self, s: Section) -> None:
         from diagnostic_territorial.rendu import presentation
@@ -553,7 +575,10 @@ class SectionAffichee:
     - ``.table``: the values of its indicators (one row per indicator and territory: communes, the
       territory, its references), with ``valeur`` unrounded and ``secret``;
     - ``.figure``: its matplotlib chart (None when it has none);
-    - ``.carte``: its interactive map (folium.Map, built on demand; None when it has none).
+    - ``.carte``: its interactive map (folium.Map, built on demand; None when it has none, or when
+      most communes are masked and the report shows a table instead).
+
+    ``.figure.texte_alternatif`` and ``.carte.texte_alternatif`` say in words what they show.
 
     ``display(section)`` shows it again; the cell that made it does not show it twice."""
 
@@ -576,11 +601,11 @@ class SectionAffichee:
         from diagnostic_territorial.rendu import cartes
 
         donnees = self.chapitre._donnees_carte(self.section)
-        if donnees is None:
-            return None
+        if donnees is None or cartes.trop_masquee(donnees["gdf"], donnees["colonne"]):
+            return None  # no map drawn (the report shows the published values as a table)
         return cartes.carte_interactive(donnees["gdf"], donnees["colonne"], donnees["titre"], donnees["source"],
                                         format_valeur=donnees["format_valeur"], legende=donnees["legende"],
-                                        colonne_secret=donnees["colonne_secret"])
+                                        colonne_secret=donnees["colonne_secret"], references=donnees["references"])
 
     def _ipython_display_(self) -> None:
         if _numero_execution() == self._execution and self._execution is not None:
@@ -602,24 +627,45 @@ def _numero_execution():
 
 
 def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: str, format_valeur,
-                    references: tuple[str, ...] = ("territoire", "departement")) -> None:
-    """Horizontal bars of an indicator by commune, highest first (the 10 highest and 10 lowest
-    beyond SEUIL_BARRES communes), with the values of the `references` niveaux as reference lines
-    (every département for « departement »). `table`: libelle, niveau, codgeo, valeur, secret
-    (values on the chart's scale). Nothing for a single commune (no comparison between communes)."""
+                    references: tuple[str, ...] = ("territoire", "departement"), unite: str | None = None):
+    """Horizontal bars of an indicator by commune, highest first, with the values of the
+    `references` niveaux as reference lines (every département for « departement »), and returns
+    the figure (None when there is nothing to compare). `table`: libelle, niveau, codgeo, valeur,
+    secret (values on the chart's scale). Nothing for a single commune.
+
+    Up to SEUIL_BARRES communes, every commune (a secret one marked « s »). Beyond, the communes
+    with a published value only: all of them when there are SEUIL_BARRES or fewer, otherwise the
+    N_EXTREMES highest and the N_EXTREMES lowest (`chapitres.extremes`: each commune once). A count
+    (`unite` « nombre ») has no reference line: the total of the territory or of the département
+    is not a level a commune can be compared with."""
+    from diagnostic_territorial.chapitres import N_EXTREMES, extremes
     from diagnostic_territorial.rendu import graphiques
     from diagnostic_territorial.rendu import presentation
 
-    c = table[table["niveau"] == "commune"].copy()
-    if c["valeur"].notna().sum() < 2:
-        return
+    c = table[table["niveau"] == "commune"].reset_index(drop=True)
+    publiees = c[pd.to_numeric(c["valeur"], errors="coerce").notna()]
+    if len(publiees) < 2:
+        return None
+    if unite == "nombre":
+        references = ()
     suffixe = f" ({annee})" if annee else ""
     titre = f"{libelle} par commune{suffixe}"
+    coupure, texte_coupure = None, ""
     if len(c) > SEUIL_BARRES:
-        publies = c.dropna(subset=["valeur"]).sort_values("valeur")
-        c = pd.concat([publies.head(10), publies.tail(10)])
-        titre = f"{libelle} : les 10 communes aux valeurs les plus faibles et les 10 plus élevées{suffixe}"
-    c = c.sort_values("valeur", ascending=False, na_position="last")
+        hauts, bas = extremes(publiees["valeur"], N_EXTREMES)
+        if bas and len(publiees) > SEUIL_BARRES:
+            coupure = len(hauts)
+            autres = len(c) - len(hauts) - len(bas)
+            texte_coupure = f"… {autres} autres communes …"
+            titre = (f"{libelle} : les {len(hauts)} communes aux valeurs les plus élevées et les {len(bas)} "
+                     f"plus faibles{suffixe}")
+            c = c.loc[hauts + bas]
+        else:  # few published values: all of them, the communes without one left out and counted
+            c = publiees.sort_values("valeur", ascending=False, kind="stable")
+            titre = (f"{libelle} par commune{suffixe} : les {len(c)} communes dont la valeur est publiée "
+                     f"(sur {len(table[table['niveau'] == 'commune'])})")
+    else:
+        c = c.sort_values("valeur", ascending=False, na_position="last", kind="stable")
     reference = {}
     for n in references:
         for _, ligne in table[table["niveau"] == n].iterrows():
@@ -627,7 +673,8 @@ def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: st
             if not fm.est_manquant(ligne["valeur"]):
                 reference[nom] = float(ligne["valeur"])
     fig = graphiques.barres_horizontales(c, "valeur", "libelle", titre, "", format_valeur=format_valeur,
-                                         reference=reference or None, colonne_secret="secret")
+                                         reference=reference or None, colonne_secret="secret",
+                                         coupure=coupure, texte_coupure=texte_coupure)
     presentation.figure(fig, mention)
     return fig
 

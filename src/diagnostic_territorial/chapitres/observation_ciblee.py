@@ -105,7 +105,7 @@ def afficher_indicateur(etude, r: observation.Resultat):
     # the territory's reference line only for a score standardised over the communes
     barres_communes(etude, r.table, d.libelle, "", r.mention, lambda v, secret=False: f(v, secret=secret),
                     references=("territoire",) if d.type in ("conceptuel", "enquete") else
-                    ("territoire", "departement"))
+                    ("territoire", "departement"), unite=_unite(r))
     communes = r.table[r.table["niveau"] == "commune"][["codgeo", "valeur", "secret"]]
     if communes["valeur"].notna().sum() >= 2:
         communes = communes.rename(columns={"codgeo": "code", "secret": "valeur__secret"})

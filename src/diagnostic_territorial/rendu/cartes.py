@@ -60,9 +60,12 @@ MENTION_CONTOURS_GEOAPI = "Contours des communes : geo.api.gouv.fr"
 URL_GEOAPI = "https://geo.api.gouv.fr/communes"
 
 COULEURS_CLASSES = "YlGnBu"
+COULEURS_DIVERGENTES = "RdBu"  # values on both sides of 0: red below, blue above
 COULEUR_MANQUANT = "#e4e4e4"
 COULEUR_BORD_MANQUANT = "#9a9a9a"
 HACHURE_MANQUANT = "////"
+# a static map prints at most 150 mm high (rapport.css): no taller, with the PNG's margins
+HAUTEUR_MAX_CARTE = round(gr.HAUTEUR_IMPRESSION_CARTE_MM / 25.4 - 2 * gr.MARGE_PNG - 0.1, 2)
 LIBELLE_MANQUANT = "s / n.d. (secret\nou non disponible)"
 
 _RE_CODE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -303,7 +306,15 @@ def contours_depuis_cache(
 
 
 class Classes:
-    """A classification of the values of a column, shared by the static and interactive maps."""
+    """A classification of the values of a column, shared by the static and interactive maps.
+
+    Classes are built on the distinct published values, as a reader sees them (two values that
+    print the same, 12,3 % and 12,3 %, are one value): with `k` distinct values or fewer, one class
+    per value; beyond, at most `k` classes and never fewer than two distinct values per class on
+    average (6 values give 3 classes, not 5 classes of which 4 hold a single value), by
+    Fisher-Jenks natural breaks (or quantiles) over those distinct values. A secret or missing
+    value is in no class (index -1). When the values go from negative to positive, the colours
+    diverge from 0 (red below, blue above)."""
 
     def __init__(self, valeurs: pd.Series, k: int = 5, methode: str = "jenks",
                  format_valeur: Callable = fm.nombre, palette: str = COULEURS_CLASSES,
@@ -313,30 +324,49 @@ class Classes:
                         else pd.Series(False, index=self.valeurs.index))
         self.format_valeur = format_valeur
         connues = self.valeurs.dropna()
-        distinctes = np.unique(connues.to_numpy())
-        self.k = int(min(k, len(distinctes)))
+        # one distinct value per printed text (its mean stands for it), in increasing order
+        textes = pd.Series([format_valeur(v) for v in connues], index=connues.index, dtype="object")
+        distinctes = connues.groupby(textes, sort=False).mean().sort_values(kind="stable")
+        n = len(distinctes)
+        self.distinctes = n
+        self.k = n if n <= k else max(2, min(k, n // 2))
         self.indices = pd.Series(-1, index=self.valeurs.index, dtype="int64")
         self.bornes: list[float] = []
-        if self.k >= 2:
-            y = connues.to_numpy()
+        if n and self.k == n:  # one class per value
+            rang = {texte: i for i, texte in enumerate(distinctes.index)}
+            self.bornes = [float(v) for v in distinctes]
+            self.indices.loc[connues.index] = [rang[t] for t in textes]
+        elif n:
+            y = distinctes.to_numpy()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # "Numba not installed": the pure Python path is fine here
                 if methode == "quantiles":
                     classifieur = mapclassify.Quantiles(y, k=self.k)
                 else:  # Fisher-Jenks: the exact, deterministic "natural breaks"
                     classifieur = mapclassify.FisherJenks(y, k=self.k)
-            self.bornes = [float(b) for b in classifieur.bins]
-            self.k = len(self.bornes)
-            self.indices.loc[connues.index] = classifieur.yb
-        elif self.k == 1:
-            self.bornes = [float(distinctes[0])]
-            self.indices.loc[connues.index] = 0
+            # classes left empty by the classifier are dropped (numbered again from 0)
+            utilisees = sorted(set(int(c) for c in classifieur.yb))
+            renumero = {c: i for i, c in enumerate(utilisees)}
+            classe = {texte: renumero[int(c)] for texte, c in zip(distinctes.index, classifieur.yb)}
+            self.k = len(utilisees)
+            self.bornes = [float(max(v for t, v in distinctes.items() if classe[t] == i)) for i in range(self.k)]
+            self.indices.loc[connues.index] = [classe[t] for t in textes]
         self.minimum = float(connues.min()) if len(connues) else math.nan
+        self.couleurs = self._couleurs(palette)
+
+    def _couleurs(self, palette: str) -> list[str]:
+        if self.k == 0:
+            return []
+        centres = [float(self.valeurs[self.indices == i].mean()) for i in range(self.k)]
+        if self.k >= 2 and min(centres) < 0 < max(centres):
+            divergente = matplotlib_cmap(COULEURS_DIVERGENTES)
+            ecart = max(abs(c) for c in centres)
+            return [to_hex(divergente(0.5 + math.copysign(0.12 + 0.36 * abs(c) / ecart, c) if c else 0.5))
+                    for c in centres]
         cmap = matplotlib_cmap(palette)
-        if self.k <= 1:
-            self.couleurs = [to_hex(cmap(0.6))] if self.k == 1 else []
-        else:
-            self.couleurs = [to_hex(cmap(0.12 + 0.83 * i / (self.k - 1))) for i in range(self.k)]
+        if self.k == 1:
+            return [to_hex(cmap(0.6))]
+        return [to_hex(cmap(0.12 + 0.83 * i / (self.k - 1))) for i in range(self.k)]
 
     def libelles(self) -> list[str]:
         """Class labels with French-formatted bounds: "de 19 800 € à 21 000 €"."""
@@ -371,6 +401,121 @@ def matplotlib_cmap(nom: str):
 def _secrets(gdf, colonne: str, colonne_secret: str | None):
     nom = colonne_secret or f"{colonne}__secret"
     return gdf[nom] if nom in gdf.columns else None
+
+
+# --- What a map shows: main communes, masked communes, alternative text ----------------------
+
+PART_MASQUEE_MAX = 0.5  # beyond this share of communes without a published value: a table, no map
+ETIQUETTES_MAX = 8  # communes named on a map
+COLONNE_POIDS = "population"  # optional column of the GeoDataFrame: which communes are the main ones
+TAILLE_NOM = 7.5  # pt, names of the communes on the static map
+
+
+def _noms(donnees) -> list[str]:
+    colonne = "nom" if "nom" in donnees else ("code" if "code" in donnees else None)
+    if colonne is None:
+        return [f"commune {i + 1}" for i in range(len(donnees))]
+    return [str(n) for n in donnees[colonne]]
+
+
+def communes_principales(gdf: gpd.GeoDataFrame, n: int = ETIQUETTES_MAX) -> list[int]:
+    """Positions (in `gdf`'s row order) of the communes to name on a map: the most populous when
+    `gdf` has a COLONNE_POIDS column, otherwise the largest; a commune whose centre lies too close
+    to a commune already chosen is skipped, so that their names do not cover each other."""
+    donnees = gdf.reset_index(drop=True)
+    if not len(donnees):
+        return []
+    lambert = donnees.geometry.to_crs(CRS_LAMBERT93)
+    surfaces = lambert.area.to_numpy()
+    poids = (pd.to_numeric(donnees[COLONNE_POIDS], errors="coerce").to_numpy(dtype=float)
+             if COLONNE_POIDS in donnees else np.full(len(donnees), np.nan))
+    # most populous first (communes without a population after), then by area; stable on ties
+    ordre = sorted(range(len(donnees)), key=lambda i: (np.isnan(poids[i]), -np.nan_to_num(poids[i]), -surfaces[i], i))
+    points = lambert.representative_point()
+    xmin, ymin, xmax, ymax = lambert.total_bounds
+    largeur, hauteur = max(xmax - xmin, 1.0), max(ymax - ymin, 1.0)
+    choisis: list[int] = []
+    for i in ordre:
+        if len(choisis) >= n:
+            break
+        p = points.iloc[i]
+        if all(abs(p.x - points.iloc[j].x) > 0.16 * largeur or abs(p.y - points.iloc[j].y) > 0.05 * hauteur
+               for j in choisis):
+            choisis.append(i)
+    return choisis
+
+
+def trop_masquee(gdf, colonne: str) -> bool:
+    """True when most communes (more than PART_MASQUEE_MAX) have no published value: a map would be
+    almost all hatched; show the published values as a table (:func:`sans_carte`) instead."""
+    valeurs = pd.to_numeric(gdf[colonne], errors="coerce")
+    return len(valeurs) > 0 and int(valeurs.isna().sum()) > PART_MASQUEE_MAX * len(valeurs)
+
+
+def sans_carte(gdf, colonne: str, format_valeur: Callable = fm.nombre, legende: str | None = None,
+               colonne_secret: str | None = None, references=None) -> tuple[str, pd.DataFrame]:
+    """What replaces a map whose communes are mostly masked: a sentence that says why, and the table
+    of the communes with a published value (highest first), then the `references`."""
+    donnees = gdf.reset_index(drop=True)
+    valeurs = pd.to_numeric(donnees[colonne], errors="coerce").astype(float)
+    secrets = _secrets(donnees, colonne, colonne_secret)
+    manquants = int(valeurs.isna().sum())
+    n_secrets = int((valeurs.isna() & secrets.fillna(False).astype(bool)).sum()) if secrets is not None else 0
+    raison = ("couvertes par le secret statistique" if n_secrets == manquants else
+              "sans valeur disponible" if not n_secrets else "couvertes par le secret statistique ou sans valeur")
+    publiees = len(valeurs) - manquants
+    note = (f"Carte non dessinée : {manquants} communes sur {len(valeurs)} sont {raison} ; "
+            + ("voici les valeurs publiées." if publiees else "aucune valeur communale n'est publiée."))
+    colonne_valeur = legende or colonne
+    noms = _noms(donnees)
+    ordre = valeurs.dropna().sort_values(ascending=False, kind="stable").index
+    lignes = [{"Commune": noms[i], colonne_valeur: format_valeur(valeurs[i])} for i in ordre]
+    lignes += [{"Commune": str(nom), colonne_valeur: format_valeur(v)} for nom, v in gr._references(references)]
+    return note, pd.DataFrame(lignes, columns=["Commune", colonne_valeur])
+
+
+def texte_alternatif(gdf, colonne: str, titre: str, format_valeur: Callable = fm.nombre, references=None,
+                     colonne_secret: str | None = None) -> str:
+    """The map in words, from its data: « Part des moins de 3 ans par commune : de 1,2 % (X) à
+    4,8 % (Y) ; 3 communes sur 48 sans valeur publiée (secret statistique) ; CC … : 3,1 %. »"""
+    donnees = gdf.reset_index(drop=True)
+    secrets = _secrets(donnees, colonne, colonne_secret)
+    return gr.texte_alternatif(titre, _noms(donnees), donnees[colonne], format_valeur, references,
+                               None if secrets is None else secrets.fillna(False).astype(bool), elements="communes")
+
+
+def _nommer_communes(fig: Figure, ax, lambert: gpd.GeoDataFrame, n: int) -> list[str]:
+    """Write the names of the main communes on the static map, each where it fits: inside the map,
+    clear of the other names, of the scale bar and of the north arrow. Returns the names written."""
+    from matplotlib import patheffects
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    candidats = communes_principales(lambert, n=max(n * 2, n))
+    if not candidats:
+        return []
+    canvas = FigureCanvasAgg(fig)
+    fig.draw_without_rendering()  # the constrained layout places the axes
+    rendu = canvas.get_renderer()
+    cadre = ax.get_window_extent(rendu)
+    obstacles = [t.get_window_extent(rendu) for t in ax.texts] + [p.get_window_extent(rendu) for p in ax.patches]
+    points = lambert.geometry.representative_point()
+    noms = _noms(lambert)
+    ecrits: list[str] = []
+    for i in candidats:
+        if len(ecrits) >= n:
+            break
+        p = points.iloc[i]
+        texte = ax.text(p.x, p.y, noms[i], ha="center", va="center", fontsize=TAILLE_NOM, color="#1d1d1d",
+                        zorder=7, path_effects=[patheffects.withStroke(linewidth=2.4, foreground="white")])
+        texte.set_in_layout(False)
+        boite = texte.get_window_extent(rendu).expanded(1.1, 1.3)
+        dedans = (boite.x0 >= cadre.x0 and boite.x1 <= cadre.x1 and boite.y0 >= cadre.y0 and boite.y1 <= cadre.y1)
+        if not dedans or any(boite.overlaps(o) for o in obstacles):
+            texte.remove()
+            continue
+        obstacles.append(boite)
+        ecrits.append(noms[i])
+    return ecrits
 
 
 # --- Static map (PDF) ------------------------------------------------------------------------
@@ -420,10 +565,15 @@ def carte_statique(
     palette: str = COULEURS_CLASSES,
     colonne_secret: str | None = None,
     mention_contours: str | None = MENTION_CONTOURS,
+    references=None,
+    etiquettes: int = ETIQUETTES_MAX,
 ):
-    """Choropleth for the PDF: classes (Fisher-Jenks or quantiles, k adapted to the number of
-    distinct values), French legend, missing/secret communes hatched grey ("s / n.d."), scale bar,
-    north arrow, Lambert-93 (north up), no axes, title and source line. Returns a Figure."""
+    """Choropleth for the PDF: classes (:class:`Classes`), French legend, missing/secret communes
+    hatched grey ("s / n.d."), the names of up to `etiquettes` main communes (the most populous
+    when `gdf` has a « population » column, otherwise the largest), scale bar, north arrow,
+    Lambert-93 (north up), no axes, title and source line. Returns a Figure, sized to print its
+    texts at 7 pt or more, whose ``texte_alternatif`` says what it shows (extremes, `references`:
+    e.g. {"CC Cœur de Garonne": 0.031}, named in that text only)."""
     donnees = gdf.reset_index(drop=True)
     classes = Classes(donnees[colonne], k=k, methode=methode, format_valeur=format_valeur, palette=palette,
                       secrets=_secrets(donnees, colonne, colonne_secret))
@@ -434,7 +584,7 @@ def carte_statique(
     xmin, xmax = xmin - dx * marge, xmax + dx * marge
     ymin, ymax = ymin - dy * marge * 1.6, ymax + dy * marge
     largeur_carte = gr.LARGEUR_A4 * 0.68
-    hauteur = min(max(largeur_carte * (ymax - ymin) / (xmax - xmin) + 0.8, 3.4), 8.5)
+    hauteur = min(max(largeur_carte * (ymax - ymin) / (xmax - xmin) + 0.8, 3.4), HAUTEUR_MAX_CARTE)
     fig = Figure(figsize=(gr.LARGEUR_A4, hauteur), layout="constrained", dpi=100)
     grille = fig.add_gridspec(1, 2, width_ratios=[2.15, 1])
     ax = fig.add_subplot(grille[0, 0])
@@ -472,6 +622,9 @@ def carte_statique(
         ligne_source = f"{ligne_source}\n{mention_contours}" if ligne_source else mention_contours
     gr.ajouter_titre(fig, titre)
     gr.ajouter_source(fig, ligne_source)
+    if etiquettes:
+        _nommer_communes(fig, ax, lambert, etiquettes)
+    fig.texte_alternatif = texte_alternatif(donnees, colonne, titre, format_valeur, references, colonne_secret)
     return fig
 
 
@@ -504,7 +657,11 @@ def ids_deterministes(graine: str):
 
 
 _LEGENDE_HTML = """
-<style>.leaflet-container {{ background: #ffffff; }}</style>
+<style>.leaflet-container {{ background: #ffffff; }}
+.dt-etiquette {{ pointer-events: none; }}
+.dt-etiquette div {{ position: absolute; transform: translate(-50%, -50%); white-space: nowrap;
+ font: 600 11px/1.2 sans-serif; color: #1d1d1d;
+ text-shadow: 0 0 2px #fff, 0 0 2px #fff, 1px 1px 1px #fff, -1px -1px 1px #fff; }}</style>
 <div class="dt-titre" style="position:absolute; z-index:1001; left:52px; top:10px; background:rgba(255,255,255,.92);
  padding:4px 8px; border-radius:4px; box-shadow:0 0 4px rgba(0,0,0,.3); font:bold 13px/1.3 sans-serif; color:#333;
  max-width:65%;">{titre_carte}</div>
@@ -562,10 +719,14 @@ def carte_interactive(
     colonne_secret: str | None = None,
     tuiles: bool = True,
     hauteur: int = 480,
+    references=None,
+    etiquettes: int = ETIQUETTES_MAX,
 ):
     """Interactive choropleth (folium.Map): communes drawn as filled polygons (meaningful without
-    tiles or network), same classes and colours as :func:`carte_statique`, tooltip with the commune
-    name and its French-formatted value, legend, title and source line drawn on the map.
+    tiles or network), same classes and colours as :func:`carte_statique`, the names of up to
+    `etiquettes` main communes written on the map (:func:`communes_principales`), a tooltip with
+    every commune's name and French-formatted value, legend, title and source line drawn on the
+    map. ``carte.texte_alternatif`` says what it shows (see :func:`texte_alternatif`).
 
     The map is created with ``tiles=None``; `tuiles=True` adds an OpenStreetMap layer underneath
     (a bonus when online). With `tuiles=False` the HTML holds no tile URL at all. The map fills its
@@ -623,9 +784,21 @@ def carte_interactive(
                                           localize=False, sticky=True, labels=True),
             smooth_factor=1.0,
         ).add_to(carte)
+        # names of the main communes, always shown (no tile needed); not interactive: the tooltip
+        # of the polygon under them still answers
+        points = donnees.geometry.to_crs(CRS_LAMBERT93).representative_point().to_crs(CRS_GPS)
+        for i in (communes_principales(donnees, etiquettes) if etiquettes else []):
+            p = points.iloc[i]
+            folium.Marker(
+                [round(p.y, DECIMALES_COORD), round(p.x, DECIMALES_COORD)],
+                icon=folium.DivIcon(html=f'<div>{couches["nom"].iloc[i]}</div>', icon_size=(1, 1),
+                                    icon_anchor=(0, 0), class_name="dt-etiquette"),
+                interactive=False, keyboard=False,
+            ).add_to(carte)
         carte.get_root().html.add_child(Element(_legende_html(classes, titre_legende, titre, ligne_source)))
         carte.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(10, 10))
     carte._dt_graine = graine  # html_carte() renders with deterministic ids too
+    carte.texte_alternatif = texte_alternatif(donnees, colonne, titre, format_valeur, references, colonne_secret)
     return carte
 
 

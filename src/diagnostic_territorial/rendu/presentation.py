@@ -309,8 +309,14 @@ def _liberer(fig) -> None:
     plt.close(fig)
 
 
+def _alternatif(objet, titre: str) -> str:
+    """The alt text of a chart or a map: the sentence written from its data (``texte_alternatif``,
+    rendu.graphiques and rendu.cartes), else its title; escaped."""
+    return assainir.texte(getattr(objet, "texte_alternatif", None) or titre or "Graphique")
+
+
 def html_figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> str:
-    alt = assainir.texte(_titre_figure(fig) or "Graphique")
+    alt = _alternatif(fig, _titre_figure(fig))
     image = f'<img src="data:image/png;base64,{png_base64(fig, dpi)}" alt="{alt}" style="max-width:100%;">'
     _liberer(fig)
     return f'<div class="figure">{image}</div>' + ligne_source(source)
@@ -324,23 +330,28 @@ def figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> None:
 def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
                legende: str | None = None, k: int = 5, methode: str = "jenks",
                colonne_secret: str | None = None, tuiles: bool = True,
-               hauteur: int = HAUTEUR_CARTE) -> str:
+               hauteur: int = HAUTEUR_CARTE, references=None) -> str:
     from diagnostic_territorial.rendu import cartes
 
+    if cartes.trop_masquee(gdf, colonne):  # an almost all hatched map says nothing: the values instead
+        note, table = cartes.sans_carte(gdf, colonne, format_valeur, legende, colonne_secret, references)
+        return (f'<p class="titre-tableau">{assainir.texte(titre)}</p><p class="note">{assainir.texte(note)}</p>'
+                + html_tableau(table, source))
     carte = cartes.carte_interactive(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende,
                                      k=k, methode=methode, colonne_secret=colonne_secret, tuiles=tuiles,
-                                     hauteur=hauteur)
+                                     hauteur=hauteur, references=references)
     document = cartes.html_carte(carte)
     # The map runs in a sandbox: its scripts (Leaflet) work, but in an opaque origin, without access
     # to the report, its storage or its address bar, without pop-ups or dialogs, whatever a label
-    # shown in a tooltip or a legend may contain.
+    # shown in a tooltip or a legend may contain. Its title names it, its aria-label says what it
+    # shows (the same sentence as the static map's alt text).
     iframe = (f'<iframe srcdoc="{html.escape(document, quote=True)}" title="{assainir.texte(titre)}" '
-              f'sandbox="{SANDBOX_CARTE}" '
+              f'aria-label="{_alternatif(carte, titre)}" sandbox="{SANDBOX_CARTE}" '
               f'style="width:100%; height:{int(hauteur) + 4}px; border:none;" loading="lazy"></iframe>')
     # The source line is printed once, under the map (p.source); the PNG keeps the contours' credit.
     statique = cartes.carte_statique(gdf, colonne, titre, "", legende=legende, format_valeur=format_valeur,
-                                     k=k, methode=methode, colonne_secret=colonne_secret)
-    alt = assainir.texte(titre)
+                                     k=k, methode=methode, colonne_secret=colonne_secret, references=references)
+    alt = _alternatif(statique, titre)
     image = f'<img src="data:image/png;base64,{png_base64(statique)}" alt="{alt}" style="max-width:100%;">'
     _liberer(statique)
     return (f'<div class="carte-interactive">{iframe}</div>'
@@ -349,14 +360,19 @@ def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callab
 
 def carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
           legende: str | None = None, k: int = 5, methode: str = "jenks", colonne_secret: str | None = None,
-          tuiles: bool = True, hauteur: int = HAUTEUR_CARTE) -> None:
+          tuiles: bool = True, hauteur: int = HAUTEUR_CARTE, references=None) -> None:
     """Display a choropleth twice: the interactive folium map (``div.carte-interactive``, for the
     HTML report) and the static PNG (``div.carte-statique``, for the PDF), then the source line.
+    When most communes have no published value (cartes.trop_masquee), a table of the published
+    values and a sentence saying why take the map's place.
 
-    `gdf` has the communes' geometry, ``nom`` and the `colonne` to map; a boolean column
-    ``<colonne>__secret`` (or `colonne_secret`) tells "s" from "n.d." for missing values."""
+    `gdf` has the communes' geometry, ``nom`` and the `colonne` to map (and, optionally, a
+    ``population`` column: the main communes are named on the map); a boolean column
+    ``<colonne>__secret`` (or `colonne_secret`) tells "s" from "n.d." for missing values;
+    `references` ({"CC …": value}) are named in the maps' alternative text."""
     _afficher(html_carte(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende, k=k,
-                         methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur),
+                         methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur,
+                         references=references),
               [source], " ".join(t for t in (titre, legende) if t))
 
 
