@@ -266,6 +266,24 @@ def test_s_ben_com_f(brut):
     assert 400 <= large["indmtt_rsa"].sum() / large["indfoy_rsa"].sum() <= 700
 
 
+def test_s_ben_epci_et_dep_aah_aeeh(brut):
+    """AAH and AEEH, published by EPCI (Decembers, rounded to 5) and département (every month):
+    partial exports of their fields only, read as complements of s_ben_com_f."""
+    epci = caf.lire_communes(brut / "s_ben_epci_f.csv")
+    dep = caf.lire_communes(brut / "s_ben_dep.csv")
+    assert set(epci["niveau"]) == {"epci"} and set(dep["niveau"]) == {"departement"}
+    assert set(epci["variable"]) == set(demo.COLONNES_HANDICAP) == set(dep["variable"])
+    assert dep.attrs["provenance"].extra["mois_ecartes"] == 11 * 5 * dep["codgeo"].nunique()
+    assert (epci["valeur"] % 5 == 0).all()
+    d = dep[dep["millesime"] == 2024].pivot_table(index="codgeo", columns="variable", values="valeur")
+    # national orders of magnitude (Cnaf, December 2024): ~1.3 M foyers at the AAH, ~0.45 M at the AEEH
+    assert 1.0e6 <= d["indfoy_aah"].sum() <= 1.6e6
+    assert 0.3e6 <= d["indfoy_aeeh"].sum() <= 0.7e6
+    assert (d["indfoy_aah"] <= d["indben_aah"]).all() and (d["indfoy_aeeh"] <= d["indben_aeeh"]).all()
+    e = epci[(epci["millesime"] == 2024) & (epci["codgeo"] == CŒUR_DE_GARONNE)].set_index("variable")["valeur"]
+    assert 0 < e["indfoy_aah"] < d.loc["31", "indfoy_aah"]
+
+
 def test_taux_de_couverture(brut):
     lus = {}
     for nom in ("com", "epci", "dep", "nat", "epci_hist", "dep_hist"):
@@ -334,7 +352,7 @@ def test_demandeurs_d_emploi(brut):
 def test_fichiers_installes_et_declares_simules(brut):
     simules = catalogue.fichiers_simules(brut)
     attendus = {demo.nom_fichier_melodi(j)[0].lower() for j in JEUX_RP} | {
-        "s_ben_com_f.csv", "txcouv_pe_com.csv", "txcouv_pe_epci.csv", "txcouv_pe_dep.csv", "txcouv_pe_nat.csv",
+        "s_ben_com_f.csv", "s_ben_epci_f.csv", "s_ben_dep.csv", "txcouv_pe_com.csv", "txcouv_pe_epci.csv", "txcouv_pe_dep.csv", "txcouv_pe_nat.csv",
         "txcouv_pe_epci_hist.csv", "txcouv_pe_dep_hist.csv", "dares_defm_communales-brutes.csv.gz"}
     assert simules == attendus
     for nom in attendus:

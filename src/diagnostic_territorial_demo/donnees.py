@@ -17,7 +17,8 @@ are not available offline:
   Paris, Lyon, Marseille) and every EPCI, département, région and France (`F` hors Mayotte, `FM`
   métropolitaine), each the exact sum of a simulation of every commune of France;
 - data.caf.fr `s_ben_com_f.csv` (Decembers 2020-2024, every commune, one row a year without
-  commune for the allocataires not located) and the taux de couverture petite enfance
+  commune for the allocataires not located), the AAH and AEEH fields of `s_ben_epci_f.csv` and
+  `s_ben_dep.csv` (not published by commune) and the taux de couverture petite enfance
   `txcouv_pe_{com,epci,dep}.csv` (2022-2023), `txcouv_pe_nat.csv` (2017-2023) and
   `txcouv_pe_{epci,dep}_hist.csv` (2017-2022);
 - Dares `dares_defm_communales-brutes.csv.gz` (demandeurs d'emploi ABC, 2015-T4 to 2024-T4,
@@ -342,6 +343,12 @@ BASE_TRANSPORTS = {2012: [0.040, 0.065, 0.018, 0.016, 0.718, 0.143],
                    2017: [0.045, 0.060, 0.020, 0.019, 0.711, 0.145],
                    2023: [0.062, 0.055, 0.030, 0.018, 0.705, 0.130]}
 LIEUX_TRAVAIL = ("21", "22", "23", "24T30")  # other commune: same département, région, other, abroad
+# Births and deaths a year per inhabitant in France over the period ending at each census (real
+# orders: 2017-2022, about 4.4 M births and 3.7 M deaths), shared by the local age structure.
+NATALITE = {2012: 0.0128, 2017: 0.0121, 2023: 0.0108}
+MORTALITE = {2012: 0.0085, 2017: 0.0087, 2023: 0.0093}
+SECTEURS_A5 = ("AZ", "BE", "FZ", "GU", "OQ")  # agriculture, industry, construction, trade and services, public
+INDICES_PEUPLEMENT = ("SEV_OVER_OCC", "MOD_OVER_OCC", "STD_OCC", "MOD_UNDER_OCC", "SEV_UNDER_OCC", "VSEV_UNDER_OCC")
 AGES_SCOLARITE = ("Y2T5", "Y6T10", "Y11T14", "Y15T17", "Y18T24", "Y25T29", "Y_GE30")
 SCOLARISATION = [0.76, 0.985, 0.99, 0.955, 0.50, 0.07, 0.006]
 
@@ -774,6 +781,48 @@ def _simuler_annee(ctx: _Contexte, pop: np.ndarray) -> tuple[dict[str, _Cube], d
     c(diplomes[:, 4:].sum(axis=1), EDUC="500T702_RP", RP_MEASURE="POP")
     c(diplomes[:, 5:].sum(axis=1), EDUC="600T702_RP", RP_MEASURE="POP")
 
+    # --- Historical series (DS_RP_SERIE_HISTORIQUE): population, births and deaths since the
+    # previous census (5 years before 2012 and 2017, 6 before 2023), area in km2 (the same at
+    # every census: from the commune's size and a lasting effect of its own)
+    duree = {2012: 5, 2017: 5, 2023: 6}[a]
+    jeunes_adultes = bandes[:, 2] / np.maximum(popu, 1)
+    natalite = np.clip(jeunes_adultes / 0.18, 0.3, 2.5) * np.exp(ctx.effet("natalite", 1, 0.10, 0.05)[:, 0])
+    agees = (bandes[:, 5] + 3.0 * bandes[:, 6]) / np.maximum(popu, 1)
+    mortalite = np.clip(agees / 0.33, 0.2, 4.0) * np.exp(ctx.effet("mortalite", 1, 0.08, 0.04)[:, 0])
+    habitants = popu / U
+    natalite *= NATALITE[a] * habitants.sum() / max(float((habitants * natalite).sum()), 1e-9)  # national rate
+    mortalite *= MORTALITE[a] * habitants.sum() / max(float((habitants * mortalite).sum()), 1e-9)
+    naissances = _alea("naissances", a).poisson(np.clip(habitants * natalite * duree, 0, None)).astype(np.int64) * U
+    deces = _alea("deces", a).poisson(np.clip(habitants * mortalite * duree, 0, None)).astype(np.int64) * U
+    superficie = np.round(10.8 * np.power(np.maximum(ctx.pmun, 1.0) / 450.0, 0.35)
+                          * np.exp(ctx.effet("superficie", 1, 0.55, 0.25)[:, 0]) * U).astype(np.int64)
+    c = cubes["DS_RP_SERIE_HISTORIQUE"] = _Cube("DS_RP_SERIE_HISTORIQUE")
+    c(popu, RP_MEASURE="POP")
+    c(naissances, RP_MEASURE="BRTH")
+    c(deces, RP_MEASURE="DEATH")
+    c(superficie, RP_MEASURE="SUP")
+
+    # --- Jobs at the place of work by sector (DS_RP_EMPLOI_LT_COMP): A5 shares of the real
+    # France, more farming in rural communes, more services in towns
+    secteurs = _repartir(emplois, ctx.parts("secteurs_lt", [0.025, 0.115, 0.065, 0.465, 0.33],
+                                            ctx.lin(rural=[1.4, 0.35, 0.3, -0.25, -0.2], urb=[-1.2, -0.2, -0.2, 0.15, 0.15],
+                                                    dom=[0.3, -0.6, 0.1, 0.0, 0.3]), 0.35, 0.2, poids=emplois))
+    c = cubes["DS_RP_EMPLOI_LT_COMP"] = _Cube("DS_RP_EMPLOI_LT_COMP")
+    c(emplois, RP_MEASURE="NBEMP")
+    for j, code in enumerate(SECTEURS_A5):
+        c(secteurs[:, j], EMP_ACTIVITY=code, RP_MEASURE="NBEMP")
+
+    # --- Main residences by occupation index (DS_RP_LOGEMENT_COMP): overcrowding in towns, in
+    # Île-de-France and overseas, under-occupation in rural communes
+    peuplement = _repartir(menages, ctx.parts("peuplement", [0.012, 0.050, 0.255, 0.27, 0.245, 0.168],
+                                              ctx.lin(urb=[1.0, 0.8, 0.3, 0.0, -0.3, -0.6], rural=[-0.6, -0.5, -0.2, 0.0, 0.2, 0.4],
+                                                      idf=[1.2, 0.9, 0.3, 0.0, -0.4, -0.8], dom=[1.0, 0.8, 0.2, 0.0, -0.3, -0.5]),
+                                              0.15, 0.10, poids=menages))
+    c = cubes["DS_RP_LOGEMENT_COMP"] = _Cube("DS_RP_LOGEMENT_COMP")
+    c(menages, OCS="DW_MAIN", RP_MEASURE="DWELLINGS")
+    for j, code in enumerate(INDICES_PEUPLEMENT):
+        c(peuplement[:, j], OCS="DW_MAIN", RP_MEASURE="DWELLINGS", OCC_IND=code)
+
     resume = {
         "pop": popu, "menages": menages, "mono": mono, "couples_enfants": avec_enfants,
         "ch2p": nch[:, 2:].sum(axis=1), "ch3p": nch[:, 3:].sum(axis=1), "enfants_3": a0001 + _frac(a0205, 0.25),
@@ -884,7 +933,8 @@ LIBELLES_MELODI = {
     "RP_MEASURE": ("Mesure", {"POP": "Population", "NBFAM": "Nombre de familles", "DWELLINGS": "Nombre de logements",
                               "DWELLINGS_POPSIZE": "Population des ménages", "ONEPERS": "Personnes vivant seules",
                               "DWELLINGS_ROOMS": "Nombre de pièces des résidences principales",
-                              "NBEMP": "Nombre d'emplois au lieu de travail"}),
+                              "NBEMP": "Nombre d'emplois au lieu de travail", "BRTH": "Naissances",
+                              "DEATH": "Décès", "SUP": "Superficie (km²)"}),
     "PCS": ("Catégorie socioprofessionnelle", {
         "_T": "Total", "1": "Agriculteurs exploitants", "2": "Artisans, commerçants, chefs d'entreprise",
         "3": "Cadres et professions intellectuelles supérieures", "4": "Professions intermédiaires", "5": "Employés",
@@ -952,6 +1002,14 @@ LIBELLES_MELODI = {
     "STUD": ("Inscription dans un établissement d'enseignement", {"_T": "Total", "1": "Scolarisés",
                                                                  "0": "Non scolarisés"}),
     "STUD_AREA": ("Lieu d'études", {"_T": "Total"}),
+    "EMP_ACTIVITY": ("Secteur d'activité", {
+        "_T": "Total", "AZ": "Agriculture", "BE": "Industrie", "FZ": "Construction",
+        "GU": "Commerce, transports et services divers",
+        "OQ": "Administration publique, enseignement, santé et action sociale"}),
+    "OCC_IND": ("Indice de peuplement", {
+        "_T": "Total", "SEV_OVER_OCC": "Suroccupation accentuée", "MOD_OVER_OCC": "Suroccupation modérée",
+        "STD_OCC": "Occupation normale", "MOD_UNDER_OCC": "Sous-occupation modérée",
+        "SEV_UNDER_OCC": "Sous-occupation prononcée", "VSEV_UNDER_OCC": "Sous-occupation très accentuée"}),
 }
 ATTRIBUTS_MELODI = {"FREQ": ("Fréquence", {"A": "Annuelle"}),
                     "OBS_STATUS": ("Statut de l'observation", {"A": "Valeur normale"}),
@@ -1168,6 +1226,72 @@ def simuler_caf_communes(geo: pd.DataFrame, resumes: dict) -> bytes:
             colonnes[k].append(np.append(publies[k], hors[k]))
     return _csv_publie({k: _texte(np.concatenate(v)) if k.startswith("ind") else np.concatenate(v)
                         for k, v in colonnes.items()})
+
+
+# AAH and AEEH: data.caf.fr publishes them by EPCI (s_ben_epci_f, Decembers) and département
+# (s_ben_dep, every month), not by commune. The demo writes a partial export of each (the fields
+# of disability only, as a `select=` export gives), so that the figures of the communes' file
+# (summed references) are untouched.
+COLONNES_HANDICAP = ["indfoy_aah", "indben_aah", "indfoy_aeeh", "indben_aeeh"]
+TENDANCE_HANDICAP = {"aah": 0.025, "aeeh": 0.065}  # yearly growth of the beneficiaries
+
+
+def _handicap_communes(geo: pd.DataFrame, resumes: dict, annee: int, mois: int = 12) -> dict[str, np.ndarray]:
+    """Expected foyers and beneficiaries of the AAH and AEEH of every commune (floats) in a month:
+    about 1.8 % of the inhabitants receive the AAH (more where unemployment is high), 5 % of the
+    families with children the AEEH; a lasting local effect, a slow national growth."""
+    rp = _etat_rp(resumes, annee)
+    n = len(geo)
+    local = {k: np.exp(_alea("handicap_local", k).normal(0.0, 0.22, n)) for k in ("aah", "aeeh")}
+    chomage = rp["chomeurs"] / np.maximum(rp["actifs"], 1e-9)
+    relatif = np.clip(np.where(rp["actifs"] > 0, chomage, 0.11) / 0.114, 0.3, 3.0)
+    temps = (annee - 2020) + (mois - 12) / 12.0
+    aah = 0.0175 * rp["pop"] * relatif ** 0.4 * local["aah"] * (1 + TENDANCE_HANDICAP["aah"]) ** temps
+    familles = rp["couples_enfants"] + rp["mono"]
+    aeeh = 0.050 * familles * local["aeeh"] * (1 + TENDANCE_HANDICAP["aeeh"]) ** temps
+    return {"indfoy_aah": aah, "indben_aah": aah * 1.015, "indfoy_aeeh": aeeh, "indben_aeeh": aeeh * 1.09}
+
+
+def simuler_caf_handicap(geo: pd.DataFrame, resumes: dict) -> dict[str, bytes]:
+    """`s_ben_epci_f.csv` (Decembers 2020-2024, counts rounded to 5) and `s_ben_dep.csv` (every
+    month of 2020-2024, exact counts) with the AAH and AEEH fields only."""
+    parents = set(geo["parent"].astype(str)) - {""}
+    propres = ~geo["code"].astype(str).isin(parents).to_numpy()  # Paris counted once (arrondissements)
+    epci = geo["epci"].astype(str).to_numpy()
+    deps = geo["departement"].astype(str).to_numpy()
+    codes_epci = sorted({e for e, p in zip(epci, propres) if p and e})
+    codes_dep = sorted(set(deps[propres]))
+    nom_epci = dict(zip(epci, geo["nomepci"].astype(str)))
+    nom_dep = dict(zip(deps, geo["nomdep"].astype(str)))
+
+    def sommes(valeurs: np.ndarray, cles: np.ndarray, liste: list[str]) -> np.ndarray:
+        index = {c: i for i, c in enumerate(liste)}
+        garder = propres & np.isin(cles, liste)
+        return np.bincount([index[c] for c in cles[garder]], weights=valeurs[garder], minlength=len(liste))
+
+    fichiers = {}
+    lignes = {c: [] for c in ["dtreffre", "numepci", "nomepci", *COLONNES_HANDICAP]}
+    for annee in ANNEES_CAF:
+        attendus = _handicap_communes(geo, resumes, annee)
+        for k in COLONNES_HANDICAP:
+            lignes[k].append(_arrondi_5(np.round(sommes(attendus[k], epci, codes_epci))))
+        lignes["dtreffre"].append(np.full(len(codes_epci), f"{annee}-12", dtype=object))
+        lignes["numepci"].append(np.array(codes_epci, dtype=object))
+        lignes["nomepci"].append(np.array([_nom_caf(nom_epci[c]) for c in codes_epci], dtype=object))
+    fichiers["s_ben_epci_f.csv"] = _csv_publie({k: _texte(np.concatenate(v)) if k.startswith("ind") else np.concatenate(v)
+                                                for k, v in lignes.items()})
+    lignes = {c: [] for c in ["dtreffre", "numdep", "nomdep", *COLONNES_HANDICAP]}
+    for annee in ANNEES_CAF:
+        for mois in range(1, 13):
+            attendus = _handicap_communes(geo, resumes, annee, mois)
+            for k in COLONNES_HANDICAP:
+                lignes[k].append(np.round(sommes(attendus[k], deps, codes_dep)).astype(np.int64))
+            lignes["dtreffre"].append(np.full(len(codes_dep), f"{annee}-{mois:02d}", dtype=object))
+            lignes["numdep"].append(np.array(codes_dep, dtype=object))
+            lignes["nomdep"].append(np.array([_nom_caf(nom_dep[c]) for c in codes_dep], dtype=object))
+    fichiers["s_ben_dep.csv"] = _csv_publie({k: _texte(np.concatenate(v)) if k.startswith("ind") else np.concatenate(v)
+                                             for k, v in lignes.items()})
+    return fichiers
 
 
 # Taux de couverture petite enfance (Onape/Cnaf): places for 100 children under 3, by kind of care.
@@ -1500,6 +1624,9 @@ def installer_donnees_demo(dossier_brut: Path, communes=None) -> list[Path]:
             simules.append(dossier / nom_fichier_melodi(jeu)[0])
         _ecrire_octets(dossier / "s_ben_com_f.csv", simuler_caf_communes(geo, resumes))
         simules.append(dossier / "s_ben_com_f.csv")
+        for nom, contenu in simuler_caf_handicap(geo, resumes).items():
+            _ecrire_octets(dossier / nom, contenu)
+            simules.append(dossier / nom)
         for nom, contenu in simuler_txcouv(geo, resumes, pmun, creches.result()).items():
             _ecrire_octets(dossier / nom, contenu)
             simules.append(dossier / nom)

@@ -216,6 +216,8 @@ def _termes(i: Indicateur, termes: tuple[str, ...], millesime_fichier_: int) -> 
             from diagnostic_territorial.sources import bpe
 
             codes = bpe.categories(millesime_fichier_)[nom[4:]]
+            if not codes:  # an equipment type this nomenclature does not have: said, never 0
+                raise MillesimeInconnu(f"{i.libelle} : {bpe.absente(nom[4:], millesime_fichier_)}.")
             resultat += [(c, signe) for c in codes]
         else:
             resultat.append((nom, signe))

@@ -43,6 +43,12 @@ _CATEGORIES_2018 = {
     "services_publics": ["A101", "A104", "A206", "A207", "A208"],  # police, gendarmerie, poste
     "medecins_generalistes": ["D201"],
     "pharmacies": ["D301"],
+    # equipment types of the offer of the Convention territoriale globale that the nomenclature of
+    # 2018-2020 does not have (no D5xx code but D502 in bpe18_ensemble.csv): an indicator asking
+    # for them says so (`absente`), never 0
+    "relais_petite_enfance": [],
+    "accueils_loisirs": [],
+    "centres_sociaux_evs": [],
 }
 # BPE 2021 and later (the geolocated files, then the Melodi dataset DS_BPE of 2024 and 2025, whose
 # FACILITY_TYPE codes are the same TYPEQU codes): new health and school codes (médecin généraliste
@@ -56,6 +62,19 @@ _CATEGORIES_2021 = {
     "ecoles_elementaires": ["C104", "C105", "C108", "C109"],
     "medecins_generalistes": ["D201", "D265"],
     "pharmacies": ["D301", "D307"],
+    # Convention territoriale globale: relais petite enfance, accueils de loisirs sans hébergement,
+    # centres sociaux and espaces de vie sociale. Codes of public third-party code (docs/sources.md),
+    # not confirmed on a real file of these millésimes: a code absent from a file gives 0 only where
+    # the BPE covers the commune, as for every inventory
+    "relais_petite_enfance": ["D504"],
+    "accueils_loisirs": ["D505"],
+    "centres_sociaux_evs": ["D506", "D508"],
+}
+
+LIBELLES_CATEGORIES = {
+    "relais_petite_enfance": "les relais petite enfance",
+    "accueils_loisirs": "les accueils de loisirs sans hébergement",
+    "centres_sociaux_evs": "les centres sociaux et espaces de vie sociale",
 }
 
 
@@ -66,6 +85,13 @@ def categories(millesime: int) -> dict[str, list[str]]:
         raise ValueError(f"BPE {millesime} : nomenclature des équipements non prise en charge (2018 et après)")
     table = _CATEGORIES_2018 if millesime <= 2020 else _CATEGORIES_2021
     return {k: list(v) for k, v in table.items()}
+
+
+def absente(categorie: str, millesime: int) -> str:
+    """Why a category has no TYPEQU code in BPE `millesime` (French, for the report and make donnees)."""
+    quoi = LIBELLES_CATEGORIES.get(categorie, f"la catégorie « {categorie} »")
+    return (f"la nomenclature de la BPE {int(millesime)} ne compte pas {quoi} (types d'équipements des "
+            "nomenclatures récentes) : indicateur calculable avec une BPE plus récente")
 
 
 def _annee(yy: str) -> int:

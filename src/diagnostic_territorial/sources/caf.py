@@ -250,39 +250,85 @@ def _decimale(df: pd.DataFrame, colonnes) -> str:
     return "."
 
 
-def lire_communes(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
-    """Read the data.caf.fr `s_ben_com_f` export (commune level); only `millesime` when given.
+# The same dataset at three levels (« Toutes prestations », data.caf.fr): the code column tells
+# the level. The EPCI and département exports also carry the prestations of disability (AAH,
+# AEEH: `indfoy_aah`, `indben_aah`, `indfoy_aeeh`, `indben_aeeh`...) that the commune export
+# does not have; s_ben_dep is monthly (since 2016), s_ben_com_f and s_ben_epci_f hold Decembers.
+NIVEAUX_SBEN = (
+    ("numcomdo", "commune", MOTIF_COMMUNE, "s_ben_com_f"),
+    ("numepci", "epci", re.compile(r"\d{9}"), "s_ben_epci_f"),
+    ("numdep", "departement", re.compile(r"\d[\dAB]|97\d"), "s_ben_dep"),
+)
+PREFIXES_SBEN = ("indfoy_", "indnbp_", "indmtt_", "indben_", "nbfoy", "nbpers")
+MOIS = re.compile(r"^\s*\d{4}-?(\d{2})")
 
-    Rows with an empty `numcomdo` (allocataires the Cnaf could not locate in a commune, one per
-    date) are left out of the communes and counted in the provenance (`extra`); the counts are
-    rounded to 5 by the Cnaf (a 0 is a count under 3, kept as published)."""
+
+def niveau_sben(colonnes) -> tuple[str, str, re.Pattern, str] | None:
+    """(code column, niveau, code pattern, dataset) of a « Toutes prestations » export from its
+    columns (the commune's code first: an EPCI or commune export may also carry numdep)."""
+    minuscules = {str(c).strip().lower() for c in colonnes}
+    return next((n for n in NIVEAUX_SBEN if n[0] in minuscules), None)
+
+
+def lire_communes(chemin: Path, millesime: int | None = None) -> pd.DataFrame:
+    """Read a data.caf.fr « Toutes prestations » export: `s_ben_com_f` (communes, numcomdo),
+    `s_ben_epci_f` (EPCI, numepci) or `s_ben_dep` (départements, numdep, monthly: only Decembers
+    are kept, like the other two); only `millesime` when given.
+
+    Rows with an empty code (allocataires the Cnaf could not locate, one per date) or a placeholder
+    code (`XX`) are left out and counted in the provenance (`extra`); the counts are rounded to 5 by
+    the Cnaf at the commune and EPCI levels (a 0 is a count under 3, kept as published)."""
     chemin, nom, df = _lire_cafdata(chemin)
-    manquantes = [c for c in ("numcomdo", "dtreffre") if c not in df.columns]
-    if manquantes:
-        raise FormatInconnu(nom, f"colonne(s) manquante(s) : {', '.join(manquantes)} (jeu s_ben_com_f de data.caf.fr)")
-    variables = [c for c in df.columns if c.startswith(("indfoy_", "indnbp_", "indmtt_", "nbfoy", "nbpers"))]
+    trouve = niveau_sben(df.columns)
+    if trouve is None or "dtreffre" not in df.columns:
+        manquantes = [c for c in ("dtreffre",) if c not in df.columns] + ([] if trouve else ["numcomdo"])
+        raise FormatInconnu(nom, f"colonne(s) manquante(s) : {', '.join(manquantes)} (jeux s_ben_com_f, "
+                                 "s_ben_epci_f ou s_ben_dep de data.caf.fr)")
+    colonne_code, niveau, motif, jeu = trouve
+    df.columns = [c.lower() if c.lower() == colonne_code else c for c in df.columns]
+    variables = [c for c in df.columns if c.startswith(PREFIXES_SBEN)]
     if not variables:
-        raise FormatInconnu(nom, "aucune colonne indfoy_* ou indnbp_* (jeu s_ben_com_f de data.caf.fr)")
-    sans_commune = (df["numcomdo"].astype(str).str.strip() == "").to_numpy()
-    origine = np.flatnonzero(~sans_commune)
-    non_localises = df[sans_commune]
-    if sans_commune.any():
-        df = df[~sans_commune].reset_index(drop=True)
-    tidy = _cafdata(nom, df, "numcomdo", MOTIF_COMMUNE, "commune", "dtreffre", variables, millesime,
+        raise FormatInconnu(nom, f"aucune colonne indfoy_* ou indnbp_* (jeu {jeu} de data.caf.fr)")
+    codes = df[colonne_code].astype(str).str.strip()
+    sans_code = ((codes == "") | codes.str.fullmatch(r"X+", case=False)).to_numpy()
+    mois = df["dtreffre"].astype(str).str.extract(MOIS)[0]
+    autres_mois = (mois.notna() & (mois != "12")).to_numpy()  # s_ben_dep: every month
+    garder = ~sans_code & ~autres_mois
+    origine = np.flatnonzero(garder)
+    non_localises = int((sans_code & ~autres_mois).sum())
+    df = df[garder].reset_index(drop=True)
+    doublons_ecartes = 0
+    if niveau != "commune" and len(df):  # technical repeated rows of the same territory and date:
+        cles = pd.DataFrame({"c": df[colonne_code].astype(str).str.strip(), "d": df["dtreffre"].astype(str).str.strip()})
+        if cles.duplicated().any():  # the fullest one (most foyers) is kept
+            ordre = pd.to_numeric(df.get("indfoy_ndur", pd.Series(0, index=df.index)), errors="coerce").fillna(-1)
+            rang = ordre.rank(method="first", ascending=False)
+            meilleur = rang.groupby([cles["c"], cles["d"]]).transform("min") == rang
+            doublons_ecartes = int((~meilleur).sum())
+            origine = origine[meilleur.to_numpy()]
+            df = df[meilleur.to_numpy()].reset_index(drop=True)
+    tidy = _cafdata(nom, df, colonne_code, motif, niveau, "dtreffre", variables, millesime,
                     _decimale(df, variables), origine)
     annee = int(millesime) if millesime is not None else int(tidy["millesime"].max()) if len(tidy) else 0
+    libelle = {"commune": "par commune", "epci": "par intercommunalité", "departement": "par département"}[niveau]
     tidy.attrs["provenance"] = catalogue.provenance(
-        chemin, nom_donnees(nom), annee, f"Cnaf, allocataires par commune {annee}",
-        "Cnaf, data.caf.fr (s_ben_com_f), foyers allocataires et montants par prestation et par commune "
-        "(effectifs arrondis à 5)",
-        officiel=catalogue.fichiers("caf_communes", annee)[0] if annee in catalogue.millesimes("caf_communes") else None,
+        chemin, nom_donnees(nom), annee, f"Cnaf, allocataires {libelle} {annee}",
+        f"Cnaf, data.caf.fr ({jeu}), foyers allocataires et montants par prestation {libelle}"
+        + (" (effectifs arrondis à 5)" if niveau != "departement" else ""),
+        officiel=catalogue.fichiers("caf_communes", annee)[0]
+        if niveau == "commune" and annee in catalogue.millesimes("caf_communes") else None,
     )
-    if len(non_localises):
-        import dataclasses
+    extra = {"jeu": jeu, "niveau": niveau}
+    if non_localises:
+        extra["lignes_sans_commune"] = non_localises
+    if autres_mois.any():
+        extra["mois_ecartes"] = int(autres_mois.sum())
+    if doublons_ecartes:
+        extra["doublons_ecartes"] = doublons_ecartes
+    import dataclasses
 
-        prov = tidy.attrs["provenance"]
-        tidy.attrs["provenance"] = dataclasses.replace(
-            prov, extra={**prov.extra, "lignes_sans_commune": int(len(non_localises))})
+    prov = tidy.attrs["provenance"]
+    tidy.attrs["provenance"] = dataclasses.replace(prov, extra={**prov.extra, **extra})
     return verifier(tidy)
 
 

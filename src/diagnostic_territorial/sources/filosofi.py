@@ -5,7 +5,9 @@ niveau (COM, EPCI, DEP, REG, METRO or METROPOLE; ARR, AU2010, UU2010, ZE2010 are
 rows, header on the 6th row; its names `MEDyy`, `NBMENFISCyy`, `NBPERSMENFISCyy` become `Q2`,
 `NBMEN`, `NBPERS` as in the later DISP files (the other names are the same).
 
-Reads FILOyyyy_DISP_{COM,EPCI,DEP,REG,METROPOLE} in the published CSV layout (`;`, UTF-8 with
+Reads FILOyyyy_DISP_{COM,EPCI,DEP,REG,METROPOLE} and the poverty rates published beside them,
+FILOyyyy_DISP_Pauvres_{COM,...} (`PAUVRES` in capitals from 2020: TP60yy the poverty rate at 60 %
+of the median standard of living, TP60AGE1yy... by age, TP60TOL1yy... by tenure), in the published CSV layout (`;`, UTF-8 with
 BOM, decimal comma) or XLSX/XLS layout (sheet ENSEMBLE, header on the 6th row). An empty cell
 (or `s` in the workbooks) is a secret statistique: valeur NaN, secret True. Communes under the
 publication threshold are absent from the file: they get no row at all (absent is not secret).
@@ -24,7 +26,7 @@ from diagnostic_territorial.erreurs import FormatInconnu
 from diagnostic_territorial.sources import catalogue
 from diagnostic_territorial.sources.schema import assembler, contenu_brut, nom_donnees, nombres, valeurs_csv, verifier
 
-MOTIF_NOM = re.compile(r"FILO(\d{4})_DISP_(COM|EPCI|DEP|REG|METROPOLE)\.(csv|xlsx|xls)", re.IGNORECASE)
+MOTIF_NOM = re.compile(r"FILO(\d{4})_DISP_(PAUVRES_)?(COM|EPCI|DEP|REG|METROPOLE)\.(csv|xlsx|xls)", re.IGNORECASE)
 MOTIF_CODE = {
     "commune": re.compile(r"\d[\dAB]\d{3}"),
     "epci": re.compile(r"\d{9}"),
@@ -118,12 +120,18 @@ def _lire_base_cc(chemin: Path, nom: str, octets: bytes, millesime: int) -> pd.D
     return verifier(tidy)
 
 
-def _selon_contenu(nom: str, octets: bytes) -> int:
+def _selon_contenu(nom: str, octets: bytes) -> tuple[int, bool]:
+    """(millésime, poverty file) of a renamed file, from the median's column (Q2aa) or, in the
+    « Pauvres » file, the poverty rate's (TP60aa)."""
     entete = octets[:4096].split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
     trouve = re.search(r"(?:^|;)Q2(\d\d)(?:;|$)", entete.strip())
-    if not trouve:
-        raise FormatInconnu(nom, "colonne Q2aa (médiane du niveau de vie) introuvable : fichier Filosofi DISP attendu")
-    return 2000 + int(trouve.group(1))
+    if trouve:
+        return 2000 + int(trouve.group(1)), False
+    trouve = re.search(r"(?:^|;)TP60(\d\d)(?:;|$)", entete.strip())
+    if trouve:
+        return 2000 + int(trouve.group(1)), True
+    raise FormatInconnu(nom, "colonne Q2aa (médiane du niveau de vie) ou TP60aa (taux de pauvreté) introuvable : "
+                             "fichier Filosofi DISP attendu")
 
 
 def _niveau_des_codes(nom: str, codes: pd.Series) -> str:
@@ -151,18 +159,19 @@ def lire(chemin: Path, membre: str | None = None) -> pd.DataFrame:
     extension = nom_fichier.rsplit(".", 1)[-1].lower()
     if trouve:
         millesime = int(trouve.group(1))
-        niveau = catalogue.NIVEAUX_FILOSOFI[trouve.group(2).upper()]
+        pauvres = bool(trouve.group(2))
+        niveau = catalogue.NIVEAUX_FILOSOFI[trouve.group(3).upper()]
     elif extension in ("csv", "txt", "gz"):
         # a renamed file (« FILO2019_DISP_COM (1).csv »): the millésime from the median's column
         # name, the level from the codes
-        millesime, niveau = _selon_contenu(nom, octets), None
+        (millesime, pauvres), niveau = _selon_contenu(nom, octets), None
         extension = "csv"
     else:
         raise FormatInconnu(
             nom, "nom de fichier inattendu : FILOaaaa_DISP_COM/EPCI/DEP/REG/METROPOLE attendu (nom officiel)"
         )
     yy = f"{millesime % 100:02d}"
-    mediane = f"Q2{yy}"
+    mediane = f"TP60{yy}" if pauvres else f"Q2{yy}"
 
     if extension == "csv":
         textes, colonnes, valeurs, masques = valeurs_csv(
@@ -172,7 +181,8 @@ def lire(chemin: Path, membre: str | None = None) -> pd.DataFrame:
     else:
         df = _lire_classeur(nom, octets)
         if mediane not in df.columns:
-            raise FormatInconnu(nom, f"colonne manquante : {mediane} (médiane du niveau de vie)")
+            quoi = "taux de pauvreté" if pauvres else "médiane du niveau de vie"
+            raise FormatInconnu(nom, f"colonne manquante : {mediane} ({quoi})")
         premiere_ligne = 7
         codes, colonnes = df["CODGEO"], [c for c in df.columns if c not in IGNOREES]
         converties = [nombres(df[c], nom, c, ".", premiere_ligne) for c in colonnes]
@@ -212,6 +222,6 @@ def lire(chemin: Path, membre: str | None = None) -> pd.DataFrame:
         nom_fichier,
         millesime,
         f"Insee, Filosofi {millesime}",
-        f"Insee, Filosofi {millesime} : revenu disponible, niveau {niveau}",
+        f"Insee, Filosofi {millesime} : " + ("taux de pauvreté" if pauvres else "revenu disponible") + f", niveau {niveau}",
     )
     return verifier(tidy)

@@ -104,6 +104,10 @@ class JeuMelodi:
     publie_seulement: bool = False  # medians and rates: read at the published level, never summed
     libres: tuple[str, ...] = ()  # dimensions left free for the generic variables
     alias: tuple[str, ...] = ()  # other ids of the same dataset
+    # Variables read at the census BEFORE each year of the file and written under that year
+    # (série historique: P_POP_DEBUT of 2023 = the population of 2017, the start of the period
+    # whose births and deaths the file gives under 2023).
+    precedents: tuple[Correspondance, ...] = ()
 
     def correspondance(self, variable: str) -> Correspondance | None:
         return next((c for c in self.correspondances if c.variable == variable), None)
@@ -136,7 +140,11 @@ def jeux() -> dict[str, JeuMelodi]:
             Correspondance(var, _cellules(expr, f"melodi.toml [{id_}] {var}"))
             for var, expr in (d.get("variables") or {}).items()
         )
-        for c in correspondances:
+        precedents = tuple(
+            Correspondance(var, _cellules(expr, f"melodi.toml [{id_}.precedents] {var}"))
+            for var, expr in (d.get("precedents") or {}).items()
+        )
+        for c in correspondances + precedents:
             for cellule in c.cellules:
                 inconnues = [dim for dim, _ in cellule.valeurs if dim not in dims]
                 if inconnues:
@@ -145,7 +153,7 @@ def jeux() -> dict[str, JeuMelodi]:
         filtre = _cellules(d["filtre"], f"melodi.toml [{id_}] filtre")[0].valeurs if d.get("filtre") else ()
         jeu = JeuMelodi(id_, d["source"], d.get("titre", id_), dims, correspondances, d.get("generique", ""),
                         filtre, bool(d.get("publie_seulement", False)), tuple(d.get("libres", ())),
-                        tuple(d.get("alias", ())))
+                        tuple(d.get("alias", ())), precedents)
         resultat[id_] = jeu
         for autre in jeu.alias:
             resultat[autre] = jeu
@@ -164,7 +172,7 @@ def jeux_de_source(source: str) -> list[JeuMelodi]:
 def definition(source: str, variable: str) -> tuple[JeuMelodi, Correspondance] | None:
     """The dataset and cells giving a variable of a source through Melodi, if declared."""
     for jeu in jeux_de_source(source):
-        c = jeu.correspondance(variable)
+        c = jeu.correspondance(variable) or next((p for p in jeu.precedents if p.variable == variable), None)
         if c is not None:
             return jeu, c
         if jeu.generique:
@@ -417,7 +425,8 @@ def vers_tidy(jeu: JeuMelodi, df: pd.DataFrame, nom: str, france: str | None = N
         correspondances += [Correspondance(t, (Cellule(((jeu.generique, (t,)), *jeu.filtre, *libres)),))
                             for t in types]
     parties, absentes = [], {}
-    for c in correspondances:
+    precedents = {c.variable for c in jeu.precedents}
+    for c in correspondances + list(jeu.precedents):
         morceaux, raison = [], ""
         for cellule in c.cellules:
             nommees = dict(cellule.valeurs)
@@ -445,6 +454,14 @@ def vers_tidy(jeu: JeuMelodi, df: pd.DataFrame, nom: str, france: str | None = N
         incomplet = somme["n"].to_numpy() < attendu
         somme.loc[somme["secret"].to_numpy() | incomplet, "valeur"] = np.nan
         somme["variable"] = c.variable
+        if c.variable in precedents:  # each census's value goes under the next census of the file
+            annees_c = sorted(set(int(a) for a in somme["millesime"]))
+            suivante = dict(zip(annees_c[:-1], annees_c[1:]))
+            somme = somme[somme["millesime"].isin(list(suivante))].copy()
+            somme["millesime"] = somme["millesime"].map(suivante).astype("int64")
+            if somme.empty:
+                absentes[c.variable] = f"un seul recensement dans le fichier pour {c.texte()}"
+                continue
         parties.append(somme[["codgeo", "niveau", "variable", "millesime", "valeur", "secret"]])
     tidy = pd.concat(parties, ignore_index=True) if parties else table_vide()
     tidy = tidy.astype({"codgeo": "str", "niveau": "str", "variable": "str", "millesime": "int64",

@@ -244,6 +244,8 @@ def resoudre(millesimes: dict, pieces: list[Piece]) -> Resolution:
     servis: dict[str, set[int]] = {}
     noms: dict[str, list[str]] = {}
     for p in pieces:
+        if p.reconnu.disposition == "caf_communes" and p.reconnu.detail:
+            continue  # the EPCI and département exports complete the communes' year, never decide it
         servis.setdefault(p.source, set()).update(p.servis)
         noms.setdefault(p.source, []).append(p.nom)
     for cle, valeur in demandes.items():

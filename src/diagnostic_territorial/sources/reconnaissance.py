@@ -180,6 +180,9 @@ def _selon_colonnes(chemin: Path, membre: str | None, nom: str, colonnes: list[s
         return reconnu("populations_legales", annee=_annee_du_nom(nom))
     if {"dtreffre", "numcomdo"} <= minuscules:
         return reconnu("caf_communes")
+    if "dtreffre" in minuscules and minuscules & {"numepci", "numdep"} and any(
+            c.lower().startswith("indfoy_") for c in colonnes):  # s_ben_epci_f, s_ben_dep: the same source
+        return reconnu("caf_communes", detail="epci" if "numepci" in minuscules else "dep")
     if "annee" in minuscules and any(c.lower().startswith("txcouv") for c in colonnes):
         niveau = next((n for n in ("com", "epci", "dep", "reg", "nat", "fra")
                        if any(c.lower() in (f"num{n}", f"num{n}i") for c in colonnes)
@@ -194,10 +197,12 @@ def _selon_colonnes(chemin: Path, membre: str | None, nom: str, colonnes: list[s
     if "CODGEO" in majuscules:
         filo = [re.fullmatch(r"Q2(\d\d)", c) for c in colonnes]
         filo = next((m for m in filo if m), None)
-        if filo:
-            niveau = re.search(r"_DISP_(COM|EPCI|DEP|REG|METROPOLE)", nom, re.IGNORECASE)
-            return reconnu("filosofi", detail=niveau.group(1).upper() if niveau else "",
-                           annee=2000 + int(filo.group(1)))
+        pauvres = next((m for m in (re.fullmatch(r"TP60(\d\d)", c) for c in colonnes) if m), None)
+        if filo or pauvres:  # the « Pauvres » file (poverty rates) has TP60aa but no median
+            niveau = re.search(r"_DISP_(?:PAUVRES_)?(COM|EPCI|DEP|REG|METROPOLE)", nom, re.IGNORECASE)
+            detail = niveau.group(1).upper() if niveau else ""
+            return reconnu("filosofi", detail=detail if filo else f"PAUVRES_{detail}".rstrip("_"),
+                           annee=2000 + int((filo or pauvres).group(1)))
         annees = [int(m.group(1)) for m in (MOTIF_YY.match(c) for c in colonnes) if m]
         if annees:
             variables = {c[4:] for c in colonnes if MOTIF_YY.match(c)}
@@ -239,10 +244,10 @@ def _classeur(chemin: Path, nom: str) -> Reconnu | None:
     bas = nom.lower()
     if bas.startswith(("intercommunalite", "epci_au_")):
         return Reconnu(chemin, None, "epci_composition", "", "", _annee_du_nom(nom))
-    filo = re.fullmatch(r"(?:base-cc-filosofi-(\d{4})|filo(\d{4})_disp_(com|epci|dep|reg|metropole))\.xlsx?", bas)
+    filo = re.fullmatch(r"(?:base-cc-filosofi-(\d{4})|filo(\d{4})_disp_(pauvres_)?(com|epci|dep|reg|metropole))\.xlsx?", bas)
     if filo:
         annee = int(filo.group(1) or filo.group(2))
-        return Reconnu(chemin, None, "filosofi", "filosofi", (filo.group(3) or "").upper(), annee)
+        return Reconnu(chemin, None, "filosofi", "filosofi", ((filo.group(3) or "") + (filo.group(4) or "")).upper(), annee)
     rp = re.fullmatch(r"base-cc+-([a-z_-]+?)-(\d{4})(?:_v\d)?\.xlsx?", bas)
     if rp:
         theme = rp.group(1).replace("_", "-")
@@ -427,5 +432,7 @@ def annees(r: Reconnu) -> tuple[int, ...]:
         return ()
     if r.disposition == "france_travail":
         valeurs = [v for v in valeurs if re.search(r"T4|-12-31|Q4", v.upper())]
+    if r.disposition == "caf_communes":  # Decembers only (s_ben_dep is monthly)
+        valeurs = [v for v in valeurs if not re.match(r"\s*\d{4}-?\d{2}", v) or re.match(r"\s*\d{4}-?12", v)]
     trouvees = {int(m.group(0)) for v in valeurs if (m := re.match(r"\d{4}", v.strip()))}
     return tuple(sorted(trouvees))
