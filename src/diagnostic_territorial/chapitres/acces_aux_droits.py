@@ -216,10 +216,9 @@ def afficher_references(etude, r: Revenus):
         table[LIBELLES[v]] = _fmt(t, v, lambda x, secret=False: fm.decimal(x, 1, secret=secret))
     presentation.tableau(table.reset_index(drop=True), r.mention)
     if etude.type_territoire == "communes" and len(etude.communes) > 1:
-        presentation.donnees_manquantes(
-            "Insee ne publie pas de médiane pour un regroupement libre de communes : la ligne du territoire "
-            "reste vide ; lisez les communes ci-dessous et les territoires de référence."
-        )
+        note = ("Insee ne publie pas de médiane pour un regroupement libre de communes : la ligne du territoire "
+                "reste vide ; lisez les communes ci-dessous et les territoires de référence.")
+        presentation.donnees_manquantes(note, client=note)  # a note for the reader, not a missing source
     return None
 
 

@@ -238,6 +238,9 @@ def afficher_qualitatif(etude, p: ParoleHabitants):
     deja = set(_questions_par_theme(p)) if p.enquete is not None else set()
     autres = [t for t in qualitatif.themes(etude) if t not in deja]
     if not autres and not deja & set(qualitatif.themes(etude)):
+        if presentation.document_client():  # the client's report names no file of the study
+            return presentation._afficher("<p><em>Les synthèses des entretiens et des ateliers seront intégrées "
+                                          "dans une prochaine version du diagnostic.</em></p>")
         return presentation._afficher(
             "<p><em>Aucune synthèse d'entretien ou d'atelier pour l'instant : elles seront reprises ici depuis "
             "les fichiers qualitatif/&lt;thème&gt;.md de l'étude (voir qualitatif/LISEZMOI.md).</em></p>")
@@ -251,6 +254,9 @@ def afficher_constats_partages(etude, p: ParoleHabitants):
 
     texte = qualitatif.synthese(etude, qualitatif.CONSTATS)
     if not texte:
+        if presentation.document_client():
+            return presentation._afficher("<p><em>Les constats partagés avec les habitants et les acteurs seront "
+                                          "intégrés dans une prochaine version du diagnostic.</em></p>")
         return presentation._afficher(
             "<p><em>Les constats partagés avec les habitants et les acteurs seront repris ici depuis "
             "qualitatif/constats_partages.md.</em></p>")
