@@ -31,7 +31,7 @@ PARAMETRES = '# Paramètres (papermill les remplace ; valeurs par défaut pour J
 SI_CONTENU = "si-contenu"
 TITRE_PAROLE = "Ce qu'en disent les habitants et les acteurs"
 # Chapters with their own module (chapitres/demographie.py, acces_aux_droits.py...) are not written here.
-AUTRES = ("acces_aux_droits",)
+AUTRES = ("demographie", "acces_aux_droits")
 
 
 def _id(cle: str, n: int) -> str:

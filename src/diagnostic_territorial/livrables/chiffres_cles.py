@@ -51,7 +51,11 @@ INDICATEURS_CLES = (
     ("part_0014", "part_0_14"), ("part_60p", "part_60_plus"), ("ij", "indice_jeunesse"),
     ("chomage", "taux_chomage"), ("monoparentales", "part_familles_monoparentales"),
     ("q2", "revenu_median"), ("rd", "rapport_interdecile"), ("ppsoc", "part_prestations_sociales"),
+    ("tp60", "taux_pauvrete"),
 )
+# Shown only when the source publishes them for the study (the poverty rate is in the Filosofi
+# « Pauvres » files and Filosofi 2023, not in the DISP files): otherwise left out with the reason.
+SI_PUBLIES = frozenset({"tp60"})
 
 
 def indicateurs_cles(etude) -> IndicateursCles:
@@ -110,6 +114,9 @@ def indicateurs_cles(etude) -> IndicateursCles:
         except (DonneeManquante, ci.MillesimeInconnu) as e:
             if str(e) not in manquantes:
                 manquantes.append(str(e))
+            continue
+        if cle in SI_PUBLIES and valeurs["valeur"].isna().all() and not valeurs["secret"].any():
+            manquantes.append(f"{i.libelle} : non disponible ({ci.raison_vide(calcul, id_, valeurs)}).")
             continue
         fusionner(valeurs.rename(columns={"valeur": cle, "secret": cle + "__secret"}),
                   {cle: cle, cle + "__secret": cle + "__secret"})
