@@ -103,14 +103,34 @@ def test_rapport_html_leger_avec_toutes_ses_cartes(livrables):
     assert len(html.encode("utf-8")) <= 5_000_000
 
 
-def test_synthese(livrables):
+def analyse_enjeux(etude):
+    """The forces, fragilités and enjeux of the demo, derived here from its build/resultats/ by the
+    rules of chapitres/enjeux.py (the deliverables must show these)."""
+    from diagnostic_territorial.chapitres import enjeux
+    from diagnostic_territorial.configuration.etude import Etude
+
+    return enjeux.analyser(Etude.charger(etude / "etude.yaml"))
+
+
+def test_synthese(etude_executee, livrables):
     texte = texte_pdf(livrables / "synthese.pdf")
     for attendu in (NOM, "Synthèse du diagnostic", "Chiffres clés", "Haute-Garonne", "Occitanie", "France",
-                    "21 800 €", "34 937", "Part des 60 ans ou plus"):
+                    "21 800 €", "34 937", "Part des 60 ans ou plus", "Forces et fragilités",
+                    "Enjeux proposés pour la Convention territoriale globale", "Méthode"):
         assert attendu in texte, attendu
     assert "1. dynamique démographique" in texte.lower()  # box titles are set in capitals
-    assert pages_pdf(livrables / "synthese.pdf") <= 6
-    assert "Chiffres clés" in (livrables / "synthese.html").read_text(encoding="utf-8")
+    assert pages_pdf(livrables / "synthese.pdf") <= 12
+    html = (livrables / "synthese.html").read_text(encoding="utf-8")
+    assert "Chiffres clés" in html
+    # Each proposed enjeu, with the figures of its first finding and a chart (an embedded PNG).
+    s = analyse_enjeux(etude_executee)
+    assert len(s.enjeux) >= 3 and s.cadre == "ctg"
+    for e in s.enjeux:
+        c = e.constats[0]
+        assert normaliser(e.titre) in texte, e.titre
+        assert normaliser(c.valeur("territoire")) in texte and normaliser(c.valeur(c.reference)) in texte, c.id
+    assert html.count('<img src="data:image/png;base64,') == len(s.enjeux)
+    assert "à discuter, compléter et valider par le comité de pilotage de la CTG" in texte
 
 
 def test_fiches_communes(etude_executee, livrables):
@@ -166,10 +186,23 @@ def test_fiches_communes_echec_laisse_les_anciennes(etude_executee, livrables, m
     assert not list(livrables.rglob(".*.tmp"))
 
 
-def test_diaporama(livrables, points):
+def test_diaporama(etude_executee, livrables):
+    """A slide per proposed enjeu and per key finding, each with its chart (an embedded PNG) and its
+    source line; nothing loaded from the network."""
     html = (livrables / "presentation.slides.html").read_text(encoding="utf-8")
-    diapos = re.findall(r'<section class="diapo\b', html)
-    assert len(diapos) == 1 + len(points) and len(points) >= 5
+    s = analyse_enjeux(etude_executee)
+    cles = s.constats_cles()
+    assert len(s.enjeux) >= 3 and len(cles) >= len(s.enjeux)
+    assert len(re.findall(r'<section class="diapo analyse enjeu"', html)) == len(s.enjeux)
+    assert len(re.findall(r'<section class="diapo analyse constat-cle"', html)) == len(cles)
+    images = re.findall(r'<img class="graphique" src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
+    assert len(images) == len(s.enjeux) + len(cles)
+    assert html.count('<p class="source">Source : ') == len(images)
+    from html import unescape
+
+    visible = normaliser(unescape(re.sub(r"<[^>]+>", " ", html)))
+    for e in s.enjeux:
+        assert normaliser(e.titre) in visible, e.titre
     assert NOM in html and "ArrowRight" in html
     assert not re.search(r'(src|href)="https?:', html)
 

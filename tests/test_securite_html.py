@@ -330,19 +330,36 @@ def test_gabarits_synthese_diaporama(tmp_path):
     env = livrables._jinja()
     points = ["<strong>12 %</strong> des habitants " + a for a in ATTAQUES.values()]
     chapitres = [{"numero": 1, "cle": "demographie", "titre": "Démographie " + ATTAQUES["script"], "points": points}]
+    from diagnostic_territorial.chapitres import enjeux
+
+    # The enjeux name the territory and its references as etude.yaml writes them.
+    noms = {"territoire": "Territoire " + ATTAQUES["script"], "departement": "Dép " + ATTAQUES["img_onerror"],
+            "region": "Région " + ATTAQUES["svg_onload"], "france": "France"}
+    analyse = enjeux.deriver({"acces_aux_droits": {"chiffres": {"indicateurs": {"taux_pauvrete": {
+        "territoire": 18.0, "departement": 12.0, "region": 14.0, "france": 14.5, "annee": 2021,
+        "source": "Source : " + ATTAQUES["iframe"]}}}}}, noms)
     synthese = env.get_template("synthese.html.j2").render(
         m=_meta_piegee(), chapitres=chapitres, sans=[ATTAQUES["iframe"]], entetes=[ATTAQUES["meta_refresh"]],
         lignes=[{"libelle": ATTAQUES["img_onerror"], "valeurs": ["1"]}], sources=[ATTAQUES["script"]], note_france="",
-        echecs=["2. Emploi " + ATTAQUES["script"]])
-    diapos = [{"chapitre": "1. " + ATTAQUES["script"], "point": p, "rang": "1/1"} for p in points]
-    diaporama = env.get_template("presentation.html.j2").render(m=_meta_piegee(), diapos=diapos,
+        echecs=["2. Emploi " + ATTAQUES["script"]], s=analyse, images=["data:image/png;base64,AAAA"],
+        regles=list(ATTAQUES.values()))
+    c = analyse.constats[0]
+    diapos = [{"type": "lecture", "rubrique": ATTAQUES["script"]},
+              {"type": "enjeu", "rubrique": ATTAQUES["script"], "enjeu": analyse.enjeux[0],
+               "image": "data:image/png;base64,AAAA", "source": c.source},
+              {"type": "constat", "rubrique": ATTAQUES["script"], "constat": c, "image": "data:image/png;base64,AAAA",
+               "source": c.source},
+              {"type": "methode", "rubrique": "Méthode", "regles": list(ATTAQUES.values())}]
+    diaporama = env.get_template("presentation.html.j2").render(m=_meta_piegee(), diapos=diapos, s=analyse,
                                                                echecs=["2. Emploi " + ATTAQUES["img_onerror"]])
+    assert synthese.count("<strong>12 %</strong> des habitants") == len(ATTAQUES)  # « À retenir » of the chapters
     for document in (synthese, diaporama):
         assert problemes(document) == []
-        assert document.count("<strong>12 %</strong> des habitants") == len(ATTAQUES)
         visible = texte_visible(document)
         assert "Cabinet <svg onload=alert(\"XSS05\")>" in visible  # the consultant's name, as written
         assert 'Territoire <script>alert("XSS01")</script>' in visible
+        assert 'Dép <img src=x onerror=alert("XSS02")>' in visible  # the département's name, as written
+        assert ATTAQUES["formulaire"] in visible  # a rule of the method, as written
 
 
 def test_plan_action_piege(tmp_path):

@@ -1,5 +1,7 @@
-"""synthese.html / synthese.pdf: cover, key table, the « À retenir » of each chapter
-(build/resultats/)."""
+"""synthese.html / synthese.pdf: cover, key figures, the forces and fragilités by public, the enjeux
+proposed for the CTG (or the ABS) with the figures behind each one and a chart of their gaps with the
+references (chapitres/enjeux.py: the same analysis as the chapter « Synthèse et enjeux » and the
+slides), the method, then the « À retenir » of each chapter (build/resultats/)."""
 
 from __future__ import annotations
 
@@ -34,13 +36,18 @@ def _a_retenir(etude) -> tuple[list[dict], list[str], list[str]]:
 
 
 def synthese(etude, ic: IndicateursCles | None = None) -> tuple[Path, Path]:
+    from diagnostic_territorial.chapitres import enjeux
+
     ic = ic or indicateurs_cles(etude)
     chapitres, sans, echecs = _a_retenir(etude)
     colonnes = [ic.ligne("territoire")] + ic.lignes_references()
+    analyse = enjeux.analyser(etude)
     contenu = _jinja().get_template("synthese.html.j2").render(
         m=_meta(etude), chapitres=chapitres, sans=sans, echecs=echecs,
         entetes=[c["libelle"] for c in colonnes], lignes=_lignes_tableau(ic, colonnes),
         sources=ic.sources, note_france="France métropolitaine pour Filosofi.",
+        s=analyse, regles=enjeux.regles(analyse),
+        images=[enjeux.image(enjeux.figure_enjeu(e, largeur=6.0, avec_source=False)) for e in analyse.enjeux],
     )
     dossier = Path(etude.dossier_livrables)
     sortie_html = dossier / "synthese.html"
