@@ -227,3 +227,17 @@ def test_equipements_ctg_absents_de_la_bpe_2018_le_disent(etude):
     centres = _valeurs(etude, "centres_sociaux_evs")
     assert centres[("commune", "31135")] == 1 and centres[("territoire", "200068815")] == 3
     assert _valeurs(etude, "relais_petite_enfance")[("commune", "31135")] == 1
+
+
+def test_fichier_sans_ligne_pour_le_territoire_le_dit(etude):
+    """The Caf file by IRIS only holds the communes split into IRIS: for a territory without any,
+    the indicator says the file has no row for it (not that the file lacks the variable)."""
+    _cache(etude.racine, "caf_iris", 2020, [])
+    chemin = etude.racine / "data" / "cache" / "caf_iris_2020.parquet"
+    df = cache.lire(chemin)
+    df.attrs["provenance"] = Provenance(source="Cnaf", libelle="caf", millesime=2020, fichier="data_CAF_2020_IRIS.csv")
+    cache.ecrire(df, chemin)
+    etude.millesimes["caf"] = 2020
+    d = ci.diagnostiquer(etude, ["allocataires_aah_iris"])[0]
+    assert d.statut == "vide"
+    assert d.raison.startswith("aucune ligne de data_CAF_2020_IRIS.csv pour le territoire"), d.raison

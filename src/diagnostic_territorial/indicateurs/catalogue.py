@@ -493,6 +493,10 @@ def raison_vide(calcul: Calcul, id_: str, table: pd.DataFrame) -> str:
     m = millesimes(calcul.etude, i)
     for source, fichier, _, termes in calcul._parties(i, m):
         presentes, absentes, noms = _variables_du_cache(calcul.etude, source, fichier)
+        if not presentes and not absentes and noms:  # read, but no row for the study (an extract)
+            raisons.append(f"aucune ligne de {noms} pour le territoire, ses communes ni ses références "
+                           "(territoire non couvert par le fichier)")
+            continue
         for variable in dict.fromkeys(v for v, _ in termes):
             if variable not in presentes:
                 detail = absentes.get(variable)
