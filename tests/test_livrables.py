@@ -256,9 +256,12 @@ def test_plan_action_champ_inconnu_et_chapitre_inconnu(tmp_path):
     with pytest.raises(PlanActionInvalide) as e:
         charger(ecrire(tmp_path, texte))
     message = str(e.value)
-    assert "ligne 4" in message and "champ inconnu « publics » (vouliez-vous dire « public » ?)" in message
-    assert "chapitre inconnu « petite_enfanse » (vouliez-vous dire « petite_enfance » ?)" in message
-    assert "champ « public » manquant" in message
+    # one line per problem, in the loader's form: line, fiche, field, problem
+    assert ("ligne 4, fiche 1 « Accueil petite enfance », champ « publics » : champ inconnu (vouliez-vous dire "
+            "« public » ?)") in message
+    assert ("ligne 9, fiche 1 « Accueil petite enfance », champ « constats_lies[1].chapitre » : chapitre inconnu "
+            "« petite_enfanse » (vouliez-vous dire « petite_enfance » ?)") in message
+    assert "ligne 2, fiche 1 « Accueil petite enfance » : champ « public » manquant" in message
 
 
 def test_plan_action_yaml_invalide(tmp_path):

@@ -423,13 +423,15 @@ def test_make_verifier_une_ligne_par_probleme(etude_vierge, tmp_path):
     lignes = [l for l in r.stdout.splitlines() if not l.startswith(sys.executable)]
     attendus = [
         f"observation_ciblee.yaml, ligne {l_obs}, indicateur « indice_fragilite », composante n° 3, champ « poids »",
-        f"plan_action.yaml, ligne {l_plan} : fiche 1",
+        f"plan_action.yaml, ligne {l_plan}, fiche 1 « ",
         f"enquete/questionnaire.yaml, ligne {l_quest}, champ « enquete.simule » : « peut-être »",
         "analyses/demographie.md, ligne 2 : le fichier n'est pas encodé en UTF-8",
         "qualitatif/jeunesse.md, ligne 1 : le fichier n'est pas encodé en UTF-8",
     ]
     for attendu in attendus:
         assert any(l.startswith(attendu) for l in lignes), (attendu, lignes)
+    assert any(l.startswith(f"plan_action.yaml, ligne {l_plan}, fiche 1 « ") and "champ « objectifs » : champ inconnu "
+               "(vouliez-vous dire « objectif » ?)" in l for l in lignes), lignes
     assert "problème(s) à corriger" in r.stderr
     assert empreinte(etude) == avant
     # etude.yaml wrong: its problems are listed, one line each

@@ -465,7 +465,8 @@ def charger(chemin, modele, erreur: type[ErreurDiagnostic] = ConfigInvalide, *, 
         if document is None:
             document = lire(chemin, erreur, texte=texte)
         problemes = [probleme_de_validation(document, x, entrees, type_faux) for x in e.errors(include_url=False)]
-        raise erreur_de(erreur, chemin, list(dict.fromkeys(problemes))) from None
+        problemes = sorted(dict.fromkeys(problemes), key=lambda p: p.ligne or 0)  # in the order of the file
+        raise erreur_de(erreur, chemin, problemes) from None
 
 
 # --- Typed values ------------------------------------------------------------------------------

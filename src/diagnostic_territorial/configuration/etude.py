@@ -123,7 +123,13 @@ class Etude:
 
     @classmethod
     def charger(cls, chemin) -> "Etude":
+        """etude.yaml read and validated by its model (etude_modeles.FichierEtude: every section,
+        the survey's settings included, one French line per problem naming the file, the line and
+        the field), its millésimes resolved against data/brut/."""
         import pandas as pd
+
+        from diagnostic_territorial.configuration.etude_modeles import FichierEtude
+        from diagnostic_territorial.sources.preparation import millesimes_etude
 
         chemin = Path(chemin).resolve()
         if chemin.is_dir():
@@ -134,100 +140,67 @@ class Etude:
                 "(celui qui contient etude.yaml)."
             )
         doc = config_yaml.lire(chemin, erreur=EtudeInvalide)
-        data = doc.donnees if doc.donnees is not None else {}
-        if not isinstance(data, dict):
-            raise EtudeInvalide(f"{chemin} : le fichier doit contenir les sections etude, territoire et millesimes.")
-        for section in ("etude", "territoire", "millesimes"):
-            if data.get(section) is None:
-                raise EtudeInvalide(f"{chemin} : section « {section} » absente ou vide.")
-            if not isinstance(data[section], dict):
-                raise EtudeInvalide(f"{doc.ou(section)} : la section « {section} » doit être une suite de champs "
-                                    f"« nom: valeur », pas {config_yaml.genre(data[section])}.")
-        verifier_sections(doc)
-        ter = data["territoire"]
-        communes = ter["communes"]
-        df = pd.DataFrame(
-            [
-                {
-                    "code": str(c["code"]),
-                    "nom": str(c["nom"]),
-                    "departement": str(c["departement"]),
-                    "region": str(c["region"]),
-                    "epci": str(c.get("epci") or ""),
-                }
-                for c in communes
-            ]
-        )
-        _verifier_communes(chemin, df, [doc.ligne("territoire", "communes", i) for i in range(len(communes))])
-        mill = data["millesimes"]
-        demandes = {}
-        for cle, valeur in mill.items():
-            ligne = doc.ligne("millesimes", cle) or _ligne_de(chemin, f"{cle}:")
-            try:
-                if cle in PLAGES_MILLESIMES:
-                    demandes[str(cle)] = verifier_millesime(cle, valeur)
-                elif isinstance(valeur, str) and valeur.strip().lower() == DERNIER:
-                    demandes[str(cle)] = DERNIER
-                elif isinstance(valeur, bool):
-                    raise TypeError
-                else:
-                    demandes[str(cle)] = int(valeur)
-            except EtudeInvalide as e:
-                raise EtudeInvalide(f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : {e}") from None
-            except (TypeError, ValueError):
-                raise EtudeInvalide(
-                    f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : millésime « {cle} » invalide : "
-                    f"« {config_yaml.extrait(valeur)} » (une année ou « dernier »).") from None
-        for cle in ("rp", "filosofi"):
-            if cle not in demandes:
-                raise EtudeInvalide(f"{chemin} : millésime « {cle} » absent de la section millesimes "
-                                    "(une année ou « dernier »).")
-        from diagnostic_territorial.sources.preparation import millesimes_etude
-
+        fichier = config_yaml.charger(chemin, FichierEtude, EtudeInvalide, contexte=contexte_etude(), document=doc)
+        ter, et = fichier.territoire, fichier.etude
+        df = pd.DataFrame([{"code": c.code, "nom": c.nom, "departement": c.departement, "region": c.region,
+                            "epci": c.epci} for c in ter.communes], columns=["code", "nom", "departement", "region",
+                                                                             "epci"])
+        demandes = {str(cle): valeur for cle, valeur in fichier.millesimes.items()}
         resolution = millesimes_etude(chemin.parent, demandes)
-        et = data["etude"]
-        try:
-            etude = cls._construire(chemin, data, ter, et, df, resolution.millesimes)
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise EtudeInvalide(f"{chemin} : champ absent ou mal formé ({type(e).__name__} : {e}).") from None
+        etude = cls(
+            racine=chemin.parent,
+            nom_territoire=ter.nom,
+            slug=et.slug or chemin.parent.name,
+            type_territoire=ter.type,
+            code_territoire=ter.code,
+            communes=df,
+            departement=(ter.departement.code, ter.departement.nom),
+            region=(ter.region.code, ter.region.nom),
+            departements=_liste_references(ter.departements, "departements", df["departement"]),
+            regions=_liste_references(ter.regions, "regions", df["region"]),
+            epci=[(e.code, e.nom) for e in ter.epci],
+            millesimes=resolution.millesimes,
+            consultant=et.consultant,
+            titre=et.titre or "Diagnostic social de territoire",
+            sous_titre=et.sous_titre,
+            geographie=ter.geographie or 2022,
+            thematiques=list(et.thematiques) if "thematiques" in et.model_fields_set else None,
+            version_finale=et.version_finale is True,
+            brut=doc.donnees,
+        )
         etude.millesimes_demandes = demandes
         etude.explications_millesimes = resolution.explications
         etude.document = doc
-        etude.workers = int((data.get("execution") or {}).get("workers") or 0)
+        etude.workers = (fichier.execution.workers if fichier.execution else None) or 0
         return etude
 
-    @classmethod
-    def _construire(cls, chemin, data, ter, et, df, millesimes) -> "Etude":
-        from diagnostic_territorial.chapitres.plan import lire_thematiques
 
-        thematiques = None
-        if "thematiques" in et:
-            try:
-                thematiques = lire_thematiques(et.get("thematiques") or "aucune")
-            except ValueError as e:
-                ligne = _ligne_de(chemin, "thematiques")
-                raise EtudeInvalide(f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f" : {e}") from None
-        return cls(
-            racine=chemin.parent,
-            nom_territoire=str(ter.get("nom") or ""),
-            slug=str(et.get("slug") or chemin.parent.name),
-            type_territoire=str(ter.get("type") or ""),
-            code_territoire=str(ter.get("code") or ""),
-            communes=df,
-            departement=(str(ter["departement"]["code"]), str(ter["departement"]["nom"])),
-            region=(str(ter["region"]["code"]), str(ter["region"]["nom"])),
-            departements=_liste_references(ter, "departements", df["departement"]),
-            regions=_liste_references(ter, "regions", df["region"]),
-            epci=[(str(e["code"]), str(e["nom"])) for e in ter.get("epci") or []],
-            millesimes=millesimes,
-            consultant=str(et.get("consultant") or ""),
-            titre=str(et.get("titre") or "Diagnostic social de territoire"),
-            sous_titre=str(et.get("sous_titre") or ""),
-            geographie=int(ter.get("geographie") or 2022),
-            thematiques=thematiques,
-            version_finale=et.get("version_finale") is True,
-            brut=data,
-        )
+def contexte_etude() -> dict:
+    """What etude.yaml is checked against (etude_modeles.FichierEtude): the communes of the COG, the
+    thématiques of the plan, the range of the RP and Filosofi millésimes, the keys of the millesimes
+    section (a source of the catalogue read at another key's millésime is named with that key:
+    rp_logement follows rp), the survey's minimum threshold."""
+    from diagnostic_territorial.chapitres.plan import lire_thematiques
+    from diagnostic_territorial.enquete.protection import SEUIL_MINIMUM
+    from diagnostic_territorial.sources.preparation import SOURCES_ETUDE, cle_millesime
+
+    cles = set(SOURCES_ETUDE) | {"rp", "rp_precedent"}
+    suivent = {cle: cle_millesime(cle) for cle in cles if cle_millesime(cle) != cle}
+    return {"commune": probleme_commune, "thematiques": lire_thematiques, "millesime": verifier_millesime,
+            "cles_millesime": cles - set(suivent), "suivent": suivent, "seuil_minimum": SEUIL_MINIMUM}
+
+
+def probleme_commune(code: str) -> str | None:
+    """Why `code` is not a commune of the study's geography (French), or None: etude.yaml may be
+    edited by hand."""
+    from diagnostic_territorial.erreurs import TerritoireInvalide
+    from diagnostic_territorial.territoire.resolution import _commune
+
+    try:
+        _commune(code)
+    except TerritoireInvalide as e:
+        return str(e)
+    return None
 
 
 def _avec_principal(principal: tuple[str, str], liste) -> list[tuple[str, str]]:
@@ -239,12 +212,12 @@ def _avec_principal(principal: tuple[str, str], liste) -> list[tuple[str, str]]:
     return sortie
 
 
-def _liste_references(ter: dict, cle: str, codes_communes) -> list[tuple[str, str]]:
+def _liste_references(references, cle: str, codes_communes) -> list[tuple[str, str]]:
     """territoire.departements / territoire.regions of etude.yaml; a study written before these
     lists existed (only territoire.departement / region) gets the départements / régions of its
     communes, named from the COG, the most frequent first (the main one is put first anyway)."""
-    if ter.get(cle) is not None:
-        return [(str(r["code"]), str(r["nom"])) for r in ter[cle]]
+    if references is not None:
+        return [(r.code, r.nom) for r in references]
     from collections import Counter
 
     from diagnostic_territorial.territoire.resolution import referentiel
@@ -252,32 +225,6 @@ def _liste_references(ter: dict, cle: str, codes_communes) -> list[tuple[str, st
     table = referentiel()["departements" if cle == "departements" else "regions"]
     return [(code, table.get(code, {}).get("LIBELLE", code))
             for code, _ in Counter(str(c) for c in codes_communes).most_common()]
-
-
-def _ligne_de(chemin: Path, valeur: str) -> int | None:
-    for numero, ligne in enumerate(chemin.read_text(encoding="utf-8").splitlines(), start=1):
-        if valeur in ligne:
-            return numero
-    return None
-
-
-def _verifier_communes(chemin: Path, communes, lignes: list[int | None] | None = None) -> None:
-    """etude.yaml may be edited by hand: every commune code must exist in the study's geography."""
-    from diagnostic_territorial.erreurs import TerritoireInvalide
-    from diagnostic_territorial.territoire.resolution import _commune
-
-    codes = list(communes["code"])
-    lignes = list(lignes or [])
-    doublons = [(i, c) for i, c in enumerate(codes) if c in codes[:i]]
-    for i, code in doublons + list(enumerate(codes)):
-        try:
-            if (i, code) in doublons:
-                raise TerritoireInvalide(f"code commune « {code} » en double dans territoire.communes.")
-            _commune(code)
-        except TerritoireInvalide as e:
-            ligne = (lignes[i] if i < len(lignes) else None) or _ligne_de(chemin, code)
-            ou = f"{chemin}, ligne {ligne}" if ligne else str(chemin)
-            raise EtudeInvalide(f"{ou} : {e}") from None
 
 
 def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: int | str, filosofi: int | str,
@@ -304,7 +251,8 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
         "# millesimes : rp = recensement (2023 : Melodi, avec 2017 et 2012 dans les mêmes fichiers ; jusqu'à\n"
         "#   2022 : bases communales, avec rp - 6), filosofi = revenus ; « dernier » = le dernier millésime\n"
         "#   des fichiers déposés dans data/brut/ (ou le dernier publié, téléchargé en ligne). Une année\n"
-        "#   fixe une source ; *_precedent fixe le millésime de comparaison (ex. france_travail_precedent).\n"
+        "#   fixe une source (toutes les bases du recensement suivent rp) ; *_precedent fixe le millésime\n"
+        "#   de comparaison (ex. france_travail_precedent).\n"
         "# etude.thematiques : thématiques spécifiques retenues (nouveaux_habitants, pauvrete_precarite,\n"
         "#   isolement_personnes_agees, mobilite, logement, insertion), chacune traitée dans le chapitre\n"
         "#   « Thématiques spécifiques ».\n"
@@ -314,135 +262,6 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
     )
     texte = entete + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     ecrire_texte(chemin, texte)
-
-
-# --- Checks of etude.yaml (edited by hand) -----------------------------------------------------
-
-CHAMPS_TEXTE = {
-    "etude": ("slug", "titre", "sous_titre", "consultant"),
-    "territoire": ("nom", "type", "code"),
-}
-# Switches of etude.yaml (true/false, oui/non, vrai/faux) and their default.
-INTERRUPTEURS = {("enquete", "publier_verbatims"): False, ("enquete", "ponderation"): True,
-                 ("etude", "version_finale"): False}
-# Whole numbers of etude.yaml and their minimum.
-ENTIERS = {("execution", "workers"): 0, ("enquete", "seuil"): 5, ("enquete", "effectif_min_commune"): 0,
-           ("territoire", "geographie"): None}
-CHAMPS_COMMUNE = ("code", "nom", "departement", "region")
-
-
-def problemes_etude(doc: config_yaml.DocumentYaml) -> list[str]:
-    """Every type mistake in the sections of etude.yaml, one French message each (file, line,
-    field). The switches are turned into real booleans in ``doc.donnees`` (« non » is False)."""
-    data = doc.donnees if isinstance(doc.donnees, dict) else {}
-    problemes: list[str] = []
-
-    def signaler(cles: tuple, message: str) -> None:
-        problemes.append(f"{doc.ou(*cles)} : {message}")
-
-    def essayer(fonction, *args, **kwargs):
-        try:
-            return fonction(*args, erreur=EtudeInvalide, **kwargs)
-        except EtudeInvalide as e:
-            problemes.append(str(e))
-            return None
-
-    def section(nom: str) -> dict | None:
-        valeur = data.get(nom)
-        if valeur is not None and not isinstance(valeur, dict):
-            signaler((nom,), f"la section « {nom} » doit être une suite de champs « nom: valeur », pas "
-                             f"{config_yaml.genre(valeur)}.")
-            return None
-        return valeur
-
-    def reference(valeur, cles: tuple, quoi: str) -> None:
-        if not isinstance(valeur, dict):
-            signaler(cles, f"{quoi} : une suite de champs « code: ... » et « nom: ... » est attendue, pas "
-                           f"{config_yaml.genre(valeur)}.")
-            return
-        for champ in ("code", "nom"):
-            if valeur.get(champ) is None:
-                signaler(cles, f"{quoi} : champ « {champ} » absent.")
-            else:
-                essayer(config_yaml.texte, valeur[champ], doc.chemin, doc.ligne(*cles, champ),
-                        config_yaml.nom_champ(cles + (champ,)))
-
-    for nom, champs in CHAMPS_TEXTE.items():
-        contenu = section(nom)
-        for champ in champs if contenu else ():
-            if champ in contenu:
-                essayer(config_yaml.texte, contenu[champ], doc.chemin, doc.ligne(nom, champ), f"{nom}.{champ}")
-    et = section("etude")
-    if et and et.get("thematiques") is not None:
-        th = et["thematiques"]
-        if not isinstance(th, str) and not (isinstance(th, list) and all(isinstance(t, str) for t in th)):
-            signaler(("etude", "thematiques"), "une liste de thématiques (ou « aucune ») est attendue, pas "
-                                               f"{config_yaml.genre(th)}.")
-    ter = section("territoire")
-    if ter is not None:
-        communes = ter.get("communes")
-        if not isinstance(communes, list) or not communes:
-            signaler(("territoire", "communes"),
-                     "la liste territoire.communes est vide." if not communes else
-                     "la liste des communes de l'étude est attendue (une commune par ligne « - code: ... »), pas "
-                     f"{config_yaml.genre(communes)}.")
-        else:
-            for i, c in enumerate(communes):
-                cles = ("territoire", "communes", i)
-                if not isinstance(c, dict):
-                    signaler(cles, "une commune est une suite de champs (code, nom, departement, region), pas "
-                                   f"{config_yaml.genre(c)}.")
-                    continue
-                for champ in CHAMPS_COMMUNE:
-                    if c.get(champ) is None:
-                        signaler(cles, f"une commune de territoire.communes n'a pas le champ « {champ} ».")
-                    else:
-                        essayer(config_yaml.texte, c[champ], doc.chemin, doc.ligne(*cles, champ),
-                                config_yaml.nom_champ(cles + (champ,)))
-                if c.get("epci") is not None:
-                    essayer(config_yaml.texte, c["epci"], doc.chemin, doc.ligne(*cles, "epci"),
-                            config_yaml.nom_champ(cles + ("epci",)))
-        for champ, quoi in (("departement", "département de référence"), ("region", "région de référence")):
-            reference(ter.get(champ), ("territoire", champ), quoi)
-        for champ, quoi in (("departements", "département de référence"), ("regions", "région de référence"),
-                            ("epci", "EPCI")):
-            valeur = ter.get(champ)
-            if valeur is None:
-                continue
-            if not isinstance(valeur, list):
-                signaler(("territoire", champ), f"une liste est attendue, pas {config_yaml.genre(valeur)}.")
-                continue
-            for i, v in enumerate(valeur):
-                reference(v, ("territoire", champ, i), quoi)
-    section("millesimes")
-    for (nom, cle), minimum in ENTIERS.items():
-        contenu = section(nom)
-        if contenu and contenu.get(cle) is not None:
-            essayer(config_yaml.entier, contenu[cle], doc.chemin, doc.ligne(nom, cle), f"{nom}.{cle}",
-                    minimum=minimum)
-    for (nom, cle) in INTERRUPTEURS:
-        contenu = section(nom)
-        if contenu and contenu.get(cle) is not None:
-            valeur = essayer(config_yaml.booleen, contenu[cle], doc.chemin, doc.ligne(nom, cle), f"{nom}.{cle}")
-            if valeur is not None:
-                contenu[cle] = valeur
-    enquete = section("enquete")
-    if enquete and enquete.get("noms_a_masquer") is not None:
-        noms = enquete["noms_a_masquer"]
-        if not isinstance(noms, list) or any(isinstance(n, (dict, list, bool)) or n is None for n in noms):
-            signaler(("enquete", "noms_a_masquer"), "une liste de noms est attendue (un nom par ligne "
-                                                    f"« - Dupont »), pas {config_yaml.genre(noms)}.")
-    return list(dict.fromkeys(problemes))
-
-
-def verifier_sections(doc: config_yaml.DocumentYaml) -> None:
-    """EtudeInvalide listing every problem of `problemes_etude`."""
-    problemes = problemes_etude(doc)
-    if len(problemes) == 1:
-        raise EtudeInvalide(problemes[0])
-    if problemes:
-        raise EtudeInvalide(f"{doc.chemin} : {len(problemes)} problèmes à corriger :\n"
-                            + "\n".join(f"  - {p}" for p in problemes))
 
 
 LONGUEUR_MAX_DOSSIER = 80

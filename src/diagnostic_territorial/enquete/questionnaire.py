@@ -107,116 +107,36 @@ class Questionnaire:
         return p if p.is_absolute() else self.chemin.parent / p
 
 
-def _modalites(chemin: Path, cle: str, codes, ou: str | None = None) -> list[Modalite]:
-    ou = ou or f"{chemin}, question « {cle} »"
-    if codes is None:
-        return []
-    if isinstance(codes, list):  # a plain list of labels: each label is its own code
-        if any(isinstance(c, (list, dict)) or c is None for c in codes):
-            raise QuestionnaireInvalide(f"{ou} : « codes » doit être une liste de libellés ou de correspondances "
-                                        "« code: libellé ».")
-        codes = {str(c): str(c) for c in codes}
-    if not isinstance(codes, dict):
-        raise QuestionnaireInvalide(f"{ou} : « codes » doit être une liste de correspondances "
-                                    "« code: libellé ».")
-    sortie = []
-    for code, valeur in codes.items():
-        if isinstance(valeur, dict):
-            libelle = valeur.get("libelle", code)
-            rp = valeur.get("rp") or ()
-            if isinstance(rp, str):
-                rp = (rp,)
-            elif not isinstance(rp, list) or any(isinstance(v, (list, dict)) for v in rp):
-                raise QuestionnaireInvalide(f"{ou}, code « {code} » : « rp » doit être une variable du recensement "
-                                            "ou une liste de variables.")
-            rp = tuple(str(v) for v in rp)
-        elif isinstance(valeur, list):
-            raise QuestionnaireInvalide(f"{ou}, code « {code} » : un libellé est attendu, pas une liste.")
-        else:
-            libelle, rp = valeur, ()
-        if isinstance(libelle, (list, dict)) or libelle is None:
-            raise QuestionnaireInvalide(f"{ou}, code « {code} » : un libellé (texte) est attendu.")
-        sortie.append(Modalite(_code_texte(code), str(libelle), rp))
-    return sortie
-
-
-CHAMPS_TEXTE_QUESTION = ("libelle", "colonne", "colonnes", "separateur", "theme")
-CHAMPS_TEXTE_ENQUETE = ("titre", "date", "fichier", "feuille")
+# Types of questions whose answers are declared in « codes ».
+AVEC_CODES = ("unique", "multiple", "echelle", "tranche_age", "sexe")
 
 
 def charger_questionnaire(chemin) -> Questionnaire:
-    """Read enquete/questionnaire.yaml (see the commented file shipped in each study); every
-    mistake is named with the file, the line and the field."""
+    """Read enquete/questionnaire.yaml (see the commented file shipped in each study), validated by
+    its model (configuration/etude_modeles.FichierQuestionnaire): every mistake is named with the
+    file, the line, the question and the field."""
     from diagnostic_territorial.configuration import chargement as config_yaml
+    from diagnostic_territorial.configuration.etude_modeles import ENTREES_QUESTIONNAIRE, FichierQuestionnaire
+    from diagnostic_territorial.enquete.tabulation import CROISEMENTS
 
     chemin = Path(chemin)
     if not chemin.is_file():
         raise QuestionnaireInvalide(f"Fichier de correspondance introuvable : {chemin}.")
-    doc = config_yaml.lire(chemin, erreur=QuestionnaireInvalide)
-    data = doc.donnees if doc.donnees is not None else {}
-    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
-        raise QuestionnaireInvalide(f"{doc.ou('questions', champ='')} : la liste « questions » est absente.")
-    entete = data.get("enquete") or {}
-    if not isinstance(entete, dict):
-        raise QuestionnaireInvalide(f"{doc.ou('enquete')} : la section « enquete » doit être une suite de champs "
-                                    f"« nom: valeur » (titre, date, fichier, simule), pas {config_yaml.genre(entete)}.")
-    for champ in CHAMPS_TEXTE_ENQUETE:
-        config_yaml.texte(entete.get(champ), chemin, doc.ligne("enquete", champ), f"enquete.{champ}",
-                          erreur=QuestionnaireInvalide)
-    simule = False
-    if entete.get("simule") is not None:
-        simule = config_yaml.booleen(entete["simule"], chemin, doc.ligne("enquete", "simule"), "enquete.simule",
-                                     erreur=QuestionnaireInvalide)
-    questions, vues = [], set()
-    for i, q in enumerate(data["questions"], start=1):
-        ligne = doc.ligne("questions", i - 1)
-        if not isinstance(q, dict) or not q.get("cle"):
-            raise QuestionnaireInvalide(f"{config_yaml.localiser(chemin, ligne)} : la question n° {i} n'a pas de "
-                                        "« cle ».")
-        if config_yaml.probleme_texte(q["cle"]):
-            raise QuestionnaireInvalide(f"{doc.ou('questions', i - 1, 'cle', champ='cle')} : la clé d'une question "
-                                        "est un nom court, sans espace.")
-        cle = str(q["cle"])
-        ou = f"{config_yaml.localiser(chemin, ligne)}, question « {cle} »"
-        if cle in vues:
-            raise QuestionnaireInvalide(f"{ou} : la clé de question « {cle} » est en double.")
-        vues.add(cle)
-        type_ = str(q.get("type", ""))
-        if type_ not in TYPES:
-            raise QuestionnaireInvalide(f"{ou} : type « {type_} » inconnu "
-                                        f"(types possibles : {', '.join(TYPES)}).")
-        for champ in CHAMPS_TEXTE_QUESTION:
-            probleme = config_yaml.probleme_texte(q.get(champ))
-            if probleme:
-                l_champ = doc.ligne("questions", i - 1, champ)
-                raise QuestionnaireInvalide(f"{config_yaml.localiser(chemin, l_champ)}, question « {cle} », champ "
-                                            f"« {champ} » : {probleme}.")
-        if not q.get("colonne") and not q.get("colonnes"):
-            raise QuestionnaireInvalide(f"{ou} : indiquez sa « colonne » dans l'export.")
-        l_codes = doc.ligne("questions", i - 1, "codes") or ligne
-        modalites = _modalites(chemin, cle, q.get("codes"), ou=f"{config_yaml.localiser(chemin, l_codes)}, question « {cle} »")
-        if type_ in ("unique", "multiple", "echelle", "tranche_age", "sexe") and not modalites:
-            raise QuestionnaireInvalide(f"{ou} : les « codes » des réponses manquent.")
-        croiser = q.get("croiser") or []
-        if isinstance(croiser, str):
-            croiser = (croiser,)
-        elif not isinstance(croiser, list) or any(not isinstance(c, str) for c in croiser):
-            l_champ = doc.ligne("questions", i - 1, "croiser")
-            raise QuestionnaireInvalide(f"{config_yaml.localiser(chemin, l_champ)}, question « {cle} », champ "
-                                        "« croiser » : une liste de croisements est attendue (sexe, tranche_age, "
-                                        "commune).")
-        questions.append(Question(
-            cle=cle, type=type_, libelle=str(q.get("libelle") or cle),
-            colonne=str(q["colonne"]) if q.get("colonne") is not None else None,
-            colonnes=str(q["colonnes"]) if q.get("colonnes") else None,
-            separateur=str(q["separateur"]) if q.get("separateur") is not None else None,
-            theme=str(q["theme"]) if q.get("theme") is not None else None, modalites=modalites,
-            croiser=tuple(croiser),
-        ))
+    fichier = config_yaml.charger(chemin, FichierQuestionnaire, QuestionnaireInvalide, entrees=ENTREES_QUESTIONNAIRE,
+                                  contexte={"types": TYPES, "avec_codes": AVEC_CODES, "croisements": tuple(CROISEMENTS)},
+                                  vide_permis=True)
+    questions = [Question(
+        cle=q.cle, type=q.type, libelle=q.libelle or q.cle, colonne=q.colonne, colonnes=q.colonnes or None,
+        separateur=q.separateur, theme=q.theme, croiser=q.croiser,
+        modalites=[Modalite(_code_texte(code), m.libelle if m.libelle is not None else str(code), m.rp)
+                   for code, m in q.codes.items()],
+    ) for q in fichier.questions]
+    entete = fichier.enquete
     return Questionnaire(
-        chemin=chemin, fichier=str(entete.get("fichier") or ""),
-        titre=str(entete.get("titre") or "Enquête auprès des habitants"),
-        date=str(entete.get("date") or ""), simule=simule, questions=questions, feuille=entete.get("feuille"),
+        chemin=chemin, fichier=entete.fichier if entete else "",
+        titre=(entete.titre if entete else "") or "Enquête auprès des habitants",
+        date=entete.date if entete else "", simule=bool(entete and entete.simule), questions=questions,
+        feuille=entete.feuille if entete else None,
     )
 
 

@@ -60,153 +60,37 @@ class Resultat:
     mention: str
 
 
-CHAMPS = ("id", "type", "libelle", "commentaire", "source", "millesime", "numerateur", "denominateur", "unite",
-          "facteur", "composantes", "indicateur", "horizon", "question", "reponses")
-CHAMPS_COMPOSANTE = ("indicateur", "poids")
-
-
-def _liste(valeur) -> list[str]:
-    if valeur is None:
-        return []
-    if isinstance(valeur, str):
-        return [v.strip() for v in valeur.replace("+", ",").split(",") if v.strip()]
-    if isinstance(valeur, list) and all(isinstance(v, str) for v in valeur):
-        return valeur
-    raise TypeError("liste de noms de variables attendue")
-
-
 def lire(chemin: Path) -> list[Definition]:
-    """Read and check the structure of observation_ciblee.yaml (variables are checked later):
-    every field's type, with the file, the line, the indicator and the field in the message."""
+    """observation_ciblee.yaml read and validated by its model (etude_modeles.FichierObservation:
+    every field's type, unknown fields, types, units, sources, components; variables are checked
+    later, with the data): ObservationInvalide names the file, the line, the indicator and the
+    field of each problem. An absent or empty file declares no indicator."""
+    from diagnostic_territorial.configuration.etude_modeles import ENTREES_OBSERVATION, FichierObservation
+
     chemin = Path(chemin)
     if not chemin.exists():
         return []
-    doc = config_yaml.lire(chemin, erreur=ObservationInvalide)
-    data = doc.donnees if doc.donnees is not None else {}
-    if not isinstance(data, dict) or not isinstance(data.get("indicateurs", []), (list, type(None))):
-        raise ObservationInvalide(f"{doc.ou('indicateurs', champ='')} : une liste « indicateurs: » est attendue.")
-    for cle in data:
-        if cle != "indicateurs":
-            raise ObservationInvalide(f"{doc.ou(cle, champ=str(cle))} : section inconnue (le fichier contient la "
-                                      "seule liste « indicateurs: »).")
-    definitions, vus = [], set()
-    for n, brut in enumerate(data.get("indicateurs") or [], start=1):
-        cles = ("indicateurs", n - 1)
-        ligne = doc.ligne(*cles)
-        if not isinstance(brut, dict):
-            raise ObservationInvalide(f"{config_yaml.localiser(chemin, ligne)} : l'indicateur n° {n} n'est pas une "
-                                      "liste de champs.")
-        id_ = str(brut.get("id", "")).strip() if isinstance(brut.get("id", ""), (str, int)) else ""
-        ou = f"{chemin}" + (f", ligne {ligne}" if ligne else "") + f", indicateur « {id_ or n} »"
+    document = config_yaml.lire(chemin, erreur=ObservationInvalide)
+    fichier = config_yaml.charger(chemin, FichierObservation, ObservationInvalide, contexte=contexte_validation(),
+                                  entrees=ENTREES_OBSERVATION, type_faux="champ mal formé ({})", vide_permis=True,
+                                  document=document)
+    return [Definition(
+        id=m.id, type=m.type, libelle=m.libelle or m.id, commentaire=m.commentaire,
+        source=m.source or "rp_evol_struct_pop", millesime=m.millesime,
+        numerateur=list(m.numerateur), denominateur=list(m.denominateur),
+        unite=m.unite or ("part" if m.denominateur or m.type == "enquete" else "nombre"), facteur=m.facteur,
+        composantes=[{"indicateur": c.indicateur, "poids": c.poids} for c in m.composantes],
+        indicateur=m.indicateur, horizon=m.horizon or 0, question=m.question, reponses=list(m.reponses),
+        ligne=document.ligne("indicateurs", i),
+    ) for i, m in enumerate(fichier.indicateurs)]
 
-        def mal_forme(champ: str, detail: str, _cles=cles, _id=id_ or n) -> ObservationInvalide:
-            l_champ = doc.ligne(*_cles, champ)
-            return ObservationInvalide(f"{chemin}" + (f", ligne {l_champ}" if l_champ else "") + f", indicateur "
-                                       f"« {_id} », champ « {champ} » : champ mal formé ({detail}).")
 
-        if not id_ or not id_.replace("_", "").isalnum():
-            raise ObservationInvalide(f"{ou} : champ « id » absent ou invalide (lettres, chiffres et _).")
-        if id_ in vus:
-            raise ObservationInvalide(f"{ou} : identifiant en double.")
-        vus.add(id_)
-        for champ in brut:
-            if champ not in CHAMPS:
-                proches = difflib.get_close_matches(str(champ), CHAMPS, n=1)
-                raise ObservationInvalide(
-                    f"{config_yaml.localiser(chemin, doc.ligne(*cles, champ))}, indicateur « {id_} », champ « {champ} » : "
-                    "champ inconnu"
-                    + (f" (vouliez-vous dire « {proches[0]} » ?)" if proches else "")
-                    + f" ; champs possibles : {', '.join(CHAMPS)}.")
-        type_ = brut.get("type")
-        if type_ not in TYPES:
-            raise ObservationInvalide(f"{ou} : type « {type_} » inconnu (types possibles : {', '.join(TYPES)}).")
-        for champ in ("libelle", "commentaire", "source", "millesime", "unite", "indicateur", "question"):
-            probleme = config_yaml.probleme_texte(brut.get(champ))
-            if probleme:
-                raise mal_forme(champ, probleme)
-        for champ, verifier in (("facteur", config_yaml.probleme_nombre), ("horizon", config_yaml.probleme_entier)):
-            if brut.get(champ) is not None and verifier(brut[champ]):
-                raise mal_forme(champ, verifier(brut[champ]))
-        listes = {}
-        for champ in ("numerateur", "denominateur"):
-            try:
-                listes[champ] = _liste(brut.get(champ))
-            except TypeError:
-                raise mal_forme(champ, "un nom de variable, ou une liste de noms, est attendu, pas "
-                                       f"{config_yaml.genre(brut.get(champ))}") from None
-        reponses = brut.get("reponses")
-        if isinstance(reponses, list):
-            if any(isinstance(r, (list, dict)) or r is None for r in reponses):
-                raise mal_forme("reponses", "une liste de codes de réponse est attendue")
-            reponses = [str(r) for r in reponses]
-        elif reponses is None or isinstance(reponses, str):
-            reponses = _liste(reponses)
-        else:
-            raise mal_forme("reponses", f"une liste de codes de réponse est attendue, pas {config_yaml.genre(reponses)}")
-        composantes = brut.get("composantes")
-        if composantes is not None and not isinstance(composantes, list):
-            raise mal_forme("composantes", "une liste de composantes « {indicateur: ..., poids: ...} » est "
-                                           f"attendue, pas {config_yaml.genre(composantes)}")
-        for i, c in enumerate(composantes or []):
-            ou_c = (config_yaml.localiser(chemin, doc.ligne(*cles, "composantes", i))
-                    + f", indicateur « {id_} », composante n° {i + 1}")
-            if not isinstance(c, dict) or not c.get("indicateur"):
-                raise ObservationInvalide(f"{ou_c} : une composante a besoin d'un « indicateur » (et d'un « poids »).")
-            for champ in c:
-                if champ not in CHAMPS_COMPOSANTE:
-                    raise ObservationInvalide(f"{ou_c} : champ « {champ} » inconnu (champs possibles : indicateur, "
-                                              "poids).")
-            probleme = config_yaml.probleme_texte(c["indicateur"])
-            if probleme:
-                raise ObservationInvalide(f"{ou_c}, champ « indicateur » : champ mal formé ({probleme}).")
-            if c.get("poids") is not None and config_yaml.probleme_nombre(c["poids"]):
-                l_poids = doc.ligne(*cles, "composantes", i, "poids")
-                raise ObservationInvalide(
-                    f"{chemin}" + (f", ligne {l_poids}" if l_poids else "") + f", indicateur « {id_} », composante "
-                    f"n° {i + 1}, champ « poids » : champ mal formé ({config_yaml.probleme_nombre(c['poids'])}).")
-        d = Definition(
-            id=id_, type=type_, libelle=str(brut.get("libelle") or id_), commentaire=str(brut.get("commentaire") or ""),
-            source=str(brut.get("source") or "rp_evol_struct_pop"), millesime=str(brut.get("millesime") or ""),
-            numerateur=listes["numerateur"], denominateur=listes["denominateur"],
-            unite=str(brut.get("unite") or ("part" if brut.get("denominateur") or type_ == "enquete" else "nombre")),
-            facteur=float(brut["facteur"]) if brut.get("facteur") is not None else 1.0,
-            composantes=[{"indicateur": str(c["indicateur"]),
-                          "poids": float(c["poids"]) if c.get("poids") is not None else 1.0}
-                         for c in composantes or []],
-            indicateur=str(brut.get("indicateur") or ""),
-            horizon=int(brut.get("horizon") or 0), question=str(brut.get("question") or ""), reponses=reponses,
-            ligne=ligne,
-        )
-        if d.unite not in UNITES:
-            raise ObservationInvalide(f"{ou} : unité « {d.unite} » inconnue ({', '.join(UNITES)}).")
-        if d.type == "populationnel" and not d.numerateur:
-            raise ObservationInvalide(f"{ou} : un indicateur populationnel a besoin d'un « numerateur ».")
-        if d.type == "conceptuel" and not d.composantes:
-            raise ObservationInvalide(
-                f"{ou} : un indicateur conceptuel a besoin de « composantes » (indicateur, poids).")
-        if d.type == "enquete" and (not d.question or not d.reponses):
-            raise ObservationInvalide(f"{ou} : un indicateur d'enquête a besoin de « question » et de « reponses ».")
-        if d.type == "prospectif" and (not d.indicateur or d.horizon < 2000):
-            raise ObservationInvalide(f"{ou} : un indicateur prospectif a besoin de « indicateur » et « horizon ».")
-        if d.type == "populationnel":
-            sources = _sources_connues()
-            if d.source not in sources:
-                proches = difflib.get_close_matches(d.source, sorted(sources), n=3, cutoff=0.5)
-                raise ObservationInvalide(
-                    f"{config_yaml.localiser(chemin, doc.ligne(*cles, 'source') or ligne)}, indicateur « {id_} » : "
-                    f"source « {d.source} » inconnue." + (f" Sources proches : {', '.join(proches)}." if proches else "")
-                    + f" Sources possibles : {', '.join(sorted(sources))}.")
-        # Names that need no data are checked here, so that a mistake is reported even when the
-        # data of another component or indicator is missing.
-        for i, c in enumerate(d.composantes):
-            if c["indicateur"] not in ci.CATALOGUE and c["indicateur"] not in [x.id for x in definitions]:
-                l_c = doc.ligne(*cles, "composantes", i) or ligne
-                raise _composante_inconnue(f"{config_yaml.localiser(chemin, l_c)}", d, c["indicateur"],
-                                           [x.id for x in definitions])
-        if d.type == "prospectif":
-            _verifier_prospectif(d, f"{config_yaml.localiser(chemin, doc.ligne(*cles, 'indicateur') or ligne)}")
-        definitions.append(d)
-    return definitions
+def contexte_validation() -> dict:
+    """What observation_ciblee.yaml is checked against (etude_modeles.FichierObservation): its
+    types and units, the sources of a populationnel indicator, the catalogue's indicators (the
+    components of a conceptuel one) and those a prospectif one may project."""
+    return {"types": TYPES, "unites": UNITES, "sources": _sources_connues(), "indicateurs": set(ci.CATALOGUE),
+            "projetables": {i.id for i in ci.CATALOGUE.values() if _projetable(i)}}
 
 
 def _sources_connues() -> set[str]:
@@ -223,12 +107,9 @@ def _composante_inconnue(ou: str, d: Definition, nom: str, declares) -> Observat
         "plus haut dans le fichier)." + (f" Indicateurs proches : {', '.join(proches)}." if proches else ""))
 
 
-def _verifier_prospectif(d: Definition, ou: str) -> None:
-    i = ci.CATALOGUE.get(d.indicateur)
-    if i is None or not i.agregeable or i.cle_millesime != "rp" or i.sources != (i.source,):
-        raise ObservationInvalide(
-            f"{ou}, indicateur « {d.id} » : « {d.indicateur} » doit être un indicateur du recensement du "
-            "catalogue (ex. population_rp), disponible à deux millésimes.")
+def _projetable(i: ci.Indicateur) -> bool:
+    """An indicator a prospectif one may project: a sum of the recensement, at two millésimes."""
+    return i.agregeable and i.cle_millesime == "rp" and i.sources == (i.source,)
 
 
 def _verifier_enquete(etude, d: Definition, chemin: Path) -> None:
@@ -279,7 +160,7 @@ def problemes(etude, chemin: Path | None = None) -> list[str]:
     try:
         definitions = lire(chemin)
     except ObservationInvalide as e:
-        return [str(e)]
+        return list(getattr(e, "problemes", None) or [str(e)])
     sortie = []
     for d in definitions:
         try:
@@ -396,8 +277,7 @@ def _conceptuel(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -
 
 
 def _prospectif(etude, d: Definition, deja: dict[str, Resultat], chemin: Path) -> Resultat:
-    _verifier_prospectif(d, f"{chemin}")
-    # the two millésimes are those the catalogue decides (donnees.millesimes_de), like the chapters'
+    # « indicateur » is one of the catalogue's projetables (checked by lire); the two millésimes are those the catalogue decides (donnees.millesimes_de), like the chapters'
     i = ci.indicateur(d.indicateur)
     actuel, avant = ci.millesimes(etude, i), ci.millesimes(etude, i, precedent=True)
     if avant is None or avant[1] == actuel[1]:

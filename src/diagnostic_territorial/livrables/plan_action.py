@@ -1,5 +1,6 @@
 """The plan d'action: fiches actions written by the consultant in the study's ``plan_action.yaml``
-after the workshops, validated with French errors that name the fiche, the field and the line.
+after the workshops, validated by its model (configuration/etude_modeles.FichierPlanAction) with
+French errors that name the line, the fiche and the field.
 
 Format (see the commented example shipped with each study)::
 
@@ -23,7 +24,6 @@ plan-action.pdf alike. « <b> » in a field prints « <b> »; no field can carry
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,10 +32,6 @@ from diagnostic_territorial.chapitres.plan import CHAPITRES
 
 NOM_FICHIER = "plan_action.yaml"
 
-CHAMPS_TEXTE_REQUIS = ("titre", "objectif", "public", "porteur", "calendrier")
-CHAMPS_LISTE_REQUIS = ("indicateurs_de_suivi", "constats_lies")
-CHAMPS_OPTIONNELS = ("partenaires", "priorite", "budget", "description")
-CHAMPS = CHAMPS_TEXTE_REQUIS + CHAMPS_LISTE_REQUIS + CHAMPS_OPTIONNELS
 PRIORITES = ("haute", "moyenne", "basse")
 LIBELLES = {
     "titre": "Titre",
@@ -61,6 +57,12 @@ class PlanActionInvalide(ErreurDiagnostic):
         liste = "\n".join(f"  - {p}" for p in self.problemes)
         super().__init__(f"Le plan d'action « {self.fichier} » est à corriger "
                          f"({len(self.problemes)} problème(s)) :\n{liste}")
+
+    @classmethod
+    def depuis_problemes(cls, fichier, problemes: list) -> PlanActionInvalide:
+        """From the loader's problems (config_yaml.erreur_de): « ligne 5, fiche 1 « Accueil », champ
+        « public » : ... », without the file's path, that the report's annex may show."""
+        return cls(fichier, [str(p) for p in problemes])
 
 
 @dataclass
@@ -96,169 +98,31 @@ class PlanAction:
     introduction: str = ""
 
 
-def _ligne(noeud) -> int | None:
-    return noeud.start_mark.line + 1 if noeud is not None and getattr(noeud, "start_mark", None) else None
-
-
-def _cle(noeud_mapping, cle: str):
-    """The value node of `cle` in a yaml MappingNode (for line numbers), or None."""
-    import yaml
-
-    if not isinstance(noeud_mapping, yaml.MappingNode):
-        return None
-    for k, v in noeud_mapping.value:
-        if getattr(k, "value", None) == cle:
-            return v
-    return None
-
-
-def _texte(valeur) -> str | None:
-    if isinstance(valeur, bool) or valeur is None:
-        return None
-    if isinstance(valeur, (str, int, float)):
-        texte = str(valeur).strip()
-        return texte or None
-    return None
-
-
 def charger(chemin: Path) -> PlanAction:
-    """Read and validate plan_action.yaml; raise PlanActionInvalide listing every problem."""
-    import yaml
+    """Read and validate plan_action.yaml (etude_modeles.FichierPlanAction); raise
+    PlanActionInvalide listing every problem (line, fiche, field)."""
+    from diagnostic_territorial.configuration import chargement as config_yaml
+    from diagnostic_territorial.configuration.etude_modeles import ENTREES_PLAN_ACTION, FichierPlanAction
 
     chemin = Path(chemin)
     if not chemin.is_file():
         raise PlanActionInvalide(chemin, [
             "fichier absent : copiez l'exemple fourni avec le modèle d'étude (plan_action.yaml) et remplissez "
             "une fiche par action retenue en atelier"])
-    try:
-        texte = chemin.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise PlanActionInvalide(chemin, [f"le fichier n'est pas encodé en UTF-8 (octet {e.start}) : "
-                                          "enregistrez-le en UTF-8"]) from None
-    try:
-        donnees = yaml.safe_load(texte)
-        racine = yaml.compose(texte)
-    except yaml.YAMLError as e:
-        marque = getattr(e, "problem_mark", None)
-        ou = f"ligne {marque.line + 1}, colonne {marque.column + 1} : " if marque else ""
-        probleme = getattr(e, "problem", None) or str(e)
-        raise PlanActionInvalide(chemin, [f"{ou}syntaxe YAML invalide ({probleme}). Vérifiez l'indentation "
-                                          "(espaces, pas de tabulations) et les deux-points"]) from None
-    if donnees is None:
-        donnees = {}
-    if not isinstance(donnees, dict) or "fiches" not in donnees:
-        raise PlanActionInvalide(chemin, ["le fichier doit contenir une clé « fiches : » suivie de la liste "
-                                          "des fiches actions (chacune commence par « - titre: ... »)"])
-    fiches_brutes = donnees.get("fiches") or []
-    noeud_fiches = _cle(racine, "fiches")
-    if not isinstance(fiches_brutes, list):
-        raise PlanActionInvalide(chemin, [f"ligne {_ligne(noeud_fiches)} : « fiches » doit être une liste "
-                                          "(chaque fiche commence par un tiret « - »)"])
-    cles_chapitres = {c.cle: (i, c.titre) for i, c in enumerate(CHAPITRES, start=1)}
-    problemes: list[str] = []
-    fiches: list[FicheAction] = []
-    for i, brute in enumerate(fiches_brutes, start=1):
-        noeud = noeud_fiches.value[i - 1] if noeud_fiches is not None else None
-        ligne_fiche = _ligne(noeud)
-        if not isinstance(brute, dict):
-            problemes.append(f"ligne {ligne_fiche} : fiche {i} : une fiche est une suite de champs "
-                             "« nom: valeur » (titre, objectif, public...)")
-            continue
-        nom = _texte(brute.get("titre"))
-        qui = f"fiche {i}" + (f" « {nom} »" if nom else "")
-
-        def signaler(champ: str, message: str, _noeud=noeud, _qui=qui, _ligne_fiche=ligne_fiche):
-            ligne = _ligne(_cle(_noeud, champ)) or _ligne_fiche
-            problemes.append(f"ligne {ligne} : {_qui}, champ « {champ} » : {message}")
-
-        for champ in brute:
-            if champ not in CHAMPS:
-                proche = difflib.get_close_matches(str(champ), CHAMPS, n=1)
-                suggestion = f" (vouliez-vous dire « {proche[0]} » ?)" if proche else ""
-                ligne = _ligne(_cle(noeud, champ)) or ligne_fiche
-                problemes.append(f"ligne {ligne} : {qui} : champ inconnu « {champ} »{suggestion} ; champs "
-                                 f"possibles : {', '.join(CHAMPS)}")
-        valeurs: dict = {}
-        for champ in CHAMPS_TEXTE_REQUIS:
-            if champ not in brute or brute[champ] is None or (isinstance(brute[champ], str)
-                                                                 and not brute[champ].strip()):
-                problemes.append(f"ligne {ligne_fiche} : {qui} : champ « {champ} » manquant ou vide")
-                continue
-            texte = _texte(brute[champ])
-            if texte is None:
-                signaler(champ, "un texte est attendu (pas une liste)")
-            valeurs[champ] = texte
-        for champ in ("indicateurs_de_suivi", "partenaires"):
-            v = brute.get(champ)
-            if v is None:
-                if champ == "indicateurs_de_suivi":
-                    problemes.append(f"ligne {ligne_fiche} : {qui} : champ « {champ} » manquant "
-                                     "(au moins un indicateur pour suivre l'action)")
-                valeurs[champ] = []
-                continue
-            if isinstance(v, str):
-                v = [v]
-            if not isinstance(v, list) or not all(_texte(x) for x in v):
-                signaler(champ, "une liste de textes est attendue (une ligne « - ... » par élément)")
-                valeurs[champ] = []
-                continue
-            if champ == "indicateurs_de_suivi" and not v:
-                signaler(champ, "la liste est vide : indiquez au moins un indicateur de suivi")
-            valeurs[champ] = [_texte(x) for x in v]
-        constats: list[Constat] = []
-        v = brute.get("constats_lies")
-        if v is None or v == []:
-            problemes.append(f"ligne {ligne_fiche} : {qui} : champ « constats_lies » manquant ou vide "
-                             "(le ou les constats du diagnostic qui justifient l'action)")
-        else:
-            if not isinstance(v, list):
-                v = [v]
-            for item in v:
-                if isinstance(item, dict):
-                    cle = item.get("chapitre")
-                    texte = _texte(item.get("constat")) or ""
-                    if cle is not None and str(cle) not in cles_chapitres:
-                        proche = difflib.get_close_matches(str(cle), list(cles_chapitres), n=1)
-                        suggestion = f" (vouliez-vous dire « {proche[0]} » ?)" if proche else ""
-                        signaler("constats_lies", f"chapitre inconnu « {cle} »{suggestion} ; chapitres : "
-                                                  f"{', '.join(cles_chapitres)}")
-                        continue
-                    if cle is None and not texte:
-                        signaler("constats_lies", "chaque constat a un « chapitre » et/ou un « constat »")
-                        continue
-                    numero, titre = cles_chapitres.get(str(cle), (None, None)) if cle is not None else (None, None)
-                    constats.append(Constat(texte, str(cle) if cle is not None else None, titre, numero))
-                elif _texte(item):
-                    constats.append(Constat(_texte(item)))
-                else:
-                    signaler("constats_lies", "chaque constat est un texte ou « chapitre: <clé> » + "
-                                              "« constat: <texte> »")
-        priorite = brute.get("priorite")
-        if priorite is not None and str(priorite).strip().lower() not in PRIORITES:
-            signaler("priorite", f"« {priorite} » : valeurs possibles : {', '.join(PRIORITES)}")
-            priorite = None
-        fiches.append(FicheAction(
-            numero=i,
-            titre=valeurs.get("titre") or "",
-            objectif=valeurs.get("objectif") or "",
-            public=valeurs.get("public") or "",
-            porteur=valeurs.get("porteur") or "",
-            calendrier=valeurs.get("calendrier") or "",
-            indicateurs_de_suivi=valeurs.get("indicateurs_de_suivi", []),
-            constats_lies=constats,
-            partenaires=valeurs.get("partenaires", []),
-            priorite=str(priorite).strip().lower() if priorite else None,
-            budget=_texte(brute.get("budget")),
-            description=_texte(brute.get("description")),
-            ligne=ligne_fiche,
-        ))
-    if not fiches_brutes:
-        problemes.append(f"ligne {_ligne(noeud_fiches) or 1} : aucune fiche action : ajoutez au moins une "
-                         "fiche sous « fiches: »")
-    if problemes:
-        raise PlanActionInvalide(chemin, problemes)
-    return PlanAction(chemin, fiches, titre=_texte(donnees.get("titre")) or "Plan d'action",
-                      introduction=_texte(donnees.get("introduction")) or "")
+    document = config_yaml.lire(chemin, erreur=PlanActionInvalide)
+    chapitres = {c.cle: (i, c.titre) for i, c in enumerate(CHAPITRES, start=1)}
+    fichier = config_yaml.charger(chemin, FichierPlanAction, PlanActionInvalide, entrees=ENTREES_PLAN_ACTION,
+                                  contexte={"chapitres": list(chapitres), "priorites": PRIORITES}, vide_permis=True,
+                                  document=document)
+    fiches = [FicheAction(
+        numero=i, titre=f.titre, objectif=f.objectif, public=f.public, porteur=f.porteur, calendrier=f.calendrier,
+        indicateurs_de_suivi=list(f.indicateurs_de_suivi),
+        constats_lies=[Constat(c.constat.strip(), c.chapitre, *(chapitres[c.chapitre][::-1] if c.chapitre else (None, None)))
+                       for c in f.constats_lies],
+        partenaires=list(f.partenaires), priorite=f.priorite, budget=f.budget, description=f.description,
+        ligne=document.ligne("fiches", i - 1),
+    ) for i, f in enumerate(fichier.fiches, start=1)]
+    return PlanAction(chemin, fiches, titre=fichier.titre or "Plan d'action", introduction=fichier.introduction or "")
 
 
 def plan_action(etude) -> tuple[Path, Path]:
