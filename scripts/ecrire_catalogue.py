@@ -32,6 +32,8 @@ def _formule(i: ci.Indicateur) -> str:
         texte += f" × {i.facteur:g}"
     if i.source_denominateur and i.source_denominateur != i.source:
         texte += f" (dénominateur : {i.source_denominateur})"
+    if i.evolution:
+        texte = f"({texte} N / {texte} N-k)^(1/k) − 1, évolution annuelle moyenne depuis le millésime précédent"
     return texte
 
 

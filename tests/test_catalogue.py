@@ -5,6 +5,7 @@ cells propagate, BPE types absent from a commune count 0), and a few figures are
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -139,6 +140,13 @@ def petite_france(monkeypatch):
 def _attendu(i: ci.Indicateur, brutes: dict, niveau: str, code: str | None, precedent: bool = False):
     """(valeur, secret) computed from the raw values, independently of the library."""
     cle_m = i.cle_millesime
+    if i.evolution:  # annual average rate of change between the previous millésime and the current one
+        valeur_de = dataclasses.replace(i, evolution="", facteur=1.0)
+        (fin, s_fin), (debut, s_debut) = (_attendu(valeur_de, brutes, niveau, code, p) for p in (False, True))
+        if s_fin or s_debut:
+            return np.nan, True
+        annees = MILLESIMES[cle_m] - MILLESIMES[donnees.PRECEDENTS[cle_m].cle]
+        return ((fin / debut) ** (1 / annees) - 1) * i.facteur, False
     m = MILLESIMES[donnees.PRECEDENTS[cle_m].cle] if precedent else MILLESIMES[cle_m]
     if not i.agregeable:
         ligne = brutes[(i.source, m)]
@@ -265,3 +273,69 @@ def test_plans_des_chapitres_valides_et_notebooks_a_jour(racine):
     r = subprocess.run([sys.executable, str(racine / "scripts" / "ecrire_notebooks.py"), "--verifier"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_evolution_annuelle_moyenne_calculee_a_la_main(etude, brutes):
+    """evolution_population: (sum of P_POP 2019 / sum of P_POP 2013)^(1/6) - 1 for the territory,
+    the ratio of the sums (never a mean of the communes' rates); no previous millésime of an
+    evolution."""
+    b19, b13 = brutes[("rp_evol_struct_pop", 2019)], brutes[("rp_evol_struct_pop", 2013)]
+    fin = sum(b19[("commune", c, "P_POP")][0] for c in TERRITOIRE)
+    debut = sum(b13[("commune", c, "P_POP")][0] for c in TERRITOIRE)
+    table, mention = ci.Calcul(etude).calculer("evolution_population")
+    ter = table[table["niveau"] == "territoire"]["valeur"].iloc[0]
+    assert ter == pytest.approx((fin / debut) ** (1 / 6) - 1, rel=1e-12)
+    taux = [(b19[("commune", c, "P_POP")][0] / b13[("commune", c, "P_POP")][0]) ** (1 / 6) - 1 for c in TERRITOIRE]
+    assert abs(ter - sum(taux) / 2) > 1e-9
+    assert mention == "Source : Source test rp_evol_struct_pop 2019"
+    i = ci.indicateur("evolution_population")
+    assert ci.formater(i, 0.0012) == "+0,12\u00a0%" and ci.formater(i, float("nan"), True) == "s"
+    assert ci.millesimes(etude, i, precedent=True) is None
+    with pytest.raises(ValueError, match="pas de millésime précédent"):
+        ci.Calcul(etude).calculer("evolution_population", precedent=True)
+
+
+def test_evolution_sans_millesime_precedent(etude, tmp_path):
+    """No rp_precedent in etude.yaml: the evolution says which key is missing; a catalogue that
+    declares an evolution for a source without previous millésime (BPE) is refused at load."""
+    import dataclasses as dc
+
+    from diagnostic_territorial.configuration import modeles
+
+    sans = dc.replace(etude, millesimes={k: v for k, v in MILLESIMES.items() if k != "rp_precedent"})
+    with pytest.raises(ci.MillesimeInconnu, match="« rp_precedent » non déclaré"):
+        ci.Calcul(sans).calculer("evolution_population")
+    texte = ci.FICHIER_INDICATEURS.read_text(encoding="utf-8")
+    avant = "    source: rp_evol_struct_pop\n    numerateur: P_POP\n    unite: evolution\n"
+    assert texte.count(avant) == 1
+    chemin = tmp_path / "indicateurs.yaml"
+    chemin.write_text(texte.replace(avant, avant.replace("rp_evol_struct_pop", "bpe")), encoding="utf-8")
+    with pytest.raises(modeles.CatalogueInvalide, match="indicateur « evolution_population », champ « evolution » : "
+                                                        "la source bpe n'a pas de millésime précédent"):
+        ci.charger_catalogue(chemin)
+
+
+def test_chiffres_cles_de_la_synthese_et_des_fiches_par_le_moteur(etude, brutes):
+    """The synthèse and the fiches communes read every key figure, population and its evolution
+    included, from the catalogue's engine: the same values and secret as Calcul."""
+    from diagnostic_territorial.livrables import chiffres_cles
+
+    ic = chiffres_cles.indicateurs_cles(etude)
+    calcul = ci.Calcul(etude)
+    assert [i.cle for i in ic.indicateurs] == [cle for cle, _, _ in chiffres_cles.INDICATEURS_CLES]
+    for cle, id_, _ in chiffres_cles.INDICATEURS_CLES:
+        attendu, _ = calcul.calculer(id_)
+        lu = ic.table.merge(attendu, on=["niveau", "codgeo"])
+        assert len(lu) == len(attendu) == len(ic.table)
+        assert np.array_equal(lu[cle].to_numpy(float), lu["valeur"].to_numpy(float), equal_nan=True), cle
+        assert (lu[cle + "__secret"] == lu["secret"]).all(), cle
+    libelles = {i.cle: i.libelle for i in ic.indicateurs}
+    assert libelles["pop"] == "Population municipale 2019"
+    assert libelles["tcam"] == "Évolution annuelle moyenne 2013-2019"
+    assert libelles["q2"] == "Revenu disponible médian par unité de consommation (2019)"
+    pop = {c: brutes[("populations_legales", 2019)][("commune", c, "PMUN")][0] for c in TERRITOIRE}
+    communes = ic.table[ic.table["niveau"] == "commune"].set_index("codgeo")
+    for c in TERRITOIRE:
+        assert communes.loc[c, "part_territoire"] == pytest.approx(pop[c] / sum(pop.values()))
+    # the masked cell of the source (C_FAMMONO in Rieumes) is « s » in the fiche, never a number
+    assert ic.texte(communes.loc["31454"], "monoparentales") == "s"

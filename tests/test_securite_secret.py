@@ -600,11 +600,11 @@ def test_table_des_communes_construite_a_la_main():
     """Hand-built table: the territory's total is published by the source (100) while commune B is
     masked: 100 - (30 + 8 + 50) would give B = 12. The smallest other commune (C, 8) is masked."""
     from diagnostic_territorial.indicateurs import catalogue as ci
-    from diagnostic_territorial.chapitres import generique
+    from diagnostic_territorial.indicateurs import secret
 
     table = _table_communes({"A": 30.0, "B": 12.0, "C": 8.0, "D": 50.0}, {"B"}, 100.0, [
         {"libelle": "Haute-Garonne", "niveau": "departement", "codgeo": "31", "valeur": 5000.0, "secret": False}])
-    protegee = generique.proteger_sommes(ci.indicateur("foyers_rsa"), table)
+    protegee = secret.proteger(ci.indicateur("foyers_rsa"), table)
     secrets = protegee.set_index("codgeo")["secret"]
     assert secrets.to_dict() == {"A": False, "B": True, "C": True, "D": False, "200000000": False, "31": False}
     assert math.isnan(protegee.set_index("codgeo").loc["C", "valeur"])
@@ -612,11 +612,11 @@ def test_table_des_communes_construite_a_la_main():
     publies = protegee[(protegee["niveau"] == "commune") & ~protegee["secret"]]["valeur"].sum()
     assert 100.0 - publies == 12.0 + 8.0  # only the sum of the two masked communes can be deduced
     # a rate or a median is not a sum of communes: left as it is
-    taux = generique.proteger_sommes(ci.indicateur("part_allocataires_rsa"), table)
+    taux = secret.proteger(ci.indicateur("part_allocataires_rsa"), table)
     assert taux["secret"].sum() == 1
     # a territory that is itself secret (the sum of a secret part): nothing to add
-    assert generique.proteger_sommes(ci.indicateur("foyers_rsa"),
-                                     _table_communes({"A": 30.0, "B": 12.0}, {"B"}, None))["secret"].sum() == 2
+    assert secret.proteger(ci.indicateur("foyers_rsa"),
+                           _table_communes({"A": 30.0, "B": 12.0}, {"B"}, None))["secret"].sum() == 2
 
 
 @pytest.fixture()
@@ -644,13 +644,15 @@ def test_total_publie_par_la_source_et_commune_secrete(epci_avec_total_publie, m
     from diagnostic_territorial.rendu import presentation
     from diagnostic_territorial.chapitres import generique
 
+    from diagnostic_territorial.indicateurs import calcul as ind
+
     e, codes, total = epci_avec_total_publie
-    # without protection: the territory is published next to a secret commune
-    brute, _ = ci.Calcul(e).calculer("foyers_rsa")
+    # the source's values: the territory is published next to a secret commune
+    brute, _ = ind.additifs(e, "caf_communes", 2023, ["indfoy_rsa"])
     ter = brute[brute["niveau"] == "territoire"].iloc[0]
-    assert ter["valeur"] == total and not ter["secret"]
+    assert ter["indfoy_rsa"] == total and not ter["indfoy_rsa__secret"]
     communes = brute[brute["niveau"] == "commune"]
-    assert total - communes["valeur"].sum() == 7  # the masked value, recomputed by subtraction
+    assert total - communes["indfoy_rsa"].sum() == 7  # the masked value, recomputed by subtraction
 
     # the chapter's values (tables, charts, maps all read them): a second commune is masked
     ch = generique.ChapitreIndicateurs.__new__(generique.ChapitreIndicateurs)
@@ -683,3 +685,40 @@ def test_total_publie_par_la_source_et_commune_secrete(epci_avec_total_publie, m
     for code in (codes[0], codes[5]):
         assert re.search(re.escape(noms[code]) + r"</td>\s*<td[^>]*>s</td>", html), noms[code]
     assert "masquée en plus" in html
+
+
+def test_meme_secret_dans_chaque_tableau(epci_avec_total_publie, monkeypatch, tmp_path):
+    """One rule in the engine: the chapters, the fiches communes and the synthèse (chiffres_cles)
+    and the observation ciblée mask the same communes for the same variable (before, only the
+    chapters added the complementary secret: the fiches showed the commune the chapter masked)."""
+    from diagnostic_territorial.indicateurs import catalogue as ci
+    from diagnostic_territorial.indicateurs import observation
+    from diagnostic_territorial.chapitres import generique
+    from diagnostic_territorial.livrables import chiffres_cles
+
+    e, codes, total = epci_avec_total_publie
+    attendus = {codes[0], codes[5]}  # the commune the source masks, and the smallest other one
+
+    def masquees(table, colonne="secret"):
+        return set(table.loc[(table["niveau"] == "commune") & table[colonne], "codgeo"])
+
+    ch = generique.ChapitreIndicateurs.__new__(generique.ChapitreIndicateurs)
+    ch.etude, ch.calcul, ch.valeurs, ch.manquants, ch.references = e, ci.Calcul(e), {}, {}, []
+    ch._calculer("foyers_rsa")
+    assert masquees(ch.valeurs["foyers_rsa"].table) == attendus
+
+    monkeypatch.setattr(chiffres_cles, "INDICATEURS_CLES", (("rsa", "foyers_rsa", chiffres_cles.LIBELLE_CLE),
+                                                            ("part_rsa", "part_allocataires_rsa", chiffres_cles.LIBELLE_CLE)))
+    ic = chiffres_cles.indicateurs_cles(e)
+    assert masquees(ic.table, "rsa__secret") == attendus
+    assert masquees(ic.table, "part_rsa__secret") == attendus
+    fiche = ic.table.set_index("codgeo")
+    assert ic.texte(fiche.loc[codes[5]], "rsa") == "s" and ic.texte(fiche.loc[codes[0]], "part_rsa") == "s"
+    assert ic.texte(fiche.loc["200068815"], "rsa") == f"{int(total):,}".replace(",", "\u202f")
+
+    (tmp_path / "observation_ciblee.yaml").write_text(
+        "indicateurs:\n  - id: foyers_rsa_obs\n    type: populationnel\n    libelle: Foyers au RSA\n"
+        "    source: caf_communes\n    millesime: caf_communes\n    numerateur: indfoy_rsa\n"
+        "    denominateur: indfoy_ndur\n    unite: part\n", encoding="utf-8")
+    resultats = observation.calculer(e, tmp_path / "observation_ciblee.yaml")
+    assert masquees(resultats[0].table) == attendus

@@ -1,7 +1,12 @@
 """Chapter « Dynamique démographique »: population (populations légales, RP), its evolution
 between two censuses, age structure, compared with the references (`indicateurs.references`: the
 EPCI of a list of communes, each département and région, France). A study of a single commune has
-no row or map « by commune »: the commune is the territory."""
+no row or map « by commune »: the commune is the territory.
+
+Every figure is an indicator of the catalogue computed by its one engine (catalogue_indicateurs.
+Calcul: population_municipale, population_rp, evolution_population, the shares of the age bands,
+the counts by sex and age band of the pyramid): the same values, references and secret
+statistique as the other chapters, the synthèse and the fiches communes."""
 
 from __future__ import annotations
 
@@ -36,6 +41,10 @@ TRANCHES_2023 = [
 ]
 INDICATEURS_BASE_CC = ("part_0_14", "part_15_29", "part_30_44", "part_45_59", "part_60_74", "part_75_plus")
 INDICATEURS_2023 = ("part_0_14", "part_15_24", "part_25_39", "part_40_54", "part_55_64", "part_65_79", "part_80_plus")
+# Catalogue indicators of the chapter's population figures.
+POPULATION_LEGALE = "population_municipale"
+POPULATION_RP = "population_rp"
+EVOLUTION = "evolution_population"
 AGES_ELEVES = {"base_cc": ("60 ans ou plus", ("60-74 ans", "75 ans ou plus")),
                "2023": ("65 ans ou plus", ("65-79 ans", "80 ans ou plus"))}
 TRANCHES = TRANCHES_BASE_CC  # kept for callers of the former single set
@@ -47,13 +56,16 @@ SOURCE_POP = "populations_legales"
 class Demographie:
     rp: int
     rp_precedent: int
+    # libelle, niveau, codgeo, PMUN, PMUN__secret (catalogue: population_municipale)
     population_legale: pd.DataFrame | None = None
     annee_population_legale: int | None = None  # millésime of the populations légales read
     mention_population_legale: str = ""
-    rp_actuel: pd.DataFrame | None = None
-    rp_ancien: pd.DataFrame | None = None
+    # libelle, niveau, codgeo, pop_debut, pop_fin, tcam (+ their __secret): population_rp at both
+    # censuses and evolution_population; None when the recensement read holds no population
+    evolution: pd.DataFrame | None = None
     mention_rp: str = ""
     manquantes: list[str] = field(default_factory=list)
+    calcul: object = field(default=None, repr=False)  # the catalogue's engine for this study
 
     @property
     def annees(self) -> int:
@@ -79,54 +91,45 @@ def tranches(etude) -> list[tuple[str, str]]:
     return TRANCHES_2023 if epoque(etude) == "2023" else TRANCHES_BASE_CC
 
 
-def _variables_age(sexe: str = "POP", liste=None) -> list[str]:
-    liste = TRANCHES_BASE_CC if liste is None else liste
-    variables = [f"P_{sexe}{t}" for t, _ in liste if t != "75P"]
-    if liste is TRANCHES_BASE_CC:
-        variables += [f"P_{sexe}7589", f"P_{sexe}90P"]
-    return variables
-
-
-def _ajouter_75p(table: pd.DataFrame, sexe: str = "POP") -> pd.DataFrame:
-    if f"P_{sexe}7589" not in table:
-        return table
-    return table.assign(**{f"P_{sexe}75P": table[f"P_{sexe}7589"] + table[f"P_{sexe}90P"]})
+def _colonnes(table: pd.DataFrame, nom: str) -> pd.DataFrame:
+    """libelle, niveau, codgeo, <nom>, <nom>__secret of a table of Calcul.calculer."""
+    return table[["libelle", "niveau", "codgeo", "valeur", "secret"]].rename(
+        columns={"valeur": nom, "secret": nom + ind.SUFFIXE_SECRET})
 
 
 def calculer(etude) -> Demographie:
-    """Read the sources once; each missing source is recorded, not fatal."""
-    from diagnostic_territorial.indicateurs.catalogue import MillesimeInconnu
+    """Compute the chapter's indicators once (catalogue_indicateurs.Calcul); each missing source
+    is recorded, not fatal."""
+    from diagnostic_territorial.indicateurs import catalogue as ci
     from diagnostic_territorial.sources.preparation import millesimes_de
 
     rp, precedent = millesimes_de(etude, "rp"), millesimes_de(etude, "rp", precedent=True)
     if precedent is None:
-        raise MillesimeInconnu("Millésime « rp_precedent » non déclaré pour cette étude : ajoutez « rp_precedent: "
-                               "<année> » à la section millesimes d'etude.yaml.")
-    d = Demographie(rp.donnees, precedent.donnees)
+        raise ci.MillesimeInconnu("Millésime « rp_precedent » non déclaré pour cette étude : ajoutez « rp_precedent: "
+                                  "<année> » à la section millesimes d'etude.yaml.")
+    calcul = ci.Calcul(etude)
+    d = Demographie(rp.donnees, precedent.donnees, calcul=calcul)
+    parts = INDICATEURS_2023 if epoque(etude) == "2023" else INDICATEURS_BASE_CC
+    calcul.precharger([POPULATION_LEGALE, POPULATION_RP, EVOLUTION, *parts, "indice_jeunesse",
+                       *(f"{sexe}_{id_.removeprefix('part_')}" for sexe in ("hommes", "femmes") for id_ in parts)])
     try:
-        d.annee_population_legale = millesimes_de(etude, SOURCE_POP).fichier
-        d.population_legale, prov = ind.additifs(etude, SOURCE_POP, d.annee_population_legale,
-                                                 ["PMUN", "PTOT"])
-        d.mention_population_legale = prov.mention() if prov else "Source : Insee, populations légales"
-    except (DonneeManquante, MillesimeInconnu) as e:
+        d.annee_population_legale = ci.millesimes(etude, calcul.indicateur(POPULATION_LEGALE))[0]
+        table, d.mention_population_legale = calcul.calculer(POPULATION_LEGALE)
+        d.population_legale = _colonnes(table, "PMUN")
+    except (DonneeManquante, ci.MillesimeInconnu) as e:
         d.manquantes.append(str(e))
-    liste = tranches(etude)
-    variables = (["P_POP", "P_POPH", "P_POPF", "P_H0019", "P_F0019", "P_H65P", "P_F65P"]
-                 + _variables_age("POP", liste) + _variables_age("H", liste) + _variables_age("F", liste))
     try:
-        actuel, prov = ind.additifs(etude, SOURCE_RP, d.rp, variables, d.rp)
-        ancien, _ = ind.additifs(etude, SOURCE_RP, precedent.fichier, ["P_POP"], d.rp_precedent)
-        if actuel["P_POP"].isna().all():  # the files read hold no population by age (a partial extract)
-            from diagnostic_territorial.indicateurs import catalogue as ci
-
-            calcul = ci.Calcul(etude)
-            table, _ = calcul.calculer("population_rp")
+        fin, d.mention_rp = calcul.calculer(POPULATION_RP)
+        if fin["valeur"].isna().all():  # the files read hold no population (a partial extract)
             d.manquantes.append(f"Population du recensement {d.rp} non disponible : "
-                                f"{ci.raison_vide(calcul, 'population_rp', table)}.")
+                                f"{ci.raison_vide(calcul, POPULATION_RP, fin)}.")
         else:
-            d.rp_actuel = _ajouter_75p(_ajouter_75p(_ajouter_75p(actuel), "H"), "F")
-            d.rp_ancien = ancien
-        d.mention_rp = prov.mention() if prov else f"Source : Insee, RP {d.rp}"
+            debut, _ = calcul.calculer(POPULATION_RP, precedent=True)
+            tcam, _ = calcul.calculer(EVOLUTION)
+            t = _colonnes(fin, "pop_fin")
+            for nom, table in (("pop_debut", debut), ("tcam", tcam)):
+                t = t.merge(_colonnes(table, nom).drop(columns="libelle"), on=["niveau", "codgeo"], how="left")
+            d.evolution = t
     except DonneeManquante as e:
         d.manquantes.append(str(e))
     return d
@@ -137,25 +140,22 @@ def _ligne(table: pd.DataFrame, niveau: str) -> pd.Series:
 
 
 def croissance(d: Demographie) -> pd.DataFrame:
-    """Population at both censuses and annual average growth rate, per commune and reference."""
-    t = d.rp_actuel[["libelle", "niveau", "codgeo", "P_POP"]].rename(columns={"P_POP": "pop_fin"})
-    t = t.merge(d.rp_ancien[["codgeo", "niveau", "P_POP"]].rename(columns={"P_POP": "pop_debut"}),
-                on=["codgeo", "niveau"], how="left")
-    t["tcam"] = ind.taux_croissance_annuel(t["pop_fin"], t["pop_debut"], d.annees)
-    return t
+    """Population at both censuses and annual average growth rate, per commune and reference
+    (catalogue: population_rp and evolution_population)."""
+    return d.evolution
 
 
 # Age bands of the structure table: catalogue indicators (ratios of sums), youngest first.
 INDICATEURS_AGES = INDICATEURS_BASE_CC
 
 
-def structure_ages(etude) -> pd.DataFrame:
+def structure_ages(etude, calcul=None) -> pd.DataFrame:
     """Share of each age band in the population and indice de jeunesse (catalogue indicators),
     territory and references: columns libelle, niveau, codgeo, then one per age band label and
     the index."""
     from diagnostic_territorial.indicateurs import catalogue as ci
 
-    calcul = ci.Calcul(etude)
+    calcul = calcul or ci.Calcul(etude)
     sortie = None
     indicateurs = INDICATEURS_2023 if epoque(etude) == "2023" else INDICATEURS_BASE_CC
     for id_, (_, libelle) in zip(indicateurs + ("indice_jeunesse",), tranches(etude) + [("", "Indice de jeunesse")]):
@@ -188,7 +188,7 @@ def points_cles(etude, d: Demographie) -> list[str]:
                 f"dans {len(communes)} communes ; la plus peuplée, {premiere['libelle']}, en compte "
                 f"{fm.nombre(premiere['PMUN'])} ({fm.pourcentage(premiere['PMUN'] / ter['PMUN'])})."
             )
-    if d.rp_actuel is not None:
+    if d.evolution is not None:
         c = croissance(d)
         ter = _ligne(c, "territoire")
         refs = [(lib, c[(c["niveau"] == n) & (c["codgeo"] == code)]["tcam"]) for n, code, lib in _proches(etude)]
@@ -197,7 +197,7 @@ def points_cles(etude, d: Demographie) -> list[str]:
             f"Évolution annuelle moyenne de la population entre {d.rp_precedent} et {d.rp} : "
             f"{fm.evolution(ter['tcam'], 2)} par an" + (f" ({comparaisons})" if comparaisons else "") + "."
         )
-        s = structure_ages(etude)
+        s = structure_ages(etude, d.calcul)
 
         ages, bandes = AGES_ELEVES[epoque(etude)]
 
@@ -251,11 +251,11 @@ def afficher_population(etude, d: Demographie):
     """One table: légale population (real) and the two censuses with the annual growth rate."""
     from diagnostic_territorial.rendu import presentation
 
-    if d.rp_actuel is None and d.population_legale is None:
+    if d.evolution is None and d.population_legale is None:
         return presentation.donnees_manquantes("Population : aucune source disponible (voir ci-dessus).")
     from diagnostic_territorial.chapitres import reduire_communes
 
-    base = d.rp_actuel if d.rp_actuel is not None else d.population_legale
+    base = d.evolution if d.evolution is not None else d.population_legale
     table = pd.DataFrame({"Territoire": base["libelle"]})
     sources = []
     cle = [float("nan")] * len(base)
@@ -265,7 +265,7 @@ def afficher_population(etude, d: Demographie):
         cle = [pl["PMUN"].get(k) for k in cles]
         table[f"Population municipale {d.annee_population_legale}"] = [fm.nombre(v) for v in cle]
         sources.append(d.mention_population_legale)
-    if d.rp_actuel is not None:
+    if d.evolution is not None:
         c = croissance(d)
         if d.population_legale is None:
             cle = list(c["pop_fin"])
@@ -299,7 +299,7 @@ def afficher_carte_evolution(etude, d: Demographie):
     from diagnostic_territorial.rendu import cartes
     from diagnostic_territorial.rendu import presentation
 
-    if d.rp_actuel is None or len(etude.communes) < 2:
+    if d.evolution is None or len(etude.communes) < 2:
         return None
     c = croissance(d)
     communes = c[c["niveau"] == "commune"][["codgeo", "tcam"]].rename(columns={"codgeo": "code"})
@@ -314,9 +314,9 @@ def afficher_structure_ages(etude, d: Demographie):
     from diagnostic_territorial.rendu import graphiques
     from diagnostic_territorial.rendu import presentation
 
-    if d.rp_actuel is None:
+    if d.evolution is None:
         return None
-    s = structure_ages(etude)
+    s = structure_ages(etude, d.calcul)
     tranches_ = [lib for _, lib in tranches(etude)]
     if s[tranches_].isna().all().all():
         return presentation.donnees_manquantes(
@@ -336,17 +336,34 @@ def afficher_structure_ages(etude, d: Demographie):
     return presentation.figure(fig, d.mention_rp)
 
 
+def pyramide(etude, d: Demographie) -> tuple[pd.Series, pd.Series]:
+    """The territory's men and women by age band (catalogue: hommes_0_14, femmes_0_14...: the
+    bands of the study's recensement), indexed by the bands' labels; NaN when secret or absent."""
+    from diagnostic_territorial.indicateurs import catalogue as ci
+
+    calcul = d.calcul or ci.Calcul(etude)
+    parts = INDICATEURS_2023 if epoque(etude) == "2023" else INDICATEURS_BASE_CC
+    libelles = [lib for _, lib in tranches(etude)]
+    sexes = []
+    for sexe in ("hommes", "femmes"):
+        valeurs = []
+        for id_ in parts:
+            try:
+                table, _ = calcul.calculer(f"{sexe}_{id_.removeprefix('part_')}")
+                valeurs.append(float(_ligne(table, "territoire")["valeur"]))
+            except DonneeManquante:
+                valeurs.append(float("nan"))
+        sexes.append(pd.Series(valeurs, index=libelles))
+    return sexes[0], sexes[1]
+
+
 def afficher_pyramide(etude, d: Demographie):
     from diagnostic_territorial.rendu import graphiques
     from diagnostic_territorial.rendu import presentation
 
-    if d.rp_actuel is None:
+    if d.evolution is None:
         return None
-    ter = _ligne(d.rp_actuel, "territoire")
-    liste = tranches(etude)
-    libelles = [lib for _, lib in liste]
-    hommes = pd.Series([ter[f"P_H{t}"] for t, _ in liste], index=libelles)
-    femmes = pd.Series([ter[f"P_F{t}"] for t, _ in liste], index=libelles)
+    hommes, femmes = pyramide(etude, d)
     if hommes.isna().any() or femmes.isna().any():  # secret or absent from the files read: no half pyramid
         return presentation.donnees_manquantes(
             f"Pyramide des âges non disponible : la population par sexe et âge du recensement {d.rp} est "

@@ -215,7 +215,7 @@ class ChapitreIndicateurs:
             self.manquants[id_] = f"{i.libelle} : non disponible ({ci.raison_vide(self.calcul, id_, table)})."
             return
         annee = ci.millesimes(self.etude, i)[1]
-        v = Valeur(proteger_sommes(i, table, self.calcul), mention, annee)
+        v = Valeur(table, mention, annee)  # protected by the engine (indicateurs.secret.proteger)
         precedent = ci.millesimes(self.etude, i, precedent=True)
         if precedent is not None and precedent[1] != annee:
             try:
@@ -677,78 +677,6 @@ def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: st
                                          coupure=coupure, texte_coupure=texte_coupure)
     presentation.figure(fig, mention)
     return fig
-
-
-def _communes_couvertes(niveau: str, code: str) -> frozenset[str] | None:
-    """Communes whose sum a reference row is (COG referential), None for a level it cannot say."""
-    if niveau not in ("epci", "departement", "region", "france"):
-        return None
-    try:
-        return ind._communes_du_niveau(niveau, str(code))
-    except (KeyError, ValueError):
-        return None
-
-
-def communes_secret_complementaire(calcul: ci.Calcul, i: ci.Indicateur) -> set[str]:
-    """Communes to mask in addition for an indicator summed from the communes: for each source
-    variable of its numerator and denominator, the commune `enquete.protection.proteger_table`
-    masks when the source masks another commune and publishes the total of the territory (or of a
-    reference made of the study's communes only). Per variable, so that a rate built on the
-    masked count (foyers au RSA pour 100 ménages) is masked too: rate x denominator would give
-    the count back. The choice depends on the source's values only: every chapter makes the same."""
-    from diagnostic_territorial.enquete import protection
-
-    if not i.agregeable:  # medians and rates read where they are published: not sums of communes
-        return set()
-    codes: set[str] = set()
-    try:
-        parties = calcul._parties(i, ci.millesimes(calcul.etude, i))
-    except (DonneeManquante, ci.MillesimeInconnu):
-        return codes
-    for source, fichier, millesime, termes in parties:
-        variables = list(dict.fromkeys(v for v, _ in termes))
-        try:
-            table, _ = calcul._additifs(source, fichier, millesime, variables)
-        except DonneeManquante:
-            continue
-        for v in variables:
-            secret = v + ind.SUFFIXE_SECRET
-            if v not in table or secret not in table or not table[secret].any():
-                continue
-            vue = table[["libelle", "niveau", "codgeo", v, secret]]
-            codes |= set(protection.proteger_table(vue, v, secret, parties=_communes_couvertes)
-                         .attrs.get("secret_complementaire", []))
-    return codes
-
-
-def proteger_sommes(i: ci.Indicateur, table: pd.DataFrame, calcul: ci.Calcul | None = None) -> pd.DataFrame:
-    """Secret statistique of the communes beside a published total: when the source masks one
-    commune and publishes the territory's total (an EPCI's or a département's own row, read by
-    `indicateurs.additifs` instead of the sum of its communes), the masked value would be the total
-    minus the other communes. The smallest other commune is masked too (« s »), as the survey's
-    tables do (`enquete.protection`), before any table, chart or map shows the communes: per
-    source variable with `calcul` (counts and the rates built on them), and on the indicator
-    itself when it is a count (its territory row a published sum of its communes). Medians and
-    published rates are not sums of communes: left as they are. The communes masked in addition
-    are listed in ``attrs["secret_complementaire"]``."""
-    from diagnostic_territorial.enquete import protection
-
-    if not (table["niveau"] == "commune").any():
-        return table
-    ajoutes: set[str] = set()
-    codes = communes_secret_complementaire(calcul, i) if calcul is not None else set()
-    if codes:
-        table = table.copy()
-        ajout = (table["niveau"] == "commune") & table["codgeo"].astype(str).isin(codes) & ~table["secret"]
-        table.loc[ajout, "valeur"] = float("nan")
-        table.loc[ajout, "secret"] = True
-        ajoutes |= set(table.loc[ajout, "codgeo"].astype(str))
-    if i.unite == "nombre" and not i.denominateur:
-        table = protection.proteger_table(table, parties=_communes_couvertes)
-        ajoutes |= set(table.attrs.get("secret_complementaire", []))
-    if ajoutes:
-        table.attrs["secret_complementaire"] = sorted(ajoutes)
-    return table
 
 
 def commune_unique(etude) -> bool:

@@ -221,6 +221,9 @@ class IndicateurModele(_Entree):
     public: Literal["", *PUBLICS] = ""
     # The count indicator (unite: nombre) giving the number of people the indicator describes.
     base: StrictStr = ""
+    # « annuelle »: the indicator is the annual average rate of change of its value between the
+    # previous millésime of its source and the current one (catalogue_indicateurs.Calcul).
+    evolution: Literal["", "annuelle"] = ""
 
     @field_validator("unite")
     @classmethod
@@ -276,6 +279,20 @@ class IndicateurModele(_Entree):
                           "pas de dénominateur", "denominateur")
         if self.source_denominateur and not self.denominateur:
             raise _erreur("source du dénominateur sans dénominateur", "source_denominateur")
+        if self.evolution and self.source_denominateur:
+            raise _erreur("une évolution compare deux millésimes d'une même source : pas de source_denominateur",
+                          "evolution")
+        return self
+
+    @model_validator(mode="after")
+    def _evolution_a_un_precedent(self, info: ValidationInfo) -> IndicateurModele:
+        cles_de_source, avec_precedent = _contexte(info, "cles_de_source"), _contexte(info, "avec_precedent")
+        if not self.evolution or cles_de_source is None or avec_precedent is None:
+            return self
+        cle = self.millesime or cles_de_source.get(self.source, "")
+        if cle not in avec_precedent:
+            raise _erreur(f"la source {self.source} n'a pas de millésime précédent (clé « {cle} ») : pas d'évolution "
+                          f"possible ; sources qui en ont un : clés {', '.join(sorted(avec_precedent))}", "evolution")
         return self
 
 

@@ -26,11 +26,19 @@ Numerators and denominators may:
   1,000 inhabitants (BPE over populations légales).
 
 Evolutions compare the same indicator at the previous millésime (``precedent``): the previous
-census inside the same RP file (N-6), the previous Filosofi file.
+census inside the same RP file (N-6), the previous Filosofi file. An indicator may itself be an
+evolution (``evolution: annuelle``): the annual average rate of change of its value between the
+previous millésime and the current one, (V_N / V_N-k)^(1/k) - 1, per commune, territory and
+reference (the population's evolution between two censuses).
+
+Every table `Calcul.calculer` returns is protected by the one rule of the secret statistique
+(``indicateurs.secret.proteger``): the chapters, the fiches communes, the synthèse and the
+observation ciblée show the same masked cells.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +48,7 @@ import pandas as pd
 
 from diagnostic_territorial.rendu import formats as fm
 from diagnostic_territorial.indicateurs import calcul as ind
+from diagnostic_territorial.indicateurs import secret as protection_secret
 from diagnostic_territorial.erreurs import DonneeManquante, ErreurDiagnostic
 from diagnostic_territorial import PAQUET
 
@@ -76,7 +85,9 @@ class MillesimeInconnu(ErreurDiagnostic, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-UNITES = ("part", "pourcent", "nombre", "euros", "indice", "decimal", "pour_mille")
+UNITES = ("part", "pourcent", "nombre", "euros", "indice", "decimal", "pour_mille", "evolution")
+# Indicators that are themselves an evolution between the previous millésime and the current one.
+EVOLUTIONS = ("annuelle",)
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,7 @@ class Indicateur:
     sens: str = "neutre"  # plus_mieux, plus_fragilite or neutre: read by chapitres/enjeux.py
     public: str = ""  # public of its findings ("" = its chapter's), see chapitres/enjeux.py
     base: str = ""  # id of the count of the people it describes (effectif of its findings)
+    evolution: str = ""  # "annuelle": annual average rate of change since the previous millésime
 
     @property
     def cle_millesime(self) -> str:
@@ -137,7 +149,8 @@ def contexte_validation() -> dict:
     categories = set(bpe.categories(2018)) & set(bpe.categories(2021))  # both nomenclatures
     cles = set(CLE_MILLESIME.values()) | {c for p in PRECEDENTS.values() for c in (p.cle, p.fichier)}
     return {"unites": UNITES, "sources": set(CLE_MILLESIME), "cles_millesime": cles,
-            "chapitres": [c.cle for c in CHAPITRES], "categories_bpe": categories}
+            "chapitres": [c.cle for c in CHAPITRES], "categories_bpe": categories,
+            "cles_de_source": dict(CLE_MILLESIME), "avec_precedent": set(PRECEDENTS)}
 
 
 def charger_catalogue(chemin=None) -> dict[str, Indicateur]:
@@ -193,12 +206,29 @@ def millesime_fichier(etude, cle: str) -> int:
     return donnees.millesimes_de(etude, cle).fichier
 
 
-def millesimes(etude, i: Indicateur, precedent: bool = False) -> tuple[int, int] | None:
-    """(millésime of the file, millésime of the data) of an indicator (donnees.millesimes_de), or
-    None when there is no previous millésime for it (nor for an indicator of two sources)."""
+def millesimes_evolution(etude, i: Indicateur) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The two millésimes ((file, data) of the start, of the end) an evolution compares: the previous
+    millésime of its source and the current one (donnees.millesimes_de); MillesimeInconnu naming
+    the key etude.yaml lacks when there is no previous one."""
     from diagnostic_territorial.sources import preparation as donnees
 
-    if precedent and i.sources != (i.source,):
+    fin = donnees.millesimes_de(etude, i.cle_millesime)
+    debut = donnees.millesimes_de(etude, i.cle_millesime, precedent=True)
+    if debut is None:
+        p = donnees.PRECEDENTS.get(donnees.cle_millesime(i.cle_millesime))
+        cle = p.cle if p else f"{i.cle_millesime}_precedent"
+        raise MillesimeInconnu(f"Millésime « {cle} » non déclaré pour cette étude : ajoutez « {cle}: <année> » "
+                               "à la section millesimes d'etude.yaml.")
+    return tuple(debut), tuple(fin)
+
+
+def millesimes(etude, i: Indicateur, precedent: bool = False) -> tuple[int, int] | None:
+    """(millésime of the file, millésime of the data) of an indicator (donnees.millesimes_de), or
+    None when there is no previous millésime for it (nor for an indicator of two sources, nor for
+    an evolution, which compares two millésimes itself)."""
+    from diagnostic_territorial.sources import preparation as donnees
+
+    if precedent and (i.sources != (i.source,) or i.evolution):
         return None
     return donnees.millesimes_de(etude, i.cle_millesime, precedent)
 
@@ -251,6 +281,7 @@ class Calcul:
     etude: object
     tables: dict = field(default_factory=dict)
     catalogue: dict[str, Indicateur] | None = field(default=None, repr=False)
+    masques: dict = field(default_factory=dict, repr=False)  # complementary secret per source variable
 
     def indicateur(self, id_: str) -> Indicateur:
         return indicateur(id_, self.catalogue)
@@ -283,7 +314,10 @@ class Calcul:
             i = self.indicateur(id_)
             for precedent in (False, True):
                 try:
-                    m = millesimes(self.etude, i, precedent)
+                    if i.evolution:
+                        m = millesimes_evolution(self.etude, i)[0 if precedent else 1]
+                    else:
+                        m = millesimes(self.etude, i, precedent)
                     parties = self._parties(i, m) if m is not None else []
                 except MillesimeInconnu:
                     parties = []
@@ -316,16 +350,50 @@ class Calcul:
 
         Returns (table: libelle, niveau, codgeo, valeur, secret ; source mention). `precedent`
         gives the previous millésime (donnees.PRECEDENTS); `millesime` picks a millésime of the data
-        inside the same file (e.g. the previous census of an RP file). Raises DonneeManquante
-        when a source is missing, MillesimeInconnu when etude.yaml does not give its millésime,
-        ValueError when there is no previous millésime."""
+        inside the same file (e.g. the previous census of an RP file). Every table is protected by
+        the one rule of the secret statistique (indicateurs.secret.proteger). Raises
+        DonneeManquante when a source is missing, MillesimeInconnu when etude.yaml does not give
+        its millésime, ValueError when there is no previous millésime."""
         i = self.indicateur(id_)
+        if i.evolution:
+            if precedent or millesime is not None:
+                raise ValueError(f"pas de millésime précédent pour l'indicateur « {id_} » (une évolution "
+                                 "entre deux millésimes)")
+            return self._evolution(i)
         m = millesimes(self.etude, i, precedent)
         if m is None:
             raise ValueError(f"pas de millésime précédent pour l'indicateur « {id_} »")
-        fichier = m[0]
         if millesime is not None:
-            m = (fichier, int(millesime))
+            m = (m[0], int(millesime))
+        table, mention = self._valeurs(i, m)
+        return protection_secret.proteger(i, table, self, m), mention
+
+    def _evolution(self, i: Indicateur) -> tuple[pd.DataFrame, str]:
+        """Annual average rate of change of the indicator's value between the previous millésime
+        and the current one, row by row: (V_fin / V_debut)^(1/years) - 1 (unknown when V_debut is
+        not positive); masked when either value is (each protected first)."""
+        debut, fin = millesimes_evolution(self.etude, i)
+        valeur_de = dataclasses.replace(i, evolution="", facteur=1.0,
+                                        unite="nombre" if not i.denominateur else "decimal")
+        t_fin, mention = self._valeurs(valeur_de, fin)
+        t_fin = protection_secret.proteger(valeur_de, t_fin, self, fin)
+        t_debut, _ = self._valeurs(valeur_de, debut)
+        t_debut = protection_secret.proteger(valeur_de, t_debut, self, debut)
+        t_debut = t_debut.set_index(["niveau", "codgeo"]).reindex(
+            pd.MultiIndex.from_frame(t_fin[["niveau", "codgeo"]])).reset_index()
+        secret = t_fin["secret"].to_numpy(dtype=bool) | t_debut["secret"].fillna(False).to_numpy(dtype=bool)
+        taux = ind.taux_croissance_annuel(t_fin["valeur"], t_debut["valeur"].set_axis(t_fin.index), fin[1] - debut[1])
+        sortie = t_fin[["libelle", "niveau", "codgeo"]].copy()
+        sortie["valeur"] = (taux * i.facteur).where(~secret, np.nan).astype(float).to_numpy()
+        sortie["secret"] = secret
+        masquees = set(t_fin.attrs.get("secret_complementaire", [])) | set(t_debut.attrs.get("secret_complementaire", []))
+        if masquees:
+            sortie.attrs["secret_complementaire"] = sorted(masquees)
+        return sortie, mention
+
+    def _valeurs(self, i: Indicateur, m: tuple[int, int]) -> tuple[pd.DataFrame, str]:
+        """The indicator's values at the millésimes `m` (file, data), before the secret rule."""
+        fichier = m[0]
         if not i.agregeable:
             table, prov = self._publies(i.source, m[1], i.variables)
             valeur, secret = _combiner(table, _termes(i, i.numerateur, fichier), False)
@@ -382,6 +450,8 @@ def formater(i: Indicateur, valeur, secret: bool = False) -> str:
     u = i.unite
     if u == "part":
         return fm.pourcentage(valeur, 1, secret=secret)
+    if u == "evolution":
+        return fm.evolution(valeur, 2, secret=secret)
     if u == "pourcent":
         return fm.pourcentage(valeur / 100 if not fm.est_manquant(valeur) else valeur, 1, secret=secret)
     if u == "euros":
@@ -405,8 +475,8 @@ def ecart(i: Indicateur, avant, apres) -> str:
     a relative change for counts and amounts ("+3,4 %")."""
     if fm.est_manquant(avant) or fm.est_manquant(apres):
         return fm.NON_DISPONIBLE
-    if i.unite in ("part", "pourcent"):
-        points = (apres - avant) * (100 if i.unite == "part" else 1)
+    if i.unite in ("part", "pourcent", "evolution"):
+        points = (apres - avant) * (1 if i.unite == "pourcent" else 100)
         texte = fm.decimal(points, 1)
         signe = "+" if round(points, 1) > 0 else ""
         return f"{signe}{texte}\u00a0pt"

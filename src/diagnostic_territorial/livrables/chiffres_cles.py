@@ -1,5 +1,6 @@
 """Key indicators of the synthèse and the fiches communes, computed once for all communes and the
-references by the catalogue's engine (indicateurs.calcul)."""
+references by the catalogue's one engine (catalogue_indicateurs.Calcul), like every figure of the
+chapters."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-
-from diagnostic_territorial.rendu import formats as fm
 
 
 @dataclass
@@ -46,45 +45,43 @@ class IndicateursCles:
         return ind.format(v, secret=bool(ligne.get(cle + "__secret", False)))
 
 
-# Key indicators of the synthèse and the fiches communes: (key used by the templates, catalogue id).
+# Key indicators of the synthèse and the fiches communes: (key used by the templates, catalogue id,
+# label: {libelle} / {court} of the indicator, {annee} of its data, {debut} of an evolution's start).
+LIBELLE_CLE = "{libelle} ({annee})"
 INDICATEURS_CLES = (
-    ("part_0014", "part_0_14"), ("part_60p", "part_60_plus"), ("ij", "indice_jeunesse"),
-    ("chomage", "taux_chomage"), ("monoparentales", "part_familles_monoparentales"),
-    ("q2", "revenu_median"), ("rd", "rapport_interdecile"), ("ppsoc", "part_prestations_sociales"),
-    ("tp60", "taux_pauvrete"),
+    ("pop", "population_municipale", "{libelle} {annee}"),
+    ("tcam", "evolution_population", "{court} {debut}-{annee}"),
+    ("part_0014", "part_0_14", LIBELLE_CLE), ("part_60p", "part_60_plus", LIBELLE_CLE),
+    ("ij", "indice_jeunesse", LIBELLE_CLE), ("chomage", "taux_chomage", LIBELLE_CLE),
+    ("monoparentales", "part_familles_monoparentales", LIBELLE_CLE), ("q2", "revenu_median", LIBELLE_CLE),
+    ("rd", "rapport_interdecile", LIBELLE_CLE), ("ppsoc", "part_prestations_sociales", LIBELLE_CLE),
+    ("tp60", "taux_pauvrete", LIBELLE_CLE),
 )
-# Shown only when the source publishes them for the study (the poverty rate is in the Filosofi
-# « Pauvres » files and Filosofi 2023, not in the DISP files): otherwise left out with the reason.
-SI_PUBLIES = frozenset({"tp60"})
+# An indicator the sources do not publish for the study (the poverty rate is in the Filosofi
+# « Pauvres » files and Filosofi 2023, not in the DISP files) is left out with the reason.
 
 
 def indicateurs_cles(etude) -> IndicateursCles:
     """Population, evolution, age and income indicators for every commune of the territory, the
-    territory and its references, from the caches (the same code as the chapters: ratios of sums,
-    Filosofi read where it is published)."""
+    territory and its references: indicators of the catalogue computed by its one engine
+    (catalogue_indicateurs.Calcul), as in the chapters: ratios of sums, medians read where they are
+    published, the same secret statistique. An indicator without any value is left out and said
+    why (``manquantes``)."""
     from diagnostic_territorial.indicateurs import catalogue as ci
-    from diagnostic_territorial.chapitres import demographie
     from diagnostic_territorial.erreurs import DonneeManquante
-
     from diagnostic_territorial.indicateurs.calcul import references
 
-    d = demographie.calculer(etude)
     refs = references(etude)
     noms = dict(zip(etude.communes["code"], etude.communes["nom"]))
-    cles = pd.DataFrame(
+    table = pd.DataFrame(
         [(c, "commune", noms[c]) for c in etude.communes["code"]]
         + [(etude.code_territoire, "territoire", etude.nom_territoire)]
         + [(code, niveau, libelle) for niveau, code, libelle in refs],
         columns=["codgeo", "niveau", "libelle"],
     )
-    table = cles.copy()
     indicateurs: list[Indicateur] = []
     sources: list[str] = []
-
-    def fusionner(valeurs: pd.DataFrame, colonnes: dict[str, str]):
-        nonlocal table
-        garde = valeurs[["codgeo", "niveau", *colonnes]].rename(columns=colonnes)
-        table = table.merge(garde, on=["codgeo", "niveau"], how="left")
+    manquantes: list[str] = []
 
     def src(mention: str) -> str:
         m = re.sub(r"^Source\s*:\s*", "", mention or "")
@@ -92,36 +89,30 @@ def indicateurs_cles(etude) -> IndicateursCles:
             sources.append(m)
         return m
 
-    pl_annee = d.annee_population_legale or d.rp
-    if d.population_legale is not None:
-        pl = d.population_legale.copy()
-        ter = float(pl.loc[pl["niveau"] == "territoire", "PMUN"].iloc[0])
-        pl["part_territoire"] = np.where(pl["niveau"] == "commune", pl["PMUN"] / ter, np.nan)
-        fusionner(pl, {"PMUN": "pop", "PMUN__secret": "pop__secret", "part_territoire": "part_territoire"})
-        s = src(d.mention_population_legale)
-        indicateurs.append(Indicateur("pop", f"Population municipale {pl_annee}", fm.nombre, s))
-    if d.rp_actuel is not None:
-        fusionner(demographie.croissance(d), {"tcam": "tcam"})
-        indicateurs.append(Indicateur("tcam", f"Évolution annuelle moyenne {d.rp_precedent}-{d.rp}",
-                                      lambda v, secret=False: fm.evolution(v, 2, secret=secret), src(d.mention_rp)))
     calcul = ci.Calcul(etude)
-    calcul.precharger([id_ for _, id_ in INDICATEURS_CLES])
-    manquantes = list(d.manquantes)
-    for cle, id_ in INDICATEURS_CLES:
-        i = ci.indicateur(id_)
+    calcul.precharger([id_ for _, id_, _ in INDICATEURS_CLES])
+    for cle, id_, modele in INDICATEURS_CLES:
+        i = calcul.indicateur(id_)
         try:
             valeurs, mention = calcul.calculer(id_)
+            annees = ci.millesimes_evolution(etude, i) if i.evolution else (None, ci.millesimes(etude, i))
         except (DonneeManquante, ci.MillesimeInconnu) as e:
             if str(e) not in manquantes:
                 manquantes.append(str(e))
             continue
-        if cle in SI_PUBLIES and valeurs["valeur"].isna().all() and not valeurs["secret"].any():
+        if valeurs["valeur"].isna().all() and not valeurs["secret"].any():
             manquantes.append(f"{i.libelle} : non disponible ({ci.raison_vide(calcul, id_, valeurs)}).")
             continue
-        fusionner(valeurs.rename(columns={"valeur": cle, "secret": cle + "__secret"}),
-                  {cle: cle, cle + "__secret": cle + "__secret"})
-        indicateurs.append(Indicateur(cle, f"{i.libelle} ({ci.millesimes(etude, i)[1]})",
-                                      lambda v, secret=False, i=i: ci.formater(i, v, secret), src(mention)))
+        garde = valeurs[["codgeo", "niveau", "valeur", "secret"]].rename(columns={"valeur": cle, "secret": cle + "__secret"})
+        table = table.merge(garde, on=["codgeo", "niveau"], how="left")
+        if cle == "pop":  # the share of the territory's population living in each commune
+            territoire = table.loc[table["niveau"] == "territoire", "pop"].iloc[0]
+            table["part_territoire"] = np.where(table["niveau"] == "commune", table["pop"] / territoire, np.nan)
+        debut, fin = annees
+        libelle = modele.format(libelle=i.libelle, court=i.libelle_court, annee=fin[1],
+                                debut=debut[1] if debut else "")
+        indicateurs.append(Indicateur(cle, libelle, lambda v, secret=False, i=i: ci.formater(i, v, secret),
+                                      src(mention)))
     return IndicateursCles(table, indicateurs, sources, manquantes, refs)
 
 
