@@ -175,13 +175,16 @@ def test_html_versions_echappe_et_signale_l_ecart_au_verrou():
 
 
 def test_annexe_technique_affiche_les_versions(tmp_path):
-    from diagnostic_territorial.livrables.annexes import html_annexe_sources
+    """The versions are the consultant's (technical annex), never in the client's sources annex."""
+    from types import SimpleNamespace
 
-    class Etude:
-        brut = {"territoire": {"geographie": 2025}}
-        dossier_cache = tmp_path  # no cache file: only the paragraphs that do not depend on the data
+    from diagnostic_territorial.livrables.annexes import html_annexe_sources, html_annexe_technique
 
-    html = html_annexe_sources(Etude(), [])
+    # no cache file: only the paragraphs that do not depend on the data
+    etude = SimpleNamespace(brut={"territoire": {"geographie": 2025}}, dossier_cache=tmp_path, racine=tmp_path,
+                            dossier_brut=tmp_path / "brut", millesimes=None)
+    assert "<table class=\"versions\">" not in html_annexe_sources(etude, []) and "pandas" not in html_annexe_sources(etude, [])
+    html = html_annexe_technique(etude, [], diagnostics=[])
     assert '<table class="versions">' in html
     assert f"<td>pandas</td><td>{version('pandas')}" in html
 

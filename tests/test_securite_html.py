@@ -378,12 +378,19 @@ def test_plan_action_piege(tmp_path):
     for rendu in (document, annexe):
         assert problemes(rendu) == []
         assert texte_visible(rendu).count(valeur) >= 10
-    # an invalid plan: its messages quote the file, escaped too
+    # an invalid plan: its messages quote the file; the client reads a neutral box, the technical
+    # annex lists them, escaped too
     fiche_invalide = dict(fiche, **{"<img src=x onerror=alert('XSS23')>": "x"})
     chemin.write_text(yaml.safe_dump({"fiches": [fiche_invalide]}, allow_unicode=True), encoding="utf-8")
     avertissements = []
     annexe = annexes._html_plan_annexe(chemin, avertissements)
-    assert avertissements and problemes(annexe) == [] and "XSS23" in texte_visible(annexe)
+    assert avertissements and problemes(annexe) == [] and "XSS23" not in texte_visible(annexe)
+    from types import SimpleNamespace
+
+    etude = SimpleNamespace(racine=tmp_path, dossier_cache=tmp_path / "cache", dossier_brut=tmp_path / "brut",
+                            millesimes=None)
+    technique = annexes.html_annexe_technique(etude, [], avertissements, diagnostics=[])
+    assert problemes(technique) == [] and "XSS23" in texte_visible(technique)
 
 
 def test_couverture_du_rapport_echappee(tmp_path):

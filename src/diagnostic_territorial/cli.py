@@ -168,6 +168,12 @@ def cmd_notebooks(args) -> int:
             raise ErreurDiagnostic(f"Chapitre inconnu : {', '.join(f'« {c} »' for c in inconnues)}. "
                                    f"Chapitres de l'étude : {', '.join(connues)}.")
     workers = args.workers if args.workers is not None else etude.workers
+    from diagnostic_territorial.rendu.presentation import VARIABLE_DOCUMENT_CLIENT
+
+    # The notebooks executed here are the client's report: the kernels (started by the workers, which
+    # inherit this environment) show neutral notices of missing data, the details stay for the
+    # technical annex and this terminal (issue 16).
+    os.environ[VARIABLE_DOCUMENT_CLIENT] = "1"
     resultats = executer(etude, cles=cles, workers=workers, arret_premier_echec=args.arret_premier_echec,
                          force=getattr(args, "force", False))
     from diagnostic_territorial.ecriture import _ecrire_atomiquement
@@ -257,8 +263,11 @@ def _notebooks_presents(etude) -> None:
 def cmd_assembler(args) -> int:
     etude = _etude(args)
     _notebooks_presents(etude)
+    from diagnostic_territorial.livrables.annexes import NOM_ANNEXE_TECHNIQUE
+
     return _si_modifie(args, etude, "rapport-html", [Path(etude.dossier_livrables) / "rapport.html",
-                                                     _rapport_impression(etude)],
+                                                     _rapport_impression(etude),
+                                                     Path(etude.dossier_livrables) / NOM_ANNEXE_TECHNIQUE],
                        lambda: _assembler(etude))
 
 
@@ -289,7 +298,7 @@ def _assembler(etude) -> int:
         "communes": len(etude.communes),
         "departement": _noms_departements(etude),
     }
-    from diagnostic_territorial.livrables.annexes import annexes_rapport
+    from diagnostic_territorial.livrables.annexes import annexe_technique, annexes_rapport, resume_terminal
 
     annexes, avertissements = annexes_rapport(etude, [c.chemin for c in chapitres if c.chemin is not None])
     for message in avertissements:
@@ -300,6 +309,12 @@ def _assembler(etude) -> int:
     echecs = [c for c in chapitres if c.statut != "ok"]
     if echecs:
         print("Chapitres non produits : " + ", ".join(f"{c.numero} « {c.titre} »" for c in echecs))
+    # What the client's documents never show (paths, files, commands, errors): here and in the
+    # technical annex, a separate file for the consultant.
+    for ligne in resume_terminal(etude, chapitres):
+        print(ligne)
+    technique = annexe_technique(etude, chapitres, avertissements)
+    print(f"Annexe technique (pour le consultant, à ne pas transmettre au client) : {technique}")
     return 0
 
 

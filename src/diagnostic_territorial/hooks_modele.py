@@ -397,6 +397,173 @@ def depot_git(etude: Path, modele: Modele, cruft: bool = False, python: str = sy
     return avis
 
 
+# --- The example plan d'action -------------------------------------------------------------------
+
+# Type of name of each département (COG « TNCC »): the article of « la Caf de la Haute-Garonne ».
+# 0: « de » (no article), 1: « d' », 2: « du », 3: « de la », 4: « des », 5: « de l' ».
+_TNCC = {
+    "01": 5, "02": 5, "03": 5, "04": 4, "05": 4, "06": 4, "07": 5, "08": 4, "09": 5, "10": 5, "11": 5,
+    "12": 5, "13": 4, "14": 2, "15": 2, "16": 3, "17": 3, "18": 2, "19": 3, "21": 3, "22": 4, "23": 3,
+    "24": 3, "25": 2, "26": 3, "27": 5, "28": 1, "29": 2, "2A": 3, "2B": 3, "30": 2, "31": 3, "32": 2,
+    "33": 3, "34": 5, "35": 1, "36": 5, "37": 1, "38": 5, "39": 2, "40": 4, "41": 2, "42": 3, "43": 3,
+    "44": 3, "45": 2, "46": 2, "47": 2, "48": 3, "49": 0, "50": 3, "51": 3, "52": 3, "53": 3, "54": 0,
+    "55": 3, "56": 2, "57": 3, "58": 3, "59": 2, "60": 5, "61": 5, "62": 2, "63": 2, "64": 4, "65": 4,
+    "66": 4, "67": 2, "68": 2, "69": 2, "70": 3, "71": 0, "72": 3, "73": 3, "74": 3, "75": 0, "76": 3,
+    "77": 0, "78": 4, "79": 4, "80": 3, "81": 2, "82": 2, "83": 2, "84": 2, "85": 3, "86": 3, "87": 3,
+    "88": 4, "89": 5, "90": 2, "91": 5, "92": 4, "93": 3, "94": 2, "95": 2, "971": 3, "972": 3, "973": 3,
+    "974": 0, "976": 0,
+}
+_ARTICLES = {0: "de ", 1: "d'", 2: "du ", 3: "de la ", 4: "des ", 5: "de l'"}
+
+
+def du_departement(code: str, nom: str) -> str:
+    """« de la Haute-Garonne », « du Nord », « de l'Ain », « des Landes », « de Paris »: the
+    département's name after « Caf », « Conseil départemental »... (COG type of name)."""
+    return _ARTICLES[_TNCC.get(str(code), 0)] + nom
+
+
+def _porteur(territoire, cadre: str) -> str:
+    if cadre == "abs":
+        if territoire.type == "communes" and len(territoire.communes) == 1:
+            return f"Centre communal d'action sociale (CCAS) de {territoire.nom}"
+        if territoire.type == "epci":
+            de = "de la " if territoire.nom.startswith(("CC ", "CA ", "CU ", "Communauté", "Métropole")) else "de "
+            return f"Centre intercommunal d'action sociale (CIAS) {de}{territoire.nom}"
+        return f"Centres communaux d'action sociale (CCAS) des communes du territoire ({territoire.nom})"
+    return territoire.nom
+
+
+def plan_action_exemple(territoire, cadre: str, date) -> dict:
+    """The example plan d'action of a new study: one fiche adapted to the study (its Caf and
+    département, dates after the study's date) and to its frame: an ABS speaks of the CCAS, of
+    article R123-1 of the code de l'action sociale et des familles and of the publics of the ABS;
+    a CTG of the Convention territoriale globale signed with the Caf."""
+    code_dep, nom_dep = territoire.departement
+    caf = f"Caf {du_departement(code_dep, nom_dep)}"
+    departement = f"Conseil départemental {du_departement(code_dep, nom_dep)}"
+    annee = date.year + 1
+    calendrier = f"{annee}-{annee + 1} (lancement au 1er semestre {annee})"
+    porteur = _porteur(territoire, cadre)
+    if cadre == "abs":
+        introduction = (f"Fiches actions issues de l'analyse des besoins sociaux (ABS) conduite par le {porteur[0].lower()}"
+                        f"{porteur[1:]}, prévue à l'article R123-1 du code de l'action sociale et des familles : "
+                        "elle porte sur l'ensemble de la population du territoire, notamment les familles, les "
+                        "jeunes, les personnes âgées, les personnes handicapées et les personnes en difficulté.")
+        fiche = {
+            "titre": "Rompre l'isolement des personnes âgées vivant seules",
+            "objectif": ("Repérer les personnes âgées isolées et leur proposer un accompagnement vers les aides "
+                         "et les services (aide à domicile, portage de repas, accès aux droits), en lien avec "
+                         "leurs aidants."),
+            "public": "Personnes âgées de 75 ans ou plus vivant seules et leurs aidants",
+            "porteur": porteur,
+            "partenaires": [departement, caf, "Caisse d'assurance retraite et de la santé au travail (Carsat)",
+                            "Associations d'aide à domicile", "Maisons France Services du territoire"],
+            "calendrier": calendrier,
+            "priorite": "haute",
+            "indicateurs_de_suivi": ["Nombre de personnes repérées et accompagnées par an",
+                                     "Nombre de demandes d'aides déposées et acceptées",
+                                     "Nombre de bénévoles et de partenaires mobilisés"],
+            "constats_lies": [
+                {"chapitre": "demographie", "constat": "Vieillissement de la population du territoire."},
+                {"chapitre": "vie_sociale", "constat": "Personnes âgées vivant seules et isolement."},
+            ],
+        }
+    else:
+        cadre_texte = ("du diagnostic préalable à la Convention territoriale globale (CTG) signée entre "
+                       f"{territoire.nom} et la {caf}") if cadre == "ctg" else "du diagnostic social de territoire"
+        introduction = f"Fiches actions issues des ateliers de restitution {cadre_texte}."
+        fiche = {
+            "titre": "Faciliter l'accès aux droits des familles",
+            "objectif": ("Réduire le non-recours aux prestations familiales, aux aides au logement et à la "
+                         "prime d'activité des familles éloignées des services, par des permanences et un "
+                         "accompagnement numérique."),
+            "public": "Familles allocataires ou susceptibles de l'être, en particulier les familles monoparentales",
+            "porteur": porteur,
+            "partenaires": [caf, departement, "Mutualité sociale agricole (MSA)",
+                            "Maisons France Services du territoire"],
+            "calendrier": calendrier,
+            "priorite": "haute",
+            "indicateurs_de_suivi": ["Nombre de familles reçues par an (permanences et rendez-vous)",
+                                     "Nombre de dossiers d'ouverture de droits déposés et acceptés",
+                                     "Nombre de communes couvertes par une permanence mensuelle"],
+            "constats_lies": [
+                {"chapitre": "acces_aux_droits", "constat": "Allocataires et familles à bas revenus du territoire."},
+                {"chapitre": "parentalite", "constat": "Familles monoparentales."},
+            ],
+        }
+    return {"titre": "Plan d'action", "introduction": introduction, "fiches": [fiche]}
+
+
+def _scalaire(texte: str, retrait: int) -> str:
+    """A YAML scalar as a person writes it: plain when it is safe, folded (>-) when long."""
+    import textwrap
+
+    texte = str(texte)
+    if len(texte) > 70:
+        lignes = textwrap.wrap(texte, 96 - retrait, break_long_words=False, break_on_hyphens=False)
+        return ">-\n" + "\n".join(" " * retrait + ligne for ligne in lignes)
+    if (re.search(r":(\s|$)|\s#|^[\s\-?:,\[\]{}#&*!|>'\"%@`]|\s$", texte)
+            or texte.lower() in ("true", "false", "yes", "no", "on", "off", "null", "~")
+            or re.fullmatch(r"[\d.\-+ eE]+", texte)):
+        return json.dumps(texte, ensure_ascii=False)
+    return texte
+
+
+def yaml_plan_action(plan: dict) -> str:
+    """The YAML body of a plan d'action, laid out as the commented template shows it."""
+    lignes = [f"titre: {_scalaire(plan['titre'], 2)}", f"introduction: {_scalaire(plan['introduction'], 2)}",
+              "", "fiches:"]
+    for fiche in plan["fiches"]:
+        premier = True
+        for cle, valeur in fiche.items():
+            debut = "  - " if premier else "    "
+            premier = False
+            if isinstance(valeur, list):
+                lignes.append(f"{debut}{cle}:")
+                for item in valeur:
+                    if isinstance(item, dict):
+                        sous = list(item.items())
+                        lignes.append(f"      - {sous[0][0]}: {_scalaire(sous[0][1], 10)}")
+                        lignes += [f"        {k}: {_scalaire(v, 10)}" for k, v in sous[1:]]
+                    else:
+                        lignes.append(f"      - {_scalaire(item, 8)}")
+            else:
+                lignes.append(f"{debut}{cle}: {_scalaire(valeur, 6)}")
+    return "\n".join(lignes) + "\n"
+
+
+def ecrire_plan_action_exemple(chemin: Path, territoire, cadre: str, date) -> None:
+    """Write the study's plan_action.yaml: the template's commented header, the fingerprint of the
+    example (livrables.plan_action.est_exemple: while the fiches are unchanged, the deliverables mark
+    them « Exemple »), then the example adapted to the study (:func:`plan_action_exemple`)."""
+    import yaml
+
+    from diagnostic_territorial.livrables.plan_action import MARQUE_EXEMPLE, empreinte_plan
+
+    chemin = Path(chemin)
+    entete = []
+    if chemin.is_file():
+        for ligne in chemin.read_text(encoding="utf-8").splitlines():
+            if ligne.strip() and not ligne.lstrip().startswith("#"):
+                break
+            entete.append(ligne)
+    while entete and not entete[-1].strip():
+        entete.pop()
+    plan = plan_action_exemple(territoire, cadre, date)
+    corps = yaml_plan_action(plan)
+    if yaml.safe_load(corps) != plan:  # a layout this writer does not handle: the safe dumper's
+        corps = yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, width=100)
+    marque = ["# Tant que les champs ci-dessous sont ceux de l'exemple, les livrables marquent le plan",
+              "# « Exemple » (ligne suivante : l'empreinte de l'exemple, à laisser telle quelle).",
+              f"{MARQUE_EXEMPLE} {empreinte_plan(plan)}"]
+    chemin.write_text("\n".join([*entete, *marque, "", corps]), encoding="utf-8")
+
+
+def code_cadre(sous_titre: str, cadres: dict[str, str]) -> str:
+    """« ctg », « abs », « dst » for a frame's title (libelle_cadre), « autre » for a free title."""
+    return next((code for code, titre in cadres.items() if titre == sous_titre), "autre")
+
+
 def apres_generation(etude: Path, contexte: dict) -> None:
     """The post-generation hook: resolve the territory, write etude.yaml, requirements.txt, the
     library's reference in pyproject.toml and .cruft.json, then the git repository."""
@@ -423,6 +590,10 @@ def apres_generation(etude: Path, contexte: dict) -> None:
             sous_titre=libelle_cadre(contexte["cadre"], contexte["_cadres"]),
             thematiques=lire_thematiques(contexte.get("thematiques", "aucune")),
         )
+        from diagnostic_territorial.ecriture import date_generation
+
+        cadre = code_cadre(libelle_cadre(contexte["cadre"], contexte["_cadres"]), contexte["_cadres"])
+        ecrire_plan_action_exemple(etude / "plan_action.yaml", territoire, cadre, date_generation())
     ecrire_cruft(etude, contexte, modele)
     if not (contexte.get("_commit") or modele.commit):
         print("\nModèle introuvable ou hors git : pas de .cruft.json, l'étude ne pourra pas être mise à jour "

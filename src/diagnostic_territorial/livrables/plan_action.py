@@ -125,13 +125,49 @@ def charger(chemin: Path) -> PlanAction:
     return PlanAction(chemin, fiches, titre=fichier.titre or "Plan d'action", introduction=fichier.introduction or "")
 
 
+# The example the template's hook writes (hooks_modele.ecrire_plan_action_exemple) carries, in a
+# comment line, the fingerprint of its data: while the data is unchanged, the plan is the template's
+# example and the client reads it marked « Exemple ». Any edit of a field (not of a comment) makes it
+# the consultant's plan.
+MARQUE_EXEMPLE = "# empreinte de l'exemple :"
+
+
+def empreinte_plan(donnees) -> str:
+    """sha256 of a plan's data (the YAML as loaded: comments and layout do not count)."""
+    import hashlib
+    import json
+
+    texte = json.dumps(donnees, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(texte.encode("utf-8")).hexdigest()
+
+
+def est_exemple(chemin: Path) -> bool:
+    """True while plan_action.yaml is the example written at the study's generation, unmodified."""
+    import yaml
+
+    try:
+        texte = Path(chemin).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return False
+    marques = [l[len(MARQUE_EXEMPLE):].strip() for l in texte.splitlines() if l.startswith(MARQUE_EXEMPLE)]
+    if not marques:
+        return False
+    try:
+        donnees = yaml.safe_load(texte)
+    except yaml.YAMLError:
+        return False
+    return marques[0] == empreinte_plan(donnees)
+
+
 def plan_action(etude) -> tuple[Path, Path]:
     """plan-action.html and plan-action.pdf; raises PlanActionInvalide (French, line numbers)."""
     from diagnostic_territorial.ecriture import ecrire_texte
     from diagnostic_territorial.livrables.commun import _jinja, _meta, html_en_pdf
 
-    plan = charger(Path(etude.racine) / "plan_action.yaml")
-    contenu = _jinja().get_template("plan_action.html.j2").render(m=_meta(etude), plan=plan)
+    chemin = Path(etude.racine) / "plan_action.yaml"
+    plan = charger(chemin)
+    contenu = _jinja().get_template("plan_action.html.j2").render(m=_meta(etude), plan=plan,
+                                                                  exemple=est_exemple(chemin))
     dossier = Path(etude.dossier_livrables)
     sortie = dossier / "plan-action.html"
     ecrire_texte(sortie, contenu)
