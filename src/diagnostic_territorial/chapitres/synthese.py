@@ -34,13 +34,16 @@ def _non_produits(etude) -> None:
             en_echec.append(c.titre)
         elif not (trouves.get(c.cle) or {}).get("a_retenir"):
             en_attente.append(c.titre)
+    # Notes the client may read as they are (presentation.donnees_manquantes, client=): no file, no error.
     if en_echec:
         presentation.donnees_manquantes(assainir.texte(
             "Chapitres non produits lors de la dernière exécution, dont les constats ne sont pas repris ici : "
-            + ", ".join(en_echec) + "."))
+            + ", ".join(en_echec) + "."),
+            client="Chapitres en cours de production, dont les constats seront repris dans une prochaine version : "
+                   + ", ".join(en_echec) + ".")
     if en_attente:
-        presentation.donnees_manquantes(assainir.texte(
-            "Chapitres sans chiffres clés à ce stade (données à intégrer) : " + ", ".join(en_attente) + "."))
+        note = "Chapitres sans chiffres clés à ce stade (données à intégrer) : " + ", ".join(en_attente) + "."
+        presentation.donnees_manquantes(assainir.texte(note), client=note)
 
 
 def html_forces_fragilites(s: ej.Synthese) -> str:
@@ -90,8 +93,9 @@ def afficher_forces_fragilites(etude, s: ej.Synthese | None = None) -> None:
     s = s or analyser(etude)
     _non_produits(etude)
     if not s.constats:
-        presentation.donnees_manquantes("Aucun indicateur des chapitres ne s'écarte de ses références à ce stade : "
-                                        "pas de force ni de fragilité à proposer.")
+        note = ("Aucun indicateur des chapitres ne s'écarte de ses références à ce stade : pas de force ni de "
+                "fragilité à proposer.")
+        presentation.donnees_manquantes(note, client=note)
         return
     presentation._afficher(html_forces_fragilites(s), texte=" ".join(c.texte for c in s.constats))
 
@@ -104,8 +108,9 @@ def afficher_enjeux(etude, s: ej.Synthese | None = None) -> None:
     presentation._afficher(f'<p class="introduction-section"><strong>{assainir.texte(s.titre_enjeux)}.</strong> '
                            f"{assainir.texte(s.avertissement)}</p>", texte=s.avertissement)
     if not s.enjeux:
-        presentation.donnees_manquantes("Aucune fragilité nette ou marquée : pas d'enjeu proposé à partir des chiffres ; "
-                                        "les ateliers et la parole des habitants restent à verser au diagnostic.")
+        note = ("Aucune fragilité nette ou marquée : pas d'enjeu proposé à partir des chiffres ; les ateliers et la "
+                "parole des habitants restent à verser au diagnostic.")
+        presentation.donnees_manquantes(note, client=note)
     for n, e in enumerate(s.enjeux, start=1):
         presentation._afficher(html_enjeu(e, n), texte=" ".join([e.titre] + [c.texte for c in e.constats + e.appuis]))
         presentation.figure(ej.figure_enjeu(e), e.source)
