@@ -268,6 +268,8 @@ def test_complements_executes_numerotes_incrementaux_et_echec_signale(etude_prep
     partenaire = section(rapport, n_partenaire)
     assert 'class="chapitre non-produit"' in partenaire.split("\n", 1)[0]
     assert "Chapitre en cours de production" in partenaire and "fichier du partenaire introuvable" not in partenaire
+    technique = (etude / "livrables" / "annexe-technique.html").read_text(encoding="utf-8")
+    assert "fichier du partenaire introuvable" in technique  # the consultant's technical annex says why
     assert f'<span class="numero">{n_partenaire}.</span> Donnees partenaire</h1>' in partenaire
     assert "137" in section(rapport, n_enquete) and produit(section(rapport, n_enquete))
     assert produit(section(rapport, 1))
