@@ -306,9 +306,10 @@ class Entree:
         return f"{self.nom} « {extrait(nom)} »" if nom else f"{self.nom} n° {partie + 1}"
 
 
-# Kinds of validation errors raised by the models: « catalogue » (a rule: unknown unit, chapter...),
-# « type_faux » (a value of the wrong type, worded by probleme_texte, probleme_entier...),
-# « champ_inconnu » (a field the model does not have, with the closest one).
+# The models raise three kinds of errors of their own: « catalogue » (a rule: unknown unit,
+# chapter...), « type_faux » (a value of the wrong type, worded by probleme_texte,
+# probleme_entier...), « champ_inconnu » (a field the model does not have, with the closest one).
+# A value of the wrong type (theirs or pydantic's) may be worded by the file (`type_faux` of charger).
 TYPES_FAUX = ("type_faux", "string_type", "bool_type", "bool_parsing", "float_type", "float_parsing", "int_type",
               "int_parsing", "finite_number", "tuple_type", "list_type", "dict_type", "model_type",
               "model_attributes_type")
