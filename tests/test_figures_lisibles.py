@@ -394,3 +394,38 @@ def test_texte_alternatif_des_cartes(contours):
                          tuiles=False, references={"CC Test": 21300})
     assert f'aria-label="{attendu}"' in html and f'alt="{attendu}"' in html
     assert 'title="Revenu médian par commune"' in html
+
+
+# --- 9. The revenue chart of the « accès aux droits » chapter, and the communes' names on maps --
+
+
+def test_revenus_42_communes_publiees_10_et_10(figures, monkeypatch):
+    from diagnostic_territorial.chapitres import acces_aux_droits as aad
+
+    monkeypatch.setattr(aad.ind, "references", lambda _e: [("departement", "31", "Haute-Garonne")])
+    monkeypatch.setattr(pr, "tableau", lambda *_a, **_k: None)
+    lignes = []
+    for i in range(48):  # medians 18 000 € + 100 € x i, the communes 6, 13, 20... secret
+        secret = i % 7 == 6
+        lignes.append({"libelle": f"Commune {i:02d}", "niveau": "commune", "codgeo": f"31{i:03d}",
+                       "Q2": np.nan if secret else 18000.0 + 100 * i, "Q2__secret": secret,
+                       "NBMEN": 300.0, "NBMEN__secret": False})
+    lignes.append({"libelle": "CC Test", "niveau": "territoire", "codgeo": "200000000", "Q2": 21000.0,
+                   "Q2__secret": False, "NBMEN": 14400.0, "NBMEN__secret": False})
+    lignes.append({"libelle": "Haute-Garonne", "niveau": "departement", "codgeo": "31", "Q2": 23380.0,
+                   "Q2__secret": False, "NBMEN": 6e5, "NBMEN__secret": False})
+    r = aad.Revenus(2019, 2016, table=pd.DataFrame(lignes), mention="Source : Insee, Filosofi 2019")
+    etude = SimpleNamespace(nom_territoire="CC Test", communes=pd.DataFrame({"code": [f"31{i:03d}" for i in range(48)]}))
+    aad.afficher_communes(etude, r)
+    fig = figures[-1]
+    publiees = [i for i in range(48) if i % 7 != 6]  # 42 communes
+    attendu = [f"Commune {i:02d}" for i in publiees[:10] + publiees[-10:]]  # lowest first, as drawn
+    assert _noms_dessines(fig) == attendu
+    assert "… 28 autres communes …" in gr.textes(fig)
+    assert gr.police_minimale_imprimee(fig) >= gr.POLICE_MIN_IMPRIMEE
+
+
+def test_noms_des_communes_sur_les_cartes_comme_dans_les_tableaux(tmp_path):
+    # the contours file writes « Fousseret » and « Plan »; the study's COG (and its tables) « Le ... »
+    gdf = cartes.contours_etude(["31193", "31135", "31425"], tmp_path)
+    assert list(gdf["nom"]) == ["Le Fousseret", "Cazères", "Le Plan"]

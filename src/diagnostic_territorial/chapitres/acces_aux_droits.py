@@ -231,7 +231,7 @@ def afficher_communes(etude, r: Revenus):
 
     if r.table is None or commune_unique(etude):
         return None
-    from diagnostic_territorial.chapitres import N_EXTREMES, SEUIL_COMMUNES, reduire_communes
+    from diagnostic_territorial.chapitres import N_EXTREMES, extremes, reduire_communes
 
     c = r.table[r.table["niveau"] == "commune"]
     table = pd.DataFrame({
@@ -247,9 +247,11 @@ def afficher_communes(etude, r: Revenus):
     if publiees.empty:
         return None
     titre = f"Revenu disponible médian par commune en {r.millesime} (€ par unité de consommation)"
-    if len(c) > SEUIL_COMMUNES and len(publiees) > 2 * N_EXTREMES:
-        tri = publiees.sort_values("Q2")
-        publiees = pd.concat([tri.head(N_EXTREMES), tri.tail(N_EXTREMES)])
+    coupure = None
+    if len(publiees) > graphiques.LIGNES_MAX:  # more bars than a printed page holds at 7 pt
+        hauts, bas = extremes(publiees.reset_index(drop=True)["Q2"], N_EXTREMES)
+        publiees = publiees.reset_index(drop=True).loc[hauts + bas]  # each commune once
+        coupure = len(bas)  # drawn lowest first: the most modest, then the most affluent
         titre = (f"Revenu disponible médian en {r.millesime} : les {N_EXTREMES} communes les plus modestes et "
                  f"les {N_EXTREMES} plus aisées (€ par unité de consommation)")
     references = {etude.nom_territoire: _valeur(r.table, "territoire", "Q2")}
@@ -261,6 +263,7 @@ def afficher_communes(etude, r: Revenus):
         publiees.sort_values("Q2"), x="Q2", y="libelle",
         titre=titre,
         source="", format_valeur=fm.euros, reference=references,
+        coupure=coupure, texte_coupure=f"… {len(c) - 2 * N_EXTREMES} autres communes …" if coupure else "",
     )
     return presentation.figure(fig, r.mention)
 

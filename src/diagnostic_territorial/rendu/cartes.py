@@ -253,8 +253,16 @@ def tolerance(n_communes: int) -> float:
 def contours_etude(codes: Iterable, dossier_cache, simplification: float | None = None) -> gpd.GeoDataFrame:
     """Contours of the communes for a map: read from the study's cache (prepared by « make
     donnees », :func:`contours_depuis_cache`), or from the embedded contours when the cache lacks
-    them. Never writes a file: the chapters and deliverables only display."""
-    return contours_depuis_cache(codes, dossier_cache, simplification, ecrire=False)
+    them. Never writes a file: the chapters and deliverables only display. The communes are named
+    as in the COG of the study, as in its tables (« Le Fousseret », where the contours file says
+    « Fousseret »)."""
+    from diagnostic_territorial.territoire.resolution import referentiel
+
+    gdf = contours_depuis_cache(codes, dossier_cache, simplification, ecrire=False)
+    communes = referentiel()["communes"]
+    gdf["nom"] = pd.Series([communes[c]["LIBGEO"] if c in communes else n for c, n in zip(gdf["code"], gdf["nom"])],
+                           index=gdf.index, dtype="str")
+    return gdf
 
 
 def contours_depuis_cache(
