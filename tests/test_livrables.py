@@ -196,7 +196,7 @@ def test_diaporama(etude_executee, livrables):
     assert len(re.findall(r'<section class="diapo analyse enjeu"', html)) == len(s.enjeux)
     assert len(re.findall(r'<section class="diapo analyse constat-cle"', html)) == len(cles)
     images = re.findall(r'<img class="graphique" src="data:image/png;base64,[A-Za-z0-9+/=]{1000,}"', html)
-    assert len(images) == len(s.enjeux) + len(cles)
+    assert len(images) == len(s.enjeux) + len(cles) + (1 if s.vigilance else 0)  # a chart on the vigilance slide
     assert html.count('<p class="source">Source : ') == len(images)
     from html import unescape
 

@@ -36,8 +36,11 @@ def diapositives(etude) -> tuple[list[dict], list[str], object]:
     cles = {c.id for e in s.enjeux for c in e.constats[:N_CONSTATS_PAR_ENJEU]}
     for c in [c for c in s.forces if c.id not in cles][:N_APPUIS]:
         diapos.append(_diapo_constat(c, "Point d'appui du territoire"))
-    if s.vigilance:
-        diapos.append({"type": "vigilance", "rubrique": "Autres points de vigilance", "groupes": s.vigilance})
+    if s.vigilance:  # with the chart of the first of them
+        premier = s.vigilance[0].constats[0]
+        diapos.append({"type": "vigilance", "rubrique": "Autres points de vigilance", "groupes": s.vigilance,
+                       "constat": premier, "source": premier.source,
+                       "image": ej.image(ej.figure_constat(premier, largeur=4.6, hauteur=3.3, avec_source=False), DPI)})
     diapos.append({"type": "methode", "rubrique": "Méthode", "regles": ej.regles(s)})
     return diapos, echecs, s
 
