@@ -13,6 +13,8 @@ import html.parser
 import re
 from pathlib import Path
 
+import pytest
+
 # Files of livrables/ that are not for the client.
 NON_CLIENT = {"annexe-technique.html"}
 
@@ -226,6 +228,27 @@ def test_libelles_client_sans_identifiant_de_catalogue():
     assert libelle_client("Cnaf, data.caf.fr (s_ben_com_f), foyers allocataires") == "Cnaf, data.caf.fr, foyers allocataires"
 
 
+# --- Simulated data: a banner on the cover, atop every page and slide ------------------------------------
+
+def test_donnees_simulees_annoncees_sur_chaque_document(tmp_path):
+    from diagnostic_territorial.livrables.annexes import donnees_simulees
+    from diagnostic_territorial.livrables.commun import BANDEAU_SIMULE, _jinja, _meta
+
+    etude = _etude(tmp_path / "etude", "31135")
+    assert not donnees_simulees(etude) and _meta(etude)["simule"] is False
+    etude.dossier_brut.mkdir(parents=True, exist_ok=True)
+    (etude.dossier_brut / "simulations.yaml").write_text("- s_ben_com_f.csv\n", encoding="utf-8")
+    assert donnees_simulees(etude)
+    m = _meta(etude)
+    couverture = texte_de(_jinja().get_template("_couverture.html.j2").render(m=m, titre_document="Synthèse"))
+    assert couverture.count(BANDEAU_SIMULE) == 2  # the screen's top banner and the cover's box
+    assert "Version de l" not in couverture and "diagnostic_territorial" not in couverture
+    diapos = _jinja().get_template("presentation.html.j2").render(m=m, diapos=[], echecs=["7. Jeunesse"], s=None)
+    assert diapos.count('class="bandeau-diapo"') == diapos.count('<section class="diapo') == 2
+    m["simule"] = False
+    assert BANDEAU_SIMULE not in _jinja().get_template("_couverture.html.j2").render(m=m, titre_document="S")
+
+
 # --- The example plan d'action -------------------------------------------------------------------------
 
 def test_departement_avec_son_article():
@@ -296,3 +319,85 @@ def test_plan_action_invalide_neutre_pour_le_client(tmp_path):
     client = texte_de(annexes._html_plan_annexe(chemin, avertissements))
     assert "Plan d'action en cours de rédaction" in client and problemes(client) == []
     assert avertissements and "objectifs" in avertissements[0]  # the terminal names the field
+
+
+# --- The issue's test: every client deliverable of the demo and of a study missing most sources ------
+
+def _commande(etude: Path, *args: str):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "diagnostic_territorial", "--etude", str(etude / "etude.yaml"), *args],
+                          capture_output=True, text=True, cwd=etude, timeout=1800, env=dict(os.environ))
+
+
+@pytest.fixture(scope="module")
+def etude_sources_manquantes(etude_preparee, tmp_path_factory) -> Path:
+    """An ABS of one commune (Cazères) with two sources only, the real files of the demo: Filosofi 2019
+    and the populations légales 2019. Everything else (recensement, Caf, BPE, France Travail, survey)
+    is missing; nothing is downloaded."""
+    import shutil
+
+    from cookiecutter.main import cookiecutter
+
+    dossier = tmp_path_factory.mktemp("sources_manquantes")
+    etude = Path(cookiecutter(str(Path(__file__).resolve().parents[1]), no_input=True, output_dir=str(dossier),
+                              extra_context={"territoire": "cazeres-abs", "code_territoire": "31135", "cadre": "abs",
+                                             "thematiques": "aucune", "millesime_filosofi": "2019"}))
+    brut = etude_preparee / "data" / "brut"
+    for f in [*brut.glob("FILO2019_*"), brut / "donnees_communes_pop_2019.csv"]:
+        shutil.copy(f, etude / "data" / "brut")
+    r = _commande(etude, "donnees", "--hors-ligne")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout[-2000:] + r.stderr[-2000:]
+    r = _commande(etude, "notebooks")
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    r = _commande(etude, "livrables")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stdout[-2000:] + r.stderr[-3000:]
+    (etude / "terminal.txt").write_text(r.stdout, encoding="utf-8")
+    return etude
+
+
+def _verifier_livrables(etude: Path) -> dict[str, str]:
+    textes = textes_livrables(etude / "livrables")
+    attendus = {"rapport.html", "rapport.pdf", "synthese.html", "synthese.pdf", "presentation.slides.html",
+                "plan-action.html", "plan-action.pdf", "fiches-communes.pdf"}
+    assert attendus <= set(textes), sorted(textes)
+    assert any(n.startswith("fiches-communes/") for n in textes)
+    exceptions = _noms_exceptions()
+    trouves = {nom: problemes(texte, exceptions) for nom, texte in textes.items()}
+    assert {nom: p[:5] for nom, p in trouves.items() if p} == {}
+    return textes
+
+
+def test_livrables_de_la_demo_propres(etude_executee):
+    textes = _verifier_livrables(etude_executee)
+    assert "Exemple" in textes["plan-action.pdf"]  # the example plan, unmodified
+    technique = (etude_executee / "livrables" / NOM_TECHNIQUE).read_text(encoding="utf-8")
+    assert "SHA-256" in technique and "diagnostic_territorial" in technique  # the details are kept there
+
+
+NOM_TECHNIQUE = "annexe-technique.html"
+
+
+def test_livrables_d_une_etude_sans_la_plupart_des_sources(etude_sources_manquantes):
+    etude = etude_sources_manquantes
+    textes = _verifier_livrables(etude)
+    rapport = textes["rapport.html"]
+    # the body says it neutrally, the annex lists each missing source once
+    assert "Donnée non disponible pour ce territoire : voir l'annexe « Sources à compléter »." in rapport
+    html = (etude / "livrables" / "rapport.html").read_text(encoding="utf-8")
+    assert html.count('id="annexe-sources-a-completer"') == 1
+    annexe = rapport[rapport.rindex("Sources à compléter Les sources suivantes"):]
+    assert annexe.count("Insee, BPE 2025") == 1 and "Insee, Filosofi 2019" not in annexe
+    assert "Enquête auprès des habitants" in annexe
+    # an ABS says ABS, with its CCAS and article R123-1 of the CASF
+    assert "Analyse des besoins sociaux (ABS)" in textes["rapport.pdf"]
+    plan = textes["plan-action.pdf"]
+    assert "Exemple" in plan and "Centre communal d'action sociale (CCAS) de Cazères" in plan
+    assert "R123-1" in plan and "Caf de la Haute-Garonne" in plan and "CTG" not in plan
+    # the consultant's details: the technical annex and the terminal
+    technique = (etude / "livrables" / NOM_TECHNIQUE).read_text(encoding="utf-8")
+    assert "data/brut/" in technique and "make donnees" in technique and "DS_BPE_2025_data.csv" in technique
+    terminal = (etude / "terminal.txt").read_text(encoding="utf-8")
+    assert "Sources à compléter" in terminal and str(etude / "data" / "brut") in terminal

@@ -199,6 +199,26 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
     return "\n".join(parties)
 
 
+def donnees_simulees(etude) -> bool:
+    """True when the study reads simulated files: listed in data/brut/simulations.yaml (the demo), a
+    cache whose provenance says so, or a survey declared simulated."""
+    from diagnostic_territorial.sources import catalogue
+
+    brut = getattr(etude, "dossier_brut", None)
+    if brut and catalogue.fichiers_simules(Path(brut)):
+        return True
+    if getattr(etude, "dossier_cache", None) and any(p.simule for p in _fichiers_sources(etude)):
+        return True
+    try:
+        from diagnostic_territorial.enquete import chemin_questionnaire
+        from diagnostic_territorial.enquete.questionnaire import charger_questionnaire
+
+        chemin = chemin_questionnaire(etude)
+        return chemin.is_file() and bool(charger_questionnaire(chemin).simule)
+    except Exception:  # noqa: BLE001 - an invalid survey is reported elsewhere; not a study (tests)
+        return False
+
+
 # --------------------------------------------------------------------------------------------
 # Sources à compléter
 # --------------------------------------------------------------------------------------------
@@ -317,8 +337,9 @@ def html_sources_a_completer(manquantes: list[SourceACompleter]) -> str:
     """The client's annex: each missing source once (publication, millésime, where it is published)."""
     if not manquantes:
         return ("<p>Toutes les sources prévues pour ce diagnostic sont intégrées. Les données signalées comme "
-                "non disponibles ne sont pas publiées pour ce territoire (secret statistique, communes de "
-                "petite taille) ou ne le sont pas au niveau présenté.</p>")
+                "non disponibles ne sont pas publiées pour ce territoire ou pour le millésime utilisé (secret "
+                "statistique, communes de petite taille, équipements absents de la nomenclature de ce "
+                "millésime) ; une version plus récente des sources pourra les compléter.</p>")
     lignes = "".join(
         f"<tr><td>{assainir.texte(m.libelle)}</td><td>{assainir.texte(str(m.millesime or '—'))}</td>"
         f"<td>{assainir.texte(m.publication)}</td></tr>" for m in manquantes)

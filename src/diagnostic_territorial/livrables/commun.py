@@ -92,6 +92,12 @@ def html_en_pdf(contenu_html: str, sortie: Path, base: Path | None = None) -> Pa
     return _ecrire_pdf(_document_weasyprint(contenu_html, base or sortie.parent), sortie)
 
 
+# What every client document says, on its cover and atop each page and slide, when its figures come
+# (even in part) from simulated files: the demo (issue 16; annexes.donnees_simulees).
+BANDEAU_SIMULE = "Données simulées pour la démonstration"
+TEXTE_SIMULE = "Ce document ne décrit pas la situation réelle du territoire : une partie des données est simulée."
+
+
 def _meta(etude) -> dict:
     return {
         "nom_territoire": etude.nom_territoire,
@@ -102,7 +108,16 @@ def _meta(etude) -> dict:
         "departement": _noms(getattr(etude, "departements", None) or [etude.departement]),
         "region": _noms(getattr(etude, "regions", None) or [etude.region]),
         "communes": len(etude.communes),
+        "simule": _simule(etude),
+        "bandeau_simule": BANDEAU_SIMULE,
+        "texte_simule": TEXTE_SIMULE,
     }
+
+
+def _simule(etude) -> bool:
+    from diagnostic_territorial.livrables.annexes import donnees_simulees
+
+    return donnees_simulees(etude)
 
 
 def _noms(references) -> str:
