@@ -85,9 +85,10 @@ class Cellule:
 class Correspondance:
     variable: str  # variable of the report: P_POP0014, C_FAMMONO...
     cellules: tuple[Cellule, ...]
+    precedent: bool = False  # read at the census before each year of the file (section precedents)
 
     def texte(self) -> str:
-        return " + ".join(c.texte() for c in self.cellules)
+        return " + ".join(c.texte() for c in self.cellules) + (" (recensement précédent)" if self.precedent else "")
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def jeux() -> dict[str, JeuMelodi]:
             for var, expr in (d.get("variables") or {}).items()
         )
         precedents = tuple(
-            Correspondance(var, _cellules(expr, f"melodi.toml [{id_}.precedents] {var}"))
+            Correspondance(var, _cellules(expr, f"melodi.toml [{id_}.precedents] {var}"), precedent=True)
             for var, expr in (d.get("precedents") or {}).items()
         )
         for c in correspondances + precedents:
