@@ -88,11 +88,10 @@ def test_ecrire_json_octets_exacts(tmp_path):
 # Each call site's former expression, and the call that replaced it: the same bytes.
 OBJET = {"zéro": [1, {"b": None, "a": "à"}], "alpha": 0.1, "vide": []}
 FORMATS = {
-    "resultats.enregistrer, execution.noter_journal": (
+    "resultats.enregistrer, execution.noter_journal, empreintes.enregistrer": (
         lambda o: json.dumps(o, ensure_ascii=False, indent=1, sort_keys=True), {}),
     "multi.json": (lambda o: json.dumps(o, ensure_ascii=False, indent=1), {"sort_keys": False}),
-    "execution.Empreintes": (lambda o: json.dumps(o, indent=0, sort_keys=True), {"indent": 0, "ensure_ascii": True}),
-    "execution._ecrire_cle": (lambda o: json.dumps(o, indent=1, sort_keys=True), {"ensure_ascii": True}),
+    "empreintes.Empreintes": (lambda o: json.dumps(o, indent=0, sort_keys=True), {"indent": 0, "ensure_ascii": True}),
     "catalogue checksums.json": (
         lambda o: json.dumps(o, indent=2, sort_keys=True, ensure_ascii=False) + "\n", {"indent": 2, "fin": "\n"}),
 }
