@@ -195,7 +195,7 @@ def test_gabarits_synthese_et_diaporama_avec_enjeux():
     s = ej.deriver(resultats(acces_aux_droits={"taux_pauvrete": valeurs(18.0, 12.0, 14.0, 14.5)},
                              jeunesse={"taux_chomage_jeunes": valeurs(0.30, 0.20)}), noms)
     m = {"nom_territoire": noms["territoire"], "sous_titre": "", "consultant": "", "date_texte": "1er mars 2027",
-         "version": "0", "departement": "Haute-Garonne", "region": "Occitanie", "communes": 2}
+         "version": "0", "departement": "Haute-Garonne", "region": "Occitanie", "communes": 2, "simule": False}
     env = commun._jinja()
     image = "data:image/png;base64,AAAA"
     synthese = env.get_template("synthese.html.j2").render(

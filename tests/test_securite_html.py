@@ -321,7 +321,7 @@ def test_infobulle_de_carte_echappe_le_libelle():
 def _meta_piegee() -> dict:
     return {"nom_territoire": "Territoire " + ATTAQUES["script"], "sous_titre": "Sous-titre " + ATTAQUES["img_onerror"],
             "consultant": "Cabinet " + ATTAQUES["svg_onload"], "date_texte": "1er mars 2027", "version": "0.1.0",
-            "departement": "Haute-Garonne", "region": "Occitanie", "communes": 2}
+            "departement": "Haute-Garonne", "region": "Occitanie", "communes": 2, "simule": False}
 
 
 def test_gabarits_synthese_diaporama(tmp_path):
