@@ -3,7 +3,7 @@
 definitions of the method annex (``catalogue/definitions.yaml``).
 
 Adding an indicator or rewording a section is a change of these files, never of the code. Each
-file is read by `config_yaml.lire` (UTF-8, a key written twice refused, the line of every key) and
+file is read by `config_yaml.charger` (UTF-8, a key written twice refused, the line of every key) and
 validated by the pydantic models below: an unknown field, a value of the wrong type, an unknown
 unit, source or chapter, a plan naming an indicator absent from the catalogue... raise
 `CatalogueInvalide`, one French line per problem naming the file, the line, the entry (indicator
