@@ -39,7 +39,8 @@ def test_chaque_indicateur_du_catalogue_dit_son_sens():
     the loaded catalogue agrees with the file."""
     brut = yaml.safe_load(ci.FICHIER_INDICATEURS.read_text(encoding="utf-8"))["indicateurs"]
     sans = [id_ for id_, entree in brut.items() if "sens" not in entree]
-    assert sans == []
+    assert sans == [], ("Indicateurs sans « sens » (plus_mieux, plus_fragilite ou neutre, docs/enjeux.md) dans "
+                        f"catalogue/indicateurs.yaml : {', '.join(sans)}")
     catalogue = ci.charger_catalogue()
     assert {id_: e["sens"] for id_, e in brut.items()} == {id_: i.sens for id_, i in catalogue.items()}
     assert catalogue["taux_pauvrete"].sens == "plus_fragilite" and catalogue["taux_emploi"].sens == "plus_mieux"
