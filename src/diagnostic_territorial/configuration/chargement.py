@@ -471,8 +471,9 @@ def charger(chemin, modele, erreur: type[ErreurDiagnostic] = ConfigInvalide, *, 
 
 
 # --- Typed values ------------------------------------------------------------------------------
-# probleme_*: what is wrong with a value (a French phrase), or None; the functions without the
-# prefix return the value and raise `erreur` naming the file, the line and the field.
+# probleme_*: what is wrong with a value (a French phrase), or None: the one wording of each type,
+# used by the models of the study's files (etude_modeles.py); `booleen` and `texte` return the
+# value and raise `erreur` naming the file, the line and the field (switches, multi's territories).
 
 VRAI = ("true", "oui", "vrai")
 FAUX = ("false", "non", "faux")
@@ -503,27 +504,10 @@ def probleme_entier(valeur, minimum: int | None = None) -> str | None:
     return None
 
 
-def entier(valeur, fichier, ligne: int | None, champ: str, minimum: int | None = None,
-           erreur: type[ErreurDiagnostic] = ConfigInvalide) -> int:
-    """A whole number (written 3, not "3" nor 3.5), at least `minimum`."""
-    probleme = probleme_entier(valeur, minimum)
-    if probleme:
-        raise erreur(f"{localiser(fichier, ligne, champ)} : {probleme}.")
-    return valeur
-
-
 def probleme_nombre(valeur) -> str | None:
     if isinstance(valeur, bool) or not isinstance(valeur, (int, float)) or valeur != valeur:
         return f"« {extrait(valeur)} » n'est pas un nombre (exemples : 1, -1, 0.5)"
     return None
-
-
-def nombre(valeur, fichier, ligne: int | None, champ: str, erreur: type[ErreurDiagnostic] = ConfigInvalide) -> float:
-    """A number (1, -1, 0.5); text, a list or a yes/no value is refused."""
-    probleme = probleme_nombre(valeur)
-    if probleme:
-        raise erreur(f"{localiser(fichier, ligne, champ)} : {probleme}.")
-    return float(valeur)
 
 
 def probleme_texte(valeur) -> str | None:
