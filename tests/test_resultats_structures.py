@@ -16,8 +16,9 @@ def test_chaque_affichage_enregistre_ses_sources(monkeypatch):
     pr.a_retenir(["Un point"])  # no source: its text only
     pr.tableau(pd.DataFrame({"x": [1]}), "Source : Caf, allocataires 2024 <b>gras</b>")
     (premier, meta1), (_, meta2), (_, meta3) = affiches
-    assert meta1 == {"diagnostic_territorial": {"sources": ["Source : Insee, RP 2023 ; Insee, Filosofi 2021"],
-                                                "texte": "Commune Population Rieumes"}}
+    assert {k: meta1["diagnostic_territorial"][k] for k in ("sources", "texte")} == {
+        "sources": ["Source : Insee, RP 2023 ; Insee, Filosofi 2021"], "texte": "Commune Population Rieumes"}
+    assert meta1["diagnostic_territorial"]["tableau"]["valeurs"] == [["Rieumes", 3820]]  # the data contract
     assert meta2 == {"diagnostic_territorial": {"texte": "À retenir Un point"}}
     # the text as written (it is escaped in the HTML, kept as text in the metadata)
     assert meta3["diagnostic_territorial"]["sources"] == ["Source : Caf, allocataires 2024 <b>gras</b>"]

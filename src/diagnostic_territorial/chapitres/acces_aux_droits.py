@@ -214,7 +214,8 @@ def afficher_references(etude, r: Revenus):
         table[LIBELLES["TP60"]] = _fmt(t, "TP60", lambda x, secret=False: fm.decimal(x, 1, secret=secret))
     for v in ("PPSOC", "PPMINI", "PPLOGT"):
         table[LIBELLES[v]] = _fmt(t, v, lambda x, secret=False: fm.decimal(x, 1, secret=secret))
-    presentation.tableau(table.reset_index(drop=True), r.mention)
+    presentation.tableau(table.reset_index(drop=True), r.mention,
+                         titre=f"Revenus disponibles en {r.millesime} : le territoire et ses références")
     if etude.type_territoire == "communes" and len(etude.communes) > 1:
         note = ("Insee ne publie pas de médiane pour un regroupement libre de communes : la ligne du territoire "
                 "reste vide ; lisez les communes ci-dessous et les territoires de référence.")
@@ -242,7 +243,8 @@ def afficher_communes(etude, r: Revenus):
     # A département has hundreds of communes: the highest and lowest medians only.
     table = reduire_communes(table, c["niveau"], c["Q2"], f"Les {N_EXTREMES} revenus médians les plus élevés :",
                              f"Les {N_EXTREMES} revenus médians les plus faibles :")
-    presentation.tableau(table, r.mention + ". s : secret statistique ; n.d. : commune absente du fichier")
+    presentation.tableau(table, r.mention + ". s : secret statistique ; n.d. : commune absente du fichier",
+                         titre=f"Revenu disponible médian par commune en {r.millesime}")
     publiees = communes_publiees(r)
     if publiees.empty:
         return None
@@ -301,4 +303,5 @@ def afficher_evolution(etude, r: Revenus):
         "Évolution (euros courants)": [fm.evolution(b / a - 1) if a and not np.isnan(a) and not np.isnan(b)
                                        else "n.d." for a, b in zip(avant["Q2"], apres["Q2"])],
     })
-    return presentation.tableau(table, f"{r.mention_precedent} et {r.millesime}")
+    return presentation.tableau(table, f"{r.mention_precedent} et {r.millesime}",
+                                titre=f"Évolution du revenu disponible médian, {r.millesime_precedent}-{r.millesime}")

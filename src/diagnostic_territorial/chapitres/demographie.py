@@ -280,7 +280,8 @@ def afficher_population(etude, d: Demographie):
     # A département has hundreds of communes: the most and the least populated ones only.
     table = reduire_communes(table.drop(columns=["_niveau", "_cle"]), table["_niveau"], table["_cle"],
                              "Les 10 communes les plus peuplées :", "Les 10 communes les moins peuplées :")
-    presentation.tableau(table, " ; ".join(sources))
+    presentation.tableau(table, " ; ".join(sources),
+                         titre="Population du territoire, de ses références et de ses communes")
     return None
 
 
@@ -326,7 +327,7 @@ def afficher_structure_ages(etude, d: Demographie):
     for lib in tranches_:
         table[lib] = [fm.pourcentage(v) for v in s[lib]]
     table["Indice de jeunesse"] = [fm.decimal(v, 0) for v in s["Indice de jeunesse"]]
-    presentation.tableau(table, d.mention_rp)
+    presentation.tableau(table, d.mention_rp, titre=f"Structure par âge de la population en {d.rp}")
     long = s.melt(id_vars="libelle", value_vars=tranches_, var_name="tranche", value_name="part")
     fig = graphiques.barres_comparees(
         long, categorie="tranche", valeur="part", groupe="libelle",

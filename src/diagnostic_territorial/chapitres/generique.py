@@ -165,6 +165,18 @@ class Valeur:
         return self.table[self.table["niveau"] == "commune"]
 
 
+# Prefix of the raw values' columns carried beside a display table (see _tableau_communes).
+_BRUTE = "__valeur_brute__ "
+
+
+def _valeur_brute(ligne):
+    """The raw value of a row of an indicator's table, None when secret or missing."""
+    valeur = ligne["valeur"]
+    if bool(ligne["secret"]) or fm.est_manquant(valeur):
+        return None
+    return float(valeur)
+
+
 class ChapitreIndicateurs:
     """The indicators of one chapter, computed once, and their display."""
 
@@ -335,7 +347,7 @@ class ChapitreIndicateurs:
             return resultat
         if s.texte:
             presentation._afficher(f'<p class="introduction-section">{s.texte}</p>')
-        self._tableau_references(ids)
+        self._tableau_references(ids, s.titre)
         resultat.figure = self._graphique(s, ids)
         self._tableau_communes(s, ids)
         self._carte(s)
@@ -397,9 +409,10 @@ class ChapitreIndicateurs:
     def _mention(self, ids: list[str]) -> str:
         return ci.joindre_mentions([self.valeurs[i].mention for i in ids])
 
-    def _tableau_references(self, ids: list[str]) -> None:
+    def _tableau_references(self, ids: list[str], titre: str | None = None) -> None:
         """One row per indicator (with its millésime): the territory, its evolution since the
-        previous millésime when the source has one, the département, the région and France."""
+        previous millésime when the source has one, the département, the région and France.
+        The raw values go with the table (presentation.tableau, ``valeurs``: None when secret)."""
         from diagnostic_territorial.rendu import presentation
 
         e = self.etude
@@ -411,12 +424,13 @@ class ChapitreIndicateurs:
         periodes = sorted({(self.valeurs[i].annee_precedente, self.valeurs[i].annee) for i in ids
                            if self.valeurs[i].precedente is not None})
         evolution = f"Évolution {periodes[0][0]}-{periodes[0][1]}" if len(periodes) == 1 else "Évolution"
-        lignes = []
+        lignes, brutes = [], []
         for id_ in ids:
             i, v = self.calcul.indicateur(id_), self.valeurs[id_]
             ligne = {"Indicateur": f"{i.libelle_court} ({v.annee})"}
             ter = v.ligne("territoire")
             ligne[e.nom_territoire] = ci.formater(i, ter["valeur"], bool(ter["secret"]))
+            brute = {e.nom_territoire: _valeur_brute(ter)}
             if periodes:
                 if v.precedente is None:
                     ligne[evolution] = ""
@@ -427,10 +441,15 @@ class ChapitreIndicateurs:
             for niveau, code, nom in self.references:
                 l = v.ligne(niveau, code)
                 ligne[france if niveau == "france" else nom] = ci.formater(i, l["valeur"], bool(l["secret"]))
+                brute[france if niveau == "france" else nom] = _valeur_brute(l)
             lignes.append(ligne)
+            brutes.append(brute)
         source = self._mention(ids) + (" ; pt : point de pourcentage" if any(
             self.calcul.indicateur(i).unite in ("part", "pourcent") for i in ids) and periodes else "")
-        presentation.tableau(pd.DataFrame(lignes), source)
+        annees = {str(self.valeurs[i].annee) for i in ids}
+        millesime = int(annees.pop()) if len(annees) == 1 and next(iter(annees)).isdigit() else None
+        presentation.tableau(pd.DataFrame(lignes), source, titre=titre, millesime=millesime,
+                             valeurs=pd.DataFrame(brutes))
         if any(publie) and e.type_territoire == "communes" and len(e.communes) > 1:
             presentation._afficher(
                 '<p class="note">n.d. : l\'Insee et la Cnaf ne publient pas de médiane ni de taux pour un '
@@ -508,22 +527,29 @@ class ChapitreIndicateurs:
         colonnes = [i for i in ids if i in colonnes]  # the section's order
         c = self.valeurs[ids[0]].communes()
         table = pd.DataFrame({"Commune": list(c["libelle"])})
+        brutes = {}  # the raw values, carried through reduire_communes beside the formatted ones
         for id_ in colonnes:
             i, v = self.calcul.indicateur(id_), self.valeurs[id_]
             vc = v.communes().set_index("codgeo")
             table[i.libelle_court] = [ci.formater(i, vc.loc[code, "valeur"], bool(vc.loc[code, "secret"]))
                                       if code in vc.index else fm.NON_DISPONIBLE for code in c["codgeo"]]
+            brutes[_BRUTE + i.libelle_court] = [_valeur_brute(vc.loc[code]) if code in vc.index else None
+                                                for code in c["codgeo"]]
+        table = pd.concat([table, pd.DataFrame(brutes, dtype="object")], axis=1)
         tri = self.valeurs[cle].communes().set_index("codgeo")["valeur"]
         valeurs = [tri.get(code) for code in c["codgeo"]]
         i = self.calcul.indicateur(cle)
         table = reduire_communes(table, ["commune"] * len(table), valeurs,
                                  f"Les communes aux valeurs les plus élevées ({i.libelle_court}) :",
                                  f"Les communes aux valeurs les plus faibles ({i.libelle_court}) :")
+        brutes = table[list(brutes)].rename(columns=lambda nom: nom[len(_BRUTE):])
+        table = table.drop(columns=[nom for nom in table.columns if nom.startswith(_BRUTE)])
         presentation._afficher('<p class="titre-tableau">Les communes du territoire</p>')
         complementaire = any(self.valeurs[i].table.attrs.get("secret_complementaire") for i in colonnes)
         presentation.tableau(table, self._mention(colonnes) + ". s : secret statistique" + (
             " (une commune est masquée en plus quand la valeur secrète d'une autre se déduirait du total du "
-            "territoire)" if complementaire else "") + " ; n.d. : non disponible")
+            "territoire)" if complementaire else "") + " ; n.d. : non disponible",
+            titre=f"{s.titre} : les communes du territoire", valeurs=brutes)
 
     def _donnees_carte(self, s: Section) -> dict | None:
         """What the section's map draws (communes' contours, values and population, title, source,

@@ -137,7 +137,8 @@ def afficher_echantillon(etude, p: ParoleHabitants):
         if marge:
             total = sum(marge.values())
             table["Part dans la population (RP)"] = [fm.pourcentage(marge.get(m, np.nan) / total) for m in t.modalites]
-        presentation.tableau(table, " ; ".join(s for s in sources if s) if marge else p.mention)
+        presentation.tableau(table, " ; ".join(s for s in sources if s) if marge else p.mention,
+                             titre=f"Les répondants : {q.libelle.lower()}")
     if e.poids is not None and eq.protection.publiable(e.n, e.seuil):
         presentation.a_retenir([
             f"Les répondants ne ressemblent pas tout à fait à la population : les résultats sont redressés "
@@ -167,7 +168,7 @@ def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
     for q in questions:
         t = eq.tabuler(e, q.cle)
         presentation._afficher(f"<p><strong>{html.escape(q.libelle)}</strong></p>")
-        presentation.tableau(t.tableau_affichage(), p.mention)
+        presentation.tableau(t.tableau_affichage(), p.mention, titre=q.libelle)
         _figure_question(t, p.mention)
         for par in q.croiser:
             if e.questionnaire.par_type(par) is None:
@@ -175,7 +176,8 @@ def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
             c = eq.tabuler(e, q.cle, par)
             presentation._afficher(f"<p><em>{html.escape(q.libelle)} — selon "
                                    f"{eq.tabulation.CROISEMENTS.get(par, par).lower()}</em></p>")
-            presentation.tableau(c.tableau_affichage(), p.mention)
+            presentation.tableau(c.tableau_affichage(), p.mention, titre=f"{q.libelle} — selon "
+                                 f"{eq.tabulation.CROISEMENTS.get(par, par).lower()}")
 
 
 def _afficher_qualitatif_theme(etude, theme: str) -> None:

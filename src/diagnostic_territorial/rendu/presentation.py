@@ -13,6 +13,36 @@ Points, messages and analyses are HTML (they may hold ``<strong>`` or lists): th
 a label or a comment copied from the study's files into a point can never run in the report, the
 synthèse or the slides. Table cells, titles, source lines and image texts are escaped
 (:func:`assainir.texte`). The consultant's Markdown goes through :func:`assainir.markdown`.
+
+Data contract (issue 17). Each display records, in its output's metadata
+(``metadata["diagnostic_territorial"]``, see :func:`_afficher`), what the deliverables need from it,
+so that no deliverable ever reads the rendered HTML (the spreadsheet export livrables/tableur.py and
+the Word export read it; the annexes read ``sources`` and ``texte``):
+
+- a table (:func:`tableau`, and the tables of chapitres/generique.py that go through it)::
+
+      "tableau": {"titre": str,             # the section's or the indicator's title, else the first column
+                  "colonnes": [str],         # the headers, as shown
+                  "lignes": [[str]],         # the cells formatted the French way: exactly the HTML's text
+                  "valeurs": [[number|null|str]],  # raw values; null = secret or absent ("s", "n.d.", "")
+                  "numeriques": [bool],      # per column: a column of numbers (right-aligned, td.nombre)
+                  "source": str,             # the source line as shown (« Source : … »), "" when none
+                  "unite": str|null,         # "%", "€"... when the whole table has one, else null
+                  "millesime": int|null}     # the table's year when it has one, else null
+
+  A raw value is the number the cell was formatted from (numeric column, or ``valeurs=``); for a
+  cell the chapter formatted itself it is the number read from its French text, as displayed
+  (« 12,3 % » -> 12.3, « 21 800 € » -> 21800, « +1,2 pt » -> 1.2); other text stays a string.
+- a chart (:func:`figure`): ``"figure": {"titre": str, "alt": str, "source": str}`` (``alt``: the
+  image's alternative text, ``fig.texte_alternatif``), and the PNG under ``"image/png"`` (base64)
+  beside ``"text/html"`` in the same output;
+- a map (:func:`carte`): ``"carte": {"titre": str, "alt": str, "source": str}`` and the static
+  map's PNG under ``"image/png"`` the same way (a map replaced by its values because most communes
+  are masked records a ``"tableau"`` instead).
+
+The HTML stays what the report and JupyterLab show: both prefer ``text/html`` to ``image/png``.
+Read them with :func:`tableau_d_une_sortie`, :func:`figure_d_une_sortie` and
+:func:`carte_d_une_sortie` (dict, and PNG bytes for images).
 """
 
 from __future__ import annotations
@@ -38,14 +68,18 @@ SANDBOX_CARTE = "allow-scripts"
 
 
 # Key of the output metadata where each display records, as data, what the deliverables need
-# from it (today: its source lines); the report's annexes read it, never the rendered HTML.
+# from it (its source lines, its words, its table, chart or map: the module's data contract); the
+# deliverables read it, never the rendered HTML.
 CLE_METADONNEES = "diagnostic_territorial"
 
 
-def _afficher(contenu: str, sources: list | None = None, texte: str | None = None) -> None:
+def _afficher(contenu: str, sources: list | None = None, texte: str | None = None,
+              contrat: Mapping | None = None, png: str | None = None) -> None:
     """Display HTML. What the deliverables need from it is recorded in the output's metadata:
-    `sources` (the source lines it shows) and `texte` (the words a reader sees in it, as plain text:
-    the definitions annex lists the terms they use)."""
+    `sources` (the source lines it shows), `texte` (the words a reader sees in it, as plain text:
+    the definitions annex lists the terms they use) and `contrat` (``{"tableau": ...}``,
+    ``{"figure": ...}`` or ``{"carte": ...}``: see the module's docstring). `png` (base64) is added
+    to the output as ``image/png`` beside the HTML, which the report and JupyterLab show."""
     from IPython.display import HTML, display
 
     donnees = {}
@@ -54,6 +88,11 @@ def _afficher(contenu: str, sources: list | None = None, texte: str | None = Non
         donnees["sources"] = list(dict.fromkeys(lignes))
     if texte and texte.strip():
         donnees["texte"] = " ".join(texte.split())
+    donnees.update(contrat or {})
+    if png:
+        display({"text/html": contenu, "image/png": png}, raw=True,
+                metadata={CLE_METADONNEES: donnees} if donnees else None)
+        return
     if not donnees:
         display(HTML(contenu))
         return
@@ -72,6 +111,31 @@ def sources_d_une_sortie(sortie: Mapping) -> list[str]:
 def texte_d_une_sortie(sortie: Mapping) -> str:
     """The plain text an output of an executed notebook recorded (see :func:`_afficher`)."""
     return str(_enregistre(sortie).get("texte", ""))
+
+
+def tableau_d_une_sortie(sortie: Mapping) -> dict | None:
+    """The table an output of an executed notebook recorded (the module's data contract), or None."""
+    tableau_ = _enregistre(sortie).get("tableau")
+    return dict(tableau_) if isinstance(tableau_, Mapping) else None
+
+
+def _image_d_une_sortie(sortie: Mapping, cle: str) -> tuple[dict, bytes] | None:
+    donnees = _enregistre(sortie).get(cle)
+    image = (sortie.get("data") or {}).get("image/png")
+    if not isinstance(donnees, Mapping) or not image:
+        return None
+    image = "".join(image) if isinstance(image, list) else str(image)
+    return dict(donnees), base64.b64decode(image)
+
+
+def figure_d_une_sortie(sortie: Mapping) -> tuple[dict, bytes] | None:
+    """The chart an output recorded: ({"titre", "alt", "source"}, PNG bytes), or None."""
+    return _image_d_une_sortie(sortie, "figure")
+
+
+def carte_d_une_sortie(sortie: Mapping) -> tuple[dict, bytes] | None:
+    """The map an output recorded: ({"titre", "alt", "source"}, the static map's PNG bytes), or None."""
+    return _image_d_une_sortie(sortie, "carte")
 
 
 def _texte_source(source) -> str:
@@ -228,19 +292,10 @@ def _cellule(fonction: Callable, v) -> str:
     return fonction(v)
 
 
-def html_tableau(df: pd.DataFrame, source: str | None,
-                 format_colonnes: Mapping[str, Callable | str] | None = None,
-                 index: bool = False) -> str:
-    """``<table class="tableau-dt">`` with French-formatted numbers, then the source line.
-
-    Numeric columns are formatted with :func:`formats.nombre` (0 decimals for whole numbers, 1
-    otherwise) unless `format_colonnes` gives a function or a name ("pourcentage", "euros",
-    "evolution", "decimal", "nombre") for the column. Missing numbers print "n.d.". Columns of
-    numbers (or of already formatted numbers) are right-aligned (``td.nombre``).
-    """
-    donnees = df.reset_index() if index else df
+def _colonnes_tableau(donnees: pd.DataFrame, format_colonnes) -> list[tuple[str, bool, bool, list[str]]]:
+    """(header, numeric dtype, right-aligned, cell texts) of each column, as the HTML shows them."""
     formats_ = dict(format_colonnes or {})
-    entetes, colonnes = [], []
+    colonnes = []
     for nom in donnees.columns:
         serie = donnees[nom]
         fonction = formats_.get(nom)
@@ -254,22 +309,145 @@ def html_tableau(df: pd.DataFrame, source: str | None,
         else:
             textes = ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in serie]
         aligne = numerique or (len(textes) > 0 and all(_RE_NOMBRE_TEXTE.match(t.strip()) for t in textes if t))
-        entetes.append(f"<th{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(nom)}</th>")
-        colonnes.append((aligne, textes))
+        colonnes.append((str(nom), numerique, aligne, textes))
+    return colonnes
+
+
+def html_tableau(df: pd.DataFrame, source: str | None,
+                 format_colonnes: Mapping[str, Callable | str] | None = None,
+                 index: bool = False, titre: str | None = None) -> str:
+    """``<table class="tableau-dt">`` with French-formatted numbers, then the source line.
+
+    Numeric columns are formatted with :func:`formats.nombre` (0 decimals for whole numbers, 1
+    otherwise) unless `format_colonnes` gives a function or a name ("pourcentage", "euros",
+    "evolution", "decimal", "nombre") for the column. Missing numbers print "n.d.". Columns of
+    numbers (or of already formatted numbers) are right-aligned (``td.nombre``). `titre` names the
+    table for screen readers (``aria-label``); it is not printed.
+    """
+    donnees = df.reset_index() if index else df
+    colonnes = _colonnes_tableau(donnees, format_colonnes)
+    entetes = [f"<th{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(nom)}</th>" for nom, _, aligne, _ in colonnes]
     lignes = []
     for i in range(len(donnees)):
         cellules = "".join(f"<td{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(textes[i])}</td>"
-                           for aligne, textes in colonnes)
+                           for _, _, aligne, textes in colonnes)
         lignes.append(f"<tr>{cellules}</tr>")
-    table = (f'<table class="tableau-dt"><thead><tr>{"".join(entetes)}</tr></thead>'
+    etiquette = f' aria-label="{assainir.texte(titre)}"' if titre else ""
+    table = (f'<table class="tableau-dt"{etiquette}><thead><tr>{"".join(entetes)}</tr></thead>'
              f'<tbody>{"".join(lignes)}</tbody></table>')
     return table + ligne_source(source)
 
 
+# A number as the tables print it: optional sign, digits grouped by three with a (narrow) no-break
+# space or a space, optional decimals after a comma, optional unit. Plain digits without grouping
+# are read only up to 4 digits (a year): « 31069 » or « 01234 » is a code, kept as text.
+_RE_NOMBRE_FRANCAIS = re.compile(
+    r"^(?P<signe>[+\-−]?)(?P<entier>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d{1,4})(?:,(?P<decimales>\d+))?"
+    r"(?:[ \u00a0\u202f]?(?P<unite>%|€|‰|pts?))?$")
+_MANQUANTS = {"", fm.SECRET, fm.NON_DISPONIBLE}
+
+
+def lire_nombre(texte: str):
+    """The number a French-formatted cell shows (« 21 800 € » -> 21800, « 12,3 % » -> 12.3,
+    « −1,2 pt » -> -1.2), None for "s", "n.d." or "", the text itself when it is not a number."""
+    t = str(texte).strip()
+    if t in _MANQUANTS:
+        return None
+    m = _RE_NOMBRE_FRANCAIS.match(t)
+    if m is None or (len(m.group("entier")) > 1 and m.group("entier")[0] == "0"):
+        return t
+    entier = re.sub(r"\D", "", m.group("entier"))
+    negatif = m.group("signe") in ("-", "−")
+    if m.group("decimales") is None:
+        return -int(entier) if negatif else int(entier)
+    valeur = float(f"{entier}.{m.group('decimales')}")
+    return -valeur if negatif else valeur
+
+
+def _brute(v):
+    """A raw value for the metadata (JSON): int, float, str, or None for a missing number."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return None if fm.est_manquant(v) else float(v)
+    texte = str(v)
+    return None if texte.strip() in _MANQUANTS else texte
+
+
+_RE_ANNEE = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)(?!\d)")
+
+
+def _millesime(source: str | None) -> int | None:
+    """The year a source line names, when it names only one (« Insee, Filosofi 2021 » -> 2021)."""
+    annees = set(_RE_ANNEE.findall(str(source or "")))
+    return int(annees.pop()) if len(annees) == 1 else None
+
+
+_UNITES_TEXTE = (("%", "%"), ("€", "€"), ("‰", "‰"))
+
+
+def _unite(lignes: list[list[str]], numeriques: list[bool]) -> str | None:
+    """The unit every number of the table is printed with (« % », « € »), else None."""
+    unites = set()
+    for ligne in lignes:
+        for texte, numerique in zip(ligne, numeriques):
+            t = texte.strip()
+            if not numerique or t in _MANQUANTS:
+                continue
+            unites.add(next((u for fin, u in _UNITES_TEXTE if t.endswith(fin)), None))
+    return unites.pop() if len(unites) == 1 else None
+
+
+def donnees_tableau(df: pd.DataFrame, source: str | None,
+                    format_colonnes: Mapping[str, Callable | str] | None = None, index: bool = False,
+                    titre: str | None = None, unite: str | None = None, millesime: int | None = None,
+                    valeurs: pd.DataFrame | None = None) -> dict:
+    """The table as the data contract records it (see the module's docstring): the same cells as
+    :func:`html_tableau`, and the raw values. `valeurs` gives the raw values of columns the caller
+    formatted itself (same columns names, rows aligned by position; NaN = secret or absent)."""
+    donnees = df.reset_index() if index else df
+    colonnes = _colonnes_tableau(donnees, format_colonnes)
+    brutes = valeurs.reset_index(drop=True) if valeurs is not None else None
+    lignes, table_valeurs = [], []
+    for i in range(len(donnees)):
+        lignes.append([textes[i] for _, _, _, textes in colonnes])
+        rangee = []
+        for j, (nom, numerique, _, textes) in enumerate(colonnes):
+            if brutes is not None and nom in brutes.columns and i < len(brutes):
+                rangee.append(_brute(brutes[nom].iloc[i]))
+            elif numerique:
+                rangee.append(_brute(donnees.iloc[i, j]))
+            else:
+                rangee.append(lire_nombre(textes[i]))
+        table_valeurs.append(rangee)
+    numeriques = [aligne for _, _, aligne, _ in colonnes]
+    noms = [nom for nom, _, _, _ in colonnes]
+    return {
+        "titre": str(titre) if titre else (noms[0] if noms else ""),
+        "colonnes": noms,
+        "lignes": lignes,
+        "valeurs": table_valeurs,
+        "numeriques": numeriques,
+        "source": _texte_source(source) if source else "",
+        "unite": unite if unite is not None else _unite(lignes, numeriques),
+        "millesime": int(millesime) if millesime is not None else _millesime(source),
+    }
+
+
 def tableau(df: pd.DataFrame, source: str | None,
-            format_colonnes: Mapping[str, Callable | str] | None = None, index: bool = False) -> None:
-    """Display a table (French number formatting) followed by its source line."""
-    _afficher(html_tableau(df, source, format_colonnes, index), [source], _texte_tableau(df, index))
+            format_colonnes: Mapping[str, Callable | str] | None = None, index: bool = False,
+            titre: str | None = None, unite: str | None = None, millesime: int | None = None,
+            valeurs: pd.DataFrame | None = None) -> None:
+    """Display a table (French number formatting) followed by its source line, and record it as
+    data (:func:`donnees_tableau`: `titre`, the section's or the indicator's title; `unite` and
+    `millesime` when the caller knows them better than the cells and the source line do)."""
+    contrat = donnees_tableau(df, source, format_colonnes, index, titre, unite, millesime, valeurs)
+    _afficher(html_tableau(df, source, format_colonnes, index, titre), [source], _texte_tableau(df, index),
+              contrat={"tableau": contrat})
 
 
 # --- Figures and maps ------------------------------------------------------------------------
@@ -309,34 +487,61 @@ def _liberer(fig) -> None:
     plt.close(fig)
 
 
-def _alternatif(objet, titre: str) -> str:
+def _texte_alternatif(objet, titre: str) -> str:
     """The alt text of a chart or a map: the sentence written from its data (``texte_alternatif``,
-    rendu.graphiques and rendu.cartes), else its title; escaped."""
-    return assainir.texte(getattr(objet, "texte_alternatif", None) or titre or "Graphique")
+    rendu.graphiques and rendu.cartes), else its title; plain text."""
+    return str(getattr(objet, "texte_alternatif", None) or titre or "Graphique")
+
+
+def _alternatif(objet, titre: str) -> str:
+    """:func:`_texte_alternatif`, escaped for an HTML attribute."""
+    return assainir.texte(_texte_alternatif(objet, titre))
+
+
+def _figure(fig, source: str | None, dpi: int) -> tuple[str, dict, str]:
+    """(HTML, contract ``figure`` entry, base64 PNG) of a chart; the figure is released."""
+    titre = _titre_figure(fig) or next((ax.get_title() for ax in fig.get_axes() if ax.get_title()), "")
+    png = png_base64(fig, dpi)
+    image = f'<img src="data:image/png;base64,{png}" alt="{_alternatif(fig, titre)}" style="max-width:100%;">'
+    donnees = {"titre": titre, "alt": _texte_alternatif(fig, titre),
+               "source": _texte_source(source) if source else ""}
+    _liberer(fig)
+    return f'<div class="figure">{image}</div>' + ligne_source(source), donnees, png
 
 
 def html_figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> str:
-    alt = _alternatif(fig, _titre_figure(fig))
-    image = f'<img src="data:image/png;base64,{png_base64(fig, dpi)}" alt="{alt}" style="max-width:100%;">'
-    _liberer(fig)
-    return f'<div class="figure">{image}</div>' + ligne_source(source)
+    return _figure(fig, source, dpi)[0]
 
 
 def figure(fig, source: str | None = None, dpi: int = DPI_PNG) -> None:
-    """Display a matplotlib figure as an embedded PNG (150 dpi), then its source line."""
-    _afficher(html_figure(fig, source, dpi), [source], _texte_figure(fig))
+    """Display a matplotlib figure as an embedded PNG (150 dpi), then its source line; the output
+    also carries the PNG (``image/png``) and the chart's title, alt text and source as data."""
+    texte = _texte_figure(fig)
+    contenu, donnees, png = _figure(fig, source, dpi)
+    _afficher(contenu, [source], texte, contrat={"figure": donnees}, png=png)
 
 
 def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
                legende: str | None = None, k: int = 5, methode: str = "jenks",
                colonne_secret: str | None = None, tuiles: bool = True,
                hauteur: int = HAUTEUR_CARTE, references=None) -> str:
+    return _carte(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende, k=k,
+                  methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur,
+                  references=references)[0]
+
+
+def _carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
+           legende: str | None = None, k: int = 5, methode: str = "jenks",
+           colonne_secret: str | None = None, tuiles: bool = True,
+           hauteur: int = HAUTEUR_CARTE, references=None) -> tuple[str, dict, str | None]:
+    """(HTML, contract entry ``{"carte": ...}`` or ``{"tableau": ...}``, base64 PNG of the static map)."""
     from diagnostic_territorial.rendu import cartes
 
     if cartes.trop_masquee(gdf, colonne):  # an almost all hatched map says nothing: the values instead
         note, table = cartes.sans_carte(gdf, colonne, format_valeur, legende, colonne_secret, references)
-        return (f'<p class="titre-tableau">{assainir.texte(titre)}</p><p class="note">{assainir.texte(note)}</p>'
-                + html_tableau(table, source))
+        contenu = (f'<p class="titre-tableau">{assainir.texte(titre)}</p><p class="note">{assainir.texte(note)}</p>'
+                   + html_tableau(table, source, titre=titre))
+        return contenu, {"tableau": donnees_tableau(table, source, titre=titre)}, None
     carte = cartes.carte_interactive(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende,
                                      k=k, methode=methode, colonne_secret=colonne_secret, tuiles=tuiles,
                                      hauteur=hauteur, references=references)
@@ -352,10 +557,13 @@ def html_carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callab
     statique = cartes.carte_statique(gdf, colonne, titre, "", legende=legende, format_valeur=format_valeur,
                                      k=k, methode=methode, colonne_secret=colonne_secret, references=references)
     alt = _alternatif(statique, titre)
-    image = f'<img src="data:image/png;base64,{png_base64(statique)}" alt="{alt}" style="max-width:100%;">'
+    png = png_base64(statique)
+    image = f'<img src="data:image/png;base64,{png}" alt="{alt}" style="max-width:100%;">'
+    donnees = {"titre": str(titre), "alt": _texte_alternatif(statique, titre),
+               "source": _texte_source(source) if source else ""}
     _liberer(statique)
     return (f'<div class="carte-interactive">{iframe}</div>'
-            f'<div class="carte-statique">{image}</div>' + ligne_source(source))
+            f'<div class="carte-statique">{image}</div>' + ligne_source(source)), {"carte": donnees}, png
 
 
 def carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = fm.nombre,
@@ -369,11 +577,12 @@ def carte(gdf, colonne: str, titre: str, source: str, format_valeur: Callable = 
     `gdf` has the communes' geometry, ``nom`` and the `colonne` to map (and, optionally, a
     ``population`` column: the main communes are named on the map); a boolean column
     ``<colonne>__secret`` (or `colonne_secret`) tells "s" from "n.d." for missing values;
-    `references` ({"CC …": value}) are named in the maps' alternative text."""
-    _afficher(html_carte(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende, k=k,
-                         methode=methode, colonne_secret=colonne_secret, tuiles=tuiles, hauteur=hauteur,
-                         references=references),
-              [source], " ".join(t for t in (titre, legende) if t))
+    `references` ({"CC …": value}) are named in the maps' alternative text. The output also
+    carries the static map's PNG (``image/png``) and its title, alt text and source as data."""
+    contenu, contrat, png = _carte(gdf, colonne, titre, source, format_valeur=format_valeur, legende=legende,
+                                   k=k, methode=methode, colonne_secret=colonne_secret, tuiles=tuiles,
+                                   hauteur=hauteur, references=references)
+    _afficher(contenu, [source], " ".join(t for t in (titre, legende) if t), contrat=contrat, png=png)
 
 
 # --- The consultant's analysis ---------------------------------------------------------------
