@@ -806,6 +806,7 @@ def carte_interactive(
         carte.get_root().html.add_child(Element(_legende_html(classes, titre_legende, titre, ligne_source)))
         carte.fit_bounds([[ymin, xmin], [ymax, xmax]], padding=(10, 10))
     carte._dt_graine = graine  # html_carte() renders with deterministic ids too
+    carte._dt_titre = str(titre)  # the map document's <title> (html_carte)
     carte.texte_alternatif = texte_alternatif(donnees, colonne, titre, format_valeur, references, colonne_secret)
     return carte
 
@@ -816,6 +817,9 @@ _RE_SCRIPT = re.compile(r'<script src="([^"]+)"></script>')
 _RE_CSS = re.compile(r'<link rel="stylesheet" href="([^"]+)"\s*/>')
 _INUTILES = ("jquery", "bootstrap", "fontawesome", "awesome-markers", "awesome_markers",
              "leaflet.awesome.rotate", "glyphicons")
+# folium's page forbids zooming on a phone (RGAA 10.4): its viewport is replaced.
+_RE_VIEWPORT = re.compile(r'<meta name="viewport"[^>]*>')
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1.0" />'
 
 
 def _ressources_hors_ligne() -> dict | None:
@@ -865,4 +869,7 @@ def html_carte(carte, hors_ligne: bool | None = None) -> str:
     fin = document.rfind("<script>")
     if fin >= 0 and document.find("</body>") < fin:
         document = document[:fin] + cartes_partagees.SCRIPT_CARTE + document[fin + len("<script>"):]
-    return document
+    # The map is a document of its own (the report's iframe): French, with a title (RGAA 8.3, 8.5).
+    titre = html.escape(getattr(carte, "_dt_titre", "") or "Carte")
+    document = document.replace("<html>", '<html lang="fr">', 1).replace("<head>", f"<head>\n<title>{titre}</title>", 1)
+    return _RE_VIEWPORT.sub(VIEWPORT, document, count=1)
