@@ -121,11 +121,10 @@ def test_donnees_manquantes():
 
 def test_analyse_markdown_et_absente(tmp_path):
     chemin = tmp_path / "analyses" / "demographie.md"
-    html = pr.html_analyse(chemin)
-    assert 'class="analyse' in html and "Analyse à rédiger" in html and "analyses/demographie.md" in html
+    assert pr.html_analyse(chemin) == ""  # absent: nothing (the chapter shows a proposed synthesis)
     chemin.parent.mkdir()
-    chemin.write_text("   \n", encoding="utf-8")
-    assert "Analyse à rédiger" in pr.html_analyse(chemin)
+    chemin.write_text("<!-- guide d'écriture -->\n   \n", encoding="utf-8")
+    assert pr.html_analyse(chemin) == ""  # only the writing guide: no text, no file name shown
     contenu = "# Lecture\n\nLa population **croît** de *1 %* par an.\n\n- point un\n- point deux\n"
     chemin.write_text(contenu, encoding="utf-8")
     html = pr.html_analyse(chemin)

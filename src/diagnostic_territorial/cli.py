@@ -286,9 +286,10 @@ def _noms_departements(etude) -> str:
 def _assembler(etude) -> int:
     from diagnostic_territorial.ecriture import date_generation
     from diagnostic_territorial.execution.notebooks import etats_chapitres
-    from diagnostic_territorial.livrables.rapport import assembler
+    from diagnostic_territorial.livrables.rapport import assembler, etat_document
 
     chapitres = etats_chapitres(etude)
+    etat = etat_document(etude)
     meta = {
         "nom_territoire": etude.nom_territoire,
         "sous_titre": etude.sous_titre or "Diagnostic social de territoire",
@@ -297,7 +298,9 @@ def _assembler(etude) -> int:
         "version": __version__,
         "communes": len(etude.communes),
         "departement": _noms_departements(etude),
+        "etat": etat,
     }
+    _signaler_document_de_travail(etude, etat)
     from diagnostic_territorial.livrables.annexes import annexe_technique, annexes_rapport, resume_terminal
 
     annexes, avertissements = annexes_rapport(etude, [c.chemin for c in chapitres if c.chemin is not None])
@@ -316,6 +319,19 @@ def _assembler(etude) -> int:
     technique = annexe_technique(etude, chapitres, avertissements)
     print(f"Annexe technique (pour le consultant, à ne pas transmettre au client) : {technique}")
     return 0
+
+
+def _signaler_document_de_travail(etude, etat) -> None:
+    """Tell the consultant why the report is still a « Document de travail » and what to do."""
+    if not etat.travail:
+        return
+    if etat.propositions:
+        detail = ", ".join(f"{cle} ({n})" for cle, n in etat.propositions.items())
+        print(f"Propositions de rédaction à relire : {detail}. Écrivez votre analyse dans analyses/<chapitre>.md "
+              "(une ligne « [proposition] » y reprend la proposition de synthèse).", file=sys.stderr)
+    if getattr(etude, "version_finale", False):
+        print("Attention : etude.yaml demande la version finale, mais le rapport reste un « Document de travail » : "
+              f"{etat.texte}", file=sys.stderr)
 
 
 def cmd_rapport_pdf(args) -> int:

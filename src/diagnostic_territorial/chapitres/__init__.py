@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -16,11 +17,83 @@ def ouvrir_etude(etude_yaml: str):
     return etude
 
 
-def analyse(etude, cle: str):
-    """Show the consultant's analysis analyses/<cle>.md (read only, never written)."""
+# --- The end of each chapter: the consultant's analysis, or a proposed synthesis ------------------
+
+# Lines of analyses/<chapitre>.md read as instructions (alone on their line, any case):
+MARQUEUR_PROPOSITION = "[proposition]"  # insert the proposed synthesis here (it is then reviewed)
+MARQUEUR_SANS_COMMENTAIRES = "[sans commentaires]"  # no comment written from the figures in the sections
+
+
+@dataclass(frozen=True)
+class AnalyseConsultant:
+    """What the consultant wrote in analyses/<chapitre>.md (the writing guide, an HTML comment, is
+    not text). `ecrite`: anything written, markers included: the chapter has been reviewed, its
+    sections' comments are no longer proposals."""
+
+    texte: str
+    reprend_proposition: bool = False
+    sans_commentaires: bool = False
+
+    @property
+    def ecrite(self) -> bool:
+        return bool(self.texte.strip()) or self.reprend_proposition or self.sans_commentaires
+
+    def morceaux(self) -> list[str | None]:
+        """The text split at each MARQUEUR_PROPOSITION line (None marks where the proposal goes);
+        MARQUEUR_SANS_COMMENTAIRES lines are left out."""
+        morceaux: list[str | None] = []
+        tampon: list[str] = []
+        for ligne in self.texte.splitlines():
+            marque = ligne.strip().lower()
+            if marque == MARQUEUR_PROPOSITION:
+                morceaux += ["\n".join(tampon), None]
+                tampon = []
+            elif marque != MARQUEUR_SANS_COMMENTAIRES:
+                tampon.append(ligne)
+        morceaux.append("\n".join(tampon))
+        return [m for m in morceaux if m is None or m.strip()]
+
+
+def lire_analyse(etude, cle: str) -> AnalyseConsultant:
+    """analyses/<cle>.md as the consultant left it (read only, never written)."""
     from diagnostic_territorial.rendu import presentation
 
-    return presentation.analyse(Path(etude.dossier_analyses) / f"{cle}.md")
+    texte = presentation.texte_analyse(Path(etude.dossier_analyses) / f"{cle}.md")
+    marques = {ligne.strip().lower() for ligne in texte.splitlines()}
+    return AnalyseConsultant(texte, MARQUEUR_PROPOSITION in marques, MARQUEUR_SANS_COMMENTAIRES in marques)
+
+
+def proposition_de_synthese(etude, cle: str) -> list[str]:
+    """The proposed synthesis of a chapter (paragraphs, plain text) from what it recorded in
+    build/resultats/ (for « synthese »: what every other chapter recorded)."""
+    from diagnostic_territorial.chapitres import redaction, resultats
+
+    if cle == "synthese":
+        autres = {c: r for c, r in resultats.lire_tous(etude).items() if c != cle}
+        paragraphes = redaction.synthese_generale(autres)
+    else:
+        paragraphes = redaction.synthese_chapitre(resultats.lire(etude, cle) or {})
+    return paragraphes or ["Les chiffres de ce chapitre ne sont pas encore disponibles : sa synthèse sera "
+                           "proposée quand ses données seront intégrées."]
+
+
+def analyse(etude, cle: str):
+    """The end of a chapter. When the consultant wrote analyses/<cle>.md, his text (read only,
+    never written; a line « [proposition] » inserts the proposed synthesis there). Otherwise a
+    proposed synthesis written from the chapter's figures, shown as a « Proposition de rédaction ».
+    What was shown is recorded in build/resultats/<cle>.json (``analyse``, ``propositions``)."""
+    from diagnostic_territorial.chapitres import resultats
+    from diagnostic_territorial.rendu import presentation
+
+    consultant = lire_analyse(etude, cle)
+    if consultant.ecrite:
+        morceaux = consultant.morceaux()
+        proposition = proposition_de_synthese(etude, cle) if None in morceaux else []
+        resultats.enregistrer_analyse(etude, cle, "consultant")
+        return presentation.analyse_consultant([proposition if m is None else m for m in morceaux])
+    paragraphes = proposition_de_synthese(etude, cle)
+    resultats.enregistrer_analyse(etude, cle, "proposition", "\n\n".join(paragraphes))
+    return presentation.proposition(paragraphes)
 
 
 # --- large territories (a whole département): readable tables -------------------------------

@@ -351,6 +351,7 @@ class ChapitreIndicateurs:
         resultat.figure = self._graphique(s, ids)
         self._tableau_communes(s, ids)
         self._carte(s)
+        self._commentaire(s, ids)
         return resultat
 
     def ajouter_indicateur(self, id: str, libelle: str, source: str, numerateur, denominateur=(),
@@ -403,6 +404,83 @@ class ChapitreIndicateurs:
         from diagnostic_territorial.chapitres import parole_habitants
 
         parole_habitants.afficher_theme(self.etude, self.plan.cle)
+
+    # --- comment written from the figures (chapitres.redaction) -------------------------------
+
+    def _commentaire(self, s: Section, ids: list[str]) -> None:
+        """The section's comment written from its figures: a « Proposition de rédaction » until the
+        consultant writes the chapter's analysis (then a plain comment, or nothing when his file
+        says « [sans commentaires] »), recorded in build/resultats/<chapitre>.json."""
+        from diagnostic_territorial.chapitres import redaction, resultats
+        from diagnostic_territorial.rendu import presentation
+
+        consultant = self._analyse_consultant()
+        texte = redaction.commentaire_section([self.chiffres_redaction(i) for i in ids], list(self.references),
+                                              None if self.commune_unique else self.populations(), carte=s.carte)
+        montre = bool(texte.paragraphes) and not consultant.sans_commentaires
+        if montre:
+            presentation.commentaire(texte.paragraphes, proposition=not consultant.ecrite)
+        resultats.enregistrer_section(self.etude, self.plan.cle, s.cle, s.titre, texte.indicateurs,
+                                      texte.texte if montre else "", montre and not consultant.ecrite)
+
+    def _analyse_consultant(self):
+        from diagnostic_territorial.chapitres import lire_analyse
+
+        if getattr(self, "_consultant", None) is None:
+            self._consultant = lire_analyse(self.etude, self.plan.cle)
+        return self._consultant
+
+    def chiffres_redaction(self, id_: str):
+        """What the comment of an indicator is written from (:class:`redaction.Chiffres`)."""
+        from diagnostic_territorial.chapitres import redaction
+
+        v = self.valeurs[id_]
+        return redaction.Chiffres(self.calcul.indicateur(id_), v.annee, v.table, v.precedente, v.annee_precedente,
+                                  self.effectifs(id_))
+
+    def effectifs(self, id_: str) -> pd.DataFrame | None:
+        """The counts behind a rate summed from the communes (niveau, codgeo, numerateur,
+        denominateur), computed by the same engine from the same source tables; None for a
+        published rate, a median, a count or an index without a base to name."""
+        from diagnostic_territorial.chapitres import redaction
+
+        i = self.calcul.indicateur(id_)
+        if not i.agregeable or not i.denominateur or not (
+                redaction.est_taux(i.unite) or redaction._RE_POUR.match(i.libelle)):
+            return None
+        autre = i.source_denominateur if i.source_denominateur and i.source_denominateur != i.source else ""
+        num = dataclasses.replace(i, id=f"{id_}__numerateur", denominateur=(), unite="nombre", facteur=1.0,
+                                  source_denominateur="")
+        den = dataclasses.replace(i, id=f"{id_}__denominateur", numerateur=i.denominateur, denominateur=(),
+                                  unite="nombre", facteur=1.0, source=autre or i.source, source_denominateur="",
+                                  millesime="" if autre else i.millesime)
+        calcul = ci.Calcul(self.etude, tables=self.calcul.tables, catalogue={num.id: num, den.id: den})
+        try:
+            t_num, _ = calcul.calculer(num.id)
+            t_den, _ = calcul.calculer(den.id)
+        except (DonneeManquante, ci.MillesimeInconnu, ValueError, KeyError):
+            return None
+        cles = ["niveau", "codgeo"]
+        num_, den_ = (t.assign(codgeo=t["codgeo"].astype(str))[cles + ["valeur"]].drop_duplicates(cles)
+                      for t in (t_num, t_den))
+        return num_.rename(columns={"valeur": "numerateur"}).merge(
+            den_.rename(columns={"valeur": "denominateur"}), on=cles, how="left")
+
+    def populations(self) -> dict[str, float]:
+        """Population of each commune (populations légales, else the census), for the comments
+        that compare communes only above a population threshold; {} when unknown."""
+        if getattr(self, "_cache_populations", None) is None:
+            self._cache_populations = {}
+            for id_ in ("population_municipale", "population_rp"):
+                try:
+                    table, _ = self.calcul.calculer(id_)
+                except (DonneeManquante, ci.MillesimeInconnu, ValueError, KeyError):
+                    continue
+                c = table[table["niveau"] == "commune"].dropna(subset=["valeur"])
+                if len(c):
+                    self._cache_populations = dict(zip(c["codgeo"].astype(str), c["valeur"].astype(float)))
+                    break
+        return self._cache_populations
 
     # --- pieces ---------------------------------------------------------------------------
 

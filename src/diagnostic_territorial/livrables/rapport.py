@@ -132,7 +132,8 @@ def assembler(chapitres: list[ChapitreExecute], sortie: Path, meta: dict,
     """Merge the executed notebooks into the single HTML file ``sortie`` and return its path.
 
     ``meta``: ``nom_territoire``, ``sous_titre``, ``consultant``, ``date`` (``datetime.date``),
-    ``version``, optionally ``communes`` (number of communes) and ``departement`` (name).
+    ``version``, optionally ``communes`` (number of communes), ``departement`` (name) and
+    ``etat`` (:class:`EtatDocument`: a working document says so on its cover and atop each page).
     ``annexes`` are appended after the chapters (« Annexe A. ... ») and listed in the sommaire.
     With ``impression``, that file gets the same report with each map's static image (the source
     of the PDF), and ``sortie`` keeps only the interactive maps (the screen report: the static
@@ -148,6 +149,89 @@ def assembler(chapitres: list[ChapitreExecute], sortie: Path, meta: dict,
     if impression is not None:
         ecrire_texte(Path(impression), contenu)
     return sortie
+
+
+# --------------------------------------------------------------------------------------------
+# « Document de travail »
+# --------------------------------------------------------------------------------------------
+
+TITRE_DOCUMENT_DE_TRAVAIL = "Document de travail"
+
+
+@dataclass
+class EtatDocument:
+    """Whether the report is a working document, and why (French, for the client's cover: no file
+    name, no command). ``propositions``: {chapitre: proposals not reviewed}, for the terminal."""
+
+    travail: bool
+    raisons: list[str] = field(default_factory=list)
+    propositions: dict = field(default_factory=dict)
+
+    @property
+    def texte(self) -> str:
+        """« Ce document contient encore : 12 propositions de rédaction à relire ; ... »."""
+        if not self.raisons:
+            return "Version provisoire, en attente de validation."
+        return "Ce document contient encore " + " ; ".join(self.raisons) + "."
+
+
+def etat_document(etude) -> EtatDocument:
+    """A report is a « Document de travail » until etude.yaml says ``version_finale: true`` and
+    nothing in it is left to review: the proposals written from the figures
+    (build/resultats/<chapitre>.json, ``propositions``: a chapter whose analyses/<chapitre>.md is
+    still empty), the example plan d'action shipped with the template, simulated data."""
+    from diagnostic_territorial.chapitres import resultats
+
+    propositions = resultats.propositions_a_relire(etude)
+    raisons = []
+    n = sum(propositions.values())
+    if n:
+        raisons.append(f"{n} proposition{'s' if n > 1 else ''} de rédaction à relire")
+    if _plan_action_exemple(etude):
+        raisons.append("le plan d'action d'exemple fourni avec le modèle")
+    if _donnees_simulees(etude):
+        raisons.append("des données simulées pour la démonstration")
+    return EtatDocument(travail=bool(raisons) or not getattr(etude, "version_finale", False),
+                        raisons=raisons, propositions=propositions)
+
+
+# The introduction of the example plan_action.yaml of the template (replaced by the consultant's).
+MARQUE_PLAN_EXEMPLE = "Exemple fourni avec le modèle"
+
+
+def _plan_action_exemple(etude) -> bool:
+    """The study's plan_action.yaml is still the template's example (livrables.plan_action.est_exemple
+    when it exists, else the example's introduction is still there)."""
+    chemin = Path(etude.racine) / "plan_action.yaml"
+    if not chemin.exists():
+        return False
+    try:
+        from diagnostic_territorial.livrables.plan_action import est_exemple
+    except ImportError:
+        est_exemple = None
+    try:
+        if est_exemple is not None:
+            return bool(est_exemple(chemin))
+        return MARQUE_PLAN_EXEMPLE.lower() in chemin.read_text(encoding="utf-8").lower()
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+
+
+def _donnees_simulees(etude) -> bool:
+    from diagnostic_territorial.erreurs import ErreurDiagnostic
+    from diagnostic_territorial.sources.catalogue import fichiers_simules
+
+    if fichiers_simules(Path(etude.racine) / "data" / "brut"):
+        return True
+    questionnaire = Path(etude.racine) / "enquete" / "questionnaire.yaml"
+    if not questionnaire.exists():
+        return False
+    try:
+        from diagnostic_territorial.enquete.questionnaire import charger_questionnaire
+
+        return bool(charger_questionnaire(questionnaire).simule)
+    except (ErreurDiagnostic, OSError, ValueError):
+        return False
 
 
 def date_en_francais(date: dt.date) -> str:
@@ -534,7 +618,11 @@ def _contexte(chapitres: list[_ChapitrePrepare], meta: dict) -> dict:
         perimetre.append(f"{communes} commune{'s' if int(communes) > 1 else ''}")
     if meta.get("departement"):
         perimetre.append(str(meta["departement"]))
+    etat = meta.get("etat")
     return {
+        "document_de_travail": bool(etat is not None and etat.travail),
+        "titre_document_de_travail": TITRE_DOCUMENT_DE_TRAVAIL,
+        "etat_texte": etat.texte if etat is not None else "",
         "nom_territoire": nom,
         "sous_titre": sous_titre,
         "titre_document": f"{nom} — {sous_titre}",

@@ -595,33 +595,95 @@ def _markdown_en_html(texte: str) -> str:
     return re.sub(r"<(/?)h([1-6])\b", lambda m: f"<{m.group(1)}h{min(int(m.group(2)) + 2, 6)}", rendu)
 
 
-def html_analyse(chemin_md) -> str:
+def texte_analyse(chemin_md) -> str:
+    """The consultant's analysis file as text, without the writing guide (an HTML comment); "" when
+    the file is absent. A file that is not UTF-8 stops with a French message naming its line."""
     chemin = Path(chemin_md)
-    texte = ""
-    if chemin.is_file():
-        try:
-            texte = chemin.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as e:
-            from diagnostic_territorial.erreurs import ErreurDiagnostic
+    if not chemin.is_file():
+        return ""
+    try:
+        texte = chemin.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        from diagnostic_territorial.erreurs import ErreurDiagnostic
 
-            brut = chemin.read_bytes()
-            ligne = brut[:e.start].count(b"\n") + 1
-            extrait = brut[brut.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")[-40:]
-            raise ErreurDiagnostic(
-                f"Le fichier d'analyse « {chemin} » n'est pas encodé en UTF-8 : ligne {ligne}, "
-                f"octet {e.start} (après « {extrait} »). Enregistrez-le en UTF-8 depuis votre éditeur "
-                "(« Enregistrer sous », encodage UTF-8) ; votre texte n'a pas été modifié."
-            ) from None
-        # The writing guide shipped in each file is an HTML comment: it does not count as text.
-        texte = re.sub(r"<!--.*?-->", "", texte, flags=re.DOTALL)
+        brut = chemin.read_bytes()
+        ligne = brut[:e.start].count(b"\n") + 1
+        extrait = brut[brut.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8", "replace")[-40:]
+        raise ErreurDiagnostic(
+            f"Le fichier d'analyse « {chemin} » n'est pas encodé en UTF-8 : ligne {ligne}, "
+            f"octet {e.start} (après « {extrait} »). Enregistrez-le en UTF-8 depuis votre éditeur "
+            "(« Enregistrer sous », encodage UTF-8) ; votre texte n'a pas été modifié."
+        ) from None
+    # The writing guide shipped in each file is an HTML comment: it does not count as text.
+    return re.sub(r"<!--.*?-->", "", texte, flags=re.DOTALL)
+
+
+def html_analyse(chemin_md) -> str:
+    """The consultant's Markdown file in ``div.analyse``; "" when it holds no text."""
+    texte = texte_analyse(chemin_md)
     if not texte.strip():
-        nom = f"{chemin.parent.name}/{chemin.name}" if chemin.parent.name else chemin.name
-        return ('<div class="analyse analyse-vide"><p><em>Analyse à rédiger : le commentaire du consultant '
-                f"sera repris ici depuis le fichier « {assainir.texte(nom)} ».</em></p></div>")
+        return ""
     return f'<div class="analyse">{_markdown_en_html(texte)}</div>'
 
 
 def analyse(chemin_md) -> None:
     """Display the consultant's markdown file (read only, never written) inside ``div.analyse``,
-    sanitised (:func:`assainir.markdown`); a gentle placeholder when the file is absent or empty."""
-    _afficher(html_analyse(chemin_md), texte=_texte_analyse(chemin_md))
+    sanitised (:func:`assainir.markdown`); nothing when the file is absent or empty."""
+    contenu = html_analyse(chemin_md)
+    if contenu:
+        _afficher(contenu, texte=_texte_analyse(chemin_md))
+
+
+# --- Proposed wording (chapitres.redaction) ----------------------------------------------------
+
+TITRE_PROPOSITION = "Proposition de rédaction"
+
+
+def _paragraphes(paragraphes: list[str]) -> str:
+    return "".join(f"<p>{assainir.texte(p)}</p>" for p in paragraphes if p)
+
+
+def html_proposition(paragraphes: list[str], titre: str = TITRE_PROPOSITION) -> str:
+    """A text written from the figures, not yet reviewed by the consultant: plain-text paragraphs
+    (escaped) in ``div.proposition``, under its label « Proposition de rédaction »."""
+    return (f'<div class="proposition" role="note"><p class="titre-proposition">{assainir.texte(titre)}</p>'
+            f"{_paragraphes(paragraphes)}</div>")
+
+
+def html_commentaire(paragraphes: list[str]) -> str:
+    """The same text once the consultant has reviewed the chapter: ``div.commentaire``, no label."""
+    return f'<div class="commentaire">{_paragraphes(paragraphes)}</div>'
+
+
+def commentaire(paragraphes: list[str], proposition: bool = True) -> None:
+    """Display a text written from the figures: a « Proposition de rédaction » (`proposition`), or
+    the reviewed comment. The output's metadata says which (``proposition``), as data."""
+    if not any(paragraphes):
+        return
+    contenu = html_proposition(paragraphes) if proposition else html_commentaire(paragraphes)
+    _afficher(contenu, texte=" ".join(paragraphes), contrat={"proposition": True} if proposition else None)
+
+
+def proposition(paragraphes: list[str]) -> None:
+    """Display a « Proposition de rédaction » (see :func:`commentaire`)."""
+    commentaire(paragraphes, proposition=True)
+
+
+def proposition_d_une_sortie(sortie: Mapping) -> bool:
+    """True when an output of an executed notebook is a proposal not yet reviewed."""
+    return bool(_enregistre(sortie).get("proposition"))
+
+
+def html_analyse_consultant(morceaux: list) -> str:
+    """The consultant's analysis in ``div.analyse``: Markdown pieces (str), and the proposed
+    synthesis he chose to keep (a list of plain-text paragraphs) where his file says so."""
+    parties = [_paragraphes(m) if isinstance(m, list) else _markdown_en_html(m) for m in morceaux]
+    return f'<div class="analyse">{"".join(parties)}</div>' if any(parties) else ""
+
+
+def analyse_consultant(morceaux: list) -> None:
+    """Display :func:`html_analyse_consultant` (nothing when it is empty)."""
+    contenu = html_analyse_consultant(morceaux)
+    if contenu:
+        texte = " ".join(" ".join(m) if isinstance(m, list) else re.sub(r"<[^>]+>", " ", m) for m in morceaux)
+        _afficher(contenu, texte=texte)
