@@ -25,7 +25,7 @@ PAQUETS = (
     "pandas", "numpy", "pyarrow", "openpyxl", "scipy",
     "geopandas", "shapely", "mapclassify", "matplotlib", "seaborn", "folium", "folium-offline",
     "papermill", "nbconvert", "nbformat", "ipykernel",
-    "weasyprint", "nh3",
+    "weasyprint", "nh3", "python-docx",
 )
 
 
