@@ -197,6 +197,24 @@ def test_plausible_en_france(rp_large):
     assert f["C_ACTOCC15P"] == pytest.approx(f["P_ACTOCC15P"])
 
 
+def test_mouvements_superficie_secteurs_peuplement_plausibles(rp_large):
+    """The historical series, the jobs by sector and the occupation index (issue 16): real orders
+    of France 2017-2022 (about 4.4 M births, 3.7 M deaths), a density near 100 inhabitants per km²,
+    sectors and overcrowding summing to their totals."""
+    f = rp_large.loc["FRM"]
+    assert 3.9e6 <= f["NAIS"] <= 4.9e6 and 3.3e6 <= f["DECES"] <= 4.2e6 and f["NAIS"] > f["DECES"]
+    assert f["P_POP_DEBUT"] == pytest.approx(66.52e6, rel=0.01)  # the population of 2017
+    assert 80 <= f["P_POP"] / f["SUPERF"] <= 140
+    secteurs = ("C_EMPLT_AGRI", "C_EMPLT_INDUS", "C_EMPLT_CONST", "C_EMPLT_CTS", "C_EMPLT_APESAS")
+    assert sum(f[v] for v in secteurs) == pytest.approx(f["C_EMPLT"])
+    assert f["C_EMPLT"] == pytest.approx(f["P_EMPLT"])
+    assert 0.015 <= f["C_EMPLT_AGRI"] / f["C_EMPLT"] <= 0.04
+    assert 0.03 <= f["C_RP_SUROCC"] / f["C_RP_PEUPLEMENT"] <= 0.10
+    assert f["C_RP_PEUPLEMENT"] == pytest.approx(f["P_RP"])
+    communes = rp_large.loc[COMMUNES]
+    assert (communes["C_EMPLT_AGRI"] / communes["C_EMPLT"]).median() > f["C_EMPLT_AGRI"] / f["C_EMPLT"]  # rural
+
+
 def test_plausible_localement(rp_large):
     concentration = 100 * rp_large["P_EMPLT"] / rp_large["P_ACTOCC15P"]
     assert concentration["31555"] > 120  # Toulouse, a job centre

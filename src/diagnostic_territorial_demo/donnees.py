@@ -1238,8 +1238,8 @@ TENDANCE_HANDICAP = {"aah": 0.025, "aeeh": 0.065}  # yearly growth of the benefi
 
 def _handicap_communes(geo: pd.DataFrame, resumes: dict, annee: int, mois: int = 12) -> dict[str, np.ndarray]:
     """Expected foyers and beneficiaries of the AAH and AEEH of every commune (floats) in a month:
-    about 1.8 % of the inhabitants receive the AAH (more where unemployment is high), 5 % of the
-    families with children the AEEH; a lasting local effect, a slow national growth."""
+    about 1.8 % of the inhabitants receive the AAH (more where unemployment is high), 3 % of the
+    families with children the AEEH in 2020; a lasting local effect, a slow national growth."""
     rp = _etat_rp(resumes, annee)
     n = len(geo)
     local = {k: np.exp(_alea("handicap_local", k).normal(0.0, 0.22, n)) for k in ("aah", "aeeh")}
@@ -1248,7 +1248,7 @@ def _handicap_communes(geo: pd.DataFrame, resumes: dict, annee: int, mois: int =
     temps = (annee - 2020) + (mois - 12) / 12.0
     aah = 0.0175 * rp["pop"] * relatif ** 0.4 * local["aah"] * (1 + TENDANCE_HANDICAP["aah"]) ** temps
     familles = rp["couples_enfants"] + rp["mono"]
-    aeeh = 0.050 * familles * local["aeeh"] * (1 + TENDANCE_HANDICAP["aeeh"]) ** temps
+    aeeh = 0.032 * familles * local["aeeh"] * (1 + TENDANCE_HANDICAP["aeeh"]) ** temps
     return {"indfoy_aah": aah, "indben_aah": aah * 1.015, "indfoy_aeeh": aeeh, "indben_aeeh": aeeh * 1.09}
 
 
