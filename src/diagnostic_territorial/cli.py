@@ -415,6 +415,42 @@ def cmd_plan_action(args) -> int:
     return _html_et_pdf(args, "plan-action", "plan_action", "Plan d'action écrit")
 
 
+# The Word documents (livrables.word): (deliverable's name in a_jour.ENTREES, file, function, message).
+DOCUMENTS_WORD = (
+    ("rapport-docx", "rapport.docx", "rapport_docx", "Rapport Word écrit"),
+    ("synthese-docx", "synthese.docx", "synthese_docx", "Synthèse Word écrite"),
+    ("plan-action-docx", "plan-action.docx", "plan_action_docx", "Plan d'action Word écrit"),
+)
+
+
+def _document_word(args, nom: str) -> int:
+    """One editable Word document (livrables.word), rebuilt when what it is made from changed."""
+    etude = _etude(args)
+    _, fichier, fonction, message = next(d for d in DOCUMENTS_WORD if d[0] == nom)
+    if nom == "rapport-docx":
+        _notebooks_presents(etude)
+
+    def construire() -> int:
+        from diagnostic_territorial.livrables import word
+
+        print(f"{message} : {getattr(word, fonction)(etude)}")
+        return 0
+
+    return _si_modifie(args, etude, nom, [Path(etude.dossier_livrables) / fichier], construire)
+
+
+def cmd_word(args) -> int:
+    """rapport.docx, synthese.docx and plan-action.docx; one failing does not stop the others."""
+    statut = 0
+    for nom, *_ in DOCUMENTS_WORD:
+        try:
+            statut = _document_word(args, nom) or statut
+        except ErreurDiagnostic as e:
+            print(f"Erreur ({nom}) : {e}", file=sys.stderr)
+            statut = 2
+    return statut
+
+
 def _nettoyer_livrables(etude) -> None:
     """Remove the temporary files a killed run left in livrables/ (see ecriture.nettoyer_temporaires)."""
     from diagnostic_territorial.ecriture import nettoyer_temporaires
@@ -432,7 +468,8 @@ def cmd_livrables(args) -> int:
     echecs = []
     for nom, fonction in (("rapport HTML", cmd_assembler), ("rapport PDF", cmd_rapport_pdf),
                           ("synthèse", cmd_synthese), ("fiches communes", cmd_fiches_communes),
-                          ("support de présentation", cmd_presentation), ("plan d'action", cmd_plan_action)):
+                          ("support de présentation", cmd_presentation), ("plan d'action", cmd_plan_action),
+                          ("documents Word", cmd_word)):
         try:
             statut = fonction(args)
         except ErreurDiagnostic as e:
@@ -546,6 +583,9 @@ def main(argv: list[str] | None = None) -> int:
         ("fiches-communes", "une fiche PDF par commune (livrables/fiches-communes/) et le recueil", cmd_fiches_communes),
         ("presentation", "livrables/presentation.slides.html (diaporama hors ligne)", cmd_presentation),
         ("plan-action", "livrables/plan-action.html et .pdf depuis plan_action.yaml", cmd_plan_action),
+        ("word", "livrables/rapport.docx, synthese.docx et plan-action.docx (Word, modifiables ; styles de "
+                 "modele.docx s'il existe)", cmd_word),
+        ("rapport-docx", "livrables/rapport.docx seulement", lambda a: _document_word(a, "rapport-docx")),
         ("livrables", "tous les livrables depuis les notebooks exécutés", cmd_livrables),
     ):
         p = sub.add_parser(nom, help=aide)

@@ -48,6 +48,8 @@ def composantes(etude, empreintes: Empreintes) -> dict:
         "bibliotheque": empreinte_bibliotheque(empreintes),
         "date": date_generation().isoformat(),
     })
+    modele = racine / "modele.docx"  # the Word deliverables' reference document (livrables.word)
+    sortie["modele-word"] = empreintes.fichier(modele) if modele.is_file() else ABSENT
     return sortie
 
 
@@ -55,6 +57,10 @@ def composantes(etude, empreintes: Empreintes) -> dict:
 # A name ending with ":" keeps every entry with that prefix. Being too narrow here would keep a stale
 # deliverable: each list follows what the deliverable's module in the livrables package reads.
 _COMMUN = ("yaml:etude.yaml", "bibliotheque", "date")
+TOUT = "*"  # every component but those only some deliverables read (PROPRES)
+# Components read only by the deliverables that name them: modele.docx changes the Word documents,
+# not the HTML and PDF ones.
+PROPRES = ("modele-word",)
 ENTREES = {
     # indicators computed from the data cache (livrables.chiffres_cles), contours, cover fields
     "fiches-communes": (*_COMMUN, "donnees"),
@@ -64,6 +70,10 @@ ENTREES = {
     "presentation": (*_COMMUN, "resultats"),
     # the fiches actions of plan_action.yaml
     "plan-action": (*_COMMUN, "yaml:plan_action.yaml"),
+    # the Word documents (livrables.word): what the HTML and PDF one reads, and the study's modele.docx
+    "rapport-docx": (TOUT, "modele-word"),
+    "synthese-docx": (*_COMMUN, "donnees", "resultats", "modele-word"),
+    "plan-action-docx": (*_COMMUN, "yaml:plan_action.yaml", "modele-word"),
 }
 
 # Why a deliverable is rebuilt, in French (empreintes.raisons).
@@ -76,16 +86,16 @@ LIBELLES_COMPOSANTES = {
     "donnees": "données modifiées",
     "bibliotheque": "bibliothèque modifiée",
     "date": "date de génération changée",
+    "modele-word": "modele.docx modifié",
 }
 
 
 def entrees(nom: str, toutes: dict) -> dict:
     """The components deliverable `nom` is made from."""
-    gardees = ENTREES.get(nom)
-    if gardees is None:
-        return dict(toutes)
+    gardees = ENTREES.get(nom, (TOUT,))
     return {k: v for k, v in toutes.items()
-            if k in gardees or any(g.endswith(":") and k.startswith(g) for g in gardees)}
+            if k in gardees or (TOUT in gardees and k not in PROPRES)
+            or any(g.endswith(":") and k.startswith(g) for g in gardees)}
 
 
 def _etats_chapitres(journal: Path) -> dict | str:
