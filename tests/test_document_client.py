@@ -249,6 +249,23 @@ def test_donnees_simulees_annoncees_sur_chaque_document(tmp_path):
     assert BANDEAU_SIMULE not in _jinja().get_template("_couverture.html.j2").render(m=m, titre_document="S")
 
 
+def test_rapport_donnees_simulees_et_sans_version_d_outil(tmp_path):
+    import datetime as dt
+
+    from diagnostic_territorial.livrables.commun import BANDEAU_SIMULE
+    from diagnostic_territorial.livrables.rapport import ChapitreExecute, assembler
+
+    chapitres = [ChapitreExecute(1, "demographie", "Dynamique démographique", None, "absent", "lancez make notebooks")]
+    meta = {"nom_territoire": "Cazères", "sous_titre": "Analyse des besoins sociaux (ABS)", "consultant": "Cabinet",
+            "date": dt.date(2026, 11, 30), "version": "0.1.0", "communes": 1, "departement": "Haute-Garonne"}
+    sans = texte_html(assembler(chapitres, tmp_path / "a.html", meta))
+    avec = texte_html(assembler(chapitres, tmp_path / "b.html", dict(meta, simule=True)))
+    assert BANDEAU_SIMULE not in sans and avec.count(BANDEAU_SIMULE) == 2  # atop the screen, on the cover
+    assert "string-set: simule" in (tmp_path / "b.html").read_text(encoding="utf-8")  # atop each PDF page
+    for texte in (sans, avec):
+        assert problemes(texte) == [] and "0.1.0" not in texte
+
+
 # --- The example plan d'action -------------------------------------------------------------------------
 
 def test_departement_avec_son_article():

@@ -196,7 +196,7 @@ def test_couverture(html):
     assert "CC Cœur de Garonne" in texte
     assert "23 novembre 2026" in texte
     assert "Cabinet Exemple" in texte
-    assert "0.1.0" in texte
+    assert "0.1.0" not in texte and "diagnostic_territorial" not in texte  # tool version: technical annex only
     assert "préalable à la Convention territoriale globale" in texte
     assert "48 communes" in texte and "Haute-Garonne" in texte
     assert '<html lang="fr">' in html

@@ -286,6 +286,7 @@ def _noms_departements(etude) -> str:
 def _assembler(etude) -> int:
     from diagnostic_territorial.ecriture import date_generation
     from diagnostic_territorial.execution.notebooks import etats_chapitres
+    from diagnostic_territorial.livrables.annexes import donnees_simulees
     from diagnostic_territorial.livrables.rapport import assembler, etat_document
 
     chapitres = etats_chapitres(etude)
@@ -298,6 +299,7 @@ def _assembler(etude) -> int:
         "version": __version__,
         "communes": len(etude.communes),
         "departement": _noms_departements(etude),
+        "simule": donnees_simulees(etude),
         "etat": etat,
     }
     _signaler_document_de_travail(etude, etat)

@@ -619,10 +619,16 @@ def _contexte(chapitres: list[_ChapitrePrepare], meta: dict) -> dict:
     if meta.get("departement"):
         perimetre.append(str(meta["departement"]))
     etat = meta.get("etat")
+    from diagnostic_territorial.livrables.commun import BANDEAU_SIMULE, TEXTE_SIMULE
+
     return {
         "document_de_travail": bool(etat is not None and etat.travail),
         "titre_document_de_travail": TITRE_DOCUMENT_DE_TRAVAIL,
         "etat_texte": etat.texte if etat is not None else "",
+        # simulated data (the demo): a banner on the cover and atop every page (livrables.commun)
+        "simule": bool(meta.get("simule")),
+        "bandeau_simule": BANDEAU_SIMULE,
+        "texte_simule": TEXTE_SIMULE,
         "nom_territoire": nom,
         "sous_titre": sous_titre,
         "titre_document": f"{nom} — {sous_titre}",
