@@ -301,6 +301,26 @@ def test_modele_docx_de_l_etude(tmp_path):
     # the model's headings are not numbered: its choice is kept
     assert d.styles["Heading 1"].element.find(f"{W}pPr/{W}numPr") is None
 
+    # a model without numbering definitions (never used a list): they are added for the bullets
+    sans = tmp_path / "sans-numerotation.docx"
+    with zipfile.ZipFile(chemin) as source, zipfile.ZipFile(sans, "w") as cible:
+        for info in source.infolist():
+            contenu = source.read(info.filename)
+            if info.filename == "word/numbering.xml":
+                continue
+            if info.filename in ("word/_rels/document.xml.rels", "[Content_Types].xml"):
+                contenu = re.sub(rb"<(Relationship|Override)[^>]*numbering[^>]*/>", b"", contenu)
+            cible.writestr(info, contenu)
+    doc = word.DocumentWord(sans)
+    doc.liste(["premier point"])
+    octets = doc.octets()
+    with zipfile.ZipFile(io.BytesIO(octets)) as z:
+        assert "word/numbering.xml" in z.namelist()
+        assert b"numbering+xml" in z.read("[Content_Types].xml")
+    (point,) = ouvrir(octets).paragraphs
+    numid = point._p.find(f"{W}pPr/{W}numPr/{W}numId").get(f"{W}val")
+    assert f'w:numId="{numid}"'.encode() in zipfile.ZipFile(io.BytesIO(octets)).read("word/numbering.xml")
+
     faux = tmp_path / "faux" / word.NOM_MODELE
     faux.parent.mkdir()
     faux.write_text("pas un docx", encoding="utf-8")

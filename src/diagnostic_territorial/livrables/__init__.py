@@ -9,6 +9,8 @@ structured results (build/resultats/) and the study's data cache:
 - ``fiches``: fiches-communes/ (one PDF per commune) and fiches-communes.pdf;
 - ``diaporama``: presentation.slides.html, an offline slideshow;
 - ``plan_action``: plan-action.html / plan-action.pdf from plan_action.yaml;
+- ``word``: rapport.docx, synthese.docx, plan-action.docx, editable in Word (styles of the study's
+  modele.docx when it has one);
 - ``versions``: the versions of the software used (technical annex);
 - ``commun``: what they share (Jinja, CSS, WeasyPrint with fixed metadata and no network).
 

@@ -311,8 +311,8 @@ class DocumentWord:
         annexe = creer(STYLE_ANNEXE, base="Heading 1")
         if annexe is not None:  # never numbered with the chapters; in the table of contents (\u)
             ppr = annexe.element.get_or_add_pPr()
-            ppr.append(_numpr(0))
-            ppr.append(_element("w:outlineLvl", val=0))
+            _inserer_ppr(ppr, _numpr(0))
+            _inserer_ppr(ppr, _element("w:outlineLvl", val=0))
         if not self.a_style(STYLE_TABLE):
             table = self._nouveau_style(STYLE_TABLE, None, WD_STYLE_TYPE.TABLE)
             base = "Normal Table" if self.a_style("Normal Table") else None
