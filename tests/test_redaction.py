@@ -271,3 +271,43 @@ def test_version_finale_seulement_sans_rien_a_relire(etude, monkeypatch):
     monkeypatch.setattr(rapport, "_plan_action_exemple", lambda e: True)
     etat = etat_document(etude)
     assert etat.travail and etat.texte == "Ce document contient encore le plan d'action d'exemple fourni avec le modèle."
+
+
+# --- the demo (slow: generated, executed, rendered) -------------------------------------------------
+
+def test_demo_sans_analyse_a_rediger_avec_propositions_et_document_de_travail(etude_executee):
+    """No chapter of the demo ends with « Analyse à rédiger » any more: every section of the catalogue
+    chapters and every chapter's end shows a proposal, counted in build/resultats, and the report
+    says « Document de travail » on its cover and atop its PDF pages."""
+    import re
+
+    from pypdf import PdfReader
+
+    html = (etude_executee / "livrables" / "rapport.html").read_text(encoding="utf-8")
+    assert "Analyse à rédiger" not in html and "analyses/" not in html
+    couverture = html[html.index('<header class="couverture"'):html.index("</header>")]
+    assert "Document de travail" in couverture and "propositions de rédaction à relire" in couverture
+    encadres = re.findall(r'<div class="proposition" role="note"><p class="titre-proposition">Proposition de '
+                          r"rédaction</p>(.*?)</div>", html)
+    resultats = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+                 for p in (etude_executee / "build" / "resultats").glob("*.json")}
+    # every chapter ends with a proposal, every section of a catalogue chapter has one
+    assert all(r["analyse"]["origine"] == "proposition" for r in resultats.values()), sorted(resultats)
+    assert len(resultats["emploi"]["sections"]) == 5
+    assert all(s["proposition"] and s["commentaire"] for s in resultats["emploi"]["sections"].values())
+    assert len(encadres) == sum(r["propositions"] for r in resultats.values())
+    # a section's comment gives the rate, its count and its position against the département
+    activite = resultats["emploi"]["sections"]["activite"]
+    constat_ = next(c for c in activite["indicateurs"] if c["id"] == "taux_activite")
+    effectif = constat_["effectif"]
+    assert constat_["valeur"] == pytest.approx(effectif["numerateur"] / effectif["denominateur"])
+    assert "Le taux d'activité des 15-64 ans est de " in activite["commentaire"]
+    assert f"(soit {r.fm.nombre(effectif['numerateur'])} sur {r.fm.nombre(effectif['denominateur'])})" in (
+        activite["commentaire"])
+    pages = PdfReader(etude_executee / "livrables" / "rapport.pdf").pages
+
+    def texte(page) -> str:  # letter-spaced capitals may come out as « D O C U M E N T »
+        return "".join(page.extract_text().lower().split())
+
+    assert "documentdetravail" in texte(pages[0])
+    assert "documentdetravail" in texte(pages[3])  # the running header
