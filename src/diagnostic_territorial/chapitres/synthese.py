@@ -70,8 +70,8 @@ def html_forces_fragilites(s: ej.Synthese) -> str:
                   + t("Aucun indicateur chiffré du diagnostic ne décrit encore : " + ", ".join(s.publics_sans_indicateur)
                       + " (données à intégrer, par exemple les allocataires de l'AAH ou de l'AEEH pour le handicap).")
                   + "</div></div>")
-    return (resume + '<table class="tableau-dt forces-fragilites"><thead><tr><th>Public</th>'
-            f"<th{gauche}>Forces</th><th{gauche}>Fragilités</th></tr></thead><tbody>" + lignes + "</tbody></table>"
+    return (resume + '<table class="tableau-dt forces-fragilites"><thead><tr><th scope="col">Public</th>'
+            f"<th scope=\"col\"{gauche}>Forces</th><th scope=\"col\"{gauche}>Fragilités</th></tr></thead><tbody>" + lignes + "</tbody></table>"
             + manque)
 
 

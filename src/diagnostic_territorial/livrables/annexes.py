@@ -186,7 +186,7 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
     if any("enquête" in unicodedata.normalize("NFC", m).lower() for m in mentions) and _fichiers_enquete(etude):
         items.append("<li><strong>Enquête auprès des habitants</strong> réalisée pour ce diagnostic</li>")
     if items:
-        parties.append('<h3>Publications utilisées</h3><ul class="fichiers-sources">' + "".join(items) + "</ul>")
+        parties.append('<h2 class="titre-partie">Publications utilisées</h2><ul class="fichiers-sources">' + "".join(items) + "</ul>")
     geographie = str(getattr(etude, "brut", {}).get("territoire", {}).get("geographie", "") or "").strip()
     parties.append("<p>Fonds de carte : contours des communes d'après IGN ADMIN EXPRESS (communes au 1er "
                    "janvier 2025), simplifiés."
@@ -346,8 +346,8 @@ def html_sources_a_completer(manquantes: list[SourceACompleter]) -> str:
     return ("<p>Les sources suivantes ne sont pas encore intégrées à cette version du diagnostic ; les "
             "chiffres qui en dépendent sont signalés « Donnée non disponible » et seront complétés dans une "
             "prochaine version.</p>"
-            '<table class="tableau-dt sources-a-completer"><thead><tr><th>Source</th><th>Millésime</th>'
-            f"<th>Publication</th></tr></thead><tbody>{lignes}</tbody></table>")
+            '<table class="tableau-dt sources-a-completer"><thead><tr><th scope="col">Source</th><th scope="col">Millésime</th>'
+            f'<th scope="col">Publication</th></tr></thead><tbody>{lignes}</tbody></table>')
 
 
 def annexes_rapport(etude, notebooks: list[Path]) -> tuple[list[Annexe], list[str]]:

@@ -75,5 +75,5 @@ def html_versions(installees: dict[str, str] | None = None, verrouillees: dict[s
     # A document for the client: no path, no command (the lock file is named in the technical docs).
     return ("<p>Logiciels utilisés pour produire ce rapport (les versions exactes de tout "
             "l'environnement sont fixées par le fichier de verrouillage livré avec l'outil) :</p>"
-            '<table class="versions"><thead><tr><th>Logiciel</th><th>Version</th></tr></thead>'
+            '<table class="versions"><thead><tr><th scope="col">Logiciel</th><th scope="col">Version</th></tr></thead>'
             f"<tbody>{''.join(lignes)}</tbody></table>")

@@ -326,7 +326,7 @@ def html_tableau(df: pd.DataFrame, source: str | None,
     """
     donnees = df.reset_index() if index else df
     colonnes = _colonnes_tableau(donnees, format_colonnes)
-    entetes = [f"<th{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(nom)}</th>" for nom, _, aligne, _ in colonnes]
+    entetes = [f"<th scope=\"col\"{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(nom)}</th>" for nom, _, aligne, _ in colonnes]
     lignes = []
     for i in range(len(donnees)):
         cellules = "".join(f"<td{_CLASSE_NOMBRE if aligne else ''}>{assainir.texte(textes[i])}</td>"
