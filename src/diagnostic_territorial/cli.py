@@ -417,6 +417,22 @@ def cmd_plan_action(args) -> int:
     return _html_et_pdf(args, "plan-action", "plan_action", "Plan d'action écrit")
 
 
+def cmd_tableur(args) -> int:
+    """The report's tables as data: livrables/donnees.xlsx and livrables/donnees/ (CSV)."""
+    etude = _etude(args)
+    _notebooks_presents(etude)
+
+    def construire() -> int:
+        from diagnostic_territorial.livrables.tableur import tableur
+
+        xlsx, dossier, n = tableur(etude)
+        print(f"Tableaux du rapport en données : {n} tableau(x) dans {xlsx} et {dossier}/ (CSV)")
+        return 0
+
+    d = Path(etude.dossier_livrables)
+    return _si_modifie(args, etude, "tableur", [d / "donnees.xlsx", d / "donnees"], construire)
+
+
 # The Word documents (livrables.word): (deliverable's name in a_jour.ENTREES, file, function, message).
 DOCUMENTS_WORD = (
     ("rapport-docx", "rapport.docx", "rapport_docx", "Rapport Word écrit"),
@@ -458,7 +474,7 @@ def _nettoyer_livrables(etude) -> None:
     from diagnostic_territorial.ecriture import nettoyer_temporaires
 
     dossier = Path(etude.dossier_livrables)
-    for d in (dossier, dossier / "fiches-communes"):
+    for d in (dossier, dossier / "fiches-communes", dossier / "donnees"):
         nettoyer_temporaires(d)
 
 
@@ -471,7 +487,8 @@ def cmd_livrables(args) -> int:
     for nom, fonction in (("rapport HTML", cmd_assembler), ("rapport PDF", cmd_rapport_pdf),
                           ("synthèse", cmd_synthese), ("fiches communes", cmd_fiches_communes),
                           ("support de présentation", cmd_presentation), ("plan d'action", cmd_plan_action),
-                          ("documents Word", cmd_word)):
+                          ("documents Word", cmd_word),
+                          ("tableaux en données", cmd_tableur)):
         try:
             statut = fonction(args)
         except ErreurDiagnostic as e:
@@ -585,6 +602,8 @@ def main(argv: list[str] | None = None) -> int:
         ("fiches-communes", "une fiche PDF par commune (livrables/fiches-communes/) et le recueil", cmd_fiches_communes),
         ("presentation", "livrables/presentation.slides.html (diaporama hors ligne)", cmd_presentation),
         ("plan-action", "livrables/plan-action.html et .pdf depuis plan_action.yaml", cmd_plan_action),
+        ("tableur", "livrables/donnees.xlsx et livrables/donnees/ (CSV) : les tableaux du rapport en données",
+         cmd_tableur),
         ("word", "livrables/rapport.docx, synthese.docx et plan-action.docx (Word, modifiables ; styles de "
                  "modele.docx s'il existe)", cmd_word),
         ("rapport-docx", "livrables/rapport.docx seulement", lambda a: _document_word(a, "rapport-docx")),

@@ -70,6 +70,8 @@ ENTREES = {
     "presentation": (*_COMMUN, "resultats"),
     # the fiches actions of plan_action.yaml
     "plan-action": (*_COMMUN, "yaml:plan_action.yaml"),
+    # the tables recorded in the executed notebooks, in the report's order (livrables.tableur)
+    "tableur": (*_COMMUN, "notebooks", "journal"),
     # the Word documents (livrables.word): what the HTML and PDF one reads, and the study's modele.docx
     "rapport-docx": (TOUT, "modele-word"),
     "synthese-docx": (*_COMMUN, "donnees", "resultats", "modele-word"),
