@@ -67,17 +67,26 @@ def _document_weasyprint(contenu_html: str, base: Path):
     return HTML(string=contenu_html, base_url=str(base) + "/", url_fetcher=_fetcher()).render()
 
 
+# Tagged PDF (RGAA, issue 17): PDF/UA-1 gives the structure tree (headings, paragraphs, lists, tables
+# with their header cells, figures with their alternative text), /MarkInfo, the document's language
+# (/Lang, from <html lang="fr">), its title shown by the reader (DisplayDocTitle) and the XMP
+# metadata that declares the conformance; nothing random in it (no document id for PDF/UA-1).
+VARIANTE_PDF = "pdf/ua-1"
+LANGUE = "fr"
+
+
 def _octets_pdf(document) -> bytes:
-    """The PDF of a WeasyPrint document, reproducible: fixed metadata (the creation and modification
-    dates are the generation date, the creator names the library and its version) and no file
-    identifier (WeasyPrint would otherwise derive none, or a random one for PDF/A)."""
+    """The PDF of a WeasyPrint document, tagged (:data:`VARIANTE_PDF`) and reproducible: fixed
+    metadata (the creation and modification dates are the generation date, the creator names the
+    library and its version) and no file identifier (WeasyPrint would otherwise derive none, or a
+    random one for PDF/A). A document without ``<html lang>`` is French."""
     meta = document.metadata
     jour = date_generation().isoformat()
     meta.created = jour
     meta.modified = jour
     meta.generator = f"diagnostic_territorial {__version__}"
-    meta.lang = meta.lang or "fr"
-    return document.write_pdf(pdf_identifier=False, pdf_variant=None, uncompressed_pdf=False,
+    meta.lang = meta.lang or LANGUE
+    return document.write_pdf(pdf_identifier=False, pdf_variant=VARIANTE_PDF, uncompressed_pdf=False,
                               custom_metadata=False, xmp_metadata=None)
 
 
