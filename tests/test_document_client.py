@@ -98,8 +98,21 @@ def texte_pdf(chemin: Path) -> str:
     return " ".join(" ".join((page.extract_text() or "") for page in PdfReader(chemin).pages).split())
 
 
+def texte_docx(chemin: Path) -> str:
+    """The text of a Word document: its paragraphs, tables, headers and footers."""
+    import docx
+
+    document = docx.Document(str(chemin))
+    morceaux = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        morceaux += [c.text for ligne in table.rows for c in ligne.cells]
+    for section in document.sections:
+        morceaux += [p.text for p in section.header.paragraphs + section.footer.paragraphs]
+    return " ".join(" ".join(morceaux).split())
+
+
 def textes_livrables(dossier: Path) -> dict[str, str]:
-    """{file name relative to livrables/: text} of every client deliverable."""
+    """{file name relative to livrables/: text} of every client deliverable (HTML, PDF, Word)."""
     textes = {}
     for chemin in sorted(Path(dossier).rglob("*")):
         nom = chemin.relative_to(dossier).as_posix()
@@ -109,6 +122,8 @@ def textes_livrables(dossier: Path) -> dict[str, str]:
             textes[nom] = texte_html(chemin)
         elif chemin.suffix == ".pdf":
             textes[nom] = texte_pdf(chemin)
+        elif chemin.suffix == ".docx":
+            textes[nom] = texte_docx(chemin)
     return textes
 
 
@@ -388,8 +403,19 @@ def _verifier_livrables(etude: Path) -> dict[str, str]:
 
 
 def test_livrables_de_la_demo_propres(etude_executee):
+    from pypdf import PdfReader
+
+    from diagnostic_territorial.livrables.commun import BANDEAU_SIMULE
+
     textes = _verifier_livrables(etude_executee)
     assert "Exemple" in textes["plan-action.pdf"]  # the example plan, unmodified
+    # simulated data: said on the cover and atop every page and slide
+    livrables = etude_executee / "livrables"
+    for nom in ("rapport.pdf", "synthese.pdf", "plan-action.pdf", "fiches-communes.pdf"):
+        pages = PdfReader(livrables / nom).pages
+        assert all(BANDEAU_SIMULE.lower() in (p.extract_text() or "").lower() for p in pages), nom
+    diapos = (livrables / "presentation.slides.html").read_text(encoding="utf-8")
+    assert diapos.count('<p class="bandeau-diapo"') == diapos.count('<section class="diapo') > 3
     technique = (etude_executee / "livrables" / NOM_TECHNIQUE).read_text(encoding="utf-8")
     assert "SHA-256" in technique and "diagnostic_territorial" in technique  # the details are kept there
 
@@ -401,6 +427,7 @@ def test_livrables_d_une_etude_sans_la_plupart_des_sources(etude_sources_manquan
     etude = etude_sources_manquantes
     textes = _verifier_livrables(etude)
     rapport = textes["rapport.html"]
+    assert not any("simulées" in t for t in textes.values())  # real files only: no banner
     # the body says it neutrally, the annex lists each missing source once
     assert "Donnée non disponible pour ce territoire : voir l'annexe « Sources à compléter »." in rapport
     html = (etude / "livrables" / "rapport.html").read_text(encoding="utf-8")

@@ -166,10 +166,11 @@ def _cites(etude, mentions: list[str]) -> list:
 
 
 def html_annexe_sources(etude, mentions: list[str]) -> str:
-    """Sources cited under the figures, then each publication used (label, official address,
-    licence): what a reader needs to find the figures' sources. The files, their checksums and the
-    versions of the software are the consultant's (:func:`annexe_technique`). Nothing here depends
-    on when the caches were read, so the annex is the same on every run with the same files."""
+    """Sources cited under the figures, then each publication used (label, the site that publishes
+    it, licence): what a reader needs to find the figures' sources. The files, their addresses and
+    checksums and the versions of the software are the consultant's (:func:`annexe_technique`).
+    Nothing here depends on when the caches were read, so the annex is the same on every run with
+    the same files."""
     lignes = "".join(f"<li>{assainir.texte(m)}</li>" for m in mentions)
     parties = [
         "<p>Sources et millésimes cités sous les figures, tableaux et cartes de ce rapport :</p>",
@@ -180,7 +181,7 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
         statut = " <em>(données simulées pour la démonstration)</em>" if p.simule else ""
         items.append(
             f"<li><strong>{assainir.texte(libelle_client(p.libelle or p.source))}</strong>{statut}<br>"
-            + (f'Adresse officielle : <span class="url">{assainir.texte(p.url)}</span><br>' if p.url else "")
+            + (f"Publication : {assainir.texte(_site(p.url))}<br>" if p.url else "")
             + f"Licence : {assainir.texte(p.licence)}</li>"
         )
     if any("enquête" in unicodedata.normalize("NFC", m).lower() for m in mentions) and _fichiers_enquete(etude):
