@@ -75,25 +75,55 @@ def test_pauvrete_nettement_superieure_classee_avant_un_ecart_faible():
 
 
 def test_plus_mieux_superieur_est_une_force():
-    """A coverage rate of childcare 62 against 55 (plus_mieux, +12,7 % and +7 points: « marquée »): a
-    force of the « petite enfance »;
+    """A coverage rate of childcare 62 against 55 (plus_mieux, +12,7 % and +7 points: « nette », 5 points
+    or more): a force of the « petite enfance »;
     a single-parent share below the département (plus_fragilite): a force too; no force alone
     proposes an enjeu."""
     r = resultats(petite_enfance={"taux_couverture_accueil": valeurs(62.0, 55.0, None, 60.9, annee=2023)},
                   parentalite={"part_familles_monoparentales": valeurs(0.12, 0.19, 0.18, 0.17)})
     s = ej.deriver(r, NOMS)
     couverture = next(c for c in s.constats if c.id == "taux_couverture_accueil")
-    assert (couverture.nature, couverture.public, couverture.classe) == ("force", "petite_enfance", 2)
+    assert (couverture.nature, couverture.public, couverture.classe) == ("force", "petite_enfance", 3)
     assert couverture.ecart == pytest.approx(7 / 55)
     assert {c.id: c.nature for c in s.constats}["part_familles_monoparentales"] == "force"
     assert s.fragilites == [] and s.enjeux == []
 
 
+@pytest.mark.parametrize("id_, territoire, departement, classe, position", [
+    # part: 3,2 points and +29 % (2 points and 20 %): net
+    ("part_familles_monoparentales", 0.142, 0.110, 3, "nettement au-dessus"),
+    # part: 1,5 point and +10,3 % (1 point and 10 %): marqué
+    ("part_familles_monoparentales", 0.160, 0.145, 2, "au-dessus"),
+    # part: 1,3 point and +9,0 %: faible, no finding
+    ("part_familles_monoparentales", 0.158, 0.145, 0, "proche"),
+    # euros: 19 500 against 21 000 is -7,1 % (5 %): marqué; 18 600, -11,4 % (10 %): net
+    ("revenu_median", 19500.0, 21000.0, 2, "en dessous"),
+    ("revenu_median", 18600.0, 21000.0, 3, "nettement en dessous"),
+    # pour 1 000 habitants: -18,9 % is marqué (10 %), -24,5 % net (20 %)
+    ("medecins_pour_1000", 0.86, 1.06, 2, "en dessous"),
+    ("medecins_pour_1000", 0.80, 1.06, 3, "nettement en dessous"),
+])
+def test_un_seul_jeu_de_seuils_pour_les_enjeux_et_les_commentaires(id_, territoire, departement, classe, position):
+    """The same gap is « net » in the synthèse exactly when the section's comment says
+    « nettement », « marqué » when it says « au-dessus » / « en dessous », and gives no finding
+    when it says « proche » (indicateurs/ecarts.py, docs/enjeux.md)."""
+    from diagnostic_territorial.chapitres import redaction
+
+    i = ci.indicateur(id_)
+    s = ej.deriver(resultats(**{i.chapitre: {id_: valeurs(territoire, departement)}}), NOMS)
+    assert [c.classe for c in s.constats] == ([classe] if classe else [])
+    assert redaction.position(i.unite, territoire, departement) == position
+    if classe:
+        mot = "au-dessus" if territoire > departement else "en dessous"
+        assert f"{ {3: 'écart net', 2: 'écart marqué'}[classe]} {mot} du département" in s.constats[0].texte
+
+
 def test_effectif_concerne_departage_deux_ecarts_de_meme_ampleur():
-    """Two « marquée » fragilités: the one about 1 000 families comes before the one about 200
-    people of 80 or more (their bases, read in the chapters' results)."""
+    """Two « marquée » fragilités (56,5 % against 53 %: 3,5 points; 21 % against 19 %: 2 points and
+    +10,5 %): the one about 1 000 families comes before the one about 200 people of 80 or more
+    (their bases, read in the chapters' results)."""
     r = resultats(
-        vie_sociale={"part_80_plus_seules": valeurs(0.60, 0.53, 0.51, 0.54), "personnes_80_plus": valeurs(200.0, 7e4)},
+        vie_sociale={"part_80_plus_seules": valeurs(0.565, 0.53, 0.51, 0.54), "personnes_80_plus": valeurs(200.0, 7e4)},
         parentalite={"part_familles_monoparentales": valeurs(0.21, 0.19), "familles": valeurs(1000.0, 4e5)},
     )
     s = ej.deriver(r, NOMS)

@@ -37,12 +37,16 @@ def table(territoire, departement=None, region=None, france=None, communes=()):
 
 @pytest.mark.parametrize("territoire, reference, attendu", [
     (0.142, 0.136, r.PROCHE),            # 0,6 point
-    (0.142, 0.110, r.AU_DESSUS),         # 3,2 points, 29 % relative
+    (0.142, 0.110, r.NET_AU_DESSUS),     # 3,2 points, +29 %: 2 points and 20 %
     (0.210, 0.150, r.NET_AU_DESSUS),     # 6 points
-    (0.030, 0.015, r.NET_AU_DESSUS),     # 1,5 point but twice the reference
+    (0.030, 0.015, r.NET_AU_DESSUS),     # 1,5 point but twice the reference: 1 point and 50 %
     (0.012, 0.008, r.PROCHE),            # 0,4 point: negligible even at +50 %
     (0.120, 0.201, r.NET_EN_DESSOUS),    # -8,1 points
-    (0.264, 0.284, r.EN_DESSOUS),        # -2 points, -7 %
+    (0.264, 0.284, r.PROCHE),            # -2 points, -7 %: neither 3 points nor 10 %
+    (0.160, 0.145, r.AU_DESSUS),         # 1,5 point, +10,3 %: 1 point and 10 %
+    (0.158, 0.145, r.PROCHE),            # 1,3 point, +9,0 %
+    (0.7583, 0.7231, r.AU_DESSUS),       # 3,5 points but +4,9 % (taux d'activité of the demo): 3 points
+    (0.0099, 0.0043, r.AU_DESSUS),       # 0,56 point, +130 %: 0,5 point and 50 %, not 1 point
 ])
 def test_position_d_un_taux_en_points(territoire, reference, attendu):
     assert r.position("part", territoire, reference) == attendu
@@ -53,16 +57,20 @@ def test_position_d_un_taux_publie_en_pourcent():
     assert r.position("pourcent", 20.0, 14.0) == r.NET_AU_DESSUS
 
 
-@pytest.mark.parametrize("territoire, reference, attendu", [
-    (21800, 21000, r.PROCHE),             # +3,8 %
-    (23400, 21000, r.AU_DESSUS),          # +11,4 %
-    (25000, 21000, r.NET_AU_DESSUS),      # +19 %
-    (0.86, 1.06, r.NET_EN_DESSOUS),       # -18,9 %
-    (96, 100, r.PROCHE),                  # -4 %
-    (88, 100, r.EN_DESSOUS),              # -12 %
+@pytest.mark.parametrize("unite, territoire, reference, attendu", [
+    ("euros", 21800, 21000, r.PROCHE),             # +3,8 %
+    ("euros", 22300, 21000, r.AU_DESSUS),          # +6,2 %
+    ("euros", 23400, 21000, r.NET_AU_DESSUS),      # +11,4 %
+    ("euros", 19500, 21000, r.EN_DESSOUS),         # -7,1 %
+    ("pour_mille", 0.86, 1.06, r.EN_DESSOUS),      # -18,9 %
+    ("pour_mille", 0.80, 1.06, r.NET_EN_DESSOUS),  # -24,5 %
+    ("indice", 96, 100, r.PROCHE),                 # -4 %
+    ("indice", 92, 100, r.PROCHE),                 # -8 %
+    ("indice", 88, 100, r.EN_DESSOUS),             # -12 %
+    ("indice", 121, 100, r.NET_AU_DESSUS),         # +21 %
 ])
-def test_position_d_une_valeur_en_ecart_relatif(territoire, reference, attendu):
-    assert r.position("euros", territoire, reference) == attendu
+def test_position_d_une_valeur_en_ecart_relatif(unite, territoire, reference, attendu):
+    assert r.position(unite, territoire, reference) == attendu
 
 
 def test_pas_de_position_pour_un_compte_ou_une_valeur_absente():
@@ -74,6 +82,7 @@ def test_pas_de_position_pour_un_compte_ou_une_valeur_absente():
 @pytest.mark.parametrize("unite, avant, apres, attendu", [
     ("part", 0.139, 0.142, r.STABLE),        # +0,3 point
     ("part", 0.130, 0.142, r.HAUSSE),        # +1,2 point
+    ("part", 0.142, 0.166, r.NETTE_HAUSSE),  # +2,4 points
     ("part", 0.342, 0.284, r.NETTE_BAISSE),  # -5,8 points
     ("nombre", 2700, 2901, r.HAUSSE),        # +7,4 %
     ("nombre", 725, 535, r.NETTE_BAISSE),    # -26 %
@@ -90,20 +99,22 @@ def test_taux_avec_effectif_evolution_et_references():
                    pd.DataFrame([dict(niveau="territoire", codgeo="200000000", numerateur=412.0, denominateur=2901.0)]))
     texte = r.texte_indicateur(c, REFERENCES)
     assert texte == (f"La part des familles monoparentales est de 14,2\u00a0% en 2023 (soit 412 sur 2{NBSP}901), "
-                     "en hausse de 1,2 point par rapport à 2017 (13,0\u00a0%). C'est au-dessus du département "
-                     "(11,0\u00a0%) et de la région (12,9\u00a0%), et proche de la France (13,6\u00a0%).")
+                     "en hausse de 1,2 point par rapport à 2017 (13,0\u00a0%). C'est nettement au-dessus du département "
+                     "(11,0\u00a0%), au-dessus de la région (12,9\u00a0%), et proche de la France (13,6\u00a0%).")
+    # 3,2 points and +29 % above the département (2 points and 20 %: net), 1,3 point and +10,1 % above
+    # the région (1 point and 10 %: marqué), 0,6 point from France
 
 
 def test_ratio_pour_1000_habitants_avec_son_compte():
     i = indicateur("pour_mille", "Médecins généralistes pour 1 000 habitants", "Médecins", "bpe")
-    c = r.Chiffres(i, 2018, table(0.86, 1.06, 1.04, 0.92),
+    c = r.Chiffres(i, 2018, table(0.85, 1.06, 1.04, 0.949),
                    effectifs=pd.DataFrame([dict(niveau="territoire", codgeo="200000000", numerateur=30.0,
                                                 denominateur=34937.0)]))
     texte = r.texte_indicateur(c, REFERENCES)
     assert texte.startswith(f"On compte 0,9 médecins généralistes pour 1 000 habitants en 2018 (soit 30 pour 34{NBSP}937 habitants).")
-    # 0,86 against 0,92 is -6,5 %, but both read « 0,9 »: never « en dessous » of the same figure
-    assert "et proche de la France (0,9)" in texte
-    assert "nettement en dessous du département (1,1)" in texte
+    # 0,85 against 0,949 is -10,4 % (marqué), but both read « 0,9 »: never « en dessous » of the same figure
+    assert texte.endswith("C'est en dessous du département (1,1) et de la région (1,0), et proche de la France (0,9).")
+    # -19,8 % and -18,3 %: marqué (net from 20 %)
 
 
 def test_valeur_secrete_jamais_ecrite():

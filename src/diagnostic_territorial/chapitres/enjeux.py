@@ -15,16 +15,20 @@ R1 Reading. Each indicator of the catalogue says how a higher value reads (``sen
 R2 Reference. The territory is compared with its département (the CAF's and the Conseil
    départemental's level); when the département's value is not published, with its région, then
    with France.
-R3 Gap. ``ecart`` = (territory - reference) / |reference|; for a rate (``part``, ``pourcent``) the
-   gap in percentage points counts too. Its magnitude (``SEUILS``): « nette » (class 3) when the
-   relative gap and, for a rate, the gap in points both reach the higher threshold; « marquée »
-   (class 2) at the lower one; otherwise « faible »: no finding.
+R3 Gap. ``ecart`` = (territory - reference) / |reference|; its magnitude is read on the study's
+   one scale (:func:`indicateurs.ecarts.qualifier`, the same as the comments of the sections:
+   « nette » = « nettement au-dessus / en dessous », « marquée » = « au-dessus / en dessous »,
+   « faible » = « proche »): rates in points and relative to the reference (marquée: 3 points, or
+   1 point and 10 %, or 0.5 point and 50 %; nette: 5 points, or 2 points and 20 %, or 1 point and
+   50 %), euros 5 % and 10 %, other values 10 % and 20 %. « nette » is class 3, « marquée »
+   class 2; « faible »: no finding.
 R4 France. A gap « faible » with the département but at least « marquée » with France (and in the
    same direction with the région when it is published) is a finding of class 1: the département
    shares it, the territory still differs from the country.
 R5 Evolution. With a previous millésime (rates: change in points; ``indice``, ``decimal``,
    ``pour_mille``: relative change; never counts nor euros, which are in current euros), a change
-   of at least ``SEUILS_EVOLUTION`` is noted with the finding; alone (no gap retained), it is a
+   « nette » on the same scale (:func:`indicateurs.ecarts.evolution`: 2 points, 10 %) is noted
+   with the finding; alone (no gap retained), it is a
    finding of class 1. A favourable or unfavourable change follows the indicator's ``sens``.
 R6 Nature. ``plus_mieux`` above the reference, or ``plus_fragilite`` below, is a force; the
    reverse is a fragilité.
@@ -50,20 +54,15 @@ import math
 from dataclasses import dataclass, field
 
 from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.indicateurs import ecarts
 from diagnostic_territorial.rendu import formats as fm
 
 NIVEAUX = ("territoire", "departement", "region", "france")
 REFERENCES = ("departement", "region", "france")  # R2: in this order
 
-# R3: (relative gap, gap in points for rates) of class 2 « marquée » and class 3 « nette », by unit.
-SEUILS = {
-    "taux": ((0.10, 1.0), (0.20, 2.0)),  # part, pourcent
-    "euros": ((0.05, None), (0.10, None)),  # incomes vary less than rates
-    "autre": ((0.10, None), (0.20, None)),  # indice, decimal, pour_mille
-}
-# R5: a change between two millésimes worth noting: points for rates, relative for the others.
-SEUILS_EVOLUTION = {"taux": 2.0, "autre": 0.10}
-UNITES_TAUX = ("part", "pourcent")
+# R3, R5: the thresholds of a gap and of a change are those of indicateurs/ecarts.py (one scale for
+# the whole study). Class 3 « nette » is ecarts.NET, class 2 « marquée » ecarts.MARQUE.
+UNITES_TAUX = ecarts.UNITES_TAUX
 UNITES_SANS_EVOLUTION = ("nombre", "euros")
 
 CLASSES = {3: "nette", 2: "marquée", 1: "à surveiller"}
@@ -310,24 +309,12 @@ def noms_references(etude) -> dict:
             "france": "France"}
 
 
-def _famille(unite: str) -> str:
-    return "taux" if unite in UNITES_TAUX else "euros" if unite == "euros" else "autre"
-
-
-def _points(unite: str, t: float, r: float) -> float:
-    return (t - r) * (100 if unite == "part" else 1)
-
-
 def classe_ecart(unite: str, t: float, r: float) -> int:
-    """R3: 3 (« nette »), 2 (« marquée ») or 0 (« faible ») for the gap between t and r."""
-    if r == 0:
+    """R3: 3 (« nette »), 2 (« marquée ») or 0 (« faible ») for the gap between t and r, on the
+    study's one scale (:func:`ecarts.qualifier`); 0 against a zero reference."""
+    if not r:
         return 0
-    e = (t - r) / abs(r)
-    seuils = SEUILS[_famille(unite)]
-    for classe, (relatif, points) in ((3, seuils[1]), (2, seuils[0])):
-        if abs(e) >= relatif and (points is None or abs(_points(unite, t, r)) >= points):
-            return classe
-    return 0
+    return ecarts.classe(unite, t, r)
 
 
 def _evolution(i, chiffres: dict, noms: dict) -> tuple[str, str]:
@@ -336,11 +323,8 @@ def _evolution(i, chiffres: dict, noms: dict) -> tuple[str, str]:
     avant, apres = precedent.get("territoire"), chiffres.get("territoire")
     if i.unite in UNITES_SANS_EVOLUTION or avant is None or apres is None or not precedent.get("annee"):
         return "", ""
-    if i.unite in UNITES_TAUX:
-        notable = abs(_points(i.unite, apres, avant)) >= SEUILS_EVOLUTION["taux"]
-    else:
-        notable = avant != 0 and abs(apres / avant - 1) >= SEUILS_EVOLUTION["autre"]
-    if not notable:
+    changement = ecarts.evolution(i.unite, avant, apres)
+    if changement is None or changement.classe != ecarts.NET:
         return "", ""
     def variation(avant: float, apres: float) -> str:
         if i.unite in UNITES_TAUX:
@@ -519,19 +503,29 @@ def analyser(etude) -> Synthese:
 def regles(s: Synthese) -> list[str]:
     """The rules behind the enjeux, in French, as the chapter, the synthèse and the slides print them
     (written from the constants above: they cannot drift apart)."""
-    (m_taux, n_taux), (m_eur, n_eur) = SEUILS["taux"], SEUILS["euros"]
     pct = lambda x: f"{x * 100:.0f}\u00a0%"  # noqa: E731
+    pts = lambda x: fm.decimal(x, 0 if x == int(x) else 1) + (" points" if x >= 2 else " point")  # noqa: E731
+
+    def paires(classe: int) -> str:
+        return _ou([pts(p) + (f" et {pct(q)}" if q else "") for p, q in ecarts.SEUILS_TAUX[classe]])
+
+    relatifs = {f: ecarts.SEUILS_RELATIFS[f] for f in ("euros", "autre")}
+    net_evolution = ecarts.EVOLUTION_TAUX[1], ecarts.EVOLUTION_RELATIVE[1]
     return [
         "Chaque indicateur dit si une valeur plus élevée est une force (taux d'emploi, couverture de l'accueil du "
         "jeune enfant), une fragilité (pauvreté, chômage) ou seulement descriptive (âges, catégories sociales) : "
         "ces derniers ne sont jamais classés, ni les effectifs (un territoire et son département n'ont pas la même "
         "taille).",
-        f"Le territoire est comparé à son département (à défaut sa région, puis la France) : écart net à partir de "
-        f"{pct(n_taux[0])} de la valeur de référence (et {n_taux[1]:.0f} points pour un taux), marqué à partir de "
-        f"{pct(m_taux[0])} (et {m_taux[1]:.0f} point) ; {pct(n_eur[0])} et {pct(m_eur[0])} pour un revenu.",
+        "Le territoire est comparé à son département (à défaut sa région, puis la France), avec les mêmes seuils "
+        "que les commentaires des chapitres : un écart net y est « nettement au-dessus » ou « nettement en dessous », "
+        "un écart marqué « au-dessus » ou « en dessous ». Pour un taux, l'écart est net dès "
+        f"{paires(ecarts.NET)}, marqué dès {paires(ecarts.MARQUE)} (pourcentages de la valeur de référence) ; "
+        f"pour un revenu, net dès {pct(relatifs['euros'][ecarts.NET])}, marqué dès "
+        f"{pct(relatifs['euros'][ecarts.MARQUE])} ; pour les autres valeurs (indices, pour 1\u202f000 habitants), "
+        f"net dès {pct(relatifs['autre'][ecarts.NET])}, marqué dès {pct(relatifs['autre'][ecarts.MARQUE])}.",
         "Un écart faible avec le département mais marqué avec la France, ou une évolution d'au moins "
-        f"{SEUILS_EVOLUTION['taux']:.0f} points ({pct(SEUILS_EVOLUTION['autre'])} hors taux) depuis "
-        "le millésime précédent, est un point à surveiller.",
+        f"{pts(net_evolution[0])} ({pct(net_evolution[1])} hors taux) depuis le millésime précédent, est un point "
+        "à surveiller.",
         "Les constats sont classés par ampleur de l'écart, puis par effectif concerné (habitants, ménages, "
         "familles ou enfants que l'indicateur décrit).",
         f"Les fragilités sont regroupées par public ; un groupe dont la première fragilité est nette ou marquée "
@@ -540,6 +534,11 @@ def regles(s: Synthese) -> list[str]:
             f"{', '.join(PUBLICS[p].lower() for p in PUBLICS_DU_CADRE[s.cadre])})" if PUBLICS_DU_CADRE.get(s.cadre)
             else "") + " ; les forces du même public sont ses points d'appui.",
     ]
+
+
+def _ou(elements: list[str]) -> str:
+    """« a, ou b, ou c »."""
+    return ", ou ".join(elements)
 
 
 # --- Charts ----------------------------------------------------------------------------------

@@ -4,26 +4,22 @@ proposed synthesis of a chapter (« Proposition de rédaction »), until the con
 Pure functions: they read tables built by the chapter (or by hand in the tests) and return French
 plain text (the display escapes it); nothing here reads a file or displays anything.
 
-Rules (the constants below are the thresholds, change them here only):
+Rules (the constants below are the thresholds of this module; the gaps and evolutions follow the
+study's one scale, :mod:`diagnostic_territorial.indicateurs.ecarts`, shared with the forces and
+fragilités of the synthèse, chapitres/enjeux.py):
 
 - **Position against a reference** (:func:`position`) — the département, the région, France and the
-  EPCI of a list of communes:
+  EPCI of a list of communes: « proche » for a gap ``FAIBLE``, « au-dessus » / « en dessous » for a
+  gap ``MARQUE``, « nettement au-dessus / en dessous » for a gap ``NET`` (a « marqué » or « net »
+  gap of the synthèse). Rates are read in points and relative to the reference (marqué: 3 points,
+  or 1 point and 10 %, or 0.5 point and 50 %; net: 5 points, or 2 points and 20 %, or 1 point and
+  50 %); amounts in euros by their relative gap (5 %, 10 %); other values (indices, ratios per
+  1 000 inhabitants) too (10 %, 20 %). Counts (``nombre``) are never compared with the references
+  (a territory is smaller than its département): their text gives the count, its evolution and
+  how it spreads over the communes.
 
-  * rates (``part``, ``pourcent``) are compared in percentage points: « proche » under
-    ``SEUIL_PROCHE_POINTS`` (1 point); « nettement » from ``SEUIL_NET_POINTS`` (5 points), or when the
-    rate is at least ``ECART_RELATIF_NET_TAUX`` (50 %) above or below the reference with a gap of at
-    least ``SEUIL_NEGLIGEABLE_POINTS`` (0.5 point: 3 % against 1.5 %); « au-dessus » / « en dessous »
-    in between;
-  * other values (amounts, indices, ratios per 1 000 inhabitants) by their relative gap: « proche »
-    under ``SEUIL_PROCHE_RELATIF`` (5 %), « au-dessus » / « en dessous » under ``SEUIL_NET_RELATIF``
-    (15 %), « nettement » beyond;
-  * counts (``nombre``) are never compared with the references (a territory is smaller than its
-    département): their text gives the count, its evolution and how it spreads over the communes.
-
-- **Evolution between two millésimes** (:func:`evolution`): rates « quasi stable » under
-  ``EVOLUTION_STABLE_POINTS`` (0.5 point), « en nette hausse / baisse » from
-  ``EVOLUTION_NETTE_POINTS`` (3 points); other values « quasi stable » under
-  ``EVOLUTION_STABLE_RELATIVE`` (2 %), « nette » from ``EVOLUTION_NETTE_RELATIVE`` (10 %).
+- **Evolution between two millésimes** (:func:`evolution`): « quasi stable » under 0.5 point for a
+  rate (2 % for another value), « en nette hausse / baisse » from 2 points (10 %).
 
 - **Communes**: values are compared between communes of at least ``SEUIL_POPULATION_COMMUNE``
   inhabitants only (1 000: below, a rate rests on a few dozen people and moves a lot from one
@@ -40,26 +36,14 @@ Rules (the constants below are the thresholds, change them here only):
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from diagnostic_territorial.indicateurs import catalogue as ci
+from diagnostic_territorial.indicateurs import ecarts
 from diagnostic_territorial.rendu import formats as fm
-
-SEUIL_PROCHE_POINTS = 1.0
-SEUIL_NET_POINTS = 5.0
-SEUIL_NEGLIGEABLE_POINTS = 0.5
-ECART_RELATIF_NET_TAUX = 0.5
-SEUIL_PROCHE_RELATIF = 0.05
-SEUIL_NET_RELATIF = 0.15
-
-EVOLUTION_STABLE_POINTS = 0.5
-EVOLUTION_NETTE_POINTS = 3.0
-EVOLUTION_STABLE_RELATIVE = 0.02
-EVOLUTION_NETTE_RELATIVE = 0.10
 
 SEUIL_POPULATION_COMMUNE = 1000
 N_DETAILLES = 3
@@ -121,12 +105,12 @@ class Chiffres:
 
 
 def est_taux(unite: str) -> bool:
-    return unite in ("part", "pourcent")
+    return ecarts.est_taux(unite)
 
 
 def _points(unite: str, valeur: float) -> float:
     """A rate in percentage points (a « part » is a ratio, a « pourcent » already in %)."""
-    return float(valeur) * 100 if unite == "part" else float(valeur)
+    return ecarts.en_points(unite, valeur)
 
 
 def _manquant(*valeurs) -> bool:
@@ -134,49 +118,30 @@ def _manquant(*valeurs) -> bool:
 
 
 def position(unite: str, valeur, reference) -> str | None:
-    """Where `valeur` stands against `reference`: PROCHE, AU_DESSUS, NET_AU_DESSUS, EN_DESSOUS,
-    NET_EN_DESSOUS; None for a count, a missing value or a zero reference."""
-    if unite == "nombre" or _manquant(valeur, reference):
+    """Where `valeur` stands against `reference` (:func:`ecarts.qualifier`): PROCHE, AU_DESSUS,
+    NET_AU_DESSUS, EN_DESSOUS, NET_EN_DESSOUS; None for a count, a missing value or a zero
+    reference."""
+    e = ecarts.qualifier(unite, valeur, reference)
+    if e is None:
         return None
-    if est_taux(unite):
-        v, r = _points(unite, valeur), _points(unite, reference)
-        ecart = v - r
-        relatif = abs(ecart) / abs(r) if r else math.inf
-        if abs(ecart) >= SEUIL_NET_POINTS or (abs(ecart) >= SEUIL_NEGLIGEABLE_POINTS
-                                              and relatif >= ECART_RELATIF_NET_TAUX):
-            return NET_AU_DESSUS if ecart > 0 else NET_EN_DESSOUS
-        if abs(ecart) < SEUIL_PROCHE_POINTS:
-            return PROCHE
-        return AU_DESSUS if ecart > 0 else EN_DESSOUS
-    r = float(reference)
-    if r == 0:
-        return None
-    relatif = (float(valeur) - r) / abs(r)
-    if abs(relatif) < SEUIL_PROCHE_RELATIF:
+    if e.classe == ecarts.FAIBLE or e.signe == 0:
         return PROCHE
-    if abs(relatif) < SEUIL_NET_RELATIF:
-        return AU_DESSUS if relatif > 0 else EN_DESSOUS
-    return NET_AU_DESSUS if relatif > 0 else NET_EN_DESSOUS
+    if e.classe == ecarts.NET:
+        return NET_AU_DESSUS if e.signe > 0 else NET_EN_DESSOUS
+    return AU_DESSUS if e.signe > 0 else EN_DESSOUS
 
 
 def evolution(unite: str, avant, apres) -> str | None:
-    """STABLE, HAUSSE, NETTE_HAUSSE, BAISSE or NETTE_BAISSE between two millésimes; None when a
-    value is missing (or the previous count is zero)."""
-    if _manquant(avant, apres):
+    """STABLE, HAUSSE, NETTE_HAUSSE, BAISSE or NETTE_BAISSE between two millésimes
+    (:func:`ecarts.evolution`); None when a value is missing (or the previous count is zero)."""
+    e = ecarts.evolution(unite, avant, apres)
+    if e is None:
         return None
-    if est_taux(unite):
-        ecart = _points(unite, apres) - _points(unite, avant)
-        stable, nette = EVOLUTION_STABLE_POINTS, EVOLUTION_NETTE_POINTS
-    else:
-        if float(avant) == 0:
-            return None
-        ecart = (float(apres) - float(avant)) / abs(float(avant))
-        stable, nette = EVOLUTION_STABLE_RELATIVE, EVOLUTION_NETTE_RELATIVE
-    if abs(ecart) < stable:
+    if e.classe == ecarts.FAIBLE:
         return STABLE
-    if ecart > 0:
-        return NETTE_HAUSSE if ecart >= nette else HAUSSE
-    return NETTE_BAISSE if -ecart >= nette else BAISSE
+    if e.signe > 0:
+        return NETTE_HAUSSE if e.classe == ecarts.NET else HAUSSE
+    return NETTE_BAISSE if e.classe == ecarts.NET else BAISSE
 
 
 # --- Words -----------------------------------------------------------------------------------
