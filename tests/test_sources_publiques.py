@@ -25,8 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diagnostic_territorial.erreurs import FormatInconnu
-from diagnostic_territorial.sources import bpe, cache, caf, catalogue, filosofi, france_travail, rp
-from diagnostic_territorial.territoire import cog
+from diagnostic_territorial.sources import bpe, cache, caf, catalogue, cog, filosofi, france_travail, rp
 from diagnostic_territorial.sources.schema import COLONNES, verifier
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
