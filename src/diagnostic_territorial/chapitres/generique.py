@@ -467,8 +467,9 @@ class ChapitreIndicateurs:
             den_.rename(columns={"valeur": "denominateur"}), on=cles, how="left")
 
     def populations(self) -> dict[str, float]:
-        """Population of each commune (populations légales, else the census), for the comments
-        that compare communes only above a population threshold; {} when unknown."""
+        """Population of each commune (populations légales, else the census), computed once: the
+        comments compare communes only above a population threshold, the maps name the most
+        populous communes; {} when unknown (the maps then name the largest communes)."""
         if getattr(self, "_cache_populations", None) is None:
             self._cache_populations = {}
             for id_ in ("population_municipale", "population_rp"):
@@ -601,9 +602,17 @@ class ChapitreIndicateurs:
         if self.commune_unique:  # the commune is the territory: its figures are in the table above
             return
         cle = s.carte if s.carte in self.valeurs else ids[0]
-        colonnes = ([cle] + [i for i in ids if i != cle])[:COLONNES_COMMUNES]
+        # an indicator the source does not publish by commune (only « n.d. » in its column) has no
+        # column: a sentence says so instead, and no table at all when none is published by commune
+        publies = [i for i in ids if _publie_par_commune(self.valeurs[i])]
+        absents = [self.calcul.indicateur(i).libelle_court for i in ids if i not in publies]
+        if not publies:
+            presentation._afficher(f'<p class="note">{html.escape(_non_publie_par_commune(absents, True), quote=False)}</p>')
+            return
+        cle = cle if cle in publies else publies[0]
+        colonnes = ([cle] + [i for i in publies if i != cle])[:COLONNES_COMMUNES]
         colonnes = [i for i in ids if i in colonnes]  # the section's order
-        c = self.valeurs[ids[0]].communes()
+        c = self.valeurs[ids[0] if ids[0] in publies else cle].communes()
         table = pd.DataFrame({"Commune": list(c["libelle"])})
         brutes = {}  # the raw values, carried through reduire_communes beside the formatted ones
         for id_ in colonnes:
@@ -628,6 +637,8 @@ class ChapitreIndicateurs:
             " (une commune est masquée en plus quand la valeur secrète d'une autre se déduirait du total du "
             "territoire)" if complementaire else "") + " ; n.d. : non disponible",
             titre=f"{s.titre} : les communes du territoire", valeurs=brutes)
+        if absents:
+            presentation._afficher(f'<p class="note">{html.escape(_non_publie_par_commune(absents), quote=False)}</p>')
 
     def _donnees_carte(self, s: Section) -> dict | None:
         """What the section's map draws (communes' contours, values and population, title, source,
@@ -642,7 +653,7 @@ class ChapitreIndicateurs:
             return None
         c = c.assign(valeur=[ci.en_ratio(i, x) for x in c["valeur"]])
         gdf = cartes.contours_etude(list(c["code"]), self.etude.dossier_cache).merge(c, on="code")
-        populations = self._populations()
+        populations = self.populations()
         if populations:  # the most populous communes are named on the map
             gdf[cartes.COLONNE_POIDS] = [populations.get(code, float("nan")) for code in gdf["code"]]
         references = {}
@@ -652,18 +663,6 @@ class ChapitreIndicateurs:
         return dict(gdf=gdf, colonne="valeur", titre=f"{i.libelle} par commune ({v.annee})", source=v.mention,
                     format_valeur=self._format_graphique(i), legende=i.libelle_court, colonne_secret="secret",
                     references=references or None)
-
-    def _populations(self) -> dict[str, float]:
-        """Population of each commune (populations légales), to name the main communes on maps;
-        empty when the study has none (the largest communes are named instead)."""
-        if not hasattr(self, "_populations_communes"):
-            try:
-                table, _ = self.calcul.calculer("population_municipale")
-                communes = table[(table["niveau"] == "commune") & table["valeur"].notna()]
-                self._populations_communes = dict(zip(communes["codgeo"].astype(str), communes["valeur"].astype(float)))
-            except (DonneeManquante, ci.MillesimeInconnu, KeyError, ValueError):
-                self._populations_communes = {}
-        return self._populations_communes
 
     def _carte(self, s: Section) -> None:
         from diagnostic_territorial.rendu import presentation
@@ -781,6 +780,24 @@ def barres_communes(etude, table: pd.DataFrame, libelle: str, annee, mention: st
                                          coupure=coupure, texte_coupure=texte_coupure)
     presentation.figure(fig, mention)
     return fig
+
+
+def _publie_par_commune(v: Valeur) -> bool:
+    """Whether any commune has a value (or a secret one) for this indicator: the Cnaf publishes the
+    AAH and the AEEH by intercommunalité only, a commune's column would only say « n.d. »."""
+    c = v.communes()
+    return bool(len(c)) and bool((c["valeur"].notna() | c["secret"].astype(bool)).any())
+
+
+def _non_publie_par_commune(libelles: list[str], aucun: bool = False) -> str:
+    """The sentence that replaces the communes' table (`aucun`) or the columns left out of it."""
+    un = len(libelles) == 1
+    liste = " et ".join([", ".join(libelles[:-1]), libelles[-1]]) if len(libelles) > 1 else "".join(libelles)
+    if aucun:
+        return (f"Pas de tableau par commune : la source ne publie pas {'ce chiffre' if un else 'ces chiffres'} par "
+                f"commune ({liste}) ; {'il est donné' if un else 'ils sont donnés'} ci-dessus pour le territoire et "
+                "ses références.")
+    return f"{liste} : la source ne publie pas {'ce chiffre' if un else 'ces chiffres'} par commune."
 
 
 def commune_unique(etude) -> bool:
