@@ -214,7 +214,27 @@ def test_synthese_du_chapitre_depuis_ses_constats():
         "Depuis le millésime précédent, les indicateurs du chapitre évoluent peu."]
     # a chapter without sections: its « À retenir » points, as sentences
     assert r.synthese_chapitre({"a_retenir": ["Population : <strong>35 012</strong> en 2021", "Stable."]}) == [
-        "Population : 35 012 en 2021. Stable."]
+        f"Population : 35{NBSP}012 en 2021. Stable."]
+
+
+def test_les_nombres_des_propositions_ne_se_coupent_pas():
+    """« 4 799 » was cut at the end of a line of the PDF in the proposed synthesis of the
+    demography chapter: its « À retenir » points (formatted with a narrow no-break space) were
+    re-spaced with ordinary spaces. They keep them now, and a figure typed in a label gets them."""
+    from diagnostic_territorial.chapitres import demographie
+
+    # the demo's first « À retenir » point of the demography chapter, by the chapter's own code;
+    # 1 250 communes (a département) go through the formats too
+    communes = [dict(libelle="Cazères", niveau="commune", codgeo="31135", PMUN=4799.0)] + [
+        dict(libelle=f"Commune {k}", niveau="commune", codgeo=f"31{k:03d}", PMUN=24.0) for k in range(1249)]
+    pl = pd.DataFrame(communes + [dict(libelle="CC", niveau="territoire", codgeo="200068815", PMUN=34937.0)])
+    (point,) = demographie.points_cles(None, demographie.Demographie(2023, 2017, pl, 2019))
+    assert point == (f"34{NBSP}937 habitants (population municipale 2019) dans 1{NBSP}250 communes ; la plus peuplée, "
+                     f"Cazères, en compte 4{NBSP}799 (13,7\u00a0%).")
+    (texte,) = r.synthese_chapitre({"a_retenir": [point, "Médecins généralistes pour 1 000 habitants : "
+                                                         "<strong>0,9</strong> en 2018."]})
+    assert f"en compte 4{NBSP}799 (13,7\u00a0%)" in texte and f"pour 1{NBSP}000 habitants" in texte
+    assert " 799" not in texte and "1 000" not in texte
 
 
 # --- the end of a chapter, the report's state -----------------------------------------------------
@@ -247,7 +267,7 @@ def test_analyse_proposee_puis_celle_du_consultant(etude, monkeypatch):
     affiches = _affichages(monkeypatch)
     analyse(etude, "emploi")
     contenu, options = affiches[-1]
-    assert "Proposition de rédaction" in contenu and "Taux de chômage : 8,3 % en 2023." in contenu
+    assert "Proposition de rédaction" in contenu and "Taux de chômage : 8,3\u00a0% en 2023." in contenu
     assert options.get("contrat") == {"proposition": True}  # recorded as data in the output's metadata
     enregistre = json.loads((etude.dossier_build / "resultats" / "emploi.json").read_text(encoding="utf-8"))
     assert enregistre["propositions"] == 2 and enregistre["analyse"]["origine"] == "proposition"

@@ -98,3 +98,15 @@ def test_la_carte_nomme_les_communes_par_la_meme_population(chapitre, tmp_path):
     donnees = chapitre._donnees_carte(generique.Section("minima", "RSA", ("foyers_rsa",), carte="foyers_rsa"))
     poids = dict(zip(donnees["gdf"]["code"], donnees["gdf"][cartes.COLONNE_POIDS]))
     assert poids == chapitre._cache_populations
+
+
+def test_libelle_avec_un_nombre_insecable(chapitre, monkeypatch):
+    """« Médecins généralistes (pour 1 000 hab.) » was cut between « 1 » and « 000 » in the PDF's
+    tables: the column's title keeps its figure whole."""
+    sorties = _affiches(monkeypatch)
+    chapitre.valeurs["medecins_pour_1000"] = valeur([1.2, 0.0, 0.8], 0.9)
+    court = ci.indicateur("medecins_pour_1000").libelle_court
+    assert "1 000" in court  # as the catalogue writes it
+    chapitre._tableau_communes(generique.Section("sante", "Santé", ("medecins_pour_1000",)), ["medecins_pour_1000"])
+    html = "".join(sorties)
+    assert court.replace("1 000", "1\u202f000") in html and "1 000" not in html

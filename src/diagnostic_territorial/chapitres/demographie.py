@@ -185,7 +185,7 @@ def points_cles(etude, d: Demographie) -> list[str]:
             premiere = communes.iloc[0]
             points.append(
                 f"{fm.nombre(ter['PMUN'])} habitants (population municipale {annee}) "
-                f"dans {len(communes)} communes ; la plus peuplée, {premiere['libelle']}, en compte "
+                f"dans {fm.nombre(len(communes))} communes ; la plus peuplée, {premiere['libelle']}, en compte "
                 f"{fm.nombre(premiere['PMUN'])} ({fm.pourcentage(premiere['PMUN'] / ter['PMUN'])})."
             )
     if d.evolution is not None:

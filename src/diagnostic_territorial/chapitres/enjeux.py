@@ -385,7 +385,7 @@ def constat(id_: str, chiffres: dict, noms: dict, effectifs: dict, catalogue=Non
     effectif, effectif_libelle = effectifs.get(base, (None, ""))
     titres = {c.cle: c.titre for c in CHAPITRES}
     return Constat(
-        id=id_, libelle=i.libelle, court=i.libelle_court, theme=i.chapitre, theme_titre=titres.get(i.chapitre, i.chapitre),
+        id=id_, libelle=fm.insecables(i.libelle), court=fm.insecables(i.libelle_court), theme=i.chapitre, theme_titre=titres.get(i.chapitre, i.chapitre),
         public=public, nature=nature, classe=classe, annee=chiffres.get("annee"), unite=i.unite,
         valeurs=valeurs, noms=dict(noms), reference=reference, principale=principale, ecart=ecart,
         ecart_texte=ecart_texte,

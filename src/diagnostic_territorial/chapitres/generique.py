@@ -506,7 +506,7 @@ class ChapitreIndicateurs:
         lignes, brutes = [], []
         for id_ in ids:
             i, v = self.calcul.indicateur(id_), self.valeurs[id_]
-            ligne = {"Indicateur": f"{i.libelle_court} ({v.annee})"}
+            ligne = {"Indicateur": fm.insecables(f"{i.libelle_court} ({v.annee})")}  # « 1 000 » never cut
             ter = v.ligne("territoire")
             ligne[e.nom_territoire] = ci.formater(i, ter["valeur"], bool(ter["secret"]))
             brute = {e.nom_territoire: _valeur_brute(ter)}
@@ -605,7 +605,7 @@ class ChapitreIndicateurs:
         # an indicator the source does not publish by commune (only « n.d. » in its column) has no
         # column: a sentence says so instead, and no table at all when none is published by commune
         publies = [i for i in ids if _publie_par_commune(self.valeurs[i])]
-        absents = [self.calcul.indicateur(i).libelle_court for i in ids if i not in publies]
+        absents = [fm.insecables(self.calcul.indicateur(i).libelle_court) for i in ids if i not in publies]
         if not publies:
             presentation._afficher(f'<p class="note">{html.escape(_non_publie_par_commune(absents, True), quote=False)}</p>')
             return
@@ -618,17 +618,18 @@ class ChapitreIndicateurs:
         for id_ in colonnes:
             i, v = self.calcul.indicateur(id_), self.valeurs[id_]
             vc = v.communes().set_index("codgeo")
-            table[i.libelle_court] = [ci.formater(i, vc.loc[code, "valeur"], bool(vc.loc[code, "secret"]))
-                                      if code in vc.index else fm.NON_DISPONIBLE for code in c["codgeo"]]
-            brutes[_BRUTE + i.libelle_court] = [_valeur_brute(vc.loc[code]) if code in vc.index else None
-                                                for code in c["codgeo"]]
+            nom = fm.insecables(i.libelle_court)  # « (pour 1 000 hab.) » never cut at its space
+            table[nom] = [ci.formater(i, vc.loc[code, "valeur"], bool(vc.loc[code, "secret"]))
+                          if code in vc.index else fm.NON_DISPONIBLE for code in c["codgeo"]]
+            brutes[_BRUTE + nom] = [_valeur_brute(vc.loc[code]) if code in vc.index else None
+                                    for code in c["codgeo"]]
         table = pd.concat([table, pd.DataFrame(brutes, dtype="object")], axis=1)
         tri = self.valeurs[cle].communes().set_index("codgeo")["valeur"]
         valeurs = [tri.get(code) for code in c["codgeo"]]
         i = self.calcul.indicateur(cle)
         table = reduire_communes(table, ["commune"] * len(table), valeurs,
-                                 f"Les communes aux valeurs les plus élevées ({i.libelle_court}) :",
-                                 f"Les communes aux valeurs les plus faibles ({i.libelle_court}) :")
+                                 fm.insecables(f"Les communes aux valeurs les plus élevées ({i.libelle_court}) :"),
+                                 fm.insecables(f"Les communes aux valeurs les plus faibles ({i.libelle_court}) :"))
         brutes = table[list(brutes)].rename(columns=lambda nom: nom[len(_BRUTE):])
         table = table.drop(columns=[nom for nom in table.columns if nom.startswith(_BRUTE)])
         presentation._afficher('<p class="titre-tableau">Les communes du territoire</p>')

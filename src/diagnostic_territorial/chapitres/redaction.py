@@ -505,7 +505,12 @@ def commentaire_section(chiffres: list[Chiffres], references: list[tuple[str, st
         communes = texte_communes(cible, populations, seuil)
         if communes:
             paragraphes.append(communes)
-    return Commentaire(paragraphes, [constat(c, references) for c in chiffres])
+    return Commentaire(_insecables(paragraphes), [constat(c, references) for c in chiffres])
+
+
+def _insecables(paragraphes: list[str]) -> list[str]:
+    """The figures typed in labels (« pour 1 000 habitants ») unbreakable, as those of the formats."""
+    return [fm.insecables(p) for p in paragraphes]
 
 
 # --- The synthesis of a chapter --------------------------------------------------------------
@@ -513,7 +518,7 @@ def commentaire_section(chiffres: list[Chiffres], references: list[tuple[str, st
 
 def _texte_html(point: str) -> str:
     """An « À retenir » point (inline HTML) as plain text."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", str(point))).split())
+    return fm.espaces(html.unescape(re.sub(r"<[^>]+>", "", str(point))))  # « 4\u202f799 » stays whole
 
 
 def _ecart_relatif(constat_: dict, reference: dict) -> float:
@@ -597,14 +602,14 @@ def synthese_chapitre(resultat: dict) -> list[str]:
                            + _joindre(evolutions[:N_ECARTS_MAX]) + ".")
     elif avec_evolution:
         paragraphes.append("Depuis le millésime précédent, les indicateurs du chapitre évoluent peu.")
-    return paragraphes or _resume_points(resultat)
+    return _insecables(paragraphes) or _resume_points(resultat)
 
 
 def _resume_points(resultat: dict) -> list[str]:
     """The « À retenir » points of a chapter as one paragraph of sentences."""
     points = [_texte_html(p) for p in resultat.get("a_retenir") or []]
     points = [p if p.endswith((".", "!", "?", "…")) else p + "." for p in points if p]
-    return [" ".join(points)] if points else []
+    return _insecables([" ".join(points)]) if points else []
 
 
 def synthese_generale(resultats: dict[str, dict]) -> list[str]:
@@ -630,4 +635,4 @@ def synthese_generale(resultats: dict[str, dict]) -> list[str]:
     if paragraphes:
         paragraphes.append("Ces constats sont à croiser avec la parole des habitants et des acteurs pour "
                            "dégager les enjeux partagés du territoire.")
-    return paragraphes
+    return _insecables(paragraphes)

@@ -4,6 +4,12 @@ Babel's French output is kept as is: the group separator is a narrow no-break sp
 space before "%" and "€" a no-break space (U+00A0 or U+202F, as the CLDR says). Values are rounded
 half away from zero ("arrondi commercial", 2,25 -> 2,3) before Babel formats them.
 
+Every number a document prints holds together: its groups of thousands are separated by the narrow
+no-break space, never by a space a line may break at (« 4 799 » cut at the end of a line of the
+PDF). Text built from these functions keeps them (:func:`espaces` collapses white space without
+touching them), and a figure typed in a label (« pour 1 000 habitants » in the catalogue) gets
+them too through :func:`insecables`.
+
 A missing value never becomes 0: it is printed "s" when the source masks it (secret statistique,
 ``secret=True``) and "n.d." (non disponible) otherwise.
 """
@@ -12,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel import Locale
@@ -24,6 +31,14 @@ NON_DISPONIBLE = "n.d."
 
 _LOCALE = Locale.parse(LOCALE)
 
+ESPACE_FINE = "\u202f"  # narrow no-break space: the group separator of French numbers
+ESPACE_INSECABLE = "\u00a0"  # no-break space: before « % » and « € »
+# A number whose groups of thousands are separated by ordinary spaces (« 1 000 », « 12 345 678 »),
+# not the end of a longer number or of a decimal part (« 2023 123 » is two numbers).
+_RE_MILLIERS = re.compile(r"(?<![\d,.\u202f\u00a0])(\d{1,3})((?: \d{3})+)(?!\d)")
+_RE_UNITE = re.compile(r"(?<=\d) (?=[%€])")
+_RE_BLANCS = re.compile(r"[ \t\n\r\f\v]+")  # ASCII white space only, never the no-break spaces
+
 
 def est_manquant(valeur) -> bool:
     """True for None, NaN, pd.NA, NaT and anything that is not a finite number."""
@@ -33,6 +48,20 @@ def est_manquant(valeur) -> bool:
         return not math.isfinite(float(valeur))
     except (TypeError, ValueError):
         return True
+
+
+def insecables(texte: str) -> str:
+    """« pour 1 000 habitants » -> « pour 1\u202f000 habitants », « 60 % » -> « 60\u00a0% »: the
+    ordinary spaces inside a number, or between a number and « % » or « € », made unbreakable, so
+    that a line never ends inside a figure. Everything else is left as is."""
+    texte = _RE_MILLIERS.sub(lambda m: m.group(1) + m.group(2).replace(" ", ESPACE_FINE), str(texte))
+    return _RE_UNITE.sub(ESPACE_INSECABLE, texte)
+
+
+def espaces(texte: str) -> str:
+    """White space collapsed to single spaces, but the no-break spaces of the formats above kept
+    (``" ".join(texte.split())`` would turn « 4\u202f799 » into « 4 799 », breakable)."""
+    return _RE_BLANCS.sub(" ", str(texte)).strip()
 
 
 def manquant(secret: bool = False) -> str:
