@@ -60,3 +60,22 @@ def test_valeur_manquante_jamais_zero(fonction, manquant):
 def test_formateur_par_nom():
     assert fm.formateur("pourcentage", 0)(0.25) == f"25{NBSP}%"
     assert fm.formateur("euros")(math.nan, secret=True) == "s"
+
+
+@pytest.mark.parametrize("texte, attendu", [
+    ("Médecins généralistes pour 1 000 habitants", "Médecins généralistes pour 1\u202f000 habitants"),
+    ("12 345 678 habitants", "12\u202f345\u202f678 habitants"),
+    ("en 2019 1 000 habitants", "en 2019 1\u202f000 habitants"),  # a year is not a group of thousands
+    ("entre 2017 et 2023 123 familles", "entre 2017 et 2023 123 familles"),
+    ("0,5 000", "0,5 000"),  # a decimal part is not followed by a group
+    ("seuil à 60 % du niveau de vie", "seuil à 60\u00a0% du niveau de vie"),
+    ("4\u202f799 (13,7\u00a0%)", "4\u202f799 (13,7\u00a0%)"),  # already formatted: unchanged
+])
+def test_nombres_insecables(texte, attendu):
+    assert fm.insecables(texte) == attendu
+
+
+def test_espaces_garde_les_insecables():
+    texte = f"la plus peuplée en compte\n  {fm.nombre(4799)} ({fm.pourcentage(0.137)})"
+    assert fm.espaces(texte) == "la plus peuplée en compte 4\u202f799 (13,7\u00a0%)"
+    assert " ".join(texte.split()) == "la plus peuplée en compte 4 799 (13,7 %)"  # what it replaces
