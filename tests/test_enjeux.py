@@ -184,7 +184,8 @@ def test_cadre_de_l_etude():
     assert ej.cadre_de(SimpleNamespace(sous_titre="Analyse des besoins sociaux (ABS)", titre="")) == "abs"
     assert ej.cadre_de(SimpleNamespace(sous_titre="Diagnostic préalable à la Convention territoriale globale (CTG)",
                                        titre="")) == "ctg"
-    assert ej.cadre_de(SimpleNamespace(sous_titre="", titre="Diagnostic social de territoire")) == "dst"
+    assert ej.cadre_de(SimpleNamespace(sous_titre="Diagnostic social de territoire")) == "dst"
+    assert ej.cadre_de(SimpleNamespace(sous_titre="")) == "ctg"  # the template's default answer
 
 
 def test_base_inconnue_ou_qui_n_est_pas_un_effectif(tmp_path):

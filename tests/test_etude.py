@@ -88,3 +88,36 @@ def test_structure_yaml_quelconque(tmp_path, data):
     chemin.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     with pytest.raises(EtudeInvalide):
         Etude.charger(chemin)
+
+
+def test_cadre_de_l_etude_ecrit_et_relu(tmp_path):
+    """etude.cadre (ctg, abs, dst) is a field of etude.yaml: written at generation, read as
+    Etude.cadre (any case), refused with its line when unknown."""
+    chemin = tmp_path / "etude.yaml"
+    ecrire_etude_yaml(chemin, resoudre("200068815"), "cc-coeur-de-garonne", "Cabinet", 2019, 2019,
+                      "Analyse des besoins sociaux (ABS)", cadre="abs")
+    assert yaml.safe_load(chemin.read_text(encoding="utf-8"))["etude"]["cadre"] == "abs"
+    assert Etude.charger(chemin).cadre == "abs"
+    remplacer(chemin, "cadre: abs", "cadre: DST")
+    assert Etude.charger(chemin).cadre == "dst"
+    remplacer(chemin, "cadre: DST", "cadre: caf")
+    ligne = next(i for i, l in enumerate(chemin.read_text(encoding="utf-8").splitlines(), 1) if "cadre: caf" in l)
+    with pytest.raises(EtudeInvalide) as exc:
+        Etude.charger(chemin)
+    assert f"ligne {ligne}" in str(exc.value) and "cadre inconnu : « caf »" in str(exc.value)
+
+
+@pytest.mark.parametrize("sous_titre, attendu", [
+    ("Analyse des besoins sociaux (ABS)", "abs"),
+    ("Diagnostic préalable à la Convention territoriale globale (CTG)", "ctg"),
+    ("Diagnostic social de territoire", "dst"),
+    ("Étude sur mesure", "ctg"),  # a free subtitle: the template's default answer
+])
+def test_cadre_d_une_etude_ecrite_avant_le_champ(tmp_path, sous_titre, attendu):
+    """A study generated before etude.cadre existed gets the frame its subtitle names, else « ctg »."""
+    chemin = tmp_path / "etude.yaml"
+    ecrire_etude_yaml(chemin, resoudre("200068815"), "cc-coeur-de-garonne", "Cabinet", 2019, 2019, sous_titre)
+    data = yaml.safe_load(chemin.read_text(encoding="utf-8"))
+    del data["etude"]["cadre"]
+    chemin.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert Etude.charger(chemin).cadre == attendu

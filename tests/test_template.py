@@ -308,6 +308,21 @@ def test_thematiques_choisies_a_la_generation(racine, tmp_path):
     assert Etude.charger(aucune / "etude.yaml").thematiques == []
 
 
+def test_cadre_ecrit_dans_etude_yaml_et_lu_par_le_plan_d_action(racine, tmp_path):
+    """The answer « cadre » (a code or its title) becomes etude.cadre, read by the synthèse's enjeux
+    (Etude.cadre, chapitres.enjeux.cadre_de); the example plan d'action follows the same frame."""
+    from diagnostic_territorial.chapitres.enjeux import cadre_de
+    from diagnostic_territorial.configuration.etude import Etude
+
+    etude = generer(racine, tmp_path, territoire="cazeres-abs", code_territoire="31135",
+                    cadre="Analyse des besoins sociaux (ABS)")
+    data = yaml.safe_load((etude / "etude.yaml").read_text(encoding="utf-8"))
+    assert (data["etude"]["cadre"], data["etude"]["sous_titre"]) == ("abs", "Analyse des besoins sociaux (ABS)")
+    charge = Etude.charger(etude / "etude.yaml")
+    assert charge.cadre == "abs" and cadre_de(charge) == "abs"
+    assert "Centre communal d'action sociale (CCAS) de Cazères" in (etude / "plan_action.yaml").read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     "reponses, message",
     [

@@ -580,6 +580,10 @@ def apres_generation(etude: Path, contexte: dict) -> None:
     ecrire_pyproject(etude, reference_bibliotheque(modele))
     regeneree = remettre_en_place(etude)
     if not regeneree:
+        # the frame (ctg, abs, dst): written in etude.yaml (etude.cadre, read by the synthèse's enjeux)
+        # and the same code adapts the example plan d'action
+        sous_titre = libelle_cadre(contexte["cadre"], contexte["_cadres"])
+        cadre = code_cadre(sous_titre, contexte["_cadres"])
         ecrire_etude_yaml(
             etude / "etude.yaml",
             territoire,
@@ -587,12 +591,12 @@ def apres_generation(etude: Path, contexte: dict) -> None:
             consultant=contexte["consultant"],
             rp=verifier_millesime("rp", contexte["millesime_rp"]),
             filosofi=verifier_millesime("filosofi", contexte["millesime_filosofi"]),
-            sous_titre=libelle_cadre(contexte["cadre"], contexte["_cadres"]),
+            sous_titre=sous_titre,
             thematiques=lire_thematiques(contexte.get("thematiques", "aucune")),
+            cadre=cadre,
         )
         from diagnostic_territorial.ecriture import date_generation
 
-        cadre = code_cadre(libelle_cadre(contexte["cadre"], contexte["_cadres"]), contexte["_cadres"])
         ecrire_plan_action_exemple(etude / "plan_action.yaml", territoire, cadre, date_generation())
     ecrire_cruft(etude, contexte, modele)
     if not (contexte.get("_commit") or modele.commit):

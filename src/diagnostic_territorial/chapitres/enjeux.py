@@ -291,17 +291,13 @@ class Synthese:
 
 
 def cadre_de(etude) -> str:
-    """The study's frame: « ctg », « abs » or « dst ». ``etude.cadre`` when the study has one, else
-    read in its subtitle (the cookiecutter answer's title, configuration.etude.libelle_cadre)."""
+    """The study's frame: « ctg », « abs » or « dst », the field ``etude.cadre`` of etude.yaml
+    (configuration.etude.Etude.cadre, written at generation; for a study written before the field,
+    read from its subtitle, else « ctg »)."""
+    from diagnostic_territorial.configuration.etude import cadre_du_sous_titre
+
     cadre = str(getattr(etude, "cadre", "") or "").strip().lower()
-    if cadre in CADRES:
-        return cadre
-    texte = f"{getattr(etude, 'sous_titre', '')} {getattr(etude, 'titre', '')}".lower()
-    if "(abs)" in texte or "besoins sociaux" in texte:
-        return "abs"
-    if "(ctg)" in texte or "convention territoriale" in texte:
-        return "ctg"
-    return "dst"
+    return cadre if cadre in CADRES else cadre_du_sous_titre(getattr(etude, "sous_titre", ""))
 
 
 def noms_references(etude) -> dict:

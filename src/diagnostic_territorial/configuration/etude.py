@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from diagnostic_territorial.configuration import chargement as config_yaml
+from diagnostic_territorial.configuration.etude_modeles import CADRES
 from diagnostic_territorial.ecriture import ecrire_texte
 from diagnostic_territorial.erreurs import EtudeInvalide
 
@@ -68,6 +69,9 @@ class Etude:
     consultant: str = ""
     titre: str = "Diagnostic social de territoire"
     sous_titre: str = ""
+    # etude.cadre: « ctg », « abs » or « dst » (etude_modeles.CADRES); a study written before the
+    # field gets the frame its subtitle names (cadre_du_sous_titre), else « ctg ».
+    cadre: str = "ctg"
     geographie: int = 2022
     # Thématiques spécifiques retained (plan.THEMATIQUES_SPECIFIQUES keys); None: etude.yaml is
     # silent (a study generated before the question existed) and every thématique is shown.
@@ -163,6 +167,7 @@ class Etude:
             consultant=et.consultant,
             titre=et.titre or "Diagnostic social de territoire",
             sous_titre=et.sous_titre,
+            cadre=et.cadre or cadre_du_sous_titre(et.sous_titre),
             geographie=ter.geographie or 2022,
             thematiques=list(et.thematiques) if "thematiques" in et.model_fields_set else None,
             version_finale=et.version_finale is True,
@@ -173,6 +178,20 @@ class Etude:
         etude.document = doc
         etude.workers = (fichier.execution.workers if fichier.execution else None) or 0
         return etude
+
+
+def cadre_du_sous_titre(sous_titre: str) -> str:
+    """The frame of a study whose etude.yaml has no « cadre » (generated before the field), read in
+    the subtitle the generation wrote (libelle_cadre: « … (ABS) », « … (CTG) », « Diagnostic social
+    de territoire »); « ctg » when the subtitle names none (the template's default answer)."""
+    texte = " ".join(str(sous_titre or "").split()).casefold()
+    if "(abs)" in texte or "besoins sociaux" in texte:
+        return "abs"
+    if "(ctg)" in texte or "convention territoriale" in texte:
+        return "ctg"
+    if "diagnostic social de territoire" in texte:
+        return "dst"
+    return "ctg"
 
 
 def contexte_etude() -> dict:
@@ -228,13 +247,15 @@ def _liste_references(references, cle: str, codes_communes) -> list[tuple[str, s
 
 
 def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: int | str, filosofi: int | str,
-                      sous_titre: str = "", thematiques: list[str] | None = None) -> None:
-    """Write etude.yaml for a resolved territoire (used by the post-generation hook)."""
+                      sous_titre: str = "", thematiques: list[str] | None = None, cadre: str = "") -> None:
+    """Write etude.yaml for a resolved territoire (used by the post-generation hook; `cadre`: the
+    frame's code, ctg, abs or dst, else read from `sous_titre`)."""
     data = {
         "etude": {
             "slug": slug,
             "titre": "Diagnostic social de territoire",
             "sous_titre": sous_titre,
+            "cadre": cadre if cadre in CADRES else cadre_du_sous_titre(sous_titre),
             "consultant": consultant,
             "thematiques": list(thematiques) if thematiques is not None else [],
             "version_finale": False,
@@ -253,6 +274,8 @@ def ecrire_etude_yaml(chemin: Path, territoire, slug: str, consultant: str, rp: 
         "#   des fichiers déposés dans data/brut/ (ou le dernier publié, téléchargé en ligne). Une année\n"
         "#   fixe une source (toutes les bases du recensement suivent rp) ; *_precedent fixe le millésime\n"
         "#   de comparaison (ex. france_travail_precedent).\n"
+        "# etude.cadre : ctg (diagnostic préalable à la Convention territoriale globale), abs (analyse des\n"
+        "#   besoins sociaux) ou dst (diagnostic social de territoire) ; ordonne les enjeux de la synthèse.\n"
         "# etude.thematiques : thématiques spécifiques retenues (nouveaux_habitants, pauvrete_precarite,\n"
         "#   isolement_personnes_agees, mobilite, logement, insertion), chacune traitée dans le chapitre\n"
         "#   « Thématiques spécifiques ».\n"

@@ -193,10 +193,29 @@ def _thematiques(valeur, info: ValidationInfo) -> tuple[str, ...]:
         raise _erreur(str(e)) from None
 
 
+# The frame of a study (cookiecutter answer « cadre », etude.yaml « etude.cadre »): ctg (diagnostic
+# préalable à la Convention territoriale globale), abs (analyse des besoins sociaux of a CCAS), dst
+# (diagnostic social de territoire). It orders the enjeux of the synthèse (chapitres/enjeux.py).
+CADRES = ("ctg", "abs", "dst")
+
+
+def _cadre(valeur) -> str | None:
+    """A frame's code (any case); empty: None (a study written before the field: read from its
+    subtitle, configuration.etude.cadre_du_sous_titre)."""
+    texte = _texte(valeur).strip().lower()
+    if not texte:
+        return None
+    if texte not in CADRES:
+        raise _erreur(f"cadre inconnu : « {config_yaml.extrait(valeur)} » ; possibles : ctg (Convention territoriale "
+                      "globale), abs (analyse des besoins sociaux), dst (diagnostic social de territoire)")
+    return texte
+
+
 class EtudeModele(_Entree):
     slug: Texte = ""
     titre: Texte = ""
     sous_titre: Texte = ""
+    cadre: Annotated[str | None, PlainValidator(_cadre)] = None
     consultant: Texte = ""
     # None: the question was not asked when the study was generated (every thématique is shown)
     thematiques: Annotated[tuple[str, ...] | None, PlainValidator(_thematiques)] = None
