@@ -340,7 +340,8 @@ def test_modele_word_ne_refait_que_les_documents_word():
     for nom in ("rapport-html", "rapport-pdf", "synthese", "plan-action"):
         assert "modele-word" not in a_jour.entrees(nom, toutes)
     assert set(a_jour.entrees("plan-action-docx", toutes)) == {"yaml:etude.yaml", "date", "bibliotheque",
-                                                              "yaml:plan_action.yaml", "modele-word"}
+                                                              "yaml:plan_action.yaml", "modele-word",
+                                                              "resultats"}  # « Document de travail »
 
 
 # --- the demo's documents -----------------------------------------------------------------

@@ -61,21 +61,24 @@ TOUT = "*"  # every component but those only some deliverables read (PROPRES)
 # Components read only by the deliverables that name them: modele.docx changes the Word documents,
 # not the HTML and PDF ones.
 PROPRES = ("modele-word",)
+# « Document de travail » on a cover (livrables.commun.etat_livrable, from rapport.etat_document): the
+# proposals left in build/resultats/ and the example plan_action.yaml
+_ETAT = ("resultats", "yaml:plan_action.yaml")
 ENTREES = {
     # indicators computed from the data cache (livrables.chiffres_cles), contours, cover fields
     "fiches-communes": (*_COMMUN, "donnees"),
     # key figures from the data cache, « À retenir » of build/resultats/
-    "synthese": (*_COMMUN, "donnees", "resultats"),
+    "synthese": (*_COMMUN, "donnees", *_ETAT),
     # one slide per « À retenir » point of build/resultats/
-    "presentation": (*_COMMUN, "resultats"),
+    "presentation": (*_COMMUN, *_ETAT),
     # the fiches actions of plan_action.yaml
-    "plan-action": (*_COMMUN, "yaml:plan_action.yaml"),
+    "plan-action": (*_COMMUN, *_ETAT),
     # the tables recorded in the executed notebooks, in the report's order (livrables.tableur)
     "tableur": (*_COMMUN, "notebooks", "journal"),
     # the Word documents (livrables.word): what the HTML and PDF one reads, and the study's modele.docx
     "rapport-docx": (TOUT, "modele-word"),
-    "synthese-docx": (*_COMMUN, "donnees", "resultats", "modele-word"),
-    "plan-action-docx": (*_COMMUN, "yaml:plan_action.yaml", "modele-word"),
+    "synthese-docx": (*_COMMUN, "donnees", *_ETAT, "modele-word"),
+    "plan-action-docx": (*_COMMUN, *_ETAT, "modele-word"),
 }
 
 # Why a deliverable is rebuilt, in French (empreintes.raisons).

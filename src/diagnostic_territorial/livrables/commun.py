@@ -4,6 +4,7 @@ no network), the cover fields of a study."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from diagnostic_territorial import __version__
@@ -107,7 +108,29 @@ BANDEAU_SIMULE = "Données simulées pour la démonstration"
 TEXTE_SIMULE = "Ce document ne décrit pas la situation réelle du territoire : une partie des données est simulée."
 
 
+@dataclass
+class EtatLivrable:
+    """Whether a deliverable is a « Document de travail », and why, in French for its cover."""
+
+    travail: bool
+    texte: str
+
+
+def etat_livrable(etude) -> EtatLivrable:
+    """The report's state (:func:`rapport.etat_document`, the one function that decides it) for the
+    other deliverables (synthèse, slides, plan d'action, Word documents): the same « Document de
+    travail », worded for the diagnostic as a whole (the proposals to review are in the report)."""
+    from diagnostic_territorial.livrables.rapport import etat_document
+
+    etat = etat_document(etude)
+    texte = f"Le diagnostic contient encore {' ; '.join(etat.raisons)}." if etat.raisons else etat.texte
+    return EtatLivrable(etat.travail, texte)
+
+
 def _meta(etude) -> dict:
+    from diagnostic_territorial.livrables.rapport import TITRE_DOCUMENT_DE_TRAVAIL
+
+    etat = etat_livrable(etude)
     return {
         "nom_territoire": etude.nom_territoire,
         "sous_titre": etude.sous_titre or "Diagnostic social de territoire",
@@ -120,6 +143,10 @@ def _meta(etude) -> dict:
         "simule": _simule(etude),
         "bandeau_simule": BANDEAU_SIMULE,
         "texte_simule": TEXTE_SIMULE,
+        # « Document de travail » on the cover and atop each page or slide (etat_livrable)
+        "document_de_travail": etat.travail,
+        "titre_document_de_travail": TITRE_DOCUMENT_DE_TRAVAIL,
+        "etat_texte": etat.texte,
     }
 
 

@@ -1345,6 +1345,14 @@ def _meta(etude) -> dict:
     return meta_livrables(etude)
 
 
+def _etat(etude):
+    """« Document de travail » of the synthèse and the plan d'action, decided as for the report
+    (livrables.commun.etat_livrable, from rapport.etat_document)."""
+    from diagnostic_territorial.livrables.commun import etat_livrable
+
+    return etat_livrable(etude)
+
+
 def couverture(doc: DocumentWord, m: dict, titre_document: str, etat=None) -> None:
     """The cover: simulated-data banner, « Document de travail » and why, the territory, the
     document's title, the study's frame (CTG, ABS), who made it and when; then a page break."""
@@ -1679,11 +1687,12 @@ def plan_action_docx(etude) -> Path:
     plan = charger(chemin)
     exemple = est_exemple(chemin)
     m = _meta(etude)
+    etat = _etat(etude)
     titre = plan.titre + (" (exemple)" if exemple else "")
     doc = DocumentWord(modele_de(etude))
     doc.proprietes(f"{m['nom_territoire']} — {titre}", m.get("consultant", ""), m["sous_titre"])
-    couverture(doc, m, titre)
-    doc.pied_de_page(*_entete(m, titre))
+    couverture(doc, m, titre, etat)
+    doc.pied_de_page(*_entete(m, titre, etat))
     doc.titre(titre, 1)
     fiches_action(doc, plan, exemple, niveau=2)
     return doc.ecrire(Path(etude.dossier_livrables) / "plan-action.docx")
@@ -1706,11 +1715,12 @@ def synthese_docx(etude, ic=None) -> Path:
     colonnes = [ic.ligne("territoire")] + ic.lignes_references()
     s = enjeux.analyser(etude)
     m = _meta(etude)
+    etat = _etat(etude)
     titre_document = "Synthèse du diagnostic"
     doc = DocumentWord(modele_de(etude))
     doc.proprietes(f"{m['nom_territoire']} — {titre_document}", m.get("consultant", ""), m["sous_titre"])
-    couverture(doc, m, titre_document)
-    doc.pied_de_page(*_entete(m, titre_document))
+    couverture(doc, m, titre_document, etat)
+    doc.pied_de_page(*_entete(m, titre_document, etat))
     html_ = ConvertisseurHtml(doc)
 
     # Key figures
