@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= demo
 DEMO_ETUDE := $(DEMO_DIR)/cc-coeur-de-garonne
 
-.PHONY: install verrou demo test test-rapide referentiel donnees-demo-source bench
+.PHONY: install outils-test verrou demo test test-rapide referentiel donnees-demo-source bench
 
 # Dépendances, options « distribue » (Dask, tests de multi) et « jupyter », outils de test ; versions
 # prises dans le fichier de verrouillage des études : les tests passent avec les versions qu'elles installent.
@@ -40,8 +40,25 @@ demo: install
 
 # Les tests se répartissent sur les cœurs de la machine (pytest-xdist, un fichier de tests par
 # processus) ; les études de démonstration partagées ne sont construites qu'une fois.
-test: install
+test: install outils-test
 	$(PY) -m pytest -q -n auto --dist loadfile
+
+# Outils système des tests : Chromium (accessibilité du rapport avec axe-core, cartes dans un vrai
+# navigateur) et poppler-utils (pdfinfo : PDF balisé). Paquets Debian, installés s'ils manquent quand
+# la machine le permet (root et apt-get, le dépôt Debian est joignable en CI) ; sinon les tests qui
+# en ont besoin sont sautés, et cette cible le dit.
+OUTILS_TEST := chromium poppler-utils
+outils-test:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installation de $(OUTILS_TEST) (tests du navigateur et des PDF)..."; \
+	  { apt-get install -y -q --no-install-recommends $(OUTILS_TEST) >/dev/null 2>&1 || \
+	    { apt-get update -q >/dev/null 2>&1 && \
+	      apt-get install -y -q --no-install-recommends $(OUTILS_TEST) >/dev/null 2>&1; }; } || \
+	  echo "Attention : $(OUTILS_TEST) non installés, les tests du navigateur et des PDF balisés seront sautés."; \
+	else \
+	  echo "Attention : Chromium ou pdfinfo absents (apt-get install $(OUTILS_TEST)) : les tests du navigateur et des PDF balisés seront sautés."; \
+	fi
 
 # Retour rapide (moins de 2 min sur 2 cœurs) : sans les tests « lent », ceux qui ont besoin d'une étude
 # générée, préparée ou exécutée (marqués automatiquement par tests/conftest.py).

@@ -445,7 +445,7 @@ def test_libreoffice_convertit_le_rapport_en_pdf(etude_executee, tmp_path):
 
 def test_le_docx_est_un_paquet_valide(tmp_path):
     """Every part of the package is well-formed XML and the numbering part exists (bullets)."""
-    from lxml import etree
+    from xml.etree import ElementTree as etree
 
     doc = word.DocumentWord()
     doc.liste(["un", "deux"])
