@@ -202,7 +202,8 @@ def html_annexe_sources(etude, mentions: list[str]) -> str:
 
 def donnees_simulees(etude) -> bool:
     """True when the study reads simulated files: listed in data/brut/simulations.yaml (the demo), a
-    cache whose provenance says so, or a survey declared simulated."""
+    cache whose provenance says so, or a survey declared simulated whose export is there (the
+    template's questionnaire says « simule: true » until the consultant imports a real survey)."""
     from diagnostic_territorial.sources import catalogue
 
     brut = getattr(etude, "dossier_brut", None)
@@ -215,7 +216,10 @@ def donnees_simulees(etude) -> bool:
         from diagnostic_territorial.enquete.questionnaire import charger_questionnaire
 
         chemin = chemin_questionnaire(etude)
-        return chemin.is_file() and bool(charger_questionnaire(chemin).simule)
+        if not chemin.is_file():
+            return False
+        q = charger_questionnaire(chemin)
+        return bool(q.simule) and bool(q.fichier) and q.chemin_export.is_file()
     except Exception:  # noqa: BLE001 - an invalid survey is reported elsewhere; not a study (tests)
         return False
 

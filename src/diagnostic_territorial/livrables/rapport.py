@@ -218,20 +218,10 @@ def _plan_action_exemple(etude) -> bool:
 
 
 def _donnees_simulees(etude) -> bool:
-    from diagnostic_territorial.erreurs import ErreurDiagnostic
-    from diagnostic_territorial.sources.catalogue import fichiers_simules
+    """One decision for the cover's « Document de travail » and the simulated-data banner."""
+    from diagnostic_territorial.livrables.annexes import donnees_simulees
 
-    if fichiers_simules(Path(etude.racine) / "data" / "brut"):
-        return True
-    questionnaire = Path(etude.racine) / "enquete" / "questionnaire.yaml"
-    if not questionnaire.exists():
-        return False
-    try:
-        from diagnostic_territorial.enquete.questionnaire import charger_questionnaire
-
-        return bool(charger_questionnaire(questionnaire).simule)
-    except (ErreurDiagnostic, OSError, ValueError):
-        return False
+    return donnees_simulees(etude)
 
 
 def date_en_francais(date: dt.date) -> str:
