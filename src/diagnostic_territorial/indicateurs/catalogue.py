@@ -472,7 +472,8 @@ def en_ratio(i: Indicateur, valeur):
 
 def ecart(i: Indicateur, avant, apres) -> str:
     """The change between two millésimes, written the French way: points for rates ("+1,2 pt"),
-    a relative change for counts and amounts ("+3,4 %")."""
+    a relative change for counts and amounts ("+3,4 %"), the difference for a count that is zero
+    or negative at either date (a balance: "-483")."""
     if fm.est_manquant(avant) or fm.est_manquant(apres):
         return fm.NON_DISPONIBLE
     if i.unite in ("part", "pourcent", "evolution"):
@@ -484,8 +485,11 @@ def ecart(i: Indicateur, avant, apres) -> str:
         d = apres - avant
         texte = fm.decimal(d, 1)
         return ("+" if round(d, 1) > 0 else "") + texte
-    if avant == 0:
-        return fm.NON_DISPONIBLE
+    if avant <= 0 or apres < 0:
+        # a balance (solde naturel, migratoire) near or below zero: a relative change would read
+        # « -901,9 % » ; the difference is what a reader can use (« -483 »)
+        d = apres - avant
+        return ("+" if round(d) > 0 else "") + fm.nombre(d)
     return fm.evolution(apres / avant - 1, 1)
 
 
