@@ -868,7 +868,10 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
     cible = chemin_cache(etude, cle, millesime)
     vides = [p for p in pieces if p.source == cle and not p.annees
              and p.reconnu.disposition in reconnaissance.COLONNES_ANNEE]
-    if not choisis and vides:  # a file of this source holds no row at all: never fall back on a stale cache
+    # The Caf exports by EPCI and département only complete the communes' file: they never stand in
+    # for it (a cache built from them alone would publish the communes' figures as missing).
+    principaux = [p for p in choisis if not (p.reconnu.disposition == "caf_communes" and p.reconnu.detail)]
+    if not principaux and vides:  # a file of this source holds no row at all: never fall back on a stale cache
         cible.unlink(missing_ok=True)
         raise FormatInconnu(vides[0].nom, "aucune ligne de données (en-tête seul) : le fichier est incomplet")
     if not choisis:
