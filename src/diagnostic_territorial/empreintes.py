@@ -26,6 +26,7 @@ the library: the data sources and the execution both use it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -34,6 +35,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from diagnostic_territorial.ecriture import ecrire_json, sha256_fichier
+
+# A disk that refuses a write (the causes of cli.CAUSES_DISQUE): full, over quota, read-only, not permitted.
+_DISQUE_REFUSE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 # Fingerprint of a file or folder that does not exist.
 ABSENT = "absent"
@@ -153,11 +157,21 @@ class Empreintes:
 
     def enregistrer(self) -> None:
         """Write the memo back (atomically) when it learnt something; the files that no longer exist
-        are forgotten."""
+        are forgotten.
+
+        The memo only saves re-reading files: a disk that refuses it (full, read-only, not permitted)
+        leaves the previous memo in place and the next run hashes again. The command goes on, so that
+        a refused write is reported where it matters, on the file being produced (a deliverable, a
+        cache) with its folder (``cli.message_disque``), and not on this speed-up."""
         if self.chemin is None or not self.modifie:
             return
         gardes = {cle: v for cle, v in self.memo.items() if os.path.exists(cle)}
-        ecrire_json(self.chemin, gardes, indent=0, ensure_ascii=True)
+        try:
+            ecrire_json(self.chemin, gardes, indent=0, ensure_ascii=True)
+        except OSError as exc:
+            if exc.errno not in _DISQUE_REFUSE:
+                raise
+            return
         self.modifie = False
 
 
