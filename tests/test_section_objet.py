@@ -68,3 +68,17 @@ def test_indicateur_personnalise_en_un_appel(chapitre, monkeypatch):
     assert s.carte is not None and s.figure is not None
     with pytest.raises(ValueError, match="Unité « pourcents » inconnue"):
         chapitre.ajouter_indicateur("x", "X", "rp_evol_struct_pop", "P_POP", unite="pourcents")
+
+
+def test_thematiques_specifiques_en_partie_retenues(etude_preparee, tmp_path_factory):
+    """A study that keeps some thématiques spécifiques only: the chapter opens (it raised a KeyError
+    on an indicator of a thématique left out) and computes the retained ones only."""
+    etude = Etude.charger(copie_etude(etude_preparee, tmp_path_factory.mktemp("themes")) / "etude.yaml")
+    toutes = generique.thematiques_de(etude)
+    assert len(toutes) > 1
+    etude.thematiques = [toutes[0]]
+    chapitre = generique.ouvrir(etude, "thematiques_specifiques")
+    assert [s.cle for s in chapitre._sections_retenues()] == [toutes[0]]
+    assert len(chapitre.sections) == len(chapitre.plan.sections)
+    retenue = next(s for s in chapitre.sections if s.cle == toutes[0])
+    assert set(retenue.indicateurs) <= set(chapitre.valeurs) | set(chapitre.manquants)

@@ -197,9 +197,12 @@ class ChapitreIndicateurs:
             self._calculer(id_)
         self.choix = {e: next((i for i in alternatives(e) if i in self.valeurs), alternatives(e)[0])
                       for e in entrees}
+        # every section of the plan, retained or not (thématiques spécifiques keeps the chosen ones):
+        # an entry of a section left out was not computed and keeps its first alternative
+        choisi = lambda e: self.choix.get(e) or alternatives(e)[0]  # noqa: E731
         self.sections = [dataclasses.replace(
-            s, indicateurs=tuple(dict.fromkeys(self.choix[i] for i in s.indicateurs)),
-            carte=self.choix[s.carte] if s.carte else None) for s in self.plan.sections]
+            s, indicateurs=tuple(dict.fromkeys(choisi(i) for i in s.indicateurs)),
+            carte=choisi(s.carte) if s.carte else None) for s in self.plan.sections]
         self.ids_a_retenir = [self.choix.get(e, alternatives(e)[0]) for e in self.plan.a_retenir]
 
     @property
