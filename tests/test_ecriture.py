@@ -113,7 +113,8 @@ def test_resultats_et_empreintes_meme_octets(tmp_path):
     etude = SimpleNamespace(dossier_build=tmp_path / "build")
     chemin = resultats.enregistrer(etude, "emploi", ["Chômage en baisse à Épinet"], {"taux": 7.5})
     assert chemin.read_bytes() == json.dumps(
-        {"chapitre": "emploi", "a_retenir": ["Chômage en baisse à Épinet"], "chiffres": {"taux": 7.5}},
+        {"chapitre": "emploi", "a_retenir": ["Chômage en baisse à Épinet"], "chiffres": {"taux": 7.5},
+         "propositions": 0},  # no section nor proposed synthesis yet: nothing to review
         ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
     assert resultats.lire_tous(etude) == {"emploi": json.loads(chemin.read_text(encoding="utf-8"))}
 
