@@ -387,9 +387,14 @@ def test_caf_et_dares_simules_dans_le_cache_et_le_territoire(demo_preparee):
         "Source : Cnaf, allocataires par commune, décembre 2024 (données simulées pour la démonstration)")
     assert prov.extra["lignes_sans_commune"] == 5  # allocataires not located: one row a December, 2020-2024
     assert set(df.loc[df["niveau"] == "commune", "codgeo"]) == set(COMMUNES) and set(df["millesime"]) == {2024}
-    # the references, summed once from every commune of the file
-    assert set(zip(df.loc[df["niveau"] != "commune", "niveau"], df.loc[df["niveau"] != "commune", "codgeo"])) == {
-        ("departement", "31"), ("region", "76"), ("france", "FRM")}
+    # the references, summed once from every commune of the file; and the study's EPCI as the
+    # simulated s_ben_epci_f export publishes it (AAH and AEEH: the Cnaf publishes them by EPCI only)
+    autres = df[df["niveau"] != "commune"]
+    assert set(zip(autres["niveau"], autres["codgeo"])) == {
+        ("epci", CŒUR_DE_GARONNE), ("departement", "31"), ("region", "76"), ("france", "FRM")}
+    # the EPCI's own rows hold only its fields of disability (the communes' figures are not replaced)
+    assert set(autres.loc[autres["niveau"] == "epci", "variable"]) == {
+        "indfoy_aah", "indben_aah", "indfoy_aeeh", "indben_aeeh"}
     e = types.SimpleNamespace(**vars(e), nom_territoire="CC Cœur de Garonne", type_territoire="epci",
                               code_territoire=CŒUR_DE_GARONNE)
     t = ind.additifs(e, "caf_communes", 2024, ["indfoy_ndur", "indnbp_ndur", "indfoy_rsa"])[0].set_index("niveau")
