@@ -10,6 +10,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+import yaml
 
 from diagnostic_territorial.chapitres.plan import CHAPITRES
 from diagnostic_territorial.livrables.plan_action import PlanActionInvalide, charger
@@ -208,10 +209,18 @@ def test_diaporama(etude_executee, livrables):
 
 
 def test_plan_action_rendu(livrables):
-    texte = texte_pdf(livrables / "plan-action.pdf")
-    assert "Faciliter l'accès aux droits des personnes âgées isolées" in texte.replace("’", "'")
+    # the example plan the template's hook wrote for this study (hooks_modele.plan_action_exemple:
+    # a CTG of the Haute-Garonne), each constat linked to its chapter by the chapter's number
+    texte = texte_pdf(livrables / "plan-action.pdf").replace("’", "'")
+    fiche = yaml.safe_load((livrables.parent / "plan_action.yaml").read_text(encoding="utf-8"))["fiches"][0]
+    assert fiche["titre"] == "Faciliter l'accès aux droits des familles" and fiche["titre"] in texte
     assert "indicateurs de" in texte.lower() and "porteur" in texte.lower()
-    assert "Chapitre 1, Dynamique démographique" in texte
+    assert "Caf de la Haute-Garonne" in texte and "Convention territoriale globale" in texte
+    numeros = {c.cle: (i, c.titre) for i, c in enumerate(CHAPITRES, start=1)}
+    assert [c["chapitre"] for c in fiche["constats_lies"]] == ["acces_aux_droits", "parentalite"]
+    for constat in fiche["constats_lies"]:
+        numero, titre = numeros[constat["chapitre"]]
+        assert f"Chapitre {numero}, {titre}" in texte, (numero, titre)
 
 
 # --- validation of plan_action.yaml -------------------------------------------------------
