@@ -308,7 +308,11 @@ def test_livrables_refaits_seulement_quand_une_entree_change(etude_executee, tmp
     assert r.returncode == 0 and "0 exécuté(s)" in r.stdout, r.stdout + r.stderr
     r = commande(etude, "livrables")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.count("À jour") == 6, r.stdout
+    # one line a group of outputs: rapport HTML, PDF, synthèse, fiches, slides, plan d'action, the
+    # three Word documents and the tables in data
+    assert r.stdout.count("À jour") == 10 and "Production de" not in r.stdout, r.stdout
+    for nom in ("rapport.docx", "synthese.docx", "plan-action.docx", "donnees.xlsx"):
+        assert f"production : {nom}" in r.stdout, nom
     assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
 
     # The consultant's name is shown by the deliverables only: no notebook re-executed, the
@@ -396,19 +400,26 @@ def test_interruption_pendant_le_pdf_garde_l_ancien_rapport(etude_executee, tmp_
                        + "\nLe vieillissement du nord du territoire appelle une vigilance particulière.\n",
                        encoding="utf-8")
 
+    # unbuffered: each line is read as soon as it is printed
     make = subprocess.Popen(["make", "-C", str(etude), "rapport", f"PYTHON={sys.executable}"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        limite = time.monotonic() + 600
-        while html.read_bytes() == html_avant:  # the new HTML is written: the PDF is being built
-            assert make.poll() is None, make.stdout.read()
-            assert time.monotonic() < limite
-            time.sleep(0.2)
+        # The PDF is being built once its production is announced: the HTML group (rapport.html,
+        # then the printable report with its static maps, then the technical annex) is complete and
+        # recorded by then. rapport.html alone being written is too early: an interruption during
+        # the printable report rightly leaves the HTML group to be redone.
+        lignes = []
+        while not any(ligne.startswith("Production de rapport.pdf") for ligne in lignes):
+            ligne = make.stdout.readline()
+            assert ligne, "".join(lignes)  # make ended before the PDF
+            lignes.append(ligne)
+        assert html.read_bytes() != html_avant
         time.sleep(1.0)
         assert make.poll() is None, "le PDF a été produit trop vite pour être interrompu"
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C in the terminal: the whole process group
         sortie, _ = make.communicate(timeout=120)
+        sortie = "".join(lignes) + sortie
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
