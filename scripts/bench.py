@@ -176,7 +176,7 @@ def main() -> int:
     n_communes = len(e.communes)
     etape(f"fiches communes, commande complète ({n_communes} communes)", [dt + ["fiches-communes", "--force"]])
     try:
-        from diagnostic_territorial.livrables.chiffres_cles import indicateurs_cles
+        from diagnostic_territorial.livrables.chiffres_cles import indicateurs_fiche
         from diagnostic_territorial.livrables.fiches import fiches_communes
 
         temps = {}
@@ -184,7 +184,7 @@ def main() -> int:
             sous = Etude.charger(etude / "etude.yaml")
             sous.communes = e.communes.head(n).reset_index(drop=True)
             t0 = time.perf_counter()
-            fiches_communes(sous, indicateurs_cles(sous))  # indicators included
+            fiches_communes(sous, indicateurs_fiche(sous))  # indicators included
             temps[n] = time.perf_counter() - t0
         marginal = (temps[n_communes] - temps[10]) / max(1, n_communes - 10)
         lignes.append((f"  fiches : 10 communes puis {n_communes}", f"{temps[10]:.1f} s", "-",

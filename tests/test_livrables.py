@@ -144,13 +144,16 @@ def test_fiches_communes(etude_executee, livrables):
     par_code = {f.name[:5]: f for f in fichiers}
     for c in communes:
         assert c["code"] in par_code, c
-        assert pages_pdf(par_code[c["code"]]) == 1, c["nom"]  # exactly one A4 page per commune
-    # The combined PDF: one page per commune of the study, each commune on exactly one page.
+        assert pages_pdf(par_code[c["code"]]) == 2, c["nom"]  # two A4 pages per commune
+    # The combined PDF: two pages per commune of the study, each commune's first page names it, and
+    # the footer of both pages names the commune (running element)
     pages = textes_pages(livrables / "fiches-communes.pdf")
-    assert len(pages) == len(communes)
+    assert len(pages) == 2 * len(communes)
     codes_par_page = [re.findall(r"Code commune (\d[\dAB]\d{3})", p) for p in pages]
-    assert all(len(codes) == 1 for codes in codes_par_page), codes_par_page
-    assert sorted(codes[0] for codes in codes_par_page) == sorted(c["code"] for c in communes)
+    assert all(len(codes) == 1 for codes in codes_par_page[::2]) and not any(codes_par_page[1::2]), codes_par_page
+    assert sorted(codes[0] for codes in codes_par_page[::2]) == sorted(c["code"] for c in communes)
+    assert all(re.search(rf"· {codes[0]}(?!\d)", p1) and re.search(rf"· {codes[0]}(?!\d)", p2)
+               for codes, p1, p2 in zip(codes_par_page[::2], pages[::2], pages[1::2]))
     for c in communes[:: max(1, len(communes) // 8)]:  # a sample of the texts
         texte = texte_pdf(par_code[c["code"]])
         assert c["nom"] in texte and NOM.lower() in texte.lower() and "Haute-Garonne" in texte, c["nom"]
@@ -161,10 +164,22 @@ def test_fiches_communes(etude_executee, livrables):
     assert "Cazères" in cazeres and "Population municipale 2019" in cazeres
     assert "4 799" in cazeres and "19 060 €" in cazeres and "21 800 €" in cazeres
     assert "Insee, populations légales 2019" in cazeres and "Insee, Filosofi 2019" in cazeres
+    # Beside income: Caf, emploi, logement and équipements. Équipements counted in the real BPE 2018
+    # (bpe18_ensemble_csv.zip, DEPCOM 31135): C101 2 écoles maternelles, C104 3 élémentaires, D502 1
+    # crèche, C201 1 collège; D201 3 médecins généralistes for 4 799 inhabitants: 0,6 pour 1 000.
+    for titre in ("Familles et allocataires de la Caf", "Emploi", "Logement", "Équipements présents dans la commune",
+                  "Part des foyers allocataires percevant le RSA (2024)", "Taux de chômage des 15-64 ans"):
+        assert titre in cazeres, titre
+    assert re.search(r"Écoles maternelles \(2018\) \S* ?2 11", cazeres)
+    assert re.search(r"Écoles élémentaires \(2018\) \S* ?3 22", cazeres)
+    assert re.search(r"Médecins généralistes pour 1 000 habitants \(2018\) \S* ?0,6 ", cazeres)
+    # Notes that fit an EPCI; a sign's note only where it appears (Cazères: n.d., no « s »)
+    assert "revenus et pauvreté tels que l'Insee les publie pour l'intercommunalité" in cazeres
+    assert "n.d. : non disponible" in cazeres and "s : secret statistique" not in cazeres
     # Beaufort (31051): D9/D1 not published by Filosofi (secret statistique) is « s », never 0.
     beaufort = texte_pdf(par_code["31051"])
     assert re.search(r"Rapport interdécile D9/D1 \(2019\) \S* ?s 2,8 3,5", beaufort), beaufort
-    assert "23 560 €" in beaufort
+    assert "23 560 €" in beaufort and "s : secret statistique" in beaufort
 
 
 def test_fiches_communes_echec_laisse_les_anciennes(etude_executee, livrables, monkeypatch):
@@ -336,3 +351,30 @@ def _ecarts(actuel, attendu, chemin: str) -> list[str]:
     if isinstance(attendu, float) and isinstance(actuel, (int, float)):
         return [] if math.isclose(actuel, attendu, rel_tol=1e-9, abs_tol=1e-12) else [f"{chemin} : {actuel} au lieu de {attendu}"]
     return [] if actuel == attendu else [f"{chemin} : {actuel!r} au lieu de {attendu!r}"]
+
+
+def test_notes_des_fiches_selon_le_type_de_territoire():
+    """The fiche's note says what the territory's column is, in the words of its type."""
+    import types
+
+    import pandas as pd
+
+    from diagnostic_territorial.livrables.fiches import _notes_territoire
+
+    def etude(type_, n, nom="Territoire"):
+        return types.SimpleNamespace(type_territoire=type_, nom_territoire=nom,
+                                     communes=pd.DataFrame({"code": [f"31{i:03d}" for i in range(n)]}))
+
+    revenus = {"pop", "q2"}
+    (epci,) = _notes_territoire(etude("epci", 48, "CC Cœur de Garonne"), revenus)
+    assert epci == ("CC Cœur de Garonne : taux calculés sur l'ensemble de ses 48 communes ; revenus et pauvreté "
+                    "tels que l'Insee les publie pour l'intercommunalité, jamais une moyenne des communes.")
+    (dep,) = _notes_territoire(etude("departement", 586, "Haute-Garonne"), revenus)
+    assert "pour le département" in dep and "586 communes" in dep
+    (liste,) = _notes_territoire(etude("communes", 3, "Trois communes"), revenus)
+    assert liste == ("Trois communes : ensemble des 3 communes retenues pour l'étude, taux calculés sur leur "
+                     "ensemble ; l'Insee ne publie ni revenu médian ni taux de pauvreté pour un regroupement de "
+                     "communes qui n'est pas une intercommunalité.")
+    assert "revenu" not in _notes_territoire(etude("communes", 3), {"pop"})[0]  # no income: not said
+    assert _notes_territoire(etude("communes", 1), revenus) == [
+        "Territoires de référence : l'intercommunalité de la commune et son département."]

@@ -60,8 +60,63 @@ INDICATEURS_CLES = (
 # An indicator the sources do not publish for the study (the poverty rate is in the Filosofi
 # « Pauvres » files and Filosofi 2023, not in the DISP files) is left out with the reason.
 
+# The fiches communes: beside the key indicators, what a Caf and a commune look at, by theme
+# (Caf, emploi, logement, équipements), compared with the territory and the département, on two
+# pages at most. Rates only in the comparison: a count is not compared with a département's total.
+THEMES_FICHE: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
+    ("Population", (
+        ("pop", "population_municipale", "{libelle} {annee}"),
+        ("tcam", "evolution_population", "{court} {debut}-{annee}"),
+        ("densite", "densite_population", LIBELLE_CLE),
+        ("part_0014", "part_0_14", LIBELLE_CLE), ("part_60p", "part_60_plus", LIBELLE_CLE),
+        ("ij", "indice_jeunesse", LIBELLE_CLE))),
+    ("Familles et allocataires de la Caf", (
+        ("monoparentales", "part_familles_monoparentales", LIBELLE_CLE),
+        ("nombreuses", "part_familles_nombreuses", LIBELLE_CLE),
+        ("couverts_caf", "part_population_couverte_caf", LIBELLE_CLE),
+        ("rsa", "part_allocataires_rsa", LIBELLE_CLE),
+        ("aide_logement", "part_allocataires_aide_logement", LIBELLE_CLE),
+        ("accueil_jeune_enfant", "taux_couverture_accueil", LIBELLE_CLE))),
+    ("Revenus et pauvreté", (
+        ("q2", "revenu_median", LIBELLE_CLE), ("tp60", "taux_pauvrete", LIBELLE_CLE),
+        ("rd", "rapport_interdecile", LIBELLE_CLE), ("ppsoc", "part_prestations_sociales", LIBELLE_CLE))),
+    ("Emploi", (
+        ("emploi", "taux_emploi", LIBELLE_CLE), ("chomage", "taux_chomage", LIBELLE_CLE),
+        ("precaires", "part_emplois_precaires", LIBELLE_CLE),
+        ("demandeurs", "demandeurs_pour_100_actifs", LIBELLE_CLE))),
+    ("Logement", (
+        ("proprietaires", "part_proprietaires", LIBELLE_CLE), ("hlm", "part_locataires_hlm", LIBELLE_CLE),
+        ("vacants", "part_logements_vacants", LIBELLE_CLE), ("suroccupation", "part_suroccupation", LIBELLE_CLE))),
+    ("Services de santé et de proximité", (
+        ("medecins", "medecins_pour_1000", LIBELLE_CLE), ("pharmacies", "pharmacies_pour_1000", LIBELLE_CLE),
+        ("personnes_agees", "equipements_personnes_agees_pour_1000", LIBELLE_CLE))),
+)
+# The équipements counted in the commune (and the territory), not compared with a département.
+EQUIPEMENTS_FICHE: tuple[tuple[str, str, str], ...] = (
+    ("creches", "creches", LIBELLE_CLE), ("rpe", "relais_petite_enfance", LIBELLE_CLE),
+    ("maternelles", "ecoles_maternelles", LIBELLE_CLE), ("elementaires", "ecoles_elementaires", LIBELLE_CLE),
+    ("colleges", "colleges", LIBELLE_CLE), ("alsh", "accueils_loisirs", LIBELLE_CLE),
+    ("centres_sociaux", "centres_sociaux_evs", LIBELLE_CLE),
+)
 
-def indicateurs_cles(etude) -> IndicateursCles:
+
+def cles_fiche() -> tuple[tuple[str, str, str], ...]:
+    """Every indicator of a fiche commune, once: the themes, then the équipements."""
+    vus, cles = set(), []
+    for _, indicateurs in THEMES_FICHE:
+        for cle in indicateurs:
+            if cle[0] not in vus:
+                vus.add(cle[0])
+                cles.append(cle)
+    return (*cles, *(c for c in EQUIPEMENTS_FICHE if c[0] not in vus))
+
+
+def indicateurs_fiche(etude) -> IndicateursCles:
+    """The indicators of the fiches communes (:data:`THEMES_FICHE`, :data:`EQUIPEMENTS_FICHE`)."""
+    return indicateurs_cles(etude, cles_fiche())
+
+
+def indicateurs_cles(etude, cles: tuple[tuple[str, str, str], ...] = INDICATEURS_CLES) -> IndicateursCles:
     """Population, evolution, age and income indicators for every commune of the territory, the
     territory and its references: indicators of the catalogue computed by its one engine
     (catalogue_indicateurs.Calcul), as in the chapters: ratios of sums, medians read where they are
@@ -90,8 +145,8 @@ def indicateurs_cles(etude) -> IndicateursCles:
         return m
 
     calcul = ci.Calcul(etude)
-    calcul.precharger([id_ for _, id_, _ in INDICATEURS_CLES])
-    for cle, id_, modele in INDICATEURS_CLES:
+    calcul.precharger([id_ for _, id_, _ in cles])
+    for cle, id_, modele in cles:
         i = calcul.indicateur(id_)
         try:
             valeurs, mention = calcul.calculer(id_)

@@ -1,4 +1,4 @@
-"""fiches-communes/: one page per commune (Jinja + WeasyPrint, data computed once for all communes,
+"""fiches-communes/: two pages per commune (Jinja + WeasyPrint, data computed once for all communes,
 one rendering split into one PDF per commune) and fiches-communes.pdf."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import pandas as pd
 from diagnostic_territorial.rendu import formats as fm
 from diagnostic_territorial.ecriture import ecrire_octets
 from diagnostic_territorial.livrables.commun import CSS_RAPPORT, CSS_LIVRABLES, _jinja, _document_weasyprint, _octets_pdf, _meta
-from diagnostic_territorial.livrables.chiffres_cles import IndicateursCles, indicateurs_cles
+from diagnostic_territorial.livrables.chiffres_cles import (EQUIPEMENTS_FICHE, THEMES_FICHE, IndicateursCles,
+                                                            indicateurs_fiche)
 
 
 
@@ -27,6 +28,10 @@ CARTE_HAUTEUR_MAX_MM = 88.0
 CARTE_DPI = 200
 COULEUR_COMMUNE = "#1f4e79"  # --dt-accent
 COULEUR_COMMUNE_TRAIT = "#0e2a45"
+
+# A fiche: key figures, population, families and income on its first page; emploi, logement,
+# services and équipements on the second.
+PAGES_PAR_FICHE = 2
 
 # The key figures boxed beside the map, in this order of preference (others fill the gaps).
 CHIFFRES_PREFERES = ("pop", "tcam", "part_60p", "q2")
@@ -205,6 +210,7 @@ def _fiches(etude, ic: IndicateursCles, cartes: _CartesSituation | None) -> list
     if "pop" in par_cle and n_communes > 1:
         toutes = ic.table.loc[ic.table["niveau"] == "commune", ["codgeo", "pop"]].dropna()
         rangs = dict(zip(toutes["codgeo"], toutes["pop"].rank(ascending=False, method="min").astype(int)))
+    territoire = ic.ligne("territoire")
     lieux = etude.communes.set_index("code")
     from diagnostic_territorial.territoire.resolution import referentiel
 
@@ -213,11 +219,24 @@ def _fiches(etude, ic: IndicateursCles, cartes: _CartesSituation | None) -> list
     fiches = []
     for _, c in communes.iterrows():
         code = c["codgeo"]
-        lignes = []
-        for i in ic.indicateurs:
-            valeurs = [ic.texte(ligne, i.cle) for ligne in (c, *comparaisons)]
-            lignes.append({"libelle": i.libelle, "renvoi": renvois.get(i.source), "valeurs": valeurs,
-                           "marques": [_est_marque(v) for v in valeurs]})
+        themes = []
+        for theme, cles in THEMES_FICHE:
+            lignes = []
+            for cle in (k for k, _, _ in cles if k in par_cle):
+                i = par_cle[cle]
+                valeurs = [ic.texte(ligne, i.cle) for ligne in (c, *comparaisons)]
+                lignes.append({"libelle": i.libelle, "renvoi": renvois.get(i.source), "valeurs": valeurs,
+                               "marques": [_est_marque(v) for v in valeurs]})
+            if lignes:
+                themes.append({"titre": theme, "lignes": lignes})
+        equipements = []
+        for cle in (k for k, _, _ in EQUIPEMENTS_FICHE if k in par_cle):
+            i = par_cle[cle]
+            valeurs = [ic.texte(c, cle)] + ([ic.texte(territoire, cle)] if n_communes > 1 else [])
+            equipements.append({"libelle": i.libelle, "renvoi": renvois.get(i.source), "valeurs": valeurs,
+                                "marques": [_est_marque(v) for v in valeurs]})
+        cellules = [v for t in themes for l in t["lignes"] for v in l["valeurs"]] + [
+            v for l in equipements for v in l["valeurs"]]
         chiffres = []
         for cle in cles_chiffres:
             i = par_cle[cle]
@@ -240,7 +259,8 @@ def _fiches(etude, ic: IndicateursCles, cartes: _CartesSituation | None) -> list
             "legende_carte": f"{c['libelle']} (en couleur) {legende}" if legende else str(c["libelle"]),
             "departement": ref["departements"].get(dep, {}).get("LIBELLE", ""),
             "region": ref["regions"].get(reg, {}).get("LIBELLE", ""),
-            "chiffres": chiffres, "lignes": lignes, "compacte": False,
+            "chiffres": chiffres, "themes": themes, "equipements": equipements, "compacte": False,
+            "signes": {signe: signe in cellules for signe in (fm.SECRET, fm.NON_DISPONIBLE)},
         })
     return fiches
 
@@ -265,9 +285,30 @@ def _css_fiches() -> str:
     return Markup((variables.group(0) if variables else "") + "\n" + CSS_LIVRABLES.read_text(encoding="utf-8"))
 
 
+def _notes_territoire(etude, cles: set[str]) -> list[str]:
+    """What the comparison columns are, in the words of the territory's type: an EPCI, a
+    département, a list of communes chosen for the study, or a single commune."""
+    revenus = bool(cles & {"q2", "tp60", "rd"})
+    n = len(etude.communes)
+    if n == 1:
+        return ["Territoires de référence : l'intercommunalité de la commune et son département."]
+    if etude.type_territoire in ("epci", "departement"):
+        niveau = "l'intercommunalité" if etude.type_territoire == "epci" else "le département"
+        note = f"{etude.nom_territoire} : taux calculés sur l'ensemble de ses {n} communes"
+        if revenus:
+            note += f" ; revenus et pauvreté tels que l'Insee les publie pour {niveau}, jamais une moyenne des communes"
+        return [note + "."]
+    note = (f"{etude.nom_territoire} : ensemble des {n} communes retenues pour l'étude, taux calculés sur leur "
+            "ensemble")
+    if revenus:
+        note += (" ; l'Insee ne publie ni revenu médian ni taux de pauvreté pour un regroupement de communes "
+                 "qui n'est pas une intercommunalité")
+    return [note + "."]
+
+
 def _rendre_fiches(etude, ic: IndicateursCles, fiches: list[dict], cartes: _CartesSituation | None):
-    """One WeasyPrint document for every fiche, one page each (a fiche that overflows keeps all its
-    pages). Returns (document, {ancre: [page indices]})."""
+    """One WeasyPrint document for every fiche, two pages each (a fiche that overflows keeps all
+    its pages). Returns (document, {ancre: [page indices]})."""
     env = _jinja()
     env.filters["exposant"] = _exposant
     colonnes = _comparaisons_fiche(etude, ic)
@@ -289,6 +330,8 @@ def _rendre_fiches(etude, ic: IndicateursCles, fiches: list[dict], cartes: _Cart
         titre_tableau=titre_tableau,
         entetes=["Commune"] + [_nom_colonne(etude, ligne) for ligne in colonnes],
         geographie=etude.geographie, cles={i.cle for i in ic.indicateurs},
+        notes_territoire=_notes_territoire(etude, {i.cle for i in ic.indicateurs}),
+        entetes_equipements=["Commune", etude.nom_territoire] if len(etude.communes) > 1 else ["Commune"],
         couleur=COULEUR_COMMUNE, couleur_trait=COULEUR_COMMUNE_TRAIT,
     )
     document = _document_weasyprint(contenu, Path(etude.dossier_livrables))
@@ -304,24 +347,24 @@ def _rendre_fiches(etude, ic: IndicateursCles, fiches: list[dict], cartes: _Cart
 
 
 def fiches_communes(etude, ic: IndicateursCles | None = None) -> dict:
-    """One A4 page per commune: livrables/fiches-communes/<code>-<nom>.pdf and the combined
+    """Two A4 pages per commune: livrables/fiches-communes/<code>-<nom>.pdf and the combined
     livrables/fiches-communes.pdf (same pages, alphabetical order).
 
     Indicators are computed once for all communes, the locator maps share one base layer, all the
     fiches are laid out in one WeasyPrint document, and each commune's PDF is a copy of its page.
-    A fiche too long for one page (a long name, wide fonts) is laid out again in a compact style.
+    A fiche too long for two pages (a long name, wide fonts) is laid out again in a compact style.
     Every file is built in memory first, then written atomically: a failure leaves the previous
     fiches intact. Returns {"fichiers": [...], "combine": Path, "pages": {ancre: n}, "secondes": {...}}.
     """
     debut = time.perf_counter()
-    ic = ic or indicateurs_cles(etude)
+    ic = ic or indicateurs_fiche(etude)
     t_donnees = time.perf_counter()
     codes = list(ic.table.loc[ic.table["niveau"] == "commune", "codgeo"])
     cartes = _cartes_de_situation(etude, codes)
     fiches = _fiches(etude, ic, cartes)
     t_cartes = time.perf_counter()
     document, pages_par_fiche = _rendre_fiches(etude, ic, fiches, cartes)
-    trop_longues = {k for k, v in pages_par_fiche.items() if len(v) > 1}
+    trop_longues = {k for k, v in pages_par_fiche.items() if len(v) > PAGES_PAR_FICHE}
     if trop_longues:
         for f in fiches:
             f["compacte"] = f["ancre"] in trop_longues
