@@ -427,6 +427,20 @@ def test_livrables_de_la_demo_propres(etude_executee):
 NOM_TECHNIQUE = "annexe-technique.html"
 
 
+def sections_sans_contenu(html: str) -> list[str]:
+    """Headings of the report's body followed by a heading of the same or a higher level with no
+    text between them (the table of contents left out)."""
+    corps = html[html.index('<section aria-labelledby="chap-1"'):]
+    corps = re.sub(r"<(script|style)\b.*?</\1>", "", corps, flags=re.S)
+    titres = list(re.finditer(r"<h([1-4])\b[^>]*>(.*?)</h\1>", corps, flags=re.S))
+    vides = []
+    for a, b in zip(titres, titres[1:]):
+        entre = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", corps[a.end():b.start()])).strip()
+        if not entre and int(a.group(1)) >= int(b.group(1)):
+            vides.append(re.sub(r"<[^>]+>", "", a.group(2)).strip())
+    return vides
+
+
 def test_livrables_d_une_etude_sans_la_plupart_des_sources(etude_sources_manquantes):
     etude = etude_sources_manquantes
     textes = _verifier_livrables(etude)
@@ -441,6 +455,8 @@ def test_livrables_d_une_etude_sans_la_plupart_des_sources(etude_sources_manquan
     annexe = rapport[rapport.rindex("Sources à compléter Les sources suivantes"):]
     assert annexe.count("Insee, BPE 2025") == 1 and "Insee, Filosofi 2019" not in annexe
     assert "Enquête auprès des habitants" in annexe
+    # never a section heading alone: every section says something, if only that its data is missing
+    assert sections_sans_contenu(html) == []
     # an ABS says ABS, with its CCAS and article R123-1 of the CASF
     assert "Analyse des besoins sociaux (ABS)" in textes["rapport.pdf"]
     plan = textes["plan-action.pdf"]

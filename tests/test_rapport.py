@@ -420,3 +420,30 @@ def test_section_facultative_sans_contenu_retiree(tmp_path):
     assert "Nouveaux habitants" not in texte
     assert re.search(r'<span class="numero">11\.1</span>\s*Mobilité', texte)
     assert re.search(r'<span class="numero">11\.2</span>\s*Analyse', texte)
+
+
+def test_section_sans_rien_a_montrer_jamais_titre_seul(tmp_path):
+    """A section whose cells show nothing (and whose heading is not « si-contenu ») keeps its
+    heading with one neutral sentence, never a heading alone; a section with text or an output
+    gets no sentence, a sub-heading alone is no content."""
+    from diagnostic_territorial.livrables.rapport import SECTION_SANS_CONTENU
+
+    nb = new_notebook()
+    html_ok = {"text/html": "<p>Population : 34 937</p>", "text/plain": "x"}
+    nb.cells = [
+        new_markdown_cell("# Dynamique démographique"),
+        new_markdown_cell("## Population"),
+        new_code_cell("afficher_population()", outputs=[new_output("display_data", data=html_ok)]),
+        new_markdown_cell("## Structure par âge\n\n### Pyramide"),
+        new_code_cell("afficher_pyramide()", outputs=[]),
+        new_markdown_cell("## Densité\n\nLa densité rapporte la population à la superficie."),
+        new_markdown_cell("## Analyse"),
+        new_code_cell("analyse()", outputs=[]),
+    ]
+    nbformat.write(nb, tmp_path / "d.ipynb")
+    texte = assembler([ChapitreExecute(1, "d", "D", tmp_path / "d.ipynb", "ok")], tmp_path / "r.html",
+                      META).read_text(encoding="utf-8")
+    assert texte.count(SECTION_SANS_CONTENU) == 2
+    sections = re.split(r'<h2 class="titre-section"', texte)[1:]
+    avec = [SECTION_SANS_CONTENU in s for s in sections]
+    assert avec == [False, True, False, True]  # Population, Structure par âge, Densité, Analyse

@@ -707,9 +707,8 @@ def test_meme_secret_dans_chaque_tableau(epci_avec_total_publie, monkeypatch, tm
     ch._calculer("foyers_rsa")
     assert masquees(ch.valeurs["foyers_rsa"].table) == attendus
 
-    monkeypatch.setattr(chiffres_cles, "INDICATEURS_CLES", (("rsa", "foyers_rsa", chiffres_cles.LIBELLE_CLE),
-                                                            ("part_rsa", "part_allocataires_rsa", chiffres_cles.LIBELLE_CLE)))
-    ic = chiffres_cles.indicateurs_cles(e)
+    ic = chiffres_cles.indicateurs_cles(e, (("rsa", "foyers_rsa", chiffres_cles.LIBELLE_CLE),
+                                            ("part_rsa", "part_allocataires_rsa", chiffres_cles.LIBELLE_CLE)))
     assert masquees(ic.table, "rsa__secret") == attendus
     assert masquees(ic.table, "part_rsa__secret") == attendus
     fiche = ic.table.set_index("codgeo")

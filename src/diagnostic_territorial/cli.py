@@ -383,15 +383,16 @@ def cmd_fiches_communes(args) -> int:
     etude = _etude(args)
 
     def construire() -> int:
-        from diagnostic_territorial.livrables.fiches import fiches_communes
+        from diagnostic_territorial.livrables.fiches import PAGES_PAR_FICHE, fiches_communes
 
         r = fiches_communes(etude)
         t = r["secondes"]
         print(f"Fiches communes écrites : {len(r['fichiers'])} fiches dans {r['combine'].parent / 'fiches-communes'} "
               f"et {r['combine']} ({t['total']:.1f} s, {t['par_commune']:.2f} s par commune)")
-        trop_longues = [k for k, n in r["pages"].items() if n > 1]
+        trop_longues = [k for k, n in r["pages"].items() if n > PAGES_PAR_FICHE]
         if trop_longues:
-            print(f"Attention : {len(trop_longues)} fiche(s) sur plus d'une page : {', '.join(trop_longues)}",
+            print(f"Attention : {len(trop_longues)} fiche(s) sur plus de {PAGES_PAR_FICHE} pages : "
+                  f"{', '.join(trop_longues)}",
                   file=sys.stderr)
         return 0
 

@@ -293,7 +293,8 @@ def afficher_evolution(etude, r: Revenus):
     from diagnostic_territorial.rendu import presentation
 
     if r.table is None or r.precedent is None:
-        return None
+        return presentation.donnees_manquantes(
+            f"Évolution du revenu médian : Filosofi {r.millesime_precedent} n'est pas disponible (voir ci-dessus).")
     avant = r.precedent[r.precedent["niveau"] != "commune"].reset_index(drop=True)
     apres = r.table[r.table["niveau"] != "commune"].reset_index(drop=True)
     table = pd.DataFrame({

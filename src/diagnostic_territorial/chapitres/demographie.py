@@ -315,8 +315,9 @@ def afficher_structure_ages(etude, d: Demographie):
     from diagnostic_territorial.rendu import graphiques
     from diagnostic_territorial.rendu import presentation
 
-    if d.evolution is None:
-        return None
+    if d.evolution is None:  # said once for the section (the pyramid beside it says nothing more)
+        return presentation.donnees_manquantes(
+            "Structure par âge : le recensement de la population n'est pas disponible (voir ci-dessus).")
     s = structure_ages(etude, d.calcul)
     tranches_ = [lib for _, lib in tranches(etude)]
     if s[tranches_].isna().all().all():

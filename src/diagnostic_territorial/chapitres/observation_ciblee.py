@@ -99,7 +99,8 @@ def afficher_indicateur(etude, r: observation.Resultat):
     table = reduire_communes(table, t["niveau"].values, t["valeur"].values,
                              f"Les {N_EXTREMES} communes aux valeurs les plus élevées :",
                              f"Les {N_EXTREMES} communes aux valeurs les plus faibles :")
-    presentation.tableau(table, r.mention, titre=d.libelle)
+    # the signs' notes are kept only when a cell shows the sign (presentation.notes_utiles)
+    presentation.tableau(table, f"{r.mention}. s : secret statistique ; n.d. : non disponible", titre=d.libelle)
     from diagnostic_territorial.chapitres.generique import barres_communes
 
     # the territory's reference line only for a score standardised over the communes

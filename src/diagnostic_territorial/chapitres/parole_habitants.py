@@ -137,8 +137,8 @@ def afficher_echantillon(etude, p: ParoleHabitants):
         if marge:
             total = sum(marge.values())
             table["Part dans la population (RP)"] = [fm.pourcentage(marge.get(m, np.nan) / total) for m in t.modalites]
-        presentation.tableau(table, " ; ".join(s for s in sources if s) if marge else p.mention,
-                             titre=f"Les répondants : {q.libelle.lower()}")
+        presentation.tableau(table, (" ; ".join(s for s in sources if s) if marge else p.mention)
+                             + _source_tableau(p)[len(p.mention):], titre=f"Les répondants : {q.libelle.lower()}")
     if e.poids is not None and eq.protection.publiable(e.n, e.seuil):
         presentation.a_retenir([
             f"Les répondants ne ressemblent pas tout à fait à la population : les résultats sont redressés "
@@ -159,16 +159,24 @@ def _figure_question(t: eq.Tableau, mention: str):
     return presentation.figure(fig, mention)
 
 
+def _source_tableau(p: ParoleHabitants) -> str:
+    """The survey's source line, with the note of its sign « s » (kept only under a table where a
+    cell is masked: presentation.notes_utiles)."""
+    return (f"{p.mention}. s : secret statistique (trop peu de répondants : moins de {p.enquete.seuil}, "
+            "ou case masquée pour qu'une autre ne se déduise pas du total)")
+
+
 def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
     """Each question's protected table (shares, Wilson 95 % interval) and chart, then the crossings
     the mapping asks for."""
     from diagnostic_territorial.rendu import presentation
 
     e = p.enquete
+    source = _source_tableau(p)
     for q in questions:
         t = eq.tabuler(e, q.cle)
         presentation._afficher(f"<p><strong>{html.escape(q.libelle)}</strong></p>")
-        presentation.tableau(t.tableau_affichage(), p.mention, titre=q.libelle)
+        presentation.tableau(t.tableau_affichage(), source, titre=q.libelle)
         _figure_question(t, p.mention)
         for par in q.croiser:
             if e.questionnaire.par_type(par) is None:
@@ -176,7 +184,7 @@ def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
             c = eq.tabuler(e, q.cle, par)
             presentation._afficher(f"<p><em>{html.escape(q.libelle)} — selon "
                                    f"{eq.tabulation.CROISEMENTS.get(par, par).lower()}</em></p>")
-            presentation.tableau(c.tableau_affichage(), p.mention, titre=f"{q.libelle} — selon "
+            presentation.tableau(c.tableau_affichage(), source, titre=f"{q.libelle} — selon "
                                  f"{eq.tabulation.CROISEMENTS.get(par, par).lower()}")
 
 
@@ -189,17 +197,64 @@ def _afficher_qualitatif_theme(etude, theme: str) -> None:
                                "</strong></p>" + morceau)
 
 
+def _cellules_code(chemin) -> str:
+    """The code of a notebook of the study (empty when it cannot be read)."""
+    import json
+
+    try:
+        cellules = json.loads(chemin.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return "\n".join("".join(c.get("source", "")) for c in cellules if c.get("cell_type") == "code")
+
+
+def themes_presentes_ailleurs(etude) -> dict[str, str]:
+    """The themes whose survey results and interview summaries another chapter of the report
+    already shows (its notebook calls ``ch.parole()``, or ``ch.thematique("<thème>")`` for a
+    thématique the study retained), with the French cross-reference to it: « chapitre 4 « Cadre
+    de vie » ». Read in the study's own notebooks, since the consultant may remove a call."""
+    from diagnostic_territorial.chapitres.generique import thematiques_de
+    from diagnostic_territorial.chapitres.plan import THEMATIQUES_SPECIFIQUES, chapitres_etude
+
+    racine = getattr(etude, "racine", None)
+    if racine is None:
+        return {}
+    renvois: dict[str, str] = {}
+    retenues = set(thematiques_de(etude))
+    for numero, c in enumerate(chapitres_etude(racine), start=1):
+        if c.cle == CLE:
+            continue
+        code = _cellules_code(racine / c.dossier / c.notebook)
+        if ".parole()" in code:
+            renvois[c.cle] = f"chapitre {numero} « {c.titre} »"
+        for theme, titre in THEMATIQUES_SPECIFIQUES.items():
+            if theme in retenues and (f'thematique("{theme}")' in code or f"thematique('{theme}')" in code):
+                renvois[theme] = f"chapitre {numero} « {c.titre} », section « {titre} »"
+    return renvois
+
+
 def afficher_resultats(etude, p: ParoleHabitants):
     """For each theme: each question's protected table and chart, its crossings, then the
-    qualitative summary of the theme."""
+    qualitative summary of the theme; a theme another chapter already shows (with its figures) is
+    a cross-reference to it, so that no survey result is shown twice in the report."""
     from diagnostic_territorial.rendu import presentation
 
     if p.enquete is None:
         return None
+    ailleurs = themes_presentes_ailleurs(etude)
+    renvois = []
     for theme, questions in _questions_par_theme(p).items():
+        if theme in ailleurs:
+            renvois.append(f"<li>{html.escape(_titre_theme(theme))} ({len(questions)} question"
+                           f"{'s' if len(questions) > 1 else ''}) : voir le {html.escape(ailleurs[theme])}.</li>")
+            continue
         presentation._afficher(f"<h3>{html.escape(_titre_theme(theme))}</h3>")
         _afficher_questions(p, questions)
         _afficher_qualitatif_theme(etude, theme)
+    if renvois:
+        presentation._afficher('<p class="renvois">Les résultats de l\'enquête sur ces thèmes sont présentés avec les '
+                               "chiffres du thème, dans son chapitre :</p><ul class=\"renvois\">"
+                               + "".join(renvois) + "</ul>")
     return None
 
 
@@ -238,8 +293,10 @@ def afficher_qualitatif(etude, p: ParoleHabitants):
     from diagnostic_territorial.rendu import presentation
 
     deja = set(_questions_par_theme(p)) if p.enquete is not None else set()
-    autres = [t for t in qualitatif.themes(etude) if t not in deja]
-    if not autres and not deja & set(qualitatif.themes(etude)):
+    ailleurs = themes_presentes_ailleurs(etude)
+    ecrits = qualitatif.themes(etude)
+    autres = [t for t in ecrits if t not in deja and t not in ailleurs]
+    if not ecrits:
         if presentation.document_client():  # the client's report names no file of the study
             return presentation._afficher("<p><em>Les synthèses des entretiens et des ateliers seront intégrées "
                                           "dans une prochaine version du diagnostic.</em></p>")
@@ -248,6 +305,12 @@ def afficher_qualitatif(etude, p: ParoleHabitants):
             "les fichiers qualitatif/&lt;thème&gt;.md de l'étude (voir qualitatif/LISEZMOI.md).</em></p>")
     for theme in autres:
         presentation._afficher(f"<h3>{html.escape(_titre_theme(theme))}</h3>" + qualitatif.html_synthese(etude, theme))
+    montres = [t for t in ecrits if t in ailleurs and t not in deja]  # those of the survey's themes: above
+    if montres:
+        presentation._afficher("<p class=\"renvois\">Les synthèses des entretiens et des ateliers sur "
+                               + ", ".join(html.escape(_titre_theme(t).lower()) for t in montres)
+                               + " sont présentées dans le chapitre de leur thème ("
+                               + " ; ".join(html.escape(ailleurs[t]) for t in montres) + ").</p>")
     return None
 
 

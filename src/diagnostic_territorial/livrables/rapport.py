@@ -60,6 +60,10 @@ TAGS_RETIRES = frozenset(
 # A markdown cell with this tag (an optional section's heading) is dropped when its section shows
 # nothing (e.g. a thématique spécifique the study did not retain).
 TAG_SI_CONTENU = "si-contenu"
+# What a section shows when its notebook displayed nothing under its heading (a source that does
+# not cover the territory, a function that found nothing to show): never a heading alone.
+SECTION_SANS_CONTENU = ('<p class="section-sans-contenu"><em>Pas de donnée publiée pour cette section sur ce '
+                        "territoire dans cette version du diagnostic.</em></p>")
 # Outputs that would need a live kernel or JupyterLab: fall back to the next representation.
 MIMETYPES_RETIRES = ("application/vnd.jupyter.widget-view+json",)
 
@@ -294,6 +298,12 @@ def _chapitre_produit(chapitre: ChapitreExecute, nb) -> _ChapitrePrepare:
     corps: list = []
 
     vides = _sections_facultatives_vides(nb.cells)
+    section_sans_contenu = False  # a section heading not yet followed by anything the reader can read
+
+    def fermer_section() -> None:
+        if section_sans_contenu:  # never a title alone: say the section has nothing for this territory
+            corps.append(_cellule_html(SECTION_SANS_CONTENU))
+
     for position, cellule in enumerate(nb.cells):
         if TAGS_RETIRES.intersection(cellule.get("metadata", {}).get("tags", [])) or position in vides:
             continue
@@ -305,15 +315,19 @@ def _chapitre_produit(chapitre: ChapitreExecute, nb) -> _ChapitrePrepare:
             cellule.outputs = sorties
             cellule.source = ""  # never shown; keeps the code out of the file entirely
             corps.append(cellule)
+            section_sans_contenu = False
         elif cellule.cell_type == "markdown":
             for morceau in _decouper_markdown(cellule.source):
                 if isinstance(morceau, str):
                     corps.append(_cellule_markdown(morceau, cellule, dossier))
+                    section_sans_contenu = section_sans_contenu and not morceau.strip()
                     continue
                 niveau, texte = morceau
                 if niveau == 1 and titre is None:
                     titre = _titre(str(n), f"chap-{n}", texte)
                 elif niveau <= 2:  # sections (a stray second "#" is treated as a section)
+                    fermer_section()
+                    section_sans_contenu = True
                     sections.append(_titre(f"{n}.{len(sections) + 1}", f"chap-{n}-{len(sections) + 1}", texte))
                     sous_sections = 0
                     corps.append(_cellule_html(_balise_section(sections[-1])))
@@ -327,6 +341,8 @@ def _chapitre_produit(chapitre: ChapitreExecute, nb) -> _ChapitrePrepare:
                     corps.append(_cellule_html(f"<h{niveau}>{t.titre_html}</h{niveau}>"))
         elif cellule.cell_type == "raw" and cellule.metadata.get("raw_mimetype", "").lower() == "text/html":
             corps.append(copy.deepcopy(cellule))  # other raw cells are notes, not report content
+            section_sans_contenu = False
+    fermer_section()
 
     if titre is None:
         titre = _titre(str(n), f"chap-{n}", chapitre.titre)

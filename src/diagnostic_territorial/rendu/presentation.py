@@ -143,6 +143,35 @@ def _texte_source(source) -> str:
     return texte if texte.lower().startswith("source") else "Source : " + texte
 
 
+# The signs a source line explains after the source itself (« Insee, RP 2023. s : secret statistique
+# ; n.d. : non disponible », « … ; pt : point de pourcentage »), and how to find each in a cell.
+_NOTE = re.compile(r"(\.\s+|\s;\s)((?:s|n\.d\.|pt) : )")
+_SIGNES = {
+    "s": lambda cellule: cellule.strip() == "s",
+    "n.d.": lambda cellule: "n.d." in cellule,
+    "pt": lambda cellule: re.search(r"(?<![\w.])pt\b", cellule) is not None,
+}
+
+
+def notes_utiles(source: str | None, cellules) -> str | None:
+    """The source line with only the notes whose sign appears in the table's cells: no « s : secret
+    statistique » under a table without an « s »."""
+    if not source:
+        return source
+    morceaux = _NOTE.split(str(source))
+    if len(morceaux) == 1:
+        return source
+    textes = [str(c) for c in cellules]
+    tete, notes = morceaux[0], []
+    for i in range(1, len(morceaux), 3):
+        separateur, signe, texte = morceaux[i], morceaux[i + 1], morceaux[i + 2]
+        notes.append((separateur, signe + texte, signe.split(" : ")[0]))
+    gardees = [(sep, texte) for sep, texte, signe in notes if any(map(_SIGNES[signe], textes))]
+    if not gardees:
+        return tete
+    return tete + notes[0][0] + gardees[0][1] + "".join(sep + texte for sep, texte in gardees[1:])
+
+
 def ligne_source(source: str | None) -> str:
     """``<p class="source">Source : ...</p>`` (empty when there is no source)."""
     if not source:
@@ -201,8 +230,14 @@ def _requete_en_cours() -> str | None:
     try:
         from IPython import get_ipython
 
-        noyau = getattr(get_ipython(), "kernel", None)
-        return noyau.get_parent("shell")["header"]["msg_id"] if noyau is not None else None
+        shell = get_ipython()
+        noyau = getattr(shell, "kernel", None)
+        if noyau is None:
+            return None
+        # The message id and the cell's execution count: a warm kernel that runs several notebooks
+        # (execution.notebooks) may see a message id again, never with the same execution count.
+        return f'{noyau.get_parent("shell")["header"]["msg_id"]}#{shell.execution_count}'
+
     except Exception:  # noqa: BLE001 - outside a kernel: no deduplication
         return None
 
@@ -445,6 +480,9 @@ def tableau(df: pd.DataFrame, source: str | None,
     """Display a table (French number formatting) followed by its source line, and record it as
     data (:func:`donnees_tableau`: `titre`, the section's or the indicator's title; `unite` and
     `millesime` when the caller knows them better than the cells and the source line do)."""
+    cellules = [t for _, _, _, textes in _colonnes_tableau(df.reset_index() if index else df, format_colonnes)
+                for t in textes]
+    source = notes_utiles(source, cellules)
     contrat = donnees_tableau(df, source, format_colonnes, index, titre, unite, millesime, valeurs)
     _afficher(html_tableau(df, source, format_colonnes, index, titre), [source], _texte_tableau(df, index),
               contrat={"tableau": contrat})
