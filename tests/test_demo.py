@@ -224,6 +224,31 @@ def test_plausible_localement(rp_large):
     assert (rurales["P_MAISON"] / rurales["P_LOG"]).median() > 0.8
 
 
+# Variables that count the same people in two datasets of the recensement, and may be equal
+MEMES_EFFECTIFS = [{"C_ACTOCC15P", "P_ACTOCC15P"}, {"C_EMPLT", "P_EMPLT"}, {"C_MEN", "C_RP_PEUPLEMENT", "P_RP"},
+                   {"C_MENPSEUL", "P_POP15P_PSEUL"}]
+
+
+def _colonnes_identiques(table: pd.DataFrame) -> list[set[str]]:
+    """Groups of columns with the same values on every row (columns with more than 3 values)."""
+    groupes: dict[tuple, set[str]] = {}
+    for nom in table.columns:
+        colonne = pd.to_numeric(table[nom], errors="coerce")
+        if colonne.notna().sum() > 5 and colonne.nunique() > 3:
+            groupes.setdefault(tuple(colonne.round(6).fillna(-1)), set()).add(nom)
+    return [g for g in groupes.values() if len(g) > 1]
+
+
+def test_valeurs_simulees_jamais_copiees_d_une_autre_colonne(rp_large, brut):
+    """No simulated variable is a copy of another one over the study's communes (the recensement:
+    only the same people counted in two datasets; the Cnaf files: none)."""
+    copies = _colonnes_identiques(rp_large.loc[[c for c in COMMUNES if c in rp_large.index]])
+    assert [g for g in copies if g not in MEMES_EFFECTIFS] == []
+    for nom in ("s_ben_com_f.csv", "s_ben_epci_f.csv", "txcouv_pe_com.csv"):
+        table = pd.read_csv(brut / nom, sep=";", dtype=str).apply(lambda s: s.str.replace(",", ".", regex=False))
+        assert _colonnes_identiques(table) == [], nom
+
+
 def test_detail_par_age_coherent(rp_large):
     """The detailed ages (children under 3 of the petite enfance chapter) agree with the bands."""
     t = rp_large.loc[["FRM", "31", *COMMUNES]]

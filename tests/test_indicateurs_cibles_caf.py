@@ -241,3 +241,14 @@ def test_fichier_sans_ligne_pour_le_territoire_le_dit(etude):
     d = ci.diagnostiquer(etude, ["allocataires_aah_iris"])[0]
     assert d.statut == "vide"
     assert d.raison.startswith("aucune ligne de data_CAF_2020_IRIS.csv pour le territoire"), d.raison
+
+
+def test_laep_sans_donnee_ouverte_le_chapitre_le_dit():
+    """No open national data lists the lieux d'accueil enfants-parents (no BPE code, no Caf open
+    data): no indicator is invented, and the parentalité chapter tells the reader where to get them."""
+    from diagnostic_territorial.chapitres.generique import charger_plans
+
+    assert not [i for i in ci.charger_catalogue() if "laep" in i.lower()]
+    prestations = next(s for s in charger_plans()[0]["parentalite"].sections if s.cle == "prestations")
+    assert "lieux d'accueil enfants-parents" in prestations.texte
+    assert "à recenser avec la Caf" in prestations.texte
