@@ -1,3 +1,4 @@
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -122,3 +123,33 @@ def pytest_collection_modifyitems(config, items):
         noms = set(getattr(item, "fixturenames", ()))
         if noms & (FIXTURES_LENTES | FIXTURES_LENTES_DU_FICHIER.get(item.path.name, set())):
             item.add_marker(pytest.mark.lent)
+
+
+# --- Chromium driven by playwright (accessibility of the report, maps drawn in a browser) ----------
+
+def chromium() -> str | None:
+    """The system's Chromium (Debian package, « make outils-test ») that playwright drives, or None
+    when either is missing (the tests that need them are then skipped)."""
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("playwright") is None:
+        return None
+    return next((shutil.which(nom) for nom in ("chromium", "chromium-browser", "google-chrome") if shutil.which(nom)),
+                None)
+
+
+sans_chromium = pytest.mark.skipif(chromium() is None, reason="Chromium ou playwright absent")
+
+
+@contextlib.contextmanager
+def onglet_chromium(largeur: int = 1280, hauteur: int = 900):
+    """A tab of a headless Chromium, closed on leaving the block."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        navigateur = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+        try:
+            yield navigateur.new_page(viewport={"width": largeur, "height": hauteur})
+        finally:
+            navigateur.close()

@@ -10,13 +10,14 @@ the bytes stay reproducible."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from conftest import onglet_chromium, sans_chromium
 
 GRAVES = ("serious", "critical")
 
@@ -26,17 +27,6 @@ GRAVES = ("serious", "critical")
 # --------------------------------------------------------------------------------------------
 
 
-def _navigateur() -> str | None:
-    """The system's Chromium (Debian package) that playwright drives, or None."""
-    if importlib.util.find_spec("playwright") is None:
-        return None
-    for nom in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(nom):
-            return shutil.which(nom)
-    return None
-
-
-sans_navigateur = pytest.mark.skipif(_navigateur() is None, reason="Chromium ou playwright absent")
 
 
 def _script_axe() -> str:
@@ -63,36 +53,29 @@ def violations(chemin: Path, impacts=GRAVES, impacts_cadres=GRAVES, diapositives
     """The axe-core violations of `impacts` in the HTML file `chemin`, and of `impacts_cadres` in each
     of its iframes (the interactive maps), as readable lines. With `diapositives`, the slideshow is
     checked slide by slide (only the current slide is displayed)."""
-    from playwright.sync_api import sync_playwright
-
     script = _script_axe()
     trouvees: list[str] = []
-    with sync_playwright() as p:
-        navigateur = p.chromium.launch(executable_path=_navigateur(), args=["--no-sandbox"])
-        try:
-            onglet = navigateur.new_page(viewport={"width": 1280, "height": 900})
-            onglet.goto(Path(chemin).resolve().as_uri(), wait_until="load")
-            iframes = onglet.eval_on_selector_all("iframe", "els => els.length")
-            cadres = onglet.frames[1:]
-            assert len(cadres) == iframes, f"{iframes} iframes, {len(cadres)} cadres chargés"
-            if diapositives:
-                nombre = onglet.eval_on_selector_all(".diapo", "els => els.length")
-                assert nombre > 1
-                for i in range(nombre):
-                    assert onglet.eval_on_selector(".diapo.active", "e => e.id") == f"diapo-{i + 1}"
-                    trouvees += _decrire(f"diapositive {i + 1}", _axe(onglet.main_frame, script), impacts)
-                    onglet.keyboard.press("ArrowRight")
-            else:
-                trouvees += _decrire("page", _axe(onglet.main_frame, script), impacts)
-            for i, cadre in enumerate(cadres, start=1):
-                cadre.wait_for_load_state("load")
-                trouvees += _decrire(f"iframe {i}", _axe(cadre, script), impacts_cadres)
-        finally:
-            navigateur.close()
+    with onglet_chromium() as onglet:
+        onglet.goto(Path(chemin).resolve().as_uri(), wait_until="load")
+        iframes = onglet.eval_on_selector_all("iframe", "els => els.length")
+        cadres = onglet.frames[1:]
+        assert len(cadres) == iframes, f"{iframes} iframes, {len(cadres)} cadres chargés"
+        if diapositives:
+            nombre = onglet.eval_on_selector_all(".diapo", "els => els.length")
+            assert nombre > 1
+            for i in range(nombre):
+                assert onglet.eval_on_selector(".diapo.active", "e => e.id") == f"diapo-{i + 1}"
+                trouvees += _decrire(f"diapositive {i + 1}", _axe(onglet.main_frame, script), impacts)
+                onglet.keyboard.press("ArrowRight")
+        else:
+            trouvees += _decrire("page", _axe(onglet.main_frame, script), impacts)
+        for i, cadre in enumerate(cadres, start=1):
+            cadre.wait_for_load_state("load")
+            trouvees += _decrire(f"iframe {i}", _axe(cadre, script), impacts_cadres)
     return sorted(set(trouvees))
 
 
-@sans_navigateur
+@sans_chromium
 def test_axe_voit_les_violations_de_la_page_et_des_cartes(tmp_path):
     """The harness is not blind: an image without text, an unnamed form field and a map document
     without language nor title (inside a sandboxed iframe, like the report's maps) are reported."""
@@ -166,7 +149,7 @@ def _petit_rapport(dossier: Path) -> Path:
                      impression=dossier / "build" / "rapport-impression.html")
 
 
-@sans_navigateur
+@sans_chromium
 def test_petit_rapport_assemble_sans_violation(tmp_path):
     """The report's template and CSS: no axe-core violation at all on the page (contrast, language,
     landmarks, heading order, table headers, links, images), none serious or critical in the maps."""
@@ -265,19 +248,19 @@ def livrables(etude_executee) -> Path:
     return etude_executee / "livrables"
 
 
-@sans_navigateur
+@sans_chromium
 def test_rapport_de_la_demo_sans_violation_grave(livrables):
     """The demo's screen report, with its 30-odd interactive maps, each checked in its iframe."""
     assert violations(livrables / "rapport.html") == []
 
 
-@sans_navigateur
+@sans_chromium
 @pytest.mark.parametrize("nom", ["synthese.html", "plan-action.html"])
 def test_synthese_et_plan_de_la_demo_sans_violation_grave(livrables, nom):
     assert violations(livrables / nom) == []
 
 
-@sans_navigateur
+@sans_chromium
 def test_diaporama_de_la_demo_sans_violation_grave(livrables):
     assert violations(livrables / "presentation.slides.html", diapositives=True) == []
 

@@ -2,10 +2,11 @@
 report by message. Checked on the markup, then in a real browser (headless Chromium) when present."""
 
 import re
-import shutil
 
 import geopandas as gpd
 import pytest
+
+from conftest import onglet_chromium, sans_chromium
 from shapely.geometry import box
 
 from diagnostic_territorial.rendu import cartes
@@ -57,24 +58,10 @@ def test_bibliotheque_inerte_refusee_si_elle_peut_sortir_du_modele():
         cartes_partagees.hote("<style></style></template><script>alert(1)</script>")
 
 
-def _navigateur():
-    """Playwright driving the system's Chromium (Debian package), or None."""
-    import importlib.util
-
-    if importlib.util.find_spec("playwright") is None:
-        return None
-    for nom in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(nom):
-            return shutil.which(nom)
-    return None
-
-
-@pytest.mark.skipif(_navigateur() is None, reason="Chromium ou playwright absent")
+@sans_chromium
 def test_les_cartes_se_dessinent_dans_un_navigateur(deux_cartes, tmp_path):
     """In headless Chromium, each map's sandboxed iframe gets Leaflet from the page's single copy and
     draws its three communes with the colours of their classes."""
-    from playwright.sync_api import sync_playwright
-
     allegees, bibliotheques = zip(*(cartes_partagees.alleger_sortie(c) for c in deux_cartes))
     page = tmp_path / "page.html"
     page.write_text("<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>"
@@ -82,21 +69,16 @@ def test_les_cartes_se_dessinent_dans_un_navigateur(deux_cartes, tmp_path):
                     + "".join(f'<div style="width:700px">{a}</div>' for a in allegees)
                     + "</body></html>", encoding="utf-8")
     palette = cartes.Classes(_gdf([1.0, 2.0, 3.0])["valeur"], k=3).couleurs
-    with sync_playwright() as p:
-        navigateur = p.chromium.launch(executable_path=_navigateur(), args=["--no-sandbox"])
-        try:
-            onglet = navigateur.new_page(viewport={"width": 720, "height": 1400})
-            onglet.goto(page.as_uri())
-            cadres = onglet.frames[1:]
-            assert len(cadres) == 2
-            remplissages = []
-            for cadre in cadres:
-                cadre.wait_for_selector("path.leaflet-interactive", state="attached", timeout=15000)
-                remplissages.append(cadre.eval_on_selector_all(
-                    "path.leaflet-interactive", "els => els.map(e => e.getAttribute('fill'))"))
-                # the sandbox holds: the map cannot reach the report
-                assert cadre.evaluate("() => { try { return !!window.parent.document; } catch (e) { return false; } }") is False
-        finally:
-            navigateur.close()
+    with onglet_chromium(720, 1400) as onglet:
+        onglet.goto(page.as_uri())
+        cadres = onglet.frames[1:]
+        assert len(cadres) == 2
+        remplissages = []
+        for cadre in cadres:
+            cadre.wait_for_selector("path.leaflet-interactive", state="attached", timeout=15000)
+            remplissages.append(cadre.eval_on_selector_all(
+                "path.leaflet-interactive", "els => els.map(e => e.getAttribute('fill'))"))
+            # the sandbox holds: the map cannot reach the report
+            assert cadre.evaluate("() => { try { return !!window.parent.document; } catch (e) { return false; } }") is False
     assert remplissages[0] == [palette[0], palette[1], palette[2]]  # values 1, 2, 3
     assert remplissages[1] == [palette[2], palette[0], palette[1]]  # values 5, 1, 3

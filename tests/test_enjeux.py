@@ -192,7 +192,7 @@ def test_base_inconnue_ou_qui_n_est_pas_un_effectif(tmp_path):
     from diagnostic_territorial.configuration.modeles import CatalogueInvalide
 
     texte = ci.FICHIER_INDICATEURS.read_text(encoding="utf-8")
-    for base, attendu in (("famille", "voulez-vous dire « familles »"), ("part_0_14", "n'est pas un effectif")):
+    for base, attendu in (("famille", "vouliez-vous dire « familles »"), ("part_0_14", "n'est pas un effectif")):
         chemin = tmp_path / "indicateurs.yaml"
         chemin.write_text(texte.replace("    base: familles\n", f"    base: {base}\n", 1), encoding="utf-8")
         with pytest.raises(CatalogueInvalide) as e:

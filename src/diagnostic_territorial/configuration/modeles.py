@@ -79,7 +79,7 @@ def _inconnu(valeur: str, possibles, quoi: str, ou: str = "") -> PydanticCustomE
     proches = difflib.get_close_matches(valeur, possibles, n=3, cutoff=0.6)
     return _erreur(f"{quoi} : « {config_yaml.extrait(valeur)} »"
                    + (f" {ou}" if ou else "")
-                   + (f" ; voulez-vous dire {', '.join(f'« {p} »' for p in proches)} ?" if proches
+                   + (f" ; vouliez-vous dire {', '.join(f'« {p} »' for p in proches)} ?" if proches
                       else f" ; possibles : {', '.join(possibles)}" if len(possibles) <= 15 else ""))
 
 
