@@ -41,6 +41,30 @@ def test_tableau_sans_signe_sans_note(monkeypatch):
     assert "Source : Insee, RP 2023. s : secret statistique</p>" in avec and "n.d. :" not in avec
 
 
+def test_thematique_qui_repete_une_section_renvoie_a_elle(tmp_path):
+    """A thématique that repeats a block of a chapter's section (two of its indicators or more) refers
+    to that section; an indicator gathered alone from a section stays in the thématique."""
+    import types
+
+    from diagnostic_territorial.chapitres.generique import charger_plans, indicateurs_montres_ailleurs
+
+    etude = types.SimpleNamespace(racine=tmp_path)
+    thematiques = charger_plans()[1]
+    deja, renvois = indicateurs_montres_ailleurs(etude, thematiques["isolement_personnes_agees"].indicateurs)
+    assert deja == list(thematiques["isolement_personnes_agees"].indicateurs)
+    assert renvois == ["« Part des 80 ans ou plus », « Part des personnes de 80 ans ou plus vivant seules », "
+                       "« Personnes de 80 ans ou plus », « Services et hébergements pour personnes âgées pour "
+                       "1 000 habitants » sont présentés au chapitre 9 « Vie sociale et isolement », section "
+                       "« Personnes âgées »"]
+    # resolved alternatives (« part_80_plus » for « part_80_plus|part_75_plus ») are found too
+    assert indicateurs_montres_ailleurs(etude, ("part_80_plus", "personnes_80_plus"))[0] == [
+        "part_80_plus", "personnes_80_plus"]
+    deja, _ = indicateurs_montres_ailleurs(etude, thematiques["mobilite"].indicateurs)
+    assert "part_menages_sans_voiture" not in deja and len(deja) == 3  # alone from its section: kept
+    assert indicateurs_montres_ailleurs(etude, thematiques["logement"].indicateurs) == ([], [])
+    assert indicateurs_montres_ailleurs(types.SimpleNamespace(), ("part_80_plus", "personnes_80_plus")) == ([], [])
+
+
 def _paires_tableau_source(html: str) -> list[tuple[str, str]]:
     """(cells text, source line) of every table of the report followed by its source line."""
     paires = []
@@ -70,6 +94,10 @@ def test_rapport_de_la_demo_sans_repetition(etude_executee):
     parole = html[html.index('id="chap-12"'):html.index('id="chap-13"')]
     assert "voir le chapitre 4 « Cadre de vie »" in parole
     assert "voir le chapitre 10 « Accès aux droits, revenus et pauvreté »" in parole
+
+    # A thématique that repeats a section refers to it (« Isolement des personnes âgées »: chapter 9)
+    thematiques = html[html.index('id="chap-11"'):html.index('id="chap-12"')]
+    assert "section « Personnes âgées »" in thematiques and "au chapitre 9 « Vie sociale et isolement »" in thematiques
 
     # 2. One source line per table, figure and map: never two in a row
     doubles = re.findall(r'<p class="source">([^<]*)</p>\s*(?:</div>\s*)*<p class="source">', html)

@@ -397,10 +397,32 @@ class ChapitreIndicateurs:
         if cle not in thematiques:
             raise KeyError(f"Thématique inconnue « {cle} » ({', '.join(thematiques)})")
         if cle in thematiques_de(self.etude):
-            self.section(cle)
+            self._sans_repetition(cle)
             from diagnostic_territorial.chapitres import parole_habitants
 
             parole_habitants.afficher_theme(self.etude, cle)
+
+    def _sans_repetition(self, cle: str) -> None:
+        """A thématique's section without what a chapter of the report already shows: its indicators
+        that a section of another chapter presents become a cross-reference to that section (« voir
+        le chapitre 9 « Vie sociale et isolement », section « Personnes âgées » »); the others are
+        shown here."""
+        from diagnostic_territorial.rendu import presentation
+
+        s = next(x for x in self.sections if x.cle == cle)
+        deja, renvois = indicateurs_montres_ailleurs(self.etude, s.indicateurs)
+        if not deja:
+            self.section(cle)
+            return
+        phrase = " ; ".join(renvois) + "."
+        reste = tuple(i for i in s.indicateurs if i not in deja)
+        if not reste:
+            presentation._afficher(f'<p class="renvois">{html.escape(phrase, quote=False)}</p>', texte=phrase)
+            return
+        texte = (s.texte + " " if s.texte else "") + html.escape(phrase, quote=False)
+        reduite = Section(s.cle, s.titre, reste, s.carte if s.carte in reste else None, s.graphique, texte)
+        self.sections = [reduite if x.cle == cle else x for x in self.sections]
+        self.section(cle)
 
     def parole(self) -> None:
         """What inhabitants (survey) and local actors (interviews, workshops) said about the theme."""
@@ -807,6 +829,35 @@ def _non_publie_par_commune(libelles: list[str], aucun: bool = False) -> str:
 def commune_unique(etude) -> bool:
     """True for a study of a single commune (the usual ABS of a CCAS)."""
     return len(etude.communes) == 1
+
+
+def indicateurs_montres_ailleurs(etude, indicateurs) -> tuple[list[str], list[str]]:
+    """Which of `indicateurs` (a thématique's) a section of a chapter of the study's report shows
+    together (two or more of them in one section: the thématique would repeat that block; a single
+    indicator gathered from a section stays in the thématique's regrouping), and the French
+    cross-references to those sections: « « Part des personnes de 80 ans ou plus
+    vivant seules », « Personnes de 80 ans ou plus » sont présentés au chapitre 9 « Vie sociale et
+    isolement », section « Personnes âgées » »."""
+    from diagnostic_territorial.chapitres.plan import chapitres_etude
+
+    racine = getattr(etude, "racine", None)
+    if racine is None:
+        return [], []
+    plans = charger_plans()[0]
+    deja: list[str] = []
+    renvois: list[str] = []
+    for numero, c in enumerate(chapitres_etude(racine), start=1):
+        if c.cle == "thematiques_specifiques" or c.cle not in plans:
+            continue
+        for sec in plans[c.cle].sections:
+            dans_section = {a for e in sec.indicateurs for a in alternatives(e)}  # « a|b »: either
+            communs = [i for i in indicateurs if set(alternatives(i)) & dans_section and i not in deja]
+            if len(communs) >= 2 or (communs and len(communs) == len(indicateurs)):  # a block of that section
+                deja += communs
+                liste = ", ".join(f"« {ci.indicateur(alternatives(i)[0]).libelle} »" for i in communs)
+                renvois.append(f"{liste} {'sont présentés' if len(communs) > 1 else 'est présenté'} au chapitre "
+                               f"{numero} « {c.titre} », section « {sec.titre} »")
+    return deja, renvois
 
 
 def thematiques_de(etude) -> list[str]:
