@@ -98,8 +98,10 @@ def lire(chemin: Path, millesime: int | None = None, trimestre: int = 4) -> pd.D
     garder = np.ones(len(df), dtype=bool)
     colonne_type = next((simples[a] for a in COLONNE_TYPE if a in simples), None)
     if colonne_type is not None:
-        types = df[colonne_type].astype(str).map(_simple)
-        garder &= (types == TYPE_BRUT).to_numpy() | (types == "").to_numpy()
+        # a few distinct labels over millions of rows: each one simplified once
+        indices, uniques = pd.factorize(df[colonne_type].astype(str))
+        types = np.asarray([_simple(u) for u in uniques], dtype=object)[indices]
+        garder &= (types == TYPE_BRUT) | (types == "")
     totaux = df[choisies["codgeo"]].astype(str).str.strip().str.lower().isin(CODES_TOTAUX).to_numpy()
     n_totaux = int((totaux & garder).sum())
     garder &= ~totaux

@@ -929,7 +929,10 @@ def _construire(etude, cle: str, millesime: int, telecharger: bool, pieces: list
         for niveau, liste in codes.items():
             masque |= (t["niveau"] == niveau) & t["codgeo"].isin(liste)
         if (t["niveau"] == "iris").any() or (t["niveau"] == "commune").any():
-            masque |= (t["niveau"] == "commune") & t["codgeo"].map(_commune_actuelle).isin(codes["commune"])
+            indices, uniques = pd.factorize(t["codgeo"])  # each distinct code looked up once
+            actuelles = np.asarray([_commune_actuelle(u) for u in uniques], dtype=object)
+            dans = np.isin(actuelles, list(codes["commune"]))[indices] & (indices >= 0)
+            masque |= (t["niveau"] == "commune").to_numpy() & dans
         utiles[p.nom] = bool(masque.any())
     tidy = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
     if len(tables) > 1:  # the same variable from two files (current and historical): the first wins
