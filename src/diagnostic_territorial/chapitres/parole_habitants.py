@@ -138,7 +138,7 @@ def afficher_echantillon(etude, p: ParoleHabitants):
             total = sum(marge.values())
             table["Part dans la population (RP)"] = [fm.pourcentage(marge.get(m, np.nan) / total) for m in t.modalites]
         presentation.tableau(table, (" ; ".join(s for s in sources if s) if marge else p.mention)
-                             + _source_tableau(p)[len(p.mention):], titre=f"Les répondants : {q.libelle.lower()}")
+                             + _note_secret(p), titre=f"Les répondants : {q.libelle.lower()}")
     if e.poids is not None and eq.protection.publiable(e.n, e.seuil):
         presentation.a_retenir([
             f"Les répondants ne ressemblent pas tout à fait à la population : les résultats sont redressés "
@@ -159,10 +159,10 @@ def _figure_question(t: eq.Tableau, mention: str):
     return presentation.figure(fig, mention)
 
 
-def _source_tableau(p: ParoleHabitants) -> str:
-    """The survey's source line, with the note of its sign « s » (kept only under a table where a
-    cell is masked: presentation.notes_utiles)."""
-    return (f"{p.mention}. s : secret statistique (trop peu de répondants : moins de {p.enquete.seuil}, "
+def _note_secret(p: ParoleHabitants) -> str:
+    """The note of the survey tables' sign « s », after their source line (kept only under a table
+    where a cell is masked: presentation.notes_utiles)."""
+    return (f". s : secret statistique (trop peu de répondants : moins de {p.enquete.seuil}, "
             "ou case masquée pour qu'une autre ne se déduise pas du total)")
 
 
@@ -172,7 +172,7 @@ def _afficher_questions(p: ParoleHabitants, questions: list) -> None:
     from diagnostic_territorial.rendu import presentation
 
     e = p.enquete
-    source = _source_tableau(p)
+    source = p.mention + _note_secret(p)
     for q in questions:
         t = eq.tabuler(e, q.cle)
         presentation._afficher(f"<p><strong>{html.escape(q.libelle)}</strong></p>")
